@@ -1,0 +1,114 @@
+/** init, isInitialized, shutdown. */
+import { RayError } from "../common/errors.js";
+import {
+  checkBoolean, checkInteger, checkKnownOptions, checkNonNegativeNumber, checkResourceMap, checkString, checkStringMap,
+} from "../common/validate.js";
+import { maybeCoreWorker, setCoreWorker } from "../core-worker/runtime.js";
+import { EmbeddedNode } from "../node/embedded-node.js";
+import type { RuntimeEnvOptions } from "../core-worker/task-options.js";
+
+export interface InitOptions {
+  address?: string;
+  numCpus?: number;
+  numGpus?: number;
+  resources?: Record<string, number>;
+  objectStoreMemory?: number;
+  namespace?: string;
+  includeDashboard?: boolean;
+  dashboardHost?: string;
+  dashboardPort?: number;
+  ignoreReinitError?: boolean;
+  logToDriver?: boolean;
+  token?: string;
+  runtimeEnv?: RuntimeEnvOptions;
+}
+
+export interface ClusterInfo {
+  address: string;
+  dashboardUrl?: string;
+  nodeId: string;
+  jobId: string;
+  namespace: string;
+}
+
+const INIT_KEYS = [
+  "address", "numCpus", "numGpus", "resources", "objectStoreMemory", "namespace", "includeDashboard", "dashboardHost",
+  "dashboardPort", "ignoreReinitError", "logToDriver", "token", "runtimeEnv",
+] as const;
+
+let node: EmbeddedNode | undefined;
+let info: ClusterInfo | undefined;
+
+function checkInitOptions(o: InitOptions): void {
+  checkKnownOptions("init() options", o, INIT_KEYS);
+  checkString("init() option address", o.address);
+  checkNonNegativeNumber("init() option numCpus", o.numCpus);
+  checkNonNegativeNumber("init() option numGpus", o.numGpus);
+  checkResourceMap("init() option resources", o.resources);
+  checkInteger("init() option objectStoreMemory", o.objectStoreMemory, 1 << 20);
+  checkString("init() option namespace", o.namespace);
+  checkBoolean("init() option includeDashboard", o.includeDashboard);
+  checkString("init() option dashboardHost", o.dashboardHost);
+  checkInteger("init() option dashboardPort", o.dashboardPort, 0, 65535);
+  checkBoolean("init() option ignoreReinitError", o.ignoreReinitError);
+  checkBoolean("init() option logToDriver", o.logToDriver);
+  checkString("init() option token", o.token);
+  if (o.runtimeEnv !== undefined) {
+    checkKnownOptions("init() option runtimeEnv", o.runtimeEnv, ["env", "workingDir"]);
+    checkStringMap("init() option runtimeEnv.env", o.runtimeEnv.env);
+    checkString("init() option runtimeEnv.workingDir", o.runtimeEnv.workingDir);
+  }
+  for (const reserved of ["CPU", "GPU"]) {
+    if (o.resources && reserved in o.resources) throw new TypeError(`init() option resources must not contain '${reserved}': use num${reserved === "CPU" ? "Cpus" : "Gpus"}`);
+  }
+}
+
+/**
+ * Starts tsray. With no address, an embedded single-node cluster runs inside this process.
+ * Using the API before init throws a RayError that says to call init (a synchronous `put`
+ * could not start a cluster for you, so nothing does, for consistency).
+ */
+export async function init(opts: InitOptions = {}): Promise<ClusterInfo> {
+  checkInitOptions(opts);
+  if (node && info) {
+    if (opts.ignoreReinitError) return info;
+    throw new RayError("init() was called twice: call shutdown() first, or pass { ignoreReinitError: true }");
+  }
+  if (opts.address !== undefined) {
+    throw new RayError(
+      `init({ address: ${JSON.stringify(opts.address)} }): connecting to a running cluster is not available yet; ` +
+        `call init() without an address to start an embedded cluster`,
+    );
+  }
+  node = new EmbeddedNode({
+    numCpus: opts.numCpus,
+    numGpus: opts.numGpus,
+    resources: opts.resources,
+    objectStoreMemory: opts.objectStoreMemory,
+    namespace: opts.namespace,
+    logToDriver: opts.logToDriver,
+    env: opts.runtimeEnv?.env,
+    workingDir: opts.runtimeEnv?.workingDir,
+  });
+  setCoreWorker(node.driver);
+  info = { address: node.address, nodeId: node.nodeId, jobId: node.jobId, namespace: node.namespace };
+  return info;
+}
+
+export function isInitialized(): boolean {
+  return maybeCoreWorker() !== undefined;
+}
+
+/** Stops the embedded cluster: every worker thread, port and timer of the runtime ends. */
+export async function shutdown(): Promise<void> {
+  const n = node;
+  node = undefined;
+  info = undefined;
+  setCoreWorker(undefined);
+  await n?.close();
+}
+
+/** @internal The running embedded node, for the CLI, dashboard and tests. */
+export function embeddedNode(): EmbeddedNode | undefined {
+  return node;
+}

@@ -1,0 +1,109 @@
+/**
+ * `remote()`: turns a function into a RemoteFunction and a class into an ActorClass. Both can
+ * be made before `init` (usually at module top level); `.remote()` needs a running cluster.
+ */
+import { checkKnownOptions, describe } from "../common/validate.js";
+import { makeActorHandle, methodNames } from "../core-worker/actor-handle.js";
+import { callerModuleUrl, describeCallable } from "../core-worker/function-manager/describe.js";
+import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
+import { ObjectRefGenerator } from "../core-worker/object-ref-generator.js";
+import type { ObjectRef } from "../core-worker/object-ref.js";
+import { coreWorker } from "../core-worker/runtime.js";
+import { submitActorCreation, submitTask } from "../core-worker/submit.js";
+import {
+  ACTOR_OPTION_KEYS, checkActorOptions, checkTaskOptions, TASK_OPTION_KEYS, type ActorOptionsInput, type TaskOptionsInput,
+} from "../core-worker/task-options.js";
+
+const CALLABLE = Symbol.for("tsray.callable");
+type AnyFn = (...args: any[]) => any;
+type AnyClass = abstract new (...args: any[]) => any;
+
+/** Lazily describes a callable: describing reads and parses its module, so only on first use. */
+class Shipped {
+  private desc?: FunctionDescriptor;
+  constructor(readonly target: Function, readonly scopeUrl: string) {}
+  descriptor(): FunctionDescriptor {
+    return (this.desc ??= describeCallable(this.target, this.scopeUrl));
+  }
+}
+
+export class RemoteFunction {
+  readonly [CALLABLE]: Function;
+  constructor(private readonly shipped: Shipped, private readonly opts: TaskOptionsInput) {
+    this[CALLABLE] = shipped.target;
+  }
+
+  remote(...args: unknown[]): ObjectRef | ObjectRef[] | ObjectRefGenerator {
+    const cw = coreWorker();
+    const { taskId, refs } = submitTask(cw, this.shipped.descriptor(), args, this.opts);
+    if (this.opts.numReturns === "streaming") return new ObjectRefGenerator(cw, taskId, refs[0]);
+    return this.opts.numReturns !== undefined && this.opts.numReturns > 1 ? refs : refs[0];
+  }
+
+  options(opts: TaskOptionsInput): RemoteFunction {
+    checkTaskOptions(`${this.shipped.target.name || "remote function"}.options()`, opts);
+    return new RemoteFunction(this.shipped, { ...this.opts, ...opts });
+  }
+}
+
+export class ActorClass {
+  readonly [CALLABLE]: Function;
+  constructor(private readonly shipped: Shipped, private readonly opts: ActorOptionsInput) {
+    this[CALLABLE] = shipped.target;
+  }
+
+  remote(...args: unknown[]): object {
+    const cw = coreWorker();
+    const cls = this.shipped.target;
+    const o = this.opts;
+    const className = cls.name || "Actor";
+    const methods = methodNames(cls);
+    const { actorId } = submitActorCreation(cw, this.shipped.descriptor(), args, o, {
+      className,
+      methods,
+      name: o.name,
+      namespace: o.namespace ?? cw.info.namespace,
+      detached: o.lifetime === "detached",
+      maxRestarts: o.maxRestarts ?? 0,
+      maxTaskRetries: o.maxTaskRetries ?? 0,
+      maxConcurrency: o.maxConcurrency ?? 1,
+      getIfExists: o.getIfExists ?? false,
+      holdsResources: o.numCpus !== undefined || o.numGpus !== undefined || o.resources !== undefined || o.memory !== undefined,
+    });
+    return makeActorHandle(coreWorker, { actorId, className, methods, maxTaskRetries: o.maxTaskRetries ?? 0 }, true);
+  }
+
+  options(opts: ActorOptionsInput): ActorClass {
+    checkActorOptions(`${this.shipped.target.name || "actor class"}.options()`, opts);
+    return new ActorClass(this.shipped, { ...this.opts, ...opts });
+  }
+}
+
+function isClass(x: Function): boolean {
+  return /^class[\s{]/.test(Function.prototype.toString.call(x));
+}
+
+function make(target: Function, opts: ActorOptionsInput & TaskOptionsInput, scopeUrl: string): RemoteFunction | ActorClass {
+  const shipped = new Shipped(target, scopeUrl);
+  if (isClass(target)) {
+    checkActorOptions(`remote(${target.name}) options`, opts);
+    return new ActorClass(shipped, opts);
+  }
+  checkTaskOptions(`remote(${target.name || "function"}) options`, opts);
+  return new RemoteFunction(shipped, opts);
+}
+
+export function remote(target: AnyFn | AnyClass | (ActorOptionsInput & TaskOptionsInput)): unknown {
+  const scopeUrl = callerModuleUrl();
+  if (typeof target === "function") return make(target, {}, scopeUrl);
+  if (target && typeof target === "object") {
+    // Checked here so a misspelled option fails where it was written.
+    checkKnownOptions("remote() options", target, [...new Set([...TASK_OPTION_KEYS, ...ACTOR_OPTION_KEYS])]);
+    const opts = target;
+    return (fnOrClass: Function) => {
+      if (typeof fnOrClass !== "function") throw new TypeError(`remote(options) must be applied to a function or class, got ${describe(fnOrClass)}`);
+      return make(fnOrClass, opts, scopeUrl);
+    };
+  }
+  throw new TypeError(`remote() takes a function, a class, or an options object, got ${describe(target)}`);
+}

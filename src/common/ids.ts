@@ -1,0 +1,36 @@
+/**
+ * Identifiers. Ids are lowercase hex. A task id is the submitting worker's random prefix plus a
+ * counter, so ids are unique in the cluster without coordination; an object id is a task id
+ * plus a 4-hex-digit index (0 for the objects of `put`, 1..n for a task's returns and a
+ * streaming task's items).
+ */
+import { randomBytes } from "node:crypto";
+
+export const TASK_ID_HEX = 24;
+export const OBJECT_ID_HEX = 28;
+
+export function randomHex(bytes: number): string {
+  return randomBytes(bytes).toString("hex");
+}
+
+/** Hands out task ids from one random prefix: cheap enough for the submit hot path. */
+export class TaskIdGenerator {
+  private readonly prefix = randomHex(6);
+  private counter = 0;
+  next(): string {
+    this.counter++;
+    return this.prefix + this.counter.toString(16).padStart(12, "0");
+  }
+}
+
+export function objectIdOf(taskId: string, index: number): string {
+  return taskId + index.toString(16).padStart(4, "0");
+}
+
+export function taskIdOfObject(objectId: string): string {
+  return objectId.slice(0, TASK_ID_HEX);
+}
+
+export function indexOfObject(objectId: string): number {
+  return parseInt(objectId.slice(TASK_ID_HEX), 16);
+}

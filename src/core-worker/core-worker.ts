@@ -1,0 +1,387 @@
+/**
+ * The core worker: one per thread that runs user code (the driver, each worker thread). It
+ * submits tasks, puts and gets objects, counts this thread's references, and talks to the
+ * node's raylet through one batching channel. Inside worker threads the TaskExecutor uses it
+ * to run tasks; see task-executor.ts.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { fromErrorInfo, GetTimeoutError, TaskCancelledError, type ErrorInfo } from "../common/errors.js";
+import { objectIdOf, TaskIdGenerator } from "../common/ids.js";
+import type { SharedArena } from "../object-store/shared-arena.js";
+import type { ObjectValue } from "../object-store/object-table.js";
+import type { Channel } from "../rpc/channel.js";
+import type { FromRaylet, TaskArg, TaskSpec, ToRaylet } from "../rpc/protocol.js";
+import { ACTOR_HANDLE_BRAND, type ActorHandleData } from "../serialization/markers.js";
+import { isObjectRef } from "../serialization/prepare.js";
+import { deserialize, serialize } from "../serialization/serializer.js";
+import type { SerializedValue } from "../serialization/serialized-value.js";
+import type { FunctionDescriptor } from "./function-manager/descriptor.js";
+import { ObjectRef, setRefCounter } from "./object-ref.js";
+import { ReferenceTracker } from "./reference-tracker.js";
+import { blockFor, forceGc } from "./gc-assist.js";
+
+export interface CoreWorkerInfo {
+  workerId: string;
+  nodeId: string;
+  jobId: string;
+  namespace: string;
+  mode: "driver" | "worker";
+}
+
+/** What the code running now is: set inside tasks and actor methods. */
+export interface TaskContext {
+  taskId: string;
+  name: string;
+  actorId?: string;
+  resources: Record<string, number>;
+  cancelled: boolean;
+  /** Rejecters of this task's pending gets, so a cancel can interrupt them. */
+  interrupts: Set<(err: Error) => void>;
+}
+
+/** Makes actor handles from their data; provided by the actor-handle module (avoids a cycle). */
+export type ActorHandleFactory = (data: ActorHandleData, fresh: boolean) => object;
+
+type Waiter = (value: ObjectValue) => void;
+
+export class CoreWorker {
+  readonly tracker: ReferenceTracker;
+  readonly taskContext = new AsyncLocalStorage<TaskContext>();
+  private readonly taskIds = new TaskIdGenerator();
+  private readonly values = new Map<string, ObjectValue>();
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly subscribed = new Set<string>();
+  private readonly sentFunctions = new Set<string>();
+  private readonly pendingRequests = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private nextRequestId = 1;
+  private keepAlive: { count: number; timer?: NodeJS.Timeout } = { count: 0 };
+  closed = false;
+
+  constructor(
+    readonly info: CoreWorkerInfo,
+    private readonly channel: Channel<ToRaylet, FromRaylet>,
+    readonly arena: SharedArena,
+    private readonly makeActorHandle: ActorHandleFactory,
+    /** Worker threads route execute/cancel messages to their executor. */
+    private readonly onTaskMessage?: (msg: FromRaylet) => void,
+  ) {
+    this.tracker = new ReferenceTracker((m) => this.channel.send(m), (id) => this.values.delete(id));
+    setRefCounter(this.tracker);
+    channel.onMessage((m) => this.handle(m));
+  }
+
+  send(msg: ToRaylet): void {
+    this.channel.send(msg);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Submission
+
+  newTaskId(): string {
+    return this.taskIds.next();
+  }
+
+  /** Makes sure the raylet knows the function before a task names it. */
+  registerFunction(desc: FunctionDescriptor): void {
+    if (this.sentFunctions.has(desc.id)) return;
+    this.sentFunctions.add(desc.id);
+    this.channel.send({ t: "register-function", desc });
+  }
+
+  /**
+   * Serializes task arguments: top-level ObjectRefs are passed by reference (the task waits for
+   * them), everything else by value; a value with large shared bodies becomes an object of its
+   * own so its memory is freed with the task.
+   */
+  serializeArgs(args: readonly unknown[]): { args: TaskArg[]; nestedRefs: string[] } {
+    const out: TaskArg[] = new Array(args.length);
+    const nested: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (isObjectRef(a)) {
+        out[i] = { ref: (a as ObjectRef).hex() };
+        continue;
+      }
+      const v = this.serializeValue(a, `args[${i}]`);
+      if (v.refs) nested.push(...v.refs);
+      if (v.slices || v.segments) {
+        const id = objectIdOf(this.newTaskId(), 0);
+        this.channel.send({ t: "put", id, value: v });
+        // The put's hold passes to the task spec: the raylet releases it when the task ends.
+        out[i] = { ref: id };
+        nested.push(id);
+        this.channel.send({ t: "remove-ref", ids: [id] });
+      } else out[i] = { v };
+    }
+    return { args: out, nestedRefs: nested };
+  }
+
+  submit(spec: TaskSpec): void {
+    this.channel.send({ t: "submit", spec });
+  }
+
+  /** The current task, for parent links and runtime context. */
+  currentTask(): TaskContext | undefined {
+    return this.taskContext.getStore();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Objects
+
+  serializeValue(value: unknown, path: string): SerializedValue {
+    return serialize(value, { arena: this.arena, makeRoom: (size) => this.makeRoom(size) }, path);
+  }
+
+  /**
+   * The arena is full: collect garbage, release the shared memory of refs and views that are
+   * gone, and hand the releases to the store now. A worker thread may then wait a little for
+   * the store (on the main thread) to process them; the driver's store runs in its own thread,
+   * so the releases have been applied when flushNow returns.
+   */
+  private makeRoom(size: number): boolean {
+    forceGc();
+    this.tracker.sweep();
+    this.channel.flushNow();
+    if (this.arena.largestFree() >= size || this.info.mode === "driver") return true;
+    for (let i = 0; i < 100 && this.arena.largestFree() < size; i++) blockFor(10);
+    return true;
+  }
+
+  put<T>(value: T): ObjectRef<T> {
+    const v = this.serializeValue(value, "value");
+    const id = objectIdOf(this.newTaskId(), 0);
+    this.values.set(id, { ok: true, value: v });
+    this.channel.send({ t: "put", id, value: v });
+    return new ObjectRef<T>(id, true, v.slices !== undefined);
+  }
+
+  /** Resolves each ref to its value, in order; rejects as soon as one has failed. */
+  async get(refs: readonly ObjectRef<unknown>[], timeoutMs?: number): Promise<unknown[]> {
+    const ids = refs.map((r) => r.hex());
+    const missing = ids.filter((id) => !this.values.has(id));
+    if (missing.length) await this.fetch(missing, timeoutMs, true);
+    // Under memory pressure, let a turn of the event loop pass so that refs and views dropped
+    // by a tight put/get loop can be collected (WeakRefs clear only between turns).
+    else if (this.arena.used() > this.arena.capacity / 2) await new Promise((r) => setImmediate(r));
+    return ids.map((id) => this.decode(id, this.values.get(id)!));
+  }
+
+  /** Waits for `numReturns` of `refs` to be ready (or the timeout); keeps input order. */
+  async wait(refs: readonly ObjectRef<unknown>[], numReturns: number, timeoutMs?: number): Promise<[ObjectRef[], ObjectRef[]]> {
+    const ids = refs.map((r) => r.hex());
+    const readyCount = () => ids.reduce((n, id) => n + (this.values.has(id) ? 1 : 0), 0);
+    if (readyCount() < numReturns) {
+      this.subscribe(ids.filter((id) => !this.values.has(id)));
+      await this.blockWhile(
+        () =>
+          new Promise<void>((resolve, reject) => {
+            let done = false;
+            const finish = () => {
+              if (done) return;
+              done = true;
+              if (timer) clearTimeout(timer);
+              for (const id of ids) this.removeWaiter(id, onReady);
+              resolve();
+            };
+            const onReady: Waiter = () => {
+              if (readyCount() >= numReturns) finish();
+            };
+            const timer = timeoutMs !== undefined ? setTimeout(finish, timeoutMs) : undefined;
+            for (const id of ids) if (!this.values.has(id)) this.addWaiter(id, onReady);
+            this.onInterrupt(reject, () => done);
+          }),
+      );
+    }
+    const ready: ObjectRef[] = [];
+    const notReady: ObjectRef[] = [];
+    for (const ref of refs) {
+      if (this.values.has(ref.hex()) && ready.length < numReturns) ready.push(ref);
+      else notReady.push(ref);
+    }
+    return [ready, notReady];
+  }
+
+  /** The sealed value of `id` if this thread has it, without waiting. */
+  peek(id: string): ObjectValue | undefined {
+    return this.values.get(id);
+  }
+
+  /** Waits until every id has a value here; with `failFast`, rejects at the first failure. */
+  async fetch(ids: string[], timeoutMs: number | undefined, failFast: boolean): Promise<void> {
+    this.subscribe(ids);
+    await this.blockWhile(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          let left = 0;
+          let settled = false;
+          const settle = (err?: Error) => {
+            if (settled) return;
+            settled = true;
+            if (timer) clearTimeout(timer);
+            for (const id of ids) this.removeWaiter(id, onValue);
+            if (err) reject(err);
+            else resolve();
+          };
+          const onValue: Waiter = (value) => {
+            if (failFast && !value.ok) return settle(fromErrorInfo(value.error));
+            if (--left === 0) settle();
+          };
+          for (const id of ids) {
+            const v = this.values.get(id);
+            if (v) {
+              if (failFast && !v.ok) return settle(fromErrorInfo(v.error));
+            } else {
+              left++;
+              this.addWaiter(id, onValue);
+            }
+          }
+          const timer =
+            left > 0 && timeoutMs !== undefined
+              ? setTimeout(() => settle(new GetTimeoutError(`get timed out after ${timeoutMs} ms waiting for ${left} of ${ids.length} object(s)`)), timeoutMs)
+              : undefined;
+          if (left === 0) settle();
+          else this.onInterrupt(settle, () => settled);
+        }),
+    );
+  }
+
+  decode(id: string, value: ObjectValue): unknown {
+    if (!value.ok) throw fromErrorInfo(value.error);
+    return deserialize(value.value, {
+      arena: this.arena,
+      reviveRef: (inner) => new ObjectRef(inner, false),
+      reviveActor: (data) => this.makeActorHandle(data, false),
+      onSharedView: (view) => this.tracker.pinView(id, view),
+    });
+  }
+
+  /** Deserializes a value that is not an object of the store (an inline task argument). */
+  decodeInline(value: SerializedValue): unknown {
+    return deserialize(value, {
+      arena: this.arena,
+      reviveRef: (inner) => new ObjectRef(inner, false),
+      reviveActor: (data) => this.makeActorHandle(data, false),
+    });
+  }
+
+  /** Remembers a value that arrived with a task (its args), so `get` inside finds it. */
+  remember(id: string, value: ObjectValue): void {
+    this.values.set(id, value);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Requests answered by the raylet or the GCS behind it
+
+  request<T>(method: string, ...args: unknown[]): Promise<T> {
+    const reqId = this.nextRequestId++;
+    this.channel.send({ t: "request", reqId, method, args });
+    return this.keepingAlive(
+      new Promise<T>((resolve, reject) => {
+        this.pendingRequests.set(reqId, { resolve: resolve as (v: unknown) => void, reject });
+      }),
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private handle(msg: FromRaylet): void {
+    switch (msg.t) {
+      case "objects":
+        for (const [id, value] of msg.entries) this.arrived(id, value);
+        return;
+      case "reply": {
+        const p = this.pendingRequests.get(msg.reqId);
+        if (!p) return;
+        this.pendingRequests.delete(msg.reqId);
+        if (msg.ok) p.resolve(msg.value);
+        else p.reject(fromErrorInfo(msg.error as ErrorInfo));
+        return;
+      }
+      default:
+        this.onTaskMessage?.(msg);
+    }
+  }
+
+  private arrived(id: string, value: ObjectValue): void {
+    this.subscribed.delete(id);
+    // Keep the value only while this thread holds a ref (or a waiter wants it).
+    const waiters = this.waiters.get(id);
+    if (this.tracker.holds(id) || waiters) this.values.set(id, value);
+    if (waiters) {
+      this.waiters.delete(id);
+      for (const w of waiters) w(value);
+      if (!this.tracker.holds(id)) this.values.delete(id);
+    }
+  }
+
+  private subscribe(ids: string[]): void {
+    const fresh = ids.filter((id) => !this.subscribed.has(id) && !this.values.has(id));
+    if (!fresh.length) return;
+    for (const id of fresh) this.subscribed.add(id);
+    this.channel.send({ t: "subscribe", ids: fresh });
+  }
+
+  private addWaiter(id: string, w: Waiter): void {
+    const list = this.waiters.get(id);
+    if (list) list.push(w);
+    else this.waiters.set(id, [w]);
+  }
+
+  private removeWaiter(id: string, w: Waiter): void {
+    const list = this.waiters.get(id);
+    if (!list) return;
+    const i = list.indexOf(w);
+    if (i >= 0) list.splice(i, 1);
+    if (!list.length) this.waiters.delete(id);
+  }
+
+  /** Lets a cancel of the current task interrupt this wait. */
+  private onInterrupt(reject: (err: Error) => void, isDone: () => boolean): void {
+    const ctx = this.currentTask();
+    if (!ctx) return;
+    if (ctx.cancelled) return reject(new TaskCancelledError(`task ${ctx.name} was cancelled`));
+    const interrupt = (err: Error) => {
+      if (!isDone()) reject(err);
+    };
+    ctx.interrupts.add(interrupt);
+  }
+
+  /**
+   * Runs a wait. In a worker, the task gives its CPU back to the node while blocked, so a node
+   * whose tasks all wait on their children does not deadlock. In the driver, the wait keeps the
+   * process alive (the runtime's own threads and ports do not).
+   */
+  private async blockWhile(wait: () => Promise<void>): Promise<void> {
+    const ctx = this.currentTask();
+    if (ctx) this.channel.send({ t: "blocked", taskId: ctx.taskId });
+    try {
+      await this.keepingAlive(wait());
+    } finally {
+      if (ctx) this.channel.send({ t: "unblocked", taskId: ctx.taskId });
+    }
+  }
+
+  private async keepingAlive<T>(p: Promise<T>): Promise<T> {
+    if (this.info.mode !== "driver") return p;
+    if (this.keepAlive.count++ === 0) this.keepAlive.timer = setInterval(() => {}, 1 << 30);
+    try {
+      return await p;
+    } finally {
+      if (--this.keepAlive.count === 0) clearInterval(this.keepAlive.timer);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.tracker.close();
+    setRefCounter(undefined);
+    if (this.keepAlive.timer) clearInterval(this.keepAlive.timer);
+    const err = new Error("tsray was shut down");
+    for (const p of this.pendingRequests.values()) p.reject(err);
+    this.pendingRequests.clear();
+    this.channel.close();
+  }
+}
+
+export { ACTOR_HANDLE_BRAND };

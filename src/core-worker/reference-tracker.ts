@@ -1,0 +1,112 @@
+/**
+ * Counts, per object id, the live ObjectRef instances (and ActorHandles) of this thread and the
+ * zero-copy views it has handed out, and tells the store when a count reaches zero. The store
+ * then frees what no thread needs. Messages are batched by the channel.
+ *
+ * Refs and views that hold shared memory are also kept as WeakRefs, so that when the arena is
+ * full a synchronous `put` can collect garbage and release them at once (`sweep`) instead of
+ * waiting for finalizers, which only run in a later turn of the event loop.
+ */
+import type { ToRaylet } from "../rpc/protocol.js";
+
+interface Holder {
+  id: string;
+  pin: boolean;
+  weak?: WeakRef<object>;
+  done: boolean;
+}
+
+export class ReferenceTracker {
+  private readonly counts = new Map<string, number>();
+  private readonly pins = new Map<string, number>();
+  private readonly shared = new Set<Holder>();
+  private readonly registry = new FinalizationRegistry<Holder>((h) => this.drop(h));
+  private closed = false;
+
+  constructor(
+    private readonly send: (msg: ToRaylet) => void,
+    /** Told when this thread holds no more refs to `id`. */
+    private readonly onLastRef: (id: string) => void,
+  ) {}
+
+  /**
+   * Counts a new ref instance. `fresh`: the store already counts this thread's hold (a task just
+   * submitted, a value just put); otherwise the ref arrived from elsewhere and is announced.
+   */
+  track(ref: object, id: string, fresh: boolean, holdsSharedMemory = false): void {
+    const n = this.counts.get(id) ?? 0;
+    this.counts.set(id, n + 1);
+    if (n === 0) {
+      if (!fresh) this.send({ t: "add-ref", ids: [id] });
+    } else if (fresh) {
+      // The store counted a second hold for this thread: give it back, one per thread is enough.
+      this.send({ t: "remove-ref", ids: [id] });
+    }
+    this.register(ref, { id, pin: false, done: false }, holdsSharedMemory);
+  }
+
+  holds(id: string): boolean {
+    return this.counts.has(id);
+  }
+
+  /** Keeps the object's shared memory pinned while `view` lives. */
+  pinView(id: string, view: object): void {
+    const n = this.pins.get(id) ?? 0;
+    this.pins.set(id, n + 1);
+    if (n === 0) this.send({ t: "pin", ids: [id] });
+    this.register(view, { id, pin: true, done: false }, true);
+  }
+
+  /** Releases, now, every shared-memory holder whose target the last GC collected. */
+  sweep(): number {
+    let released = 0;
+    for (const h of this.shared) {
+      if (h.weak!.deref() !== undefined) continue;
+      this.registry.unregister(h);
+      this.drop(h);
+      released++;
+    }
+    return released;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private register(target: object, h: Holder, holdsSharedMemory: boolean): void {
+    if (holdsSharedMemory) {
+      h.weak = new WeakRef(target);
+      this.shared.add(h);
+    }
+    this.registry.register(target, h, h);
+  }
+
+  private drop(h: Holder): void {
+    if (h.done || this.closed) return;
+    h.done = true;
+    if (h.weak) this.shared.delete(h);
+    if (h.pin) this.unpin(h.id);
+    else this.release(h.id);
+  }
+
+  private release(id: string): void {
+    const n = (this.counts.get(id) ?? 1) - 1;
+    if (n > 0) {
+      this.counts.set(id, n);
+      return;
+    }
+    this.counts.delete(id);
+    this.send({ t: "remove-ref", ids: [id] });
+    this.onLastRef(id);
+  }
+
+  private unpin(id: string): void {
+    const n = (this.pins.get(id) ?? 1) - 1;
+    if (n > 0) {
+      this.pins.set(id, n);
+      return;
+    }
+    this.pins.delete(id);
+    this.send({ t: "unpin", ids: [id] });
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Building task specs and submitting them: the part of the core worker behind `.remote()`.
+ * Returns are owned by the submitter: the store counts one hold for each until this thread's
+ * ObjectRefs for them are gone.
+ */
+import { objectIdOf } from "../common/ids.js";
+import type { ActorCreationSpec, TaskSpec } from "../rpc/protocol.js";
+import type { CoreWorker } from "./core-worker.js";
+import type { FunctionDescriptor } from "./function-manager/descriptor.js";
+import { ObjectRef } from "./object-ref.js";
+import { schedulingSpec, taskResources, type ActorOptionsInput, type TaskOptionsInput } from "./task-options.js";
+
+export interface Submitted {
+  taskId: string;
+  refs: ObjectRef[];
+}
+
+function baseSpec(cw: CoreWorker, name: string, args: readonly unknown[], numReturns: number | "streaming"): TaskSpec {
+  const { args: wireArgs, nestedRefs } = cw.serializeArgs(args);
+  const parent = cw.currentTask();
+  return {
+    taskId: cw.newTaskId(),
+    name,
+    fnId: "",
+    args: wireArgs,
+    nestedRefs,
+    numReturns,
+    resources: {},
+    maxRetries: 0,
+    retryExceptions: false,
+    ownerId: cw.info.workerId,
+    parentTaskId: parent?.taskId,
+    scheduling: { type: "DEFAULT" },
+  };
+}
+
+/** The refs a submitter gets back: n returns, or for streaming the end-of-stream object. */
+function returnRefs(taskId: string, numReturns: number | "streaming"): ObjectRef[] {
+  if (numReturns === "streaming") return [new ObjectRef(objectIdOf(taskId, 0), true)];
+  const refs: ObjectRef[] = new Array(numReturns);
+  for (let i = 0; i < numReturns; i++) refs[i] = new ObjectRef(objectIdOf(taskId, i + 1), true);
+  return refs;
+}
+
+export function submitTask(cw: CoreWorker, desc: FunctionDescriptor, args: readonly unknown[], opts: TaskOptionsInput): Submitted {
+  cw.registerFunction(desc);
+  const numReturns = opts.numReturns ?? 1;
+  const spec = baseSpec(cw, opts.name ?? desc.name, args, numReturns);
+  spec.fnId = desc.id;
+  spec.resources = taskResources(opts, 1);
+  spec.maxRetries = opts.maxRetries ?? 3;
+  spec.retryExceptions = opts.retryExceptions ?? false;
+  spec.scheduling = schedulingSpec(opts.schedulingStrategy);
+  if (opts.runtimeEnv?.env) spec.env = opts.runtimeEnv.env;
+  if (opts.memory) spec.memoryBytes = opts.memory;
+  cw.submit(spec);
+  return { taskId: spec.taskId, refs: returnRefs(spec.taskId, numReturns) };
+}
+
+export function submitActorCreation(
+  cw: CoreWorker,
+  desc: FunctionDescriptor,
+  args: readonly unknown[],
+  opts: ActorOptionsInput,
+  actor: Omit<ActorCreationSpec, "actorId">,
+): { actorId: string; creation: ObjectRef } {
+  cw.registerFunction(desc);
+  const spec = baseSpec(cw, `${actor.className}.constructor`, args, 1);
+  spec.fnId = desc.id;
+  // As in Ray: an actor needs 1 CPU to be placed and holds none while alive, unless it asks.
+  spec.resources = taskResources(opts, 1);
+  spec.maxRetries = 0;
+  spec.scheduling = schedulingSpec(opts.schedulingStrategy);
+  if (opts.runtimeEnv?.env) spec.env = opts.runtimeEnv.env;
+  if (opts.memory) spec.memoryBytes = opts.memory;
+  const actorId = spec.taskId;
+  spec.actor = { ...actor, actorId };
+  spec.actorId = actorId;
+  cw.submit(spec);
+  return { actorId, creation: returnRefs(spec.taskId, 1)[0] };
+}
+
+export function submitActorTask(
+  cw: CoreWorker,
+  actorId: string,
+  className: string,
+  method: string,
+  args: readonly unknown[],
+  opts: { numReturns?: number; name?: string; maxRetries: number },
+): Submitted {
+  const numReturns = opts.numReturns ?? 1;
+  const spec = baseSpec(cw, opts.name ?? `${className}.${method}`, args, numReturns);
+  spec.actorId = actorId;
+  spec.method = method;
+  spec.maxRetries = opts.maxRetries;
+  cw.submit(spec);
+  return { taskId: spec.taskId, refs: returnRefs(spec.taskId, numReturns) };
+}

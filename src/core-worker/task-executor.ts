@@ -1,0 +1,171 @@
+/**
+ * Runs tasks and actor calls inside a worker thread: rebuilds the function or class from its
+ * descriptor, decodes arguments (zero-copy views for large arrays), runs the code inside a
+ * task context, and sends back results: one per return, or a stream of items for generators.
+ */
+import { TaskCancelledError, taskErrorInfo, type ErrorInfo } from "../common/errors.js";
+import type { ObjectValue } from "../object-store/object-table.js";
+import type { FromRaylet, TaskSpec } from "../rpc/protocol.js";
+import type { CoreWorker, TaskContext } from "./core-worker.js";
+import type { FunctionDescriptor } from "./function-manager/descriptor.js";
+import { loadCallable } from "./function-manager/load.js";
+
+type AnyFn = (...args: unknown[]) => unknown;
+
+interface ActorState {
+  instance: Record<string, unknown>;
+  className: string;
+  actorId: string;
+  resources: Record<string, number>;
+  maxConcurrency: number;
+  running: number;
+  queue: { spec: TaskSpec; args: ObjectValue[] }[];
+}
+
+export class TaskExecutor {
+  private readonly descriptors = new Map<string, FunctionDescriptor>();
+  private readonly running = new Map<string, TaskContext>();
+  private actor?: ActorState;
+  /** What log lines are prefixed with when no task is running (an actor's name). */
+  idleName = "worker";
+
+  constructor(private readonly cw: CoreWorker) {}
+
+  onMessage(msg: FromRaylet): void {
+    if (msg.t === "execute") {
+      for (const d of msg.functions) this.descriptors.set(d.id, d);
+      const { spec, args } = msg;
+      if (spec.actor) void this.construct(spec, args);
+      else if (spec.actorId) this.enqueueCall(spec, args);
+      else void this.run(spec, args, async (decoded) => ((await this.load(spec.fnId)) as AnyFn)(...decoded));
+    } else if (msg.t === "cancel-task") {
+      this.cancel(msg.taskId);
+    }
+  }
+
+  /** The task running in the current async context, if any. */
+  current(): TaskContext | undefined {
+    return this.cw.currentTask();
+  }
+
+  private async load(fnId: string): Promise<unknown> {
+    const desc = this.descriptors.get(fnId);
+    if (!desc) throw new Error(`function ${fnId} was never sent to this worker`);
+    return loadCallable(desc);
+  }
+
+  private decodeArgs(spec: TaskSpec, values: ObjectValue[]): unknown[] {
+    let k = 0;
+    return spec.args.map((a) => ("v" in a ? this.cw.decodeInline(a.v) : this.cw.decode(a.ref, values[k++])));
+  }
+
+  private async construct(spec: TaskSpec, args: ObjectValue[]): Promise<void> {
+    const a = spec.actor!;
+    this.idleName = a.className;
+    await this.run(spec, args, async (decoded) => {
+      const Cls = (await this.load(spec.fnId)) as new (...args: unknown[]) => Record<string, unknown>;
+      const instance = new Cls(...decoded);
+      this.actor = {
+        instance, className: a.className, actorId: a.actorId, resources: a.holdsResources ? spec.resources : {},
+        maxConcurrency: a.maxConcurrency, running: 0, queue: [],
+      };
+      this.pumpCalls();
+      return null;
+    });
+  }
+
+  private enqueueCall(spec: TaskSpec, args: ObjectValue[]): void {
+    if (!this.actor) {
+      this.sendResults(spec, [{ ok: false, error: { code: "ACTOR_ERROR", name: "RayActorError", message: `${spec.name} reached a worker whose actor is not constructed` } }]);
+      return;
+    }
+    this.actor.queue.push({ spec, args });
+    this.pumpCalls();
+  }
+
+  /** Starts queued calls up to maxConcurrency; with 1, calls run one after another, in order. */
+  private pumpCalls(): void {
+    const a = this.actor;
+    if (!a) return;
+    while (a.running < a.maxConcurrency && a.queue.length) {
+      const { spec, args } = a.queue.shift()!;
+      a.running++;
+      void this.run(spec, args, async (decoded) => {
+        const method = a.instance[spec.method!];
+        if (typeof method !== "function") throw new TypeError(`actor ${a.className} has no method '${spec.method}'`);
+        return (method as AnyFn).apply(a.instance, decoded);
+      }).finally(() => {
+        a.running--;
+        this.pumpCalls();
+      });
+    }
+  }
+
+  private async run(spec: TaskSpec, argValues: ObjectValue[], body: (args: unknown[]) => Promise<unknown>): Promise<void> {
+    const ctx: TaskContext = {
+      taskId: spec.taskId, name: spec.name, actorId: spec.actorId, cancelled: false, interrupts: new Set(),
+      resources: this.actor?.resources ?? spec.resources,
+    };
+    this.running.set(spec.taskId, ctx);
+    let results: ObjectValue[];
+    try {
+      results = await this.cw.taskContext.run(ctx, async () => {
+        const value = await body(this.decodeArgs(spec, argValues));
+        if (ctx.cancelled) throw new TaskCancelledError(`task ${spec.name} was cancelled`);
+        if (spec.numReturns === "streaming") return [await this.stream(spec, value)];
+        return this.encodeReturns(spec, value);
+      });
+    } catch (err) {
+      results = [{ ok: false, error: ctx.cancelled ? cancelled(spec) : taskErrorInfo(spec.name, err) }];
+    } finally {
+      this.running.delete(spec.taskId);
+    }
+    this.sendResults(spec, results);
+  }
+
+  private encodeReturns(spec: TaskSpec, value: unknown): ObjectValue[] {
+    const n = spec.numReturns as number;
+    if (n === 1) return [{ ok: true, value: this.cw.serializeValue(value, "return value") }];
+    if (!Array.isArray(value) || value.length !== n) {
+      throw new TypeError(`${spec.name} has numReturns ${n}, so it must return an array of ${n} values; it returned ${Array.isArray(value) ? `an array of ${value.length}` : typeof value}`);
+    }
+    return value.map((v, i) => ({ ok: true, value: this.cw.serializeValue(v, `return value[${i}]`) }));
+  }
+
+  /** Sends each yielded value as it is produced; the end object holds the count. */
+  private async stream(spec: TaskSpec, gen: unknown): Promise<ObjectValue> {
+    if (!gen || typeof (gen as AsyncIterable<unknown>)[Symbol.asyncIterator] !== "function" && typeof (gen as Iterable<unknown>)[Symbol.iterator] !== "function") {
+      throw new TypeError(`${spec.name} has numReturns "streaming", so it must be a generator function (function* or async function*)`);
+    }
+    let i = 0;
+    for await (const item of gen as AsyncIterable<unknown>) {
+      i++;
+      this.cw.send({ t: "stream-item", taskId: spec.taskId, index: i, value: { ok: true, value: this.cw.serializeValue(item, `yielded value ${i}`) } });
+    }
+    return { ok: true, value: this.cw.serializeValue(i, "count") };
+  }
+
+  private sendResults(spec: TaskSpec, results: ObjectValue[]): void {
+    this.cw.send({ t: "task-done", taskId: spec.taskId, results });
+  }
+
+  private cancel(taskId: string): void {
+    const ctx = this.running.get(taskId);
+    if (ctx) {
+      ctx.cancelled = true;
+      const err = new TaskCancelledError(`task ${ctx.name} was cancelled`);
+      for (const interrupt of ctx.interrupts) interrupt(err);
+      return;
+    }
+    const a = this.actor;
+    const i = a?.queue.findIndex((c) => c.spec.taskId === taskId) ?? -1;
+    if (a && i >= 0) {
+      const [c] = a.queue.splice(i, 1);
+      this.sendResults(c.spec, [{ ok: false, error: cancelled(c.spec) }]);
+    }
+  }
+}
+
+function cancelled(spec: TaskSpec): ErrorInfo {
+  return { code: "TASK_CANCELLED", name: "TaskCancelledError", message: `task ${spec.name} was cancelled` };
+}

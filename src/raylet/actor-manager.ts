@@ -1,0 +1,335 @@
+/**
+ * Actors on this node: placement, a thread of their own, the constructor, method calls in
+ * submission order, restarts after the thread dies (maxRestarts, maxTaskRetries), kill, and
+ * the end of anonymous actors whose handles are all gone.
+ */
+import type { ErrorInfo } from "../common/errors.js";
+import { objectIdOf } from "../common/ids.js";
+import type { ObjectTable, ObjectValue } from "../object-store/object-table.js";
+import type { TaskSpec } from "../rpc/protocol.js";
+import type { ActorHandleData } from "../serialization/markers.js";
+import { argValues, heldRefs, whenDependenciesReady } from "./dependencies.js";
+import type { FunctionTable } from "./function-table.js";
+import type { ResourceScheduler } from "./resource-scheduler.js";
+import type { ResourcePool } from "./resources.js";
+import { cancelledValue } from "./task-manager.js";
+import type { PooledWorker, WorkerPool } from "./worker-pool.js";
+import type { ActorDirectory } from "../gcs/actor-directory.js";
+import { serialize } from "../serialization/serializer.js";
+
+type ActorState = "pending" | "alive" | "restarting" | "dead";
+
+interface Call {
+  spec: TaskSpec;
+  depsReady: boolean;
+  failed?: ErrorInfo;
+  cancelDeps?: () => void;
+  attempts: number;
+}
+
+interface ActorRecord {
+  id: string;
+  creation: TaskSpec;
+  state: ActorState;
+  pool: ResourcePool;
+  worker?: PooledWorker;
+  restarts: number;
+  /** Resources held while alive (those asked for explicitly). */
+  held?: Record<string, number>;
+  queue: Call[];
+  inflight: Map<string, Call>;
+  noRestart: boolean;
+  death?: ErrorInfo;
+  argsReady: boolean;
+}
+
+export interface ActorManagerDeps {
+  table: ObjectTable;
+  scheduler: ResourceScheduler;
+  workers: WorkerPool;
+  functions: FunctionTable;
+  directory: ActorDirectory;
+  poolFor(spec: TaskSpec): ResourcePool | ErrorInfo;
+}
+
+export class ActorManager {
+  private readonly actors = new Map<string, ActorRecord>();
+  private readonly byWorker = new Map<PooledWorker, ActorRecord>();
+  /** Handles made with getIfExists point at an actor under another id. */
+  private readonly aliases = new Map<string, string>();
+
+  constructor(private readonly d: ActorManagerDeps) {}
+
+  get size(): number {
+    return this.actors.size;
+  }
+
+  create(spec: TaskSpec): void {
+    const a = spec.actor!;
+    const { table, directory } = this.d;
+    table.expectActor(a.actorId, 1);
+    table.expect(objectIdOf(spec.taskId, 1), 1);
+    for (const id of heldRefs(spec)) table.addRef(id);
+    if (a.name) {
+      const existing = directory.lookup(a.namespace, a.name);
+      if (existing && this.actors.get(existing.data.actorId)?.state !== "dead") {
+        if (a.getIfExists) {
+          this.aliases.set(a.actorId, existing.data.actorId);
+          table.addRef(existing.data.actorId);
+          table.seal(objectIdOf(spec.taskId, 1), okNull());
+          for (const id of heldRefs(spec)) table.removeRef(id);
+          return;
+        }
+        const error: ErrorInfo = {
+          code: "ACTOR_ERROR", name: "RayActorError",
+          message: `an actor named '${a.name}' already exists in namespace '${a.namespace}'; use getIfExists to reuse it`,
+        };
+        this.actors.set(a.actorId, this.deadRecord(spec, error));
+        table.seal(objectIdOf(spec.taskId, 1), { ok: false, error });
+        for (const id of heldRefs(spec)) table.removeRef(id);
+        return;
+      }
+    }
+    const pool = this.d.poolFor(spec);
+    if (!("total" in pool)) {
+      this.actors.set(a.actorId, this.deadRecord(spec, pool));
+      table.seal(objectIdOf(spec.taskId, 1), { ok: false, error: pool });
+      return;
+    }
+    const rec: ActorRecord = {
+      id: a.actorId, creation: spec, state: "pending", pool, restarts: 0, queue: [], inflight: new Map(),
+      noRestart: false, argsReady: false,
+    };
+    this.actors.set(a.actorId, rec);
+    directory.register(this.handleData(rec), { name: a.name, namespace: a.namespace, detached: a.detached });
+    whenDependenciesReady(table, spec, (failure) => {
+      if (failure) return this.die(rec, failure);
+      rec.argsReady = true;
+      this.place(rec);
+    });
+  }
+
+  handleData(rec: ActorRecord): ActorHandleData {
+    const a = rec.creation.actor!;
+    return { actorId: rec.id, className: a.className, methods: a.methods, maxTaskRetries: a.maxTaskRetries };
+  }
+
+  /** A method call. */
+  call(spec: TaskSpec): void {
+    const { table } = this.d;
+    for (const id of heldRefs(spec)) table.addRef(id);
+    const n = spec.numReturns === "streaming" ? 1 : spec.numReturns;
+    for (let i = 0; i < n; i++) table.expect(objectIdOf(spec.taskId, i + 1), 1);
+    const rec = this.actors.get(this.resolve(spec.actorId!));
+    if (!rec || rec.state === "dead") {
+      return this.fail({ spec, depsReady: true, attempts: 0 }, this.deathOf(rec, spec));
+    }
+    const c: Call = { spec, depsReady: false, attempts: 0 };
+    rec.queue.push(c);
+    c.cancelDeps = whenDependenciesReady(table, spec, (failure) => {
+      c.cancelDeps = undefined;
+      c.depsReady = true;
+      c.failed = failure;
+      this.pump(rec);
+    });
+  }
+
+  onDone(w: PooledWorker, taskId: string, results: ObjectValue[]): void {
+    const rec = this.byWorker.get(w);
+    if (!rec) return;
+    if (rec.creation.taskId === taskId) return this.onConstructed(rec, results[0]);
+    const c = rec.inflight.get(taskId);
+    if (!c) return;
+    rec.inflight.delete(taskId);
+    this.seal(c.spec, results);
+  }
+
+  onWorkerExit(w: PooledWorker): void {
+    const rec = this.byWorker.get(w);
+    if (!rec) return;
+    this.byWorker.delete(w);
+    rec.worker = undefined;
+    const exit = w.exit!;
+    const how = exit.oom ? "ran out of memory" : exit.intended ? "was killed" : exit.error ? `crashed: ${exit.error.message}` : `exited with code ${exit.code}`;
+    const className = rec.creation.actor!.className;
+    // Calls in flight fail, unless they may be retried on the restarted actor.
+    const retry: Call[] = [];
+    for (const c of rec.inflight.values()) {
+      const max = c.spec.maxRetries;
+      if (!rec.noRestart && (max === -1 || c.attempts <= max)) retry.push(c);
+      else this.fail(c, { code: "ACTOR_ERROR", name: "RayActorError", message: `actor ${className} ${how} while running ${c.spec.name}` });
+    }
+    rec.inflight.clear();
+    rec.queue.unshift(...retry);
+    if (rec.held) rec.pool.release(rec.held);
+    rec.held = undefined;
+    const max = rec.creation.actor!.maxRestarts;
+    if (!rec.noRestart && rec.state === "alive" && (max === -1 || rec.restarts < max)) {
+      rec.restarts++;
+      rec.state = "restarting";
+      this.place(rec);
+      return;
+    }
+    this.die(rec, rec.death ?? { code: "ACTOR_DIED", name: "ActorDiedError", message: `actor ${className} ${how}${rec.restarts ? ` after ${rec.restarts} restart(s)` : ""}` });
+  }
+
+  kill(actorId: string, noRestart: boolean): void {
+    const rec = this.actors.get(this.resolve(actorId));
+    if (!rec || rec.state === "dead") return;
+    rec.noRestart = noRestart;
+    const className = rec.creation.actor!.className;
+    if (noRestart) rec.death = { code: "ACTOR_DIED", name: "ActorDiedError", message: `actor ${className} was killed` };
+    if (rec.worker) this.d.workers.kill(rec.worker);
+    else if (noRestart) this.die(rec, rec.death!);
+  }
+
+  /** The last handle of an actor is gone: an anonymous, non-detached actor ends. */
+  onOutOfScope(actorId: string): void {
+    const target = this.aliases.get(actorId);
+    if (target) {
+      this.aliases.delete(actorId);
+      this.d.table.removeRef(target);
+      return;
+    }
+    const rec = this.actors.get(actorId);
+    if (!rec) return;
+    const a = rec.creation.actor!;
+    if (a.name || a.detached) return;
+    if (rec.state === "dead") {
+      this.actors.delete(actorId);
+      return;
+    }
+    this.kill(actorId, true);
+  }
+
+  cancel(taskId: string): boolean {
+    for (const rec of this.actors.values()) {
+      const i = rec.queue.findIndex((c) => c.spec.taskId === taskId);
+      if (i >= 0) {
+        const [c] = rec.queue.splice(i, 1);
+        c.cancelDeps?.();
+        this.seal(c.spec, [cancelledValue(c.spec)]);
+        return true;
+      }
+      if (rec.inflight.has(taskId)) {
+        rec.worker?.channel.send({ t: "cancel-task", taskId });
+        return true;
+      }
+    }
+    return false;
+  }
+
+  isActorTask(taskId: string): boolean {
+    for (const rec of this.actors.values()) {
+      if (rec.inflight.has(taskId) || rec.queue.some((c) => c.spec.taskId === taskId)) return true;
+    }
+    return false;
+  }
+
+  states(): { actorId: string; className: string; state: ActorState; name?: string; restarts: number }[] {
+    return [...this.actors.values()].map((r) => ({
+      actorId: r.id, className: r.creation.actor!.className, state: r.state, name: r.creation.actor!.name, restarts: r.restarts,
+    }));
+  }
+
+  private resolve(actorId: string): string {
+    return this.aliases.get(actorId) ?? actorId;
+  }
+
+  /** Reserves the actor's resources, then starts its thread and runs the constructor. */
+  private place(rec: ActorRecord): void {
+    const spec = rec.creation;
+    this.d.scheduler.request({
+      resources: spec.resources,
+      pool: rec.pool,
+      describe: () => `actor ${spec.actor!.className}`,
+      grant: () => {
+        if (rec.state === "dead") return false;
+        const w = this.d.workers.startDedicated({ env: spec.env, memoryBytes: spec.memoryBytes });
+        rec.worker = w;
+        this.byWorker.set(w, rec);
+        // Placement needs 1 CPU; a live actor holds only what it asked for.
+        rec.held = spec.actor!.holdsResources ? spec.resources : undefined;
+        if (!rec.held) rec.pool.release(spec.resources);
+        w.channel.send({
+          t: "execute", spec, args: argValues(this.d.table, spec), functions: this.d.functions.missingFor(w, [spec.fnId]),
+        });
+        return true;
+      },
+    });
+  }
+
+  private onConstructed(rec: ActorRecord, result: ObjectValue): void {
+    if (!result.ok) {
+      rec.death = {
+        code: "ACTOR_DIED", name: "ActorDiedError",
+        message: `actor ${rec.creation.actor!.className} could not be created: the constructor threw ${result.error.cause?.name ?? result.error.name}: ${result.error.cause?.message ?? result.error.message}`,
+        cause: result.error.cause ?? result.error,
+      };
+      rec.noRestart = true;
+      if (rec.worker) this.d.workers.kill(rec.worker);
+      return;
+    }
+    if (rec.state === "pending") this.d.table.seal(objectIdOf(rec.creation.taskId, 1), result);
+    rec.state = "alive";
+    this.d.directory.setState(rec.id, "ALIVE");
+    this.pump(rec);
+  }
+
+  /** Sends queued calls to the actor in order, as far as their dependencies are ready. */
+  private pump(rec: ActorRecord): void {
+    if (rec.state !== "alive" || !rec.worker) return;
+    const w = rec.worker;
+    while (rec.queue.length && rec.queue[0].depsReady) {
+      const c = rec.queue.shift()!;
+      if (c.failed) {
+        this.fail(c, c.failed);
+        continue;
+      }
+      c.attempts++;
+      rec.inflight.set(c.spec.taskId, c);
+      w.channel.send({ t: "execute", spec: c.spec, args: argValues(this.d.table, c.spec), functions: [] });
+    }
+  }
+
+  private die(rec: ActorRecord, error: ErrorInfo): void {
+    rec.state = "dead";
+    rec.death = error;
+    this.d.directory.setState(rec.id, "DEAD");
+    this.d.directory.unregisterName(rec.id);
+    this.d.table.seal(objectIdOf(rec.creation.taskId, 1), { ok: false, error });
+    for (const c of rec.queue) {
+      c.cancelDeps?.();
+      this.fail(c, error);
+    }
+    rec.queue = [];
+    for (const id of heldRefs(rec.creation)) this.d.table.removeRef(id);
+    if (!this.d.table.has(rec.id)) this.actors.delete(rec.id);
+  }
+
+  private deadRecord(spec: TaskSpec, error: ErrorInfo): ActorRecord {
+    return {
+      id: spec.actor!.actorId, creation: spec, state: "dead", pool: undefined as unknown as ResourcePool, restarts: 0,
+      queue: [], inflight: new Map(), noRestart: true, death: error, argsReady: false,
+    };
+  }
+
+  private deathOf(rec: ActorRecord | undefined, spec: TaskSpec): ErrorInfo {
+    return rec?.death ?? { code: "ACTOR_DIED", name: "ActorDiedError", message: `the actor of ${spec.name} is dead or unknown` };
+  }
+
+  private fail(c: Call, error: ErrorInfo): void {
+    this.seal(c.spec, [{ ok: false, error }]);
+  }
+
+  private seal(spec: TaskSpec, results: ObjectValue[]): void {
+    const n = spec.numReturns === "streaming" ? 1 : spec.numReturns;
+    const failure = results.length === 1 && !results[0].ok ? results[0] : undefined;
+    for (let i = 0; i < n; i++) this.d.table.seal(objectIdOf(spec.taskId, i + 1), failure ?? results[i]);
+    for (const id of heldRefs(spec)) this.d.table.removeRef(id);
+  }
+}
+
+function okNull(): ObjectValue {
+  return { ok: true, value: serialize(null, {}) };
+}

@@ -1,0 +1,60 @@
+/**
+ * Dependency resolution: a task waits until the objects its top-level ref arguments name are
+ * sealed. A failed dependency fails the task with the same error, so a failure propagates
+ * through every task that depends on it.
+ */
+import type { ErrorInfo } from "../common/errors.js";
+import type { ObjectTable, ObjectValue } from "../object-store/object-table.js";
+import type { TaskSpec } from "../rpc/protocol.js";
+
+export function refArgs(spec: TaskSpec): string[] {
+  const ids: string[] = [];
+  for (const a of spec.args) if ("ref" in a) ids.push(a.ref);
+  return ids;
+}
+
+/** Calls `done` once every dependency is sealed (with the first failure, if any). Returns a canceller. */
+export function whenDependenciesReady(table: ObjectTable, spec: TaskSpec, done: (failure?: ErrorInfo) => void): () => void {
+  const ids = refArgs(spec);
+  let left = ids.length;
+  let finished = false;
+  if (left === 0) {
+    done();
+    return () => {};
+  }
+  const waiters: [string, (v: ObjectValue) => void][] = [];
+  const onReady = (value: ObjectValue) => {
+    if (finished) return;
+    if (!value.ok) {
+      finished = true;
+      cancel();
+      done(value.error);
+    } else if (--left === 0) {
+      finished = true;
+      done();
+    }
+  };
+  const cancel = () => {
+    for (const [id, w] of waiters) table.cancelWait(id, w);
+  };
+  for (const id of ids) {
+    if (finished) break;
+    const w = (v: ObjectValue) => onReady(v);
+    waiters.push([id, w]);
+    table.whenReady(id, w);
+  }
+  return () => {
+    finished = true;
+    cancel();
+  };
+}
+
+/** The sealed values of a spec's ref arguments, in order. */
+export function argValues(table: ObjectTable, spec: TaskSpec): ObjectValue[] {
+  return refArgs(spec).map((id) => table.get(id)!);
+}
+
+/** Holds taken for a spec while it lives: its ref args and the refs nested in its args. */
+export function heldRefs(spec: TaskSpec): string[] {
+  return refArgs(spec).concat(spec.nestedRefs);
+}

@@ -1,0 +1,183 @@
+/**
+ * The raylet: the node's hub. It owns the node's resources, object table, worker pool, task
+ * and actor managers, and answers the messages of every core worker on the node (the driver
+ * through an in-process channel, workers through their threads' ports).
+ */
+import { toErrorInfo, type ErrorInfo } from "../common/errors.js";
+import { taskIdOfObject } from "../common/ids.js";
+import type { Gcs } from "../gcs/gcs.js";
+import type { ObjectTable, ObjectValue } from "../object-store/object-table.js";
+import type { Channel } from "../rpc/channel.js";
+import type { FromRaylet, TaskSpec, ToRaylet } from "../rpc/protocol.js";
+import { ActorManager } from "./actor-manager.js";
+import { FunctionTable } from "./function-table.js";
+import { PlacementGroups, type PlacementStrategy } from "./placement-groups.js";
+import { ResourceScheduler } from "./resource-scheduler.js";
+import type { ResourcePool } from "./resources.js";
+import { TaskManager } from "./task-manager.js";
+import { WorkerPool, type PooledWorker, type WorkerPoolOptions } from "./worker-pool.js";
+
+export interface RayletOptions {
+  nodeId: string;
+  address: string;
+  gcs: Gcs;
+  table: ObjectTable;
+  resources: ResourcePool;
+  workerPool: Omit<WorkerPoolOptions, "onMessage" | "onExit">;
+  log: (message: string) => void;
+}
+
+/** A core worker connected to this raylet. */
+interface Client {
+  send(msg: FromRaylet): void;
+  worker?: PooledWorker;
+}
+
+type RequestHandler = (...args: any[]) => unknown;
+
+export class Raylet {
+  readonly workers: WorkerPool;
+  readonly tasks: TaskManager;
+  readonly actors: ActorManager;
+  readonly placementGroups: PlacementGroups;
+  readonly scheduler: ResourceScheduler;
+  private readonly functions = new FunctionTable();
+  private readonly clients = new Map<PooledWorker, Client>();
+  private readonly requests: Record<string, RequestHandler>;
+
+  constructor(private readonly o: RayletOptions) {
+    this.scheduler = new ResourceScheduler(o.log);
+    this.workers = new WorkerPool({
+      ...o.workerPool,
+      onMessage: (w, msg) => this.handle(this.clientOf(w), msg),
+      onExit: (w) => this.onWorkerExit(w),
+    });
+    this.placementGroups = new PlacementGroups(o.resources, this.scheduler, o.log);
+    const poolFor = (spec: TaskSpec) => this.poolFor(spec);
+    this.tasks = new TaskManager({
+      table: o.table, scheduler: this.scheduler, workers: this.workers, functions: this.functions, poolFor, cancelGraceMs: 1000,
+    });
+    this.actors = new ActorManager({
+      table: o.table, scheduler: this.scheduler, workers: this.workers, functions: this.functions, directory: o.gcs.actors, poolFor,
+    });
+    this.requests = {
+      getActor: (name: string, namespace: string) => {
+        const e = o.gcs.actors.lookup(namespace, name);
+        if (!e || e.state === "DEAD") throw new RangeError(`no actor named '${name}' in namespace '${namespace}'`);
+        return e.data;
+      },
+      nodes: () => o.gcs.nodes(),
+      clusterResources: () => ({ ...o.resources.total }),
+      availableResources: () => positive(o.resources.available),
+      createPlacementGroup: (id: string, bundles: Record<string, number>[], strategy: PlacementStrategy, name?: string) =>
+        this.placementGroups.create(id, bundles, strategy, name),
+      placementGroupReady: (id: string) => this.placementGroups.ready(id),
+      removePlacementGroup: (id: string) => this.placementGroups.remove(id),
+      kvGet: (key: string) => o.gcs.kvGet(key),
+      kvPut: (key: string, value: unknown) => o.gcs.kvPut(key, value),
+    };
+  }
+
+  /** Connects the in-process driver. */
+  connectDriver(channel: Channel<FromRaylet, ToRaylet>): void {
+    const client: Client = { send: (m) => channel.send(m) };
+    channel.onMessage((m) => this.handle(client, m));
+  }
+
+  private clientOf(w: PooledWorker): Client {
+    let c = this.clients.get(w);
+    if (!c) this.clients.set(w, (c = { send: (m) => w.channel.send(m), worker: w }));
+    return c;
+  }
+
+  private handle(client: Client, msg: ToRaylet): void {
+    const { table } = this.o;
+    switch (msg.t) {
+      case "register-function":
+        return this.functions.register(msg.desc);
+      case "submit":
+        if (msg.spec.actor) return this.actors.create(msg.spec);
+        if (msg.spec.actorId) return this.actors.call(msg.spec);
+        return this.tasks.submit(msg.spec);
+      case "put":
+        table.expect(msg.id, 1);
+        return table.seal(msg.id, { ok: true, value: msg.value });
+      case "add-ref":
+        for (const id of msg.ids) table.addRef(id);
+        return;
+      case "remove-ref":
+        for (const id of msg.ids) table.removeRef(id);
+        return;
+      case "pin":
+        for (const id of msg.ids) table.pin(id);
+        return;
+      case "unpin":
+        for (const id of msg.ids) table.unpin(id);
+        return;
+      case "subscribe":
+        for (const id of msg.ids) table.whenReady(id, (value: ObjectValue) => client.send({ t: "objects", entries: [[id, value]] }));
+        return;
+      case "cancel": {
+        const taskId = taskIdOfObject(msg.objectId);
+        if (this.tasks.has(taskId)) this.tasks.cancel(taskId, msg.force, msg.recursive);
+        else if (msg.force && this.actors.isActorTask(taskId)) this.o.log(`cancel(force) is not supported for actor tasks; ${taskId} was left running`);
+        else this.actors.cancel(taskId);
+        return;
+      }
+      case "kill-actor":
+        return this.actors.kill(msg.actorId, msg.noRestart);
+      case "request":
+        return void this.answer(client, msg.reqId, msg.method, msg.args);
+      case "task-done":
+        if (!client.worker) return;
+        if (client.worker.dedicated) return this.actors.onDone(client.worker, msg.taskId, msg.results);
+        return this.tasks.onDone(client.worker, msg.taskId, msg.results);
+      case "stream-item":
+        if (client.worker) this.tasks.onStreamItem(client.worker, msg.taskId, msg.index, msg.value);
+        return;
+      case "blocked":
+      case "unblocked":
+        if (client.worker && !client.worker.dedicated) this.tasks.onBlocked(client.worker, msg.taskId, msg.t === "blocked");
+        return;
+      case "actor-ready":
+        return;
+    }
+  }
+
+  private async answer(client: Client, reqId: number, method: string, args: unknown[]): Promise<void> {
+    const handler = this.requests[method];
+    try {
+      if (!handler) throw new TypeError(`unknown request '${method}'`);
+      const value = await handler(...args);
+      client.send({ t: "reply", reqId, ok: true, value });
+    } catch (err) {
+      client.send({ t: "reply", reqId, ok: false, error: toErrorInfo(err) });
+    }
+  }
+
+  private onWorkerExit(w: PooledWorker): void {
+    this.clients.delete(w);
+    if (w.dedicated) this.actors.onWorkerExit(w);
+    else this.tasks.onWorkerExit(w);
+  }
+
+  private poolFor(spec: TaskSpec): ResourcePool | ErrorInfo {
+    const s = spec.scheduling;
+    if (s.type === "placement_group") return this.placementGroups.poolFor(s.placementGroupId, s.bundleIndex, spec.resources);
+    if (s.type === "node_affinity" && s.nodeId !== this.o.nodeId && !s.soft) {
+      return { code: "RAY_ERROR", name: "RayError", message: `task ${spec.name} must run on node ${s.nodeId}, which is not in the cluster` };
+    }
+    return this.o.resources;
+  }
+
+  async close(): Promise<void> {
+    this.tasks.clear();
+    await this.workers.close();
+  }
+}
+
+function positive(r: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(r)) if (v > 0) out[k] = v;
+  return out;
+}

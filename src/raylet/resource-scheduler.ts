@@ -1,0 +1,124 @@
+/**
+ * Grants resources to waiting requests (tasks, actor placements) in arrival order per resource
+ * shape: requests that need the same resources queue together, so a queue of a million
+ * one-CPU tasks costs one check per grant, not a scan. A request that the node can never
+ * satisfy stays pending and the log says why, as in Ray.
+ */
+import { format, shapeKey, type ResourcePool, type ResourceSet } from "./resources.js";
+
+export interface ResourceRequest {
+  resources: ResourceSet;
+  /** The pool to take from: the node's, or a placement-group bundle's. */
+  pool: ResourcePool;
+  /** What is waiting, for the log. */
+  describe(): string;
+  /** Called with the resources taken; return false if the requester went away (they are given back). */
+  grant(): boolean;
+}
+
+class Deque<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(x: T): void {
+    this.items.push(x);
+  }
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+  shift(): T | undefined {
+    const x = this.items[this.head];
+    this.items[this.head++] = undefined;
+    // Compact now and then so a long-lived queue does not keep a long dead prefix.
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return x;
+  }
+  remove(pred: (x: T) => boolean): boolean {
+    const i = this.items.findIndex((x, j) => j >= this.head && x !== undefined && pred(x));
+    if (i < 0) return false;
+    this.items.splice(i, 1);
+    return true;
+  }
+}
+
+export class ResourceScheduler {
+  private readonly queues = new Map<string, Deque<ResourceRequest>>();
+  private readonly warned = new Set<string>();
+  private dispatching = false;
+
+  constructor(private readonly warn: (message: string) => void) {}
+
+  request(req: ResourceRequest): void {
+    if (!req.pool.canEverFit(req.resources)) {
+      const key = shapeKey(req.resources);
+      if (!this.warned.has(key)) {
+        this.warned.add(key);
+        this.warn(
+          `${req.describe()} needs ${format(req.resources)}, but this node has ${format(req.pool.total)} in all: ` +
+            `it stays pending until a node with these resources joins the cluster`,
+        );
+      }
+    }
+    const key = `${poolId(req.pool)}|${shapeKey(req.resources)}`;
+    let q = this.queues.get(key);
+    if (!q) this.queues.set(key, (q = new Deque()));
+    q.push(req);
+    this.dispatch();
+  }
+
+  /** Drops a waiting request (a cancelled task). */
+  withdraw(req: ResourceRequest): boolean {
+    const key = `${poolId(req.pool)}|${shapeKey(req.resources)}`;
+    return this.queues.get(key)?.remove((x) => x === req) ?? false;
+  }
+
+  pending(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.length;
+    return n;
+  }
+
+  /** The resources that waiting requests ask for, for `tsray status`. */
+  demand(): ResourceSet[] {
+    const out: ResourceSet[] = [];
+    for (const q of this.queues.values()) if (q.length) out.push(q.peek()!.resources);
+    return out;
+  }
+
+  /** Grants what fits now. Re-entrant calls (a grant that releases) are folded into the running loop. */
+  dispatch(): void {
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      let progress = true;
+      while (progress) {
+        progress = false;
+        for (const [key, q] of this.queues) {
+          while (q.length) {
+            const req = q.peek()!;
+            if (!req.pool.tryAcquire(req.resources)) break;
+            q.shift();
+            progress = true;
+            if (!req.grant()) req.pool.release(req.resources);
+          }
+          if (!q.length) this.queues.delete(key);
+        }
+      }
+    } finally {
+      this.dispatching = false;
+    }
+  }
+}
+
+const poolIds = new WeakMap<ResourcePool, number>();
+let nextPoolId = 0;
+function poolId(p: ResourcePool): number {
+  let id = poolIds.get(p);
+  if (id === undefined) poolIds.set(p, (id = nextPoolId++));
+  return id;
+}

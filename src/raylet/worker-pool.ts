@@ -1,0 +1,193 @@
+/**
+ * The node's worker threads. Task workers are reused from an idle list per environment (the
+ * same env vars and heap limit); actors get a thread of their own. Threads are unref'd: they
+ * never keep the driver process alive by themselves.
+ */
+import { Worker } from "node:worker_threads";
+import { fileURLToPath } from "node:url";
+import { randomHex } from "../common/ids.js";
+import { PortChannel, type Channel } from "../rpc/channel.js";
+import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
+import type { ArenaHandle } from "../object-store/shared-arena.js";
+
+export interface WorkerEnv {
+  env?: Record<string, string>;
+  memoryBytes?: number;
+}
+
+/** Settings every worker of the node starts with (sent as workerData). */
+export interface WorkerBootData {
+  workerId: string;
+  nodeId: string;
+  jobId: string;
+  namespace: string;
+  arena: ArenaHandle;
+  tsx: boolean;
+  mainUrl: string;
+  cwd?: string;
+}
+
+export interface PooledWorker {
+  readonly id: string;
+  readonly key: string;
+  readonly thread: Worker;
+  readonly channel: Channel<FromRaylet, ToRaylet>;
+  /** Function ids this worker has been sent. */
+  readonly knownFunctions: Set<string>;
+  dedicated: boolean;
+  /** Why it ended, once it has. */
+  exit?: { code: number; oom: boolean; error?: Error; intended: boolean };
+}
+
+export interface WorkerPoolOptions {
+  nodeId: string;
+  jobId: string;
+  namespace: string;
+  arena: ArenaHandle;
+  tsx: boolean;
+  logToDriver: boolean;
+  /** Job-wide environment variables (init's runtimeEnv.env). */
+  jobEnv: Record<string, string>;
+  workingDir?: string;
+  onMessage(worker: PooledWorker, msg: ToRaylet): void;
+  onExit(worker: PooledWorker): void;
+  /** Each output line of a worker, already prefixed by the worker; default: this process's stdout/stderr. */
+  logSink?: (stream: "stdout" | "stderr", text: string) => void;
+}
+
+const here = import.meta.url;
+const ext = here.endsWith(".ts") ? "ts" : "js";
+const BOOTSTRAP = fileURLToPath(new URL("../worker/bootstrap.mjs", here));
+const WORKER_MAIN = new URL(`../worker/worker-main.${ext}`, here).href;
+
+export class WorkerPool {
+  private readonly idle = new Map<string, PooledWorker[]>();
+  private readonly all = new Set<PooledWorker>();
+  private closing = false;
+
+  constructor(private readonly opts: WorkerPoolOptions) {}
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  /** An idle worker for this environment, or a new one. */
+  acquire(env: WorkerEnv): PooledWorker {
+    const key = envKey(env);
+    const list = this.idle.get(key);
+    const w = list?.pop();
+    if (w) return w;
+    return this.start(env, key, false);
+  }
+
+  /** A new thread that belongs to one actor for its whole life. */
+  startDedicated(env: WorkerEnv): PooledWorker {
+    return this.start(env, envKey(env), true);
+  }
+
+  release(w: PooledWorker): void {
+    if (w.exit || w.dedicated || this.closing) return;
+    const list = this.idle.get(w.key);
+    if (list) list.push(w);
+    else this.idle.set(w.key, [w]);
+  }
+
+  /** Starts `n` task workers ahead of demand, so the first tasks do not wait for a thread. */
+  prestart(n: number): void {
+    const have = this.idle.get(envKey({}))?.length ?? 0;
+    for (let i = have; i < n; i++) this.release(this.start({}, envKey({}), false));
+  }
+
+  /** Stops a worker now (cancel with force, kill, memory monitor). Its exit is reported as intended. */
+  kill(w: PooledWorker): void {
+    if (w.exit) return;
+    w.exit = { code: 1, oom: false, intended: true };
+    this.removeIdle(w);
+    void w.thread.terminate();
+  }
+
+  workers(): Iterable<PooledWorker> {
+    return this.all;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const threads = [...this.all].map((w) => {
+      w.exit ??= { code: 0, oom: false, intended: true };
+      w.channel.close();
+      return w.thread.terminate();
+    });
+    this.all.clear();
+    this.idle.clear();
+    await Promise.allSettled(threads);
+  }
+
+  private start(env: WorkerEnv, key: string, dedicated: boolean): PooledWorker {
+    const id = randomHex(6);
+    const workerData: WorkerBootData = {
+      workerId: id,
+      nodeId: this.opts.nodeId,
+      jobId: this.opts.jobId,
+      namespace: this.opts.namespace,
+      arena: this.opts.arena,
+      tsx: this.opts.tsx,
+      mainUrl: WORKER_MAIN,
+      cwd: this.opts.workingDir,
+    };
+    const thread = new Worker(BOOTSTRAP, {
+      workerData,
+      env: { ...process.env, ...this.opts.jobEnv, ...env.env },
+      resourceLimits: env.memoryBytes ? { maxOldGenerationSizeMb: Math.max(16, Math.floor(env.memoryBytes / 2 ** 20)) } : undefined,
+      stdout: true,
+      stderr: true,
+    });
+    thread.unref();
+    const w: PooledWorker = {
+      id, key, thread, dedicated,
+      channel: new PortChannel<FromRaylet, ToRaylet>(thread),
+      knownFunctions: new Set(),
+    };
+    this.pipeOutput(w);
+    this.all.add(w);
+    w.channel.onMessage((msg) => this.opts.onMessage(w, msg));
+    let error: Error | undefined;
+    thread.on("error", (err) => {
+      error = err;
+    });
+    thread.on("exit", (code) => {
+      this.all.delete(w);
+      this.removeIdle(w);
+      w.channel.close();
+      const oom = (error as { code?: string } | undefined)?.code === "ERR_WORKER_OUT_OF_MEMORY";
+      if (!w.exit) w.exit = { code, oom, error, intended: false };
+      else if (oom) w.exit.oom = true;
+      if (!this.closing) this.opts.onExit(w);
+    });
+    return w;
+  }
+
+  private pipeOutput(w: PooledWorker): void {
+    const sink = this.opts.logSink ?? ((stream, text) => (stream === "stdout" ? process.stdout : process.stderr).write(text));
+    for (const stream of ["stdout", "stderr"] as const) {
+      const readable = w.thread[stream];
+      if (!this.opts.logToDriver) {
+        readable.resume();
+        continue;
+      }
+      readable.setEncoding("utf8");
+      readable.on("data", (text: string) => sink(stream, text));
+    }
+  }
+
+  private removeIdle(w: PooledWorker): void {
+    const list = this.idle.get(w.key);
+    if (!list) return;
+    const i = list.indexOf(w);
+    if (i >= 0) list.splice(i, 1);
+  }
+}
+
+function envKey(env: WorkerEnv): string {
+  if (!env.env && !env.memoryBytes) return "";
+  return JSON.stringify([env.memoryBytes ?? 0, Object.entries(env.env ?? {}).sort()]);
+}

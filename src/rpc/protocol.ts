@@ -1,0 +1,94 @@
+/**
+ * The typed messages between a core worker (driver or worker thread) and its node's raylet.
+ * Version 1. The same messages travel over an in-process channel, a MessagePort between
+ * threads, and (for other nodes) a socket: one protocol, several carriers.
+ */
+import type { ErrorInfo } from "../common/errors.js";
+import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
+import type { ObjectValue } from "../object-store/object-table.js";
+import type { SerializedValue } from "../serialization/serialized-value.js";
+
+export const PROTOCOL_VERSION = 1;
+
+export type TaskArg = { v: SerializedValue } | { ref: string };
+
+export type SchedulingSpec =
+  | { type: "DEFAULT" }
+  | { type: "SPREAD" }
+  | { type: "node_affinity"; nodeId: string; soft: boolean }
+  | { type: "placement_group"; placementGroupId: string; bundleIndex: number };
+
+/** Everything the node needs to run a task or an actor method. */
+export interface TaskSpec {
+  taskId: string;
+  /** Shown in logs, errors and the dashboard. */
+  name: string;
+  /** Function id (tasks) or class id (actor creation); unused for actor methods. */
+  fnId: string;
+  args: TaskArg[];
+  /** Object ids the args contain below their top level; the spec holds them until the task ends. */
+  nestedRefs: string[];
+  /** Number of return objects, or "streaming" for generators. */
+  numReturns: number | "streaming";
+  resources: Record<string, number>;
+  maxRetries: number;
+  retryExceptions: boolean | string[];
+  /** The worker that submitted the task: it owns the returns. */
+  ownerId: string;
+  parentTaskId?: string;
+  scheduling: SchedulingSpec;
+  /** Environment variables for the worker (runtimeEnv.env). */
+  env?: Record<string, string>;
+  /** Heap limit for the worker, from the `memory` option. */
+  memoryBytes?: number;
+  /** Set for an actor method call. */
+  actorId?: string;
+  method?: string;
+  /** Set for actor creation. */
+  actor?: ActorCreationSpec;
+}
+
+export interface ActorCreationSpec {
+  actorId: string;
+  className: string;
+  methods: string[];
+  name?: string;
+  namespace: string;
+  detached: boolean;
+  maxRestarts: number;
+  maxTaskRetries: number;
+  maxConcurrency: number;
+  /** With `name`: reuse a live actor of that name instead of failing. */
+  getIfExists: boolean;
+  /** True when the actor asked for resources explicitly and holds them while alive. */
+  holdsResources: boolean;
+}
+
+/** Messages from a core worker to the raylet. */
+export type ToRaylet =
+  | { t: "register-function"; desc: FunctionDescriptor }
+  | { t: "submit"; spec: TaskSpec }
+  | { t: "put"; id: string; value: SerializedValue }
+  | { t: "add-ref"; ids: string[] }
+  | { t: "remove-ref"; ids: string[] }
+  | { t: "pin"; ids: string[] }
+  | { t: "unpin"; ids: string[] }
+  | { t: "subscribe"; ids: string[] }
+  | { t: "cancel"; objectId: string; force: boolean; recursive: boolean }
+  | { t: "kill-actor"; actorId: string; noRestart: boolean }
+  | { t: "request"; reqId: number; method: string; args: unknown[] }
+  // From workers only:
+  | { t: "task-done"; taskId: string; results: ObjectValue[]; retryable?: boolean }
+  | { t: "stream-item"; taskId: string; index: number; value: ObjectValue }
+  | { t: "actor-ready"; actorId: string }
+  | { t: "blocked"; taskId: string }
+  | { t: "unblocked"; taskId: string };
+
+/** Messages from the raylet to a core worker. */
+export type FromRaylet =
+  | { t: "objects"; entries: [id: string, value: ObjectValue][] }
+  | { t: "reply"; reqId: number; ok: true; value: unknown }
+  | { t: "reply"; reqId: number; ok: false; error: ErrorInfo }
+  // To workers only:
+  | { t: "execute"; spec: TaskSpec; args: ObjectValue[]; functions: FunctionDescriptor[] }
+  | { t: "cancel-task"; taskId: string };

@@ -1,0 +1,192 @@
+/**
+ * The walk that runs before V8 serializes a value. It finds what structured clone cannot carry
+ * and says where it is (a function at `args[1].callback` is a TypeError naming that path, at
+ * the call site), swaps ObjectRefs and ActorHandles for plain markers, moves large
+ * ArrayBuffers into shared segments, and copies only the containers on the way to a swap:
+ * the user's value itself is never modified.
+ */
+import { types } from "node:util";
+import { ACTOR_HANDLE_BRAND, ACTOR_MARKER, OBJECT_REF_BRAND, REF_MARKER, type ActorHandleData } from "./markers.js";
+import { INLINE_MAX_BYTES } from "./serialized-value.js";
+
+export interface Prepared {
+  value: unknown;
+  refs: string[];
+  markers: boolean;
+  /** Shared segments, and the placeholder ArrayBuffer standing for each in the serialized value. */
+  segments: SharedArrayBuffer[];
+  placeholders: ArrayBuffer[];
+}
+
+export function prepare(value: unknown, path: string): Prepared {
+  const walk = new Walk();
+  const out = walk.visit(value, path);
+  return { value: out, refs: walk.refs, markers: walk.markers, segments: walk.segments, placeholders: walk.placeholders };
+}
+
+class Walk {
+  refs: string[] = [];
+  markers = false;
+  segments: SharedArrayBuffer[] = [];
+  placeholders: ArrayBuffer[] = [];
+  private readonly seen = new Map<object, unknown>();
+
+  visit(value: unknown, path: string): unknown {
+    switch (typeof value) {
+      case "function": {
+        if (isActorHandle(value)) return this.actor(value);
+        throw new TypeError(`${path} is a function (${value.name || "anonymous"}), which cannot be sent to a task or actor; pass data, or make it a remote function`);
+      }
+      case "symbol":
+        throw new TypeError(`${path} is a symbol (${String(value)}), which cannot be sent to a task or actor`);
+      case "object":
+        break;
+      default:
+        return value;
+    }
+    if (value === null) return value;
+    const obj = value as object;
+    if (this.seen.has(obj)) return this.seen.get(obj);
+    if (isObjectRef(obj)) return this.ref(obj);
+    if (isActorHandle(obj)) return this.actor(obj);
+    if (types.isProxy(obj)) throw new TypeError(`${path} is a Proxy, which cannot be sent to a task or actor`);
+    if (ArrayBuffer.isView(obj) || obj instanceof Date || obj instanceof RegExp) return obj;
+    if (obj instanceof SharedArrayBuffer) return this.segment(obj, obj);
+    if (obj instanceof ArrayBuffer) return obj.byteLength < INLINE_MAX_BYTES ? obj : this.segment(obj, copyToShared(obj));
+    if (types.isBoxedPrimitive(obj)) return obj;
+    if (obj instanceof Error) return obj;
+    if (Array.isArray(obj)) return this.array(obj, path);
+    if (obj instanceof Map) return this.map(obj, path);
+    if (obj instanceof Set) return this.set(obj, path);
+    if (types.isPromise(obj)) throw new TypeError(`${path} is a Promise, which cannot be sent to a task or actor; await it first or pass an ObjectRef`);
+    if (obj instanceof WeakMap || obj instanceof WeakSet || obj instanceof WeakRef) {
+      throw new TypeError(`${path} is a ${obj.constructor.name}, which cannot be sent to a task or actor`);
+    }
+    return this.object(obj as Record<string, unknown>, path);
+  }
+
+  private ref(obj: object): unknown {
+    const id = (obj as { hex(): string }).hex();
+    this.refs.push(id);
+    this.markers = true;
+    return { [REF_MARKER]: id };
+  }
+
+  private actor(handle: object): unknown {
+    const data = (handle as Record<symbol, ActorHandleData>)[ACTOR_HANDLE_BRAND];
+    this.refs.push(data.actorId);
+    this.markers = true;
+    return { [ACTOR_MARKER]: data };
+  }
+
+  /**
+   * V8 cannot serialize a SharedArrayBuffer by itself, but it can leave out a transferred
+   * ArrayBuffer and take a SharedArrayBuffer in its place when reading: so each segment is
+   * written as a placeholder that deserialization swaps for the segment.
+   */
+  private segment(original: object, shared: SharedArrayBuffer): unknown {
+    const placeholder = new ArrayBuffer(0);
+    this.segments.push(shared);
+    this.placeholders.push(placeholder);
+    this.seen.set(original, placeholder);
+    return placeholder;
+  }
+
+  private array(arr: unknown[], path: string): unknown {
+    let copy: unknown[] | undefined;
+    this.seen.set(arr, arr);
+    for (let i = 0; i < arr.length; i++) {
+      const el = arr[i];
+      // Most arrays hold primitives: skip the call for them.
+      if (el === null || (typeof el !== "object" && typeof el !== "function" && typeof el !== "symbol")) continue;
+      const out = this.visit(el, `${path}[${i}]`);
+      if (out !== el) {
+        if (!copy) {
+          copy = arr.slice();
+          this.seen.set(arr, copy);
+        }
+        copy[i] = out;
+      }
+    }
+    return copy ?? arr;
+  }
+
+  private object(obj: Record<string, unknown>, path: string): unknown {
+    let copy: Record<string, unknown> | undefined;
+    this.seen.set(obj, obj);
+    for (const key of Object.keys(obj)) {
+      const el = obj[key];
+      if (el === null || (typeof el !== "object" && typeof el !== "function" && typeof el !== "symbol")) continue;
+      const out = this.visit(el, `${path}${propertyPath(key)}`);
+      if (out !== el) {
+        if (!copy) {
+          copy = { ...obj };
+          this.seen.set(obj, copy);
+        }
+        copy[key] = out;
+      }
+    }
+    return copy ?? obj;
+  }
+
+  private map(map: Map<unknown, unknown>, path: string): unknown {
+    let changed = false;
+    const entries: [unknown, unknown][] = [];
+    this.seen.set(map, map);
+    let i = 0;
+    for (const [k, v] of map) {
+      const k2 = this.visit(k, `${path}.keys()[${i}]`);
+      const v2 = this.visit(v, `${path}.get(${describeKey(k)})`);
+      if (k2 !== k || v2 !== v) changed = true;
+      entries.push([k2, v2]);
+      i++;
+    }
+    if (!changed) return map;
+    const copy = new Map(entries);
+    this.seen.set(map, copy);
+    return copy;
+  }
+
+  private set(set: Set<unknown>, path: string): unknown {
+    let changed = false;
+    const items: unknown[] = [];
+    this.seen.set(set, set);
+    let i = 0;
+    for (const v of set) {
+      const v2 = this.visit(v, `${path}.values()[${i++}]`);
+      if (v2 !== v) changed = true;
+      items.push(v2);
+    }
+    if (!changed) return set;
+    const copy = new Set(items);
+    this.seen.set(set, copy);
+    return copy;
+  }
+}
+
+/**
+ * An ArrayBuffer cannot alias part of the arena, so a large one gets a shared segment of its
+ * own and comes back from `get` as that SharedArrayBuffer, without further copies.
+ */
+function copyToShared(buf: ArrayBuffer): SharedArrayBuffer {
+  const shared = new SharedArrayBuffer(buf.byteLength);
+  new Uint8Array(shared).set(new Uint8Array(buf));
+  return shared;
+}
+
+export function isObjectRef(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[OBJECT_REF_BRAND] === true;
+}
+
+export function isActorHandle(value: unknown): boolean {
+  if ((typeof value !== "object" && typeof value !== "function") || value === null) return false;
+  return (value as Record<symbol, unknown>)[ACTOR_HANDLE_BRAND] !== undefined;
+}
+
+function propertyPath(key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+function describeKey(key: unknown): string {
+  return typeof key === "string" ? JSON.stringify(key) : String(key);
+}

@@ -1,0 +1,31 @@
+/** The serialized form of a value, as it is stored in the object store and sent between threads. */
+
+/** A region of the node's shared arena holding the body of one large typed array. */
+export interface ArenaSlice {
+  offset: number;
+  size: number;
+}
+
+export interface SerializedValue {
+  /** V8 structured-clone bytes; large bodies are left out and referenced by index. */
+  data: Uint8Array;
+  /** Bodies of large typed arrays, in the shared arena (zero-copy for every thread of the node). */
+  slices?: ArenaSlice[];
+  /** Large ArrayBuffers and SharedArrayBuffers, each in a shared segment of its own. */
+  segments?: SharedArrayBuffer[];
+  /** Object ids and actor ids of the ObjectRefs and ActorHandles inside the value. */
+  refs?: string[];
+  /** Set when the bytes contain ref or handle markers that must be revived. */
+  markers?: boolean;
+}
+
+/** Bytes a value occupies: inline bytes plus its shared bodies. */
+export function sizeOf(value: SerializedValue): number {
+  let n = value.data.byteLength;
+  if (value.slices) for (const s of value.slices) n += s.size;
+  if (value.segments) for (const s of value.segments) n += s.byteLength;
+  return n;
+}
+
+/** Values at least this large leave the message and live in shared memory (Ray inlines up to 100 KB). */
+export const INLINE_MAX_BYTES = 100 * 1024;

@@ -1,0 +1,174 @@
+/**
+ * Values to bytes and back. V8's structured-clone serializer does the work (Map, Set, Date,
+ * BigInt, RegExp, typed arrays, Error, -0, NaN, undefined, cycles); the subclasses below take
+ * the bodies of large typed arrays out of the bytes and into the shared arena, so a 100 MB
+ * Float64Array is copied once, by `put`, and every later reader gets a view of shared memory.
+ */
+import v8 from "node:v8";
+import { ObjectStoreFullError } from "../common/errors.js";
+import type { SharedArena } from "../object-store/shared-arena.js";
+import { ACTOR_MARKER, REF_MARKER, type ActorHandleData } from "./markers.js";
+import { prepare } from "./prepare.js";
+import { INLINE_MAX_BYTES, type ArenaSlice, type SerializedValue } from "./serialized-value.js";
+
+export interface SerializeContext {
+  /** Where large typed-array bodies go; without it they stay inline. */
+  arena?: SharedArena;
+  /** Called when the arena has no room for `size` bytes; returns true when it made room. */
+  makeRoom?: (size: number) => boolean;
+}
+
+export interface DeserializeContext {
+  arena?: SharedArena;
+  reviveRef(id: string): unknown;
+  reviveActor(data: ActorHandleData): unknown;
+  /** Told about each zero-copy view handed out, so the region stays pinned while it lives. */
+  onSharedView?(view: object): void;
+}
+
+// Host-object tags written before each typed array.
+const INLINE_VIEW = 0;
+const SHARED_VIEW = 1;
+
+type ViewCtor = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): ArrayBufferView; BYTES_PER_ELEMENT?: number };
+const VIEW_TYPES: ViewCtor[] = [
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array, Float64Array, DataView as unknown as ViewCtor, BigInt64Array, BigUint64Array,
+];
+const BUFFER_TYPE = 255;
+
+interface HostSerializer {
+  _writeHostObject(view: ArrayBufferView): void;
+}
+
+class StoreSerializer extends v8.DefaultSerializer {
+  readonly slices: ArenaSlice[] = [];
+  constructor(private readonly ctx: SerializeContext) {
+    super();
+  }
+
+  _writeHostObject(view: ArrayBufferView): void {
+    const arena = this.ctx.arena;
+    if (!arena || view.byteLength < INLINE_MAX_BYTES) {
+      this.writeUint32(INLINE_VIEW);
+      (v8.DefaultSerializer.prototype as unknown as HostSerializer)._writeHostObject.call(this, view);
+      return;
+    }
+    const offset = allocate(arena, view.byteLength, this.ctx);
+    new Uint8Array(arena.buffer, offset, view.byteLength).set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+    this.slices.push({ offset, size: view.byteLength });
+    this.writeUint32(SHARED_VIEW);
+    this.writeUint32(typeIndex(view));
+    this.writeUint32(this.slices.length - 1);
+  }
+}
+
+function allocate(arena: SharedArena, size: number, ctx: SerializeContext): number {
+  let offset = arena.allocate(size);
+  if (offset < 0 && ctx.makeRoom?.(size)) offset = arena.allocate(size);
+  if (offset < 0) {
+    throw new ObjectStoreFullError(
+      `object store is full: ${size} bytes needed, ${arena.capacity - arena.used()} of ${arena.capacity} free ` +
+        `(raise init({ objectStoreMemory }) or drop references to objects you no longer need)`,
+    );
+  }
+  return offset;
+}
+
+function typeIndex(view: ArrayBufferView): number {
+  if (Buffer.isBuffer(view)) return BUFFER_TYPE;
+  const i = VIEW_TYPES.indexOf(view.constructor as ViewCtor);
+  return i < 0 ? 1 : i;
+}
+
+class StoreDeserializer extends v8.DefaultDeserializer {
+  constructor(data: Uint8Array, private readonly value: SerializedValue, private readonly ctx: DeserializeContext) {
+    super(data as Buffer);
+  }
+
+  _readHostObject(): unknown {
+    const tag = this.readUint32();
+    if (tag === INLINE_VIEW) {
+      return (v8.DefaultDeserializer.prototype as unknown as { _readHostObject(): unknown })._readHostObject.call(this);
+    }
+    const type = this.readUint32();
+    const slice = this.value.slices![this.readUint32()];
+    const arena = this.ctx.arena;
+    if (!arena) throw new Error("a shared value arrived in a thread without the node's arena");
+    let view: ArrayBufferView;
+    if (type === BUFFER_TYPE) view = Buffer.from(arena.buffer as unknown as ArrayBuffer, slice.offset, slice.size);
+    else {
+      const Ctor = VIEW_TYPES[type];
+      const per = Ctor.BYTES_PER_ELEMENT ?? 1;
+      view = new Ctor(arena.buffer, slice.offset, slice.size / per);
+    }
+    this.ctx.onSharedView?.(view);
+    return view;
+  }
+}
+
+/** Serializes `value`; `path` names it in errors (e.g. "args[1]"). Throws TypeError at the first thing that cannot be sent. */
+export function serialize(value: unknown, ctx: SerializeContext, path = "value"): SerializedValue {
+  const prepared = prepare(value, path);
+  const ser = new StoreSerializer(ctx);
+  prepared.placeholders.forEach((placeholder, i) => ser.transferArrayBuffer(i, placeholder));
+  try {
+    ser.writeHeader();
+    ser.writeValue(prepared.value);
+  } catch (err) {
+    for (const s of ser.slices) ctx.arena!.free(s.offset, s.size);
+    if (err instanceof Error && err.name === "DataCloneError") {
+      throw new TypeError(`${path} cannot be serialized: ${err.message}`);
+    }
+    throw err;
+  }
+  const out: SerializedValue = { data: ser.releaseBuffer() };
+  if (ser.slices.length) out.slices = ser.slices;
+  if (prepared.segments.length) out.segments = prepared.segments;
+  if (prepared.refs.length) out.refs = prepared.refs;
+  if (prepared.markers) out.markers = true;
+  return out;
+}
+
+export function deserialize(value: SerializedValue, ctx: DeserializeContext): unknown {
+  const des = new StoreDeserializer(value.data, value, ctx);
+  if (value.segments) value.segments.forEach((sab, i) => des.transferArrayBuffer(i, sab as unknown as ArrayBuffer));
+  des.readHeader();
+  const out = des.readValue();
+  return value.markers ? revive(out, ctx, new Set()) : out;
+}
+
+/** Replaces markers by live ObjectRefs and ActorHandles, in place: the value is freshly deserialized and ours. */
+function revive(value: unknown, ctx: DeserializeContext, seen: Set<object>): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (seen.has(value)) return value;
+  seen.add(value);
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const el = value[i];
+      if (el !== null && typeof el === "object") value[i] = revive(el, ctx, seen);
+    }
+    return value;
+  }
+  if (value instanceof Map) {
+    const entries = [...value].map(([k, v]) => [revive(k, ctx, seen), revive(v, ctx, seen)] as const);
+    value.clear();
+    for (const [k, v] of entries) value.set(k, v);
+    return value;
+  }
+  if (value instanceof Set) {
+    const items = [...value].map((v) => revive(v, ctx, seen));
+    value.clear();
+    for (const v of items) value.add(v);
+    return value;
+  }
+  const rec = value as Record<string, unknown>;
+  if (REF_MARKER in rec) return ctx.reviveRef(rec[REF_MARKER] as string);
+  if (ACTOR_MARKER in rec) return ctx.reviveActor(rec[ACTOR_MARKER] as ActorHandleData);
+  for (const key of Object.keys(rec)) {
+    const el = rec[key];
+    if (el !== null && typeof el === "object") rec[key] = revive(el, ctx, seen);
+  }
+  return value;
+}

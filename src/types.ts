@@ -1,0 +1,96 @@
+/**
+ * The public types of the contract (shared/spec/tsray.d.ts) that are interfaces rather than
+ * classes: what remote functions, actor classes and handles look like to the type checker.
+ */
+import type { ObjectRef } from "./core-worker/object-ref.js";
+import type { PlacementGroup } from "./api/placement-group.js";
+
+export type Arg<T> = T | ObjectRef<T>;
+export type Args<A extends readonly unknown[]> = { [K in keyof A]: Arg<A[K]> };
+
+export interface GetOptions {
+  /** Give up after this long with GetTimeoutError. Default: wait forever. */
+  timeoutMs?: number;
+}
+export interface WaitOptions {
+  numReturns?: number;
+  timeoutMs?: number;
+  fetchLocal?: boolean;
+}
+export interface CancelOptions {
+  force?: boolean;
+  recursive?: boolean;
+}
+
+export interface RuntimeEnv {
+  env?: Record<string, string>;
+  workingDir?: string;
+}
+
+export type SchedulingStrategy =
+  | "DEFAULT"
+  | "SPREAD"
+  | { type: "node_affinity"; nodeId: string; soft: boolean }
+  | { type: "placement_group"; placementGroup: PlacementGroup; bundleIndex?: number };
+
+export interface ResourceOptions {
+  numCpus?: number;
+  numGpus?: number;
+  memory?: number;
+  resources?: Record<string, number>;
+  schedulingStrategy?: SchedulingStrategy;
+  runtimeEnv?: RuntimeEnv;
+}
+
+export interface TaskOptions extends ResourceOptions {
+  maxRetries?: number;
+  retryExceptions?: boolean | string[];
+  numReturns?: number | "streaming";
+  name?: string;
+}
+
+export interface RemoteFunction<A extends unknown[], R> {
+  remote(...args: Args<A>): ObjectRef<Awaited<R>>;
+  options(opts: TaskOptions & { numReturns: "streaming" }): StreamingRemoteFunction<A, R>;
+  options(opts: TaskOptions & { numReturns: number }): MultiReturnRemoteFunction<A, R>;
+  options(opts: TaskOptions): RemoteFunction<A, R>;
+}
+export interface MultiReturnRemoteFunction<A extends unknown[], R> {
+  remote(...args: Args<A>): Awaited<R> extends readonly unknown[] ? RefsOf<Awaited<R>> : ObjectRef<unknown>[];
+}
+type RefsOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: ObjectRef<T[K]> };
+export interface StreamingRemoteFunction<A extends unknown[], R> {
+  remote(...args: Args<A>): ObjectRefGenerator<Yielded<R>>;
+}
+type Yielded<R> = R extends Generator<infer Y, any, any> | AsyncGenerator<infer Y, any, any> ? Y : unknown;
+
+export interface ObjectRefGenerator<T> extends AsyncIterable<ObjectRef<T>> {
+  next(): Promise<IteratorResult<ObjectRef<T>>>;
+}
+
+export interface ActorOptions extends ResourceOptions {
+  name?: string;
+  namespace?: string;
+  lifetime?: "detached";
+  getIfExists?: boolean;
+  maxRestarts?: number;
+  maxTaskRetries?: number;
+  maxConcurrency?: number;
+}
+
+export interface ActorMethod<A extends unknown[], R> {
+  remote(...args: Args<A>): ObjectRef<Awaited<R>>;
+  options(opts: { numReturns?: number; name?: string }): ActorMethod<A, R>;
+}
+
+type Fn = (...args: any[]) => any;
+export type ActorHandle<T> = {
+  readonly [K in keyof T as T[K] extends Fn ? K : never]: T[K] extends (...args: infer A) => infer R ? ActorMethod<A, R> : never;
+};
+
+export interface ActorClass<C extends abstract new (...args: any) => any> {
+  remote(...args: Args<ConstructorParameters<C>>): ActorHandle<InstanceType<C>>;
+  options(opts: ActorOptions): ActorClass<C>;
+}
+
+export type { PlacementGroup };

@@ -1,0 +1,29 @@
+/**
+ * The main module of a worker thread: maps the node's shared arena, connects its core worker
+ * to the raylet over the thread's port, and prefixes every line the thread prints with the
+ * running task's (or actor's) name and the worker's id, like Ray's `(f pid=123)`.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { CoreWorker } from "../core-worker/core-worker.js";
+import { makeActorHandle } from "../core-worker/actor-handle.js";
+import { setCoreWorker, coreWorker } from "../core-worker/runtime.js";
+import { TaskExecutor } from "../core-worker/task-executor.js";
+import { SharedArena } from "../object-store/shared-arena.js";
+import { PortChannel } from "../rpc/channel.js";
+import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
+import type { WorkerBootData } from "../raylet/worker-pool.js";
+import { prefixLines } from "./log-prefix.js";
+
+const boot = workerData as WorkerBootData;
+const channel = new PortChannel<ToRaylet, FromRaylet>(parentPort!);
+let executor: TaskExecutor;
+const cw = new CoreWorker(
+  { workerId: boot.workerId, nodeId: boot.nodeId, jobId: boot.jobId, namespace: boot.namespace, mode: "worker" },
+  channel,
+  SharedArena.attach(boot.arena),
+  (data, fresh) => makeActorHandle(coreWorker, data, fresh),
+  (msg) => executor.onMessage(msg),
+);
+executor = new TaskExecutor(cw);
+setCoreWorker(cw);
+prefixLines(() => `(${executor.current()?.name ?? executor.idleName} pid=${process.pid}, worker=${boot.workerId})`);

@@ -113,14 +113,10 @@ export class TaskManager {
     if (!rec || rec.worker !== w) return;
     this.detach(rec);
     this.d.workers.release(w);
-    if (rec.cancelled) return this.finish(rec, [cancelledValue(rec.spec)]);
     const first = results[0];
-    if (first && !first.ok && this.retriesException(rec, first.error)) {
-      this.enqueue(rec);
-      this.d.scheduler.dispatch();
-      return;
-    }
-    this.finish(rec, results);
+    if (rec.cancelled) this.finish(rec, [cancelledValue(rec.spec)]);
+    else if (first && !first.ok && this.retriesException(rec, first.error)) this.enqueue(rec);
+    else this.finish(rec, results);
     this.d.scheduler.dispatch();
   }
 
@@ -140,11 +136,12 @@ export class TaskManager {
     if (!rec) return;
     this.detach(rec);
     const exit = w.exit!;
-    if (rec.cancelled) return this.finish(rec, [cancelledValue(rec.spec)]);
     const { maxRetries } = rec.spec;
     // A streaming task that already yielded cannot be replayed without duplicating items.
     const canRetry = rec.streamed === 0 && (maxRetries === -1 || rec.attempts <= maxRetries);
-    if (canRetry) {
+    if (rec.cancelled) {
+      this.finish(rec, [cancelledValue(rec.spec)]);
+    } else if (canRetry) {
       this.enqueue(rec);
     } else {
       const what = exit.oom ? "ran out of memory" : exit.error ? `crashed: ${exit.error.message}` : `exited with code ${exit.code}`;

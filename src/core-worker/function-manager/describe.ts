@@ -1,0 +1,98 @@
+/**
+ * Driver side of the function manager (also used inside workers, for nested ray.remote calls):
+ * turns a function or class into a FunctionDescriptor a worker can rebuild.
+ *
+ * Rules, in order (see the remote() contract in spec/tsray.d.ts):
+ * 1. The scope module imports a binding of that name: the worker imports the same module.
+ * 2. The scope module is not the driver script and exports it: the worker imports the scope.
+ * 3. Otherwise the source is shipped with what it uses from the scope (source-descriptor.ts).
+ */
+import { createHash } from "node:crypto";
+import { headerOfDataUrl } from "./generated-module.js";
+import type { FunctionDescriptor } from "./descriptor.js";
+import { isDriverScript } from "./driver-script.js";
+import { resolveSpecifier } from "./resolve-specifier.js";
+import { loadScopeModule, type ScopeModule } from "./scope-module.js";
+import { describeSource } from "./source-descriptor.js";
+
+export { callerModuleUrl } from "./caller.js";
+export { runsUnderTsx } from "./tsx-detect.js";
+
+const cache = new WeakMap<Function, Map<string, FunctionDescriptor>>();
+
+/** Describes a function or class so a worker can rebuild it. Synchronous, cached per (target, scopeUrl). */
+export function describeCallable(target: Function, scopeUrl: string): FunctionDescriptor {
+  if (typeof target !== "function") {
+    throw new TypeError(`tsray can only send functions and classes to workers, got ${target === null ? "null" : typeof target}`);
+  }
+  const scope = canonicalScopeUrl(scopeUrl);
+  let byScope = cache.get(target);
+  if (!byScope) cache.set(target, (byScope = new Map()));
+  let descriptor = byScope.get(scope);
+  if (!descriptor) {
+    descriptor = Object.freeze(describe(target, scope, true));
+    byScope.set(scope, descriptor);
+  }
+  return descriptor;
+}
+
+function describe(target: Function, scopeUrl: string, followImports: boolean): FunctionDescriptor {
+  const name = target.name;
+  const scope = loadScopeModule(scopeUrl);
+  if (scope !== undefined && name) {
+    const imported = followImports ? importedAs(scope, name) : undefined;
+    if (imported !== undefined) {
+      const moduleUrl = resolveSpecifier(imported.specifier, scopeUrl);
+      // A module importing from the driver script: describe it as the driver's own function.
+      if (isDriverScript(moduleUrl)) return describe(target, moduleUrl, false);
+      return moduleExport(name, moduleUrl, imported.exportName);
+    }
+    if (!isDriverScript(scopeUrl)) {
+      const exportName = exportedAs(scope, name);
+      if (exportName !== undefined) return moduleExport(name, scopeUrl, exportName);
+    }
+  }
+  return describeSource(target, scopeUrl, scope);
+}
+
+/**
+ * The import that binds `name`: by its local name first, else by the name it is exported under
+ * (`import { work as w }` with `ray.remote(w)`: the function is still named "work"). A function
+ * named "default" is an anonymous default export; it is matched only when exactly one default
+ * import could have brought it.
+ */
+function importedAs(scope: ScopeModule, name: string): { specifier: string; exportName: string } | undefined {
+  const byLocal = scope.importsByLocal.get(name);
+  const exportName = byLocal?.bindings.get(name);
+  if (byLocal && exportName !== undefined && exportName !== "*") return { specifier: byLocal.specifier, exportName };
+  const candidates = scope.imports.filter((entry) => [...entry.bindings.values()].includes(name));
+  if (candidates.length === 0 || (name === "default" && candidates.length > 1)) return undefined;
+  return { specifier: candidates[0]!.specifier, exportName: name };
+}
+
+/**
+ * The export under which the scope module exposes `name`: a local binding of that name, else an
+ * export of that name (esbuild may rename a binding, `export { wrapped2 as wrapped }`, when a
+ * nested function shares its name), else an anonymous default export for a function named "default".
+ */
+function exportedAs(scope: ScopeModule, name: string): string | undefined {
+  const byLocal = scope.exportNames.get(name);
+  if (byLocal !== undefined) return byLocal;
+  for (const exported of scope.exportNames.values()) if (exported === name) return name;
+  return name === "default" && scope.anonymousDefaultExport ? "default" : undefined;
+}
+
+function moduleExport(name: string, moduleUrl: string, exportName: string): FunctionDescriptor {
+  const id = createHash("sha1").update(`module-export\0${moduleUrl}\0${exportName}`).digest("hex");
+  return { kind: "module-export", id, name, moduleUrl, exportName };
+}
+
+/** One spelling per module: a generated module stands for its scope, loader queries are dropped. */
+function canonicalScopeUrl(url: string): string {
+  if (url.startsWith("data:")) return headerOfDataUrl(url)?.scopeUrl ?? url;
+  if (!url.startsWith("file:")) return url;
+  const parsed = new URL(url);
+  parsed.search = "";
+  parsed.hash = "";
+  return parsed.href;
+}

@@ -1,0 +1,55 @@
+/**
+ * Worker side of the function manager: rebuilds the callable a FunctionDescriptor names.
+ * Call setupModuleLoading (worker-setup.mjs) first in a worker, so that tsx and our resolve hook
+ * are in place; if it was not called, our hook is registered here (tsx cannot be, by then).
+ */
+import { CALLABLE_SYMBOL, isFunctionDescriptor, type FunctionDescriptor } from "./descriptor.js";
+import { markDriverScript } from "./driver-script.js";
+import { dataUrlOf, parseHeader, rememberLoadedModule } from "./generated-module.js";
+import { ensureResolveHooks } from "./register-hooks.js";
+
+const loaded = new Map<string, Promise<Function>>();
+
+/** Rebuilds the callable; cached by descriptor id. Rejects with the real error if it cannot. */
+export function loadCallable(desc: FunctionDescriptor): Promise<Function> {
+  if (!isFunctionDescriptor(desc)) return Promise.reject(new TypeError("loadCallable: not a FunctionDescriptor"));
+  let promise = loaded.get(desc.id);
+  if (!promise) {
+    promise = load(desc);
+    loaded.set(desc.id, promise);
+    // A failed import is not cached, so a later call (after a fix on disk, say) tries again.
+    promise.catch(() => loaded.delete(desc.id));
+  }
+  return promise;
+}
+
+async function load(desc: FunctionDescriptor): Promise<Function> {
+  ensureResolveHooks();
+  if (desc.kind === "source") {
+    const header = parseHeader(desc.code);
+    if (!header) throw new TypeError(`descriptor ${desc.id} (${desc.name}): code is not a tsray generated module`);
+    const url = dataUrlOf(desc.code);
+    rememberLoadedModule(url, header);
+    if (header.driver) markDriverScript(header.scopeUrl);
+    const namespace = (await import(url)) as { default?: unknown };
+    return callableOf(namespace.default, desc);
+  }
+  const namespace = (await import(desc.moduleUrl)) as Record<string, unknown>;
+  if (desc.exportName in namespace) return callableOf(namespace[desc.exportName], desc);
+  // A CommonJS module whose named exports Node could not detect: look on module.exports.
+  const commonJs = namespace.default;
+  if ((typeof commonJs === "object" || typeof commonJs === "function") && commonJs !== null && desc.exportName in commonJs) {
+    return callableOf((commonJs as Record<string, unknown>)[desc.exportName], desc);
+  }
+  throw new SyntaxError(`The requested module '${desc.moduleUrl}' does not provide an export named '${desc.exportName}'`);
+}
+
+/** The function itself, or the raw callable a RemoteFunction / ActorClass wrapper carries. */
+function callableOf(value: unknown, desc: FunctionDescriptor): Function {
+  if ((typeof value === "object" || typeof value === "function") && value !== null && CALLABLE_SYMBOL in value) {
+    value = (value as { [CALLABLE_SYMBOL]: unknown })[CALLABLE_SYMBOL];
+  }
+  if (typeof value === "function") return value;
+  const where = desc.kind === "source" ? "its generated module" : `export '${desc.exportName}' of ${desc.moduleUrl}`;
+  throw new TypeError(`tsray cannot run ${JSON.stringify(desc.name)}: ${where} is ${value === null ? "null" : typeof value}, not a function or class`);
+}

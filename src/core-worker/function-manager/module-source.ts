@@ -1,0 +1,46 @@
+import { readFileSync } from "node:fs";
+import { extname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { transformSync, type Loader } from "esbuild";
+import { emitOptionsFor } from "./tsconfig.js";
+
+/**
+ * A scope module's source as JavaScript. TypeScript is compiled the way tsx compiles it (same
+ * esbuild options and tsconfig settings), because under tsx a function's toString() is already
+ * tsx's JavaScript, and the declarations we copy next to it must be the same code.
+ */
+export interface ModuleSource {
+  text: string;
+  /** .cjs: parsed as a script, so it has no imports or exports. */
+  commonJs: boolean;
+}
+
+const LOADERS: Record<string, Loader> = { ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx", ".jsx": "jsx" };
+
+/** The module's JavaScript, or undefined when there is no file to read (REPL, `node -e`). */
+export function readModuleSource(url: string): ModuleSource | undefined {
+  if (!url.startsWith("file:")) return undefined;
+  const path = fileURLToPath(url);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return undefined;
+    throw error;
+  }
+  const extension = extname(path);
+  const loader = LOADERS[extension];
+  if (loader !== undefined) {
+    // The options tsx uses, so our copies of declarations match its output.
+    text = transformSync(text, {
+      loader,
+      format: "esm",
+      target: `node${process.versions.node}`,
+      keepNames: true,
+      sourcefile: path,
+      tsconfigRaw: { compilerOptions: emitOptionsFor(path) },
+    }).code;
+  }
+  return { text, commonJs: extension === ".cjs" };
+}

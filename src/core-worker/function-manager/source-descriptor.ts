@@ -1,0 +1,119 @@
+import { createHash } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { dirname } from "node:path";
+import { shippedExpression } from "./callable-source.js";
+import type { FunctionDescriptor } from "./descriptor.js";
+import { isDriverScript } from "./driver-script.js";
+import { formatHeader } from "./generated-module.js";
+import { IMPORT_META_NAME, type Declaration, type ImportEntry, type ScopeModule } from "./scope-module.js";
+import { isShippable } from "./shippable.js";
+
+/**
+ * A "source" descriptor: an ES module made of
+ *   - a header naming the scope module (see generated-module.ts),
+ *   - a prelude: esbuild's `__name` helper (tsx compiles with keepNames, so function sources
+ *     call it) and, if used, a stand-in for the scope module's `import.meta`,
+ *   - the scope module's import declarations whose bindings the function mentions,
+ *   - the scope module's shippable top-level declarations it mentions, transitively,
+ *   - `export default (<the function's source>);`, with its name restored by `__name` if the
+ *     source alone does not give it (arrows assigned to a const),
+ *   - a sourceURL comment, so stack traces name "tsray:<function>@<scope URL>".
+ * Never an import of the driver script: that would run the driver again inside the worker.
+ */
+const KEEP_NAMES_HELPER =
+  'var __name = (t, v) => Object.defineProperty(t, "name", { value: v, configurable: true });';
+const PRELUDE_NAMES = new Set(["__name", IMPORT_META_NAME]);
+
+export function describeSource(target: Function, scopeUrl: string, scope: ScopeModule | undefined): FunctionDescriptor {
+  if (target.name && scope?.decorated.has(target.name)) {
+    // Shipping the class without them would silently change its behaviour.
+    throw new TypeError(
+      `tsray cannot send class ${JSON.stringify(target.name)} to workers by its source: its decorators are applied by ` +
+        `top-level code of ${scopeUrl}. Export it from a module other than the driver script so workers import it.`,
+    );
+  }
+  const expression = shippedExpression(target);
+  const needs = collectNeeds(scope, expression.refs, scopeUrl);
+  const lines = [
+    formatHeader({ scopeUrl, driver: isDriverScript(scopeUrl) }).trimEnd(),
+    KEEP_NAMES_HELPER,
+    ...(needs.importMeta ? [importMetaStandIn(scopeUrl)] : []),
+    ...needs.imports.map((entry) => entry.text),
+    ...needs.declarations.map((declaration) => declaration.text),
+    `export default ${named(expression.text, expression.intrinsicName, target.name)};`,
+    // Stack traces show this short name instead of the whole data: URL (the file name, which
+    // callerModuleUrl reads, stays the data: URL).
+    `//# sourceURL=tsray:${encodeURIComponent(target.name || "anonymous")}@${scopeUrl}`,
+    "",
+  ];
+  const code = lines.join("\n");
+  const id = createHash("sha1").update(code).digest("hex");
+  return { kind: "source", id, name: target.name || "anonymous", scopeUrl, code };
+}
+
+/** Keeps `fn.name` as in the driver, e.g. for `const double = (x) => x * 2`. */
+function named(text: string, intrinsicName: string | undefined, name: string): string {
+  return name && name !== intrinsicName ? `__name(${text}, ${JSON.stringify(name)})` : `(${text})`;
+}
+
+interface Needs {
+  imports: ImportEntry[];
+  declarations: Declaration[];
+  importMeta: boolean;
+}
+
+/** What the shipped code mentions from its scope module, following declarations transitively. */
+function collectNeeds(scope: ScopeModule | undefined, refs: ReadonlySet<string>, scopeUrl: string): Needs {
+  const imports = new Set<ImportEntry>();
+  const declarations = new Set<Declaration>();
+  let importMeta = false;
+  const seen = new Set<string>();
+  const queue = [...refs];
+  while (queue.length > 0) {
+    const name = queue.pop()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    if (name === IMPORT_META_NAME) importMeta = true;
+    if (PRELUDE_NAMES.has(name) || scope === undefined) continue;
+    const entry = scope.importsByLocal.get(name);
+    if (entry !== undefined) {
+      if (!mayImportDriver(entry.specifier, scopeUrl)) imports.add(entry);
+      continue;
+    }
+    const found = scope.declarations.get(name);
+    if (found === undefined || !found.every((d) => isShippable(scope, d))) continue;
+    for (const declaration of found) {
+      declarations.add(declaration);
+      queue.push(...declaration.refs);
+    }
+  }
+  return {
+    imports: scope ? scope.imports.filter((entry) => imports.has(entry)) : [],
+    declarations: [...declarations].sort((a, b) => a.start - b.start),
+    importMeta,
+  };
+}
+
+/** A relative import that names the driver script, possibly by its compiled extension. */
+function mayImportDriver(specifier: string, scopeUrl: string): boolean {
+  if (!/^\.{0,2}\//.test(specifier)) return false;
+  let joined: string;
+  try {
+    joined = new URL(specifier, scopeUrl).href;
+  } catch {
+    return false;
+  }
+  const candidates = [joined, joined.replace(/\.([cm]?)js$/, ".$1ts"), joined.replace(/\.jsx$/, ".tsx")];
+  return candidates.some(isDriverScript);
+}
+
+/** `import.meta` of the scope module; `resolve` goes through our hook, which maps this module to it. */
+function importMetaStandIn(scopeUrl: string): string {
+  const fields = [`url: ${JSON.stringify(scopeUrl)}`];
+  if (scopeUrl.startsWith("file:")) {
+    const filename = fileURLToPath(scopeUrl);
+    fields.push(`filename: ${JSON.stringify(filename)}`, `dirname: ${JSON.stringify(dirname(filename))}`);
+  }
+  fields.push("resolve: (specifier) => import.meta.resolve(specifier)");
+  return `const ${IMPORT_META_NAME} = Object.freeze({ ${fields.join(", ")} });`;
+}

@@ -1,0 +1,225 @@
+/**
+ * util.Pool: a multiprocessing-style pool (Ray's ray.util.multiprocessing.Pool) backed by
+ * tasks instead of processes.
+ *
+ * Items are cut into chunks and each chunk is one task of `runChunk`, which rebuilds the user's
+ * function from its descriptor and applies it to every item of the chunk; results come back
+ * per chunk. At most `processes` chunk tasks of the pool run at once (that is what the number
+ * of processes bounds in the original); the rest are submitted as earlier ones finish.
+ */
+import { clusterResources } from "../api/cluster.js";
+import { wait } from "../api/objects.js";
+import { checkInteger, checkKnownOptions, describe } from "../common/validate.js";
+import { callerModuleUrl, describeCallable } from "../core-worker/function-manager/describe.js";
+import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
+import { Deferred, Semaphore } from "./async-tools.js";
+import { getValue, internalRemoteFunction } from "./internal-remote.js";
+import { runChunk } from "./pool-chunk.js";
+
+const runChunkRemote = internalRemoteFunction(runChunk, import.meta.url);
+
+/** Chunks per process when the caller gives no chunksize: enough to even out uneven chunks. */
+const CHUNKS_PER_PROCESS = 4;
+
+export interface PoolOptions {
+  /** Chunk tasks that may run at once. Default: the cluster's CPU count. */
+  processes?: number;
+}
+
+export interface MapOptions {
+  /** Items per task. Default: about items / (processes * 4), so each process gets ~4 chunks. */
+  chunksize?: number;
+}
+
+/** One call's chunks: their results once cut, and the order in which they finish. */
+interface Run {
+  chunks: Deferred<Deferred<unknown[]>[]>;
+  finished: number[];
+  onFinish?: () => void;
+}
+
+/** The typed arrays (every ArrayBufferView but DataView), for their subarray(). */
+type TypedArray = ArrayBufferView & { subarray(start: number, end: number): TypedArray };
+
+export class Pool {
+  readonly #processes: number | undefined;
+  #slots?: Promise<{ processes: number; slots: Semaphore }>;
+  #closed = false;
+  /** Calls still submitting or running chunks, so close() can wait for them. */
+  readonly #active = new Set<Promise<void>>();
+
+  constructor(opts?: PoolOptions) {
+    checkKnownOptions("Pool options", opts, ["processes"]);
+    checkInteger("Pool option processes", opts?.processes, 1);
+    this.#processes = opts?.processes;
+  }
+
+  /** Applies `fn` to every item; resolves to the results in the order of `items`. */
+  async map<T, R>(fn: (x: T) => R, items: Iterable<T>, opts?: MapOptions): Promise<Awaited<R>[]> {
+    const run = this.#start("map", fn, items, opts, false);
+    return (await collect(run)) as Awaited<R>[];
+  }
+
+  /** Like map, but yields results in order as soon as their chunk (and all before it) finished. */
+  imap<T, R>(fn: (x: T) => R, items: Iterable<T>, opts?: MapOptions): AsyncIterable<Awaited<R>> {
+    const run = this.#start("imap", fn, items, opts, false);
+    return (async function* ordered() {
+      for (const chunk of await run.chunks.promise) yield* (await chunk.promise) as Awaited<R>[];
+    })();
+  }
+
+  /** Like imap, but yields each chunk's results as soon as that chunk finished. */
+  imapUnordered<T, R>(fn: (x: T) => R, items: Iterable<T>, opts?: MapOptions): AsyncIterable<Awaited<R>> {
+    const run = this.#start("imapUnordered", fn, items, opts, false);
+    return (async function* unordered() {
+      const chunks = await run.chunks.promise;
+      for (let k = 0; k < chunks.length; k++) {
+        while (run.finished.length <= k) await new Promise<void>((resolve) => (run.onFinish = resolve));
+        yield* (await chunks[run.finished[k]].promise) as Awaited<R>[];
+      }
+    })();
+  }
+
+  /** Like map, with each item an argument list: `fn(...item)`. */
+  async starmap<A extends unknown[], R>(fn: (...args: A) => R, items: Iterable<A>): Promise<Awaited<R>[]> {
+    const run = this.#start("starmap", fn, items, undefined, true);
+    return (await collect(run)) as Awaited<R>[];
+  }
+
+  /** Runs `fn(...args)` in one task and resolves to its result. */
+  async apply<A extends unknown[], R>(fn: (...args: A) => R, args: A): Promise<Awaited<R>> {
+    if (!Array.isArray(args)) throw new TypeError(`Pool.apply() argument args must be an array of arguments, got ${describe(args)}`);
+    const run = this.#start("apply", fn, [args], { chunksize: 1 }, true);
+    const [chunk] = await run.chunks.promise;
+    const [result] = await chunk.promise;
+    return result as Awaited<R>;
+  }
+
+  /** Accepts no more calls; resolves once the calls already made have finished. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.allSettled([...this.#active]);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * Checks the input, describes `fn` and cuts the items into chunks, synchronously: describing
+   * must happen while the user's frame is still on the stack (it names fn's module). Then
+   * submits the chunks in the background, at most `processes` at a time across the pool.
+   */
+  #start(what: string, fn: Function, items: Iterable<unknown>, opts: MapOptions | undefined, star: boolean): Run {
+    const where = `Pool.${what}()`;
+    if (this.#closed) throw new Error(`${where}: the pool is closed`);
+    if (typeof fn !== "function") throw new TypeError(`${where} argument fn must be a function, got ${describe(fn)}`);
+    if (items === null || typeof (items as Iterable<unknown>)?.[Symbol.iterator] !== "function") {
+      throw new TypeError(`${where} argument items must be iterable, got ${describe(items)}`);
+    }
+    checkKnownOptions(`${where} options`, opts, ["chunksize"]);
+    checkInteger(`${where} option chunksize`, opts?.chunksize, 1);
+    const list = toList(items);
+    if (star) {
+      for (let i = 0; i < list.length; i++) {
+        if (!Array.isArray(list[i])) throw new TypeError(`${where} argument items[${i}] must be an array of arguments, got ${describe(list[i])}`);
+      }
+    }
+    const desc = describeCallable(fn, callerModuleUrl());
+    const run: Run = { chunks: new Deferred(), finished: [] };
+    const submitting = this.#submitChunks(`${where.slice(0, -2)}(${fn.name || "anonymous"})`, desc, list, opts?.chunksize, star, run);
+    this.#active.add(submitting);
+    void submitting.finally(() => this.#active.delete(submitting));
+    return run;
+  }
+
+  /**
+   * Cuts the chunks (the default size needs `processes`, which may take a request to the
+   * cluster), then submits them, each once a pool-wide slot is free. Settles once every chunk
+   * has; never rejects: errors travel in the chunks' results.
+   */
+  async #submitChunks(name: string, desc: FunctionDescriptor, list: ArrayLike<unknown>, chunksize: number | undefined, star: boolean, run: Run): Promise<void> {
+    let results: Deferred<unknown[]>[] = [];
+    const finish = (i: number) => {
+      run.finished.push(i);
+      run.onFinish?.();
+    };
+    try {
+      const { processes, slots } = await this.#slotsReady();
+      const size = chunksize ?? Math.max(1, Math.ceil(list.length / (processes * CHUNKS_PER_PROCESS)));
+      const chunks: ArrayLike<unknown>[] = [];
+      for (let at = 0; at < list.length; at += size) chunks.push(sliceOf(list, at, at + size));
+      results = chunks.map(() => new Deferred<unknown[]>());
+      run.chunks.resolve(results);
+      const task = runChunkRemote.options({ name });
+      let failure: { error: unknown } | undefined;
+      for (let i = 0; i < chunks.length; i++) {
+        await slots.acquire();
+        if (failure) {
+          slots.release();
+          // A failed call runs no further chunks; their consumers get the same error.
+          for (let j = i; j < chunks.length; j++) {
+            results[j].reject(failure.error);
+            finish(j);
+          }
+          break;
+        }
+        const d = results[i];
+        getValue(task.remote(desc, chunks[i], star)).then(
+          (value) => d.resolve(value),
+          (error: unknown) => {
+            failure ??= { error };
+            d.reject(error);
+          },
+        ).finally(() => {
+          slots.release();
+          finish(i);
+        });
+      }
+    } catch (error) {
+      // Not initialized, or the function could not be submitted: every chunk not yet settled fails.
+      run.chunks.resolve(results); // no-op if already resolved
+      for (let j = 0; j < results.length; j++) {
+        if (!results[j].settled) {
+          results[j].reject(error);
+          finish(j);
+        }
+      }
+      if (!results.length) run.chunks.reject(error);
+    }
+    await Promise.allSettled(results.map((d) => d.promise));
+  }
+
+  /** `processes` (resolving the default from the cluster once) and the pool-wide slots. */
+  #slotsReady(): Promise<{ processes: number; slots: Semaphore }> {
+    return (this.#slots ??= (async () => {
+      const processes = this.#processes ?? Math.max(1, Math.floor((await clusterResources()).CPU ?? 1));
+      return { processes, slots: new Semaphore(processes) };
+    })());
+  }
+}
+
+/** Items as something indexable; a typed array stays one (its chunks then stay compact). */
+function toList(items: Iterable<unknown>): ArrayLike<unknown> {
+  if (Array.isArray(items)) return items;
+  if (ArrayBuffer.isView(items) && !(items instanceof DataView)) return items as unknown as ArrayLike<unknown>;
+  return Array.from(items);
+}
+
+function sliceOf(list: ArrayLike<unknown>, start: number, end: number): ArrayLike<unknown> {
+  // subarray shares memory, and serializing a view writes only its own bytes.
+  if (ArrayBuffer.isView(list)) return (list as unknown as TypedArray).subarray(start, end) as unknown as ArrayLike<unknown>;
+  return (list as unknown[]).slice(start, end);
+}
+
+/** All results of a run, in order; rejects at the first failed chunk. */
+async function collect(run: Run): Promise<unknown[]> {
+  return flatten(await Promise.all((await run.chunks.promise).map((c) => c.promise)));
+}
+
+function flatten(chunks: unknown[][]): unknown[] {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const out = new Array<unknown>(n);
+  let k = 0;
+  for (const c of chunks) for (let i = 0; i < c.length; i++) out[k++] = c[i];
+  return out;
+}

@@ -1,0 +1,102 @@
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import * as ray from "tsray";
+
+before(() => ray.init({ numCpus: 2, objectStoreMemory: 256 * 2 ** 20 }));
+after(() => ray.shutdown());
+
+test("put is synchronous and get returns the value, once or as a list", async () => {
+  const a = ray.put({ x: 1 });
+  const b = ray.put("two");
+  assert.ok(a instanceof ray.ObjectRef);
+  assert.match(a.hex(), /^[0-9a-f]+$/);
+  assert.deepEqual(await ray.get(a), { x: 1 });
+  assert.deepEqual(await ray.get([a, b]), [{ x: 1 }, "two"]);
+});
+
+test("structured-clone values round-trip through a task", async () => {
+  const echo = ray.remote(function echo(v: unknown) {
+    return v;
+  });
+  const value = {
+    map: new Map([[1, "a"]]), set: new Set([1n]), date: new Date(0), re: /x/gi, nan: NaN, negZero: -0, undef: undefined,
+    bytes: new Uint8Array([1, 2]), err: new RangeError("r"),
+  };
+  const out = (await ray.get(echo.remote(value))) as typeof value;
+  assert.deepEqual(out.map, value.map);
+  assert.deepEqual(out.set, value.set);
+  assert.equal(out.date.getTime(), 0);
+  assert.equal(out.re.flags, "gi");
+  assert.ok(Number.isNaN(out.nan));
+  assert.ok(Object.is(out.negZero, -0));
+  assert.ok("undef" in out);
+  assert.deepEqual([...out.bytes], [1, 2]);
+  assert.equal(out.err.name, "RangeError");
+});
+
+test("a large typed array is read by a task from shared memory, without a copy", async () => {
+  const big = ray.put(new Float64Array(1_000_000).fill(1));
+  const inspect = ray.remote(function inspect(xs: Float64Array) {
+    return [xs.buffer instanceof SharedArrayBuffer, xs.length, xs[999_999]];
+  });
+  assert.deepEqual(await ray.get(inspect.remote(big)), [true, 1_000_000, 1]);
+  const mine = (await ray.get(big)) as Float64Array;
+  assert.ok(mine.buffer instanceof SharedArrayBuffer);
+});
+
+test("get with timeoutMs gives GetTimeoutError; a list fails as soon as one member fails", async () => {
+  const slow = ray.remote(async function slow() {
+    await new Promise(() => {});
+  });
+  const never = slow.remote();
+  await assert.rejects(ray.get(never, { timeoutMs: 50 }), ray.GetTimeoutError);
+  const fail = ray.remote(function fail() {
+    throw new Error("x");
+  });
+  await assert.rejects(ray.get([never, fail.remote()]), ray.RayTaskError);
+  await ray.cancel(never, { force: true });
+});
+
+test("wait returns ready refs in input order, counts failures as ready, honours timeouts", async () => {
+  const ident = ray.remote(async function ident(x: number, block: boolean) {
+    if (block) await new Promise(() => {});
+    return x;
+  });
+  const fail = ray.remote(function fail() {
+    throw new Error("x");
+  });
+  const blocked = ident.remote(1, true);
+  const a = ident.remote(2, false);
+  const f = fail.remote();
+  const [ready, notReady] = await ray.wait([blocked, a, f], { numReturns: 2 });
+  assert.deepEqual(ready.map((r) => r.hex()), [a, f].map((r) => r.hex()));
+  assert.deepEqual(notReady.map((r) => r.hex()), [blocked.hex()]);
+  const [r2, n2] = await ray.wait([blocked], { timeoutMs: 20 });
+  assert.equal(r2.length, 0);
+  assert.equal(n2.length, 1);
+  await assert.rejects(ray.wait([a], { numReturns: 2 }), RangeError);
+  await ray.cancel(blocked, { force: true });
+});
+
+test("get and wait reject non-refs with a TypeError", async () => {
+  await assert.rejects(ray.get(42 as never), /get\(\) argument must be an ObjectRef/);
+  await assert.rejects(ray.get([ray.put(1), "x"] as never), /refs\[1\]/);
+  await assert.rejects(ray.wait(["x"] as never), TypeError);
+});
+
+test("a long loop of puts and gets never fills the store", async () => {
+  // 64 MB each through a 256 MB store: only works if dropped objects are freed.
+  for (let i = 0; i < 20; i++) {
+    const ref = ray.put(new Float64Array(8 * 2 ** 20).fill(i));
+    const v = (await ray.get(ref)) as Float64Array;
+    assert.equal(v[0], i);
+  }
+});
+
+test("ObjectStoreFullError only when live objects exceed the store", () => {
+  const live: ray.ObjectRef[] = [];
+  assert.throws(() => {
+    for (let i = 0; i < 10; i++) live.push(ray.put(new Float64Array(8 * 2 ** 20)));
+  }, ray.ObjectStoreFullError);
+  assert.ok(live.length >= 2);
+});

@@ -93,6 +93,16 @@ function make(target: Function, opts: ActorOptionsInput & TaskOptionsInput, scop
   return new RemoteFunction(shipped, opts);
 }
 
+/**
+ * @internal `remote()` for functions and classes of tsray's own modules (the Pool's chunk
+ * runner, the Queue's actor). `remote()` takes the scope from the first stack frame outside
+ * tsray, which does not exist while one of our modules loads; here the scope is given: the
+ * module that exports the target, so workers simply import it.
+ */
+export function remoteIn(scopeUrl: string, target: Function, opts: ActorOptionsInput & TaskOptionsInput = {}): RemoteFunction | ActorClass {
+  return make(target, opts, scopeUrl);
+}
+
 export function remote(target: AnyFn | AnyClass | (ActorOptionsInput & TaskOptionsInput)): unknown {
   const scopeUrl = callerModuleUrl();
   if (typeof target === "function") return make(target, {}, scopeUrl);

@@ -161,8 +161,11 @@ export class ActorManager {
     }
     rec.inflight.clear();
     rec.queue.unshift(...retry);
-    if (rec.held) rec.pool.release(rec.held);
-    rec.held = undefined;
+    if (rec.held) {
+      rec.pool.release(rec.held);
+      rec.held = undefined;
+      this.d.scheduler.dispatch();
+    }
     const max = rec.creation.actor!.maxRestarts;
     if (!rec.noRestart && rec.state === "alive" && (max === -1 || rec.restarts < max)) {
       rec.restarts++;

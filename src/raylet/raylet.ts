@@ -11,6 +11,7 @@ import type { Channel } from "../rpc/channel.js";
 import type { FromRaylet, TaskSpec, ToRaylet } from "../rpc/protocol.js";
 import { ActorManager } from "./actor-manager.js";
 import { FunctionTable } from "./function-table.js";
+import { MemoryMonitor } from "./memory-monitor.js";
 import { PlacementGroups, type PlacementStrategy } from "./placement-groups.js";
 import { ResourceScheduler } from "./resource-scheduler.js";
 import type { ResourcePool } from "./resources.js";
@@ -41,6 +42,7 @@ export class Raylet {
   readonly actors: ActorManager;
   readonly placementGroups: PlacementGroups;
   readonly scheduler: ResourceScheduler;
+  readonly memoryMonitor: MemoryMonitor;
   private readonly functions = new FunctionTable();
   private readonly clients = new Map<PooledWorker, Client>();
   private readonly requests: Record<string, RequestHandler>;
@@ -60,6 +62,10 @@ export class Raylet {
     this.actors = new ActorManager({
       table: o.table, scheduler: this.scheduler, workers: this.workers, functions: this.functions, directory: o.gcs.actors, poolFor,
     });
+    this.memoryMonitor = new MemoryMonitor({
+      threshold: 0.95, intervalMs: 250, stopNewestTask: () => this.tasks.stopNewest(), log: o.log,
+    });
+    this.memoryMonitor.start();
     this.requests = {
       getActor: (name: string, namespace: string) => {
         const e = o.gcs.actors.lookup(namespace, name);
@@ -171,6 +177,7 @@ export class Raylet {
   }
 
   async close(): Promise<void> {
+    this.memoryMonitor.stop();
     this.tasks.clear();
     await this.workers.close();
   }

@@ -139,6 +139,7 @@ export class TaskManager {
     const { maxRetries } = rec.spec;
     // A streaming task that already yielded cannot be replayed without duplicating items.
     const canRetry = rec.streamed === 0 && (maxRetries === -1 || rec.attempts <= maxRetries);
+    // Kills are intended, except those of the memory monitor, which count as failures.
     if (rec.cancelled) {
       this.finish(rec, [cancelledValue(rec.spec)]);
     } else if (canRetry) {
@@ -164,6 +165,15 @@ export class TaskManager {
         this.d.scheduler.dispatch();
       }
     } else if (--rec.blocked === 0 && cpu) rec.pool.forceAcquire({ CPU: cpu });
+  }
+
+  /** Stops the task that started last, as out of memory (the memory monitor's policy). */
+  stopNewest(): boolean {
+    let newest: PooledWorker | undefined;
+    for (const w of this.byWorker.keys()) newest = w;
+    if (!newest) return false;
+    this.d.workers.kill(newest, { oom: true });
+    return true;
   }
 
   has(taskId: string): boolean {

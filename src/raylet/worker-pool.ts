@@ -99,9 +99,9 @@ export class WorkerPool {
   }
 
   /** Stops a worker now (cancel with force, kill, memory monitor). Its exit is reported as intended. */
-  kill(w: PooledWorker): void {
+  kill(w: PooledWorker, opts: { oom?: boolean } = {}): void {
     if (w.exit) return;
-    w.exit = { code: 1, oom: false, intended: true };
+    w.exit = { code: 1, oom: opts.oom ?? false, intended: !opts.oom };
     this.removeIdle(w);
     void w.thread.terminate();
   }

@@ -19,3 +19,5 @@ export interface ActorHandleData {
   /** Per-method default numReturns, from the class's options. */
   maxTaskRetries: number;
 }
+/** Instances of registered classes (see revivable.ts): `{ [CLASS_MARKER]: tag, state }`. */
+export const CLASS_MARKER = "\u0000tsray.class";

@@ -6,8 +6,9 @@
  * the user's value itself is never modified.
  */
 import { types } from "node:util";
-import { ACTOR_HANDLE_BRAND, ACTOR_MARKER, OBJECT_REF_BRAND, REF_MARKER, type ActorHandleData } from "./markers.js";
+import { ACTOR_HANDLE_BRAND, ACTOR_MARKER, CLASS_MARKER, OBJECT_REF_BRAND, REF_MARKER, type ActorHandleData } from "./markers.js";
 import { INLINE_MAX_BYTES } from "./serialized-value.js";
+import { serializableTagOf } from "./revivable.js";
 
 export interface Prepared {
   value: unknown;
@@ -61,6 +62,11 @@ class Walk {
     if (types.isPromise(obj)) throw new TypeError(`${path} is a Promise, which cannot be sent to a task or actor; await it first or pass an ObjectRef`);
     if (obj instanceof WeakMap || obj instanceof WeakSet || obj instanceof WeakRef) {
       throw new TypeError(`${path} is a ${obj.constructor.name}, which cannot be sent to a task or actor`);
+    }
+    const tag = serializableTagOf(obj);
+    if (tag !== undefined) {
+      this.markers = true;
+      return { [CLASS_MARKER]: tag, state: this.object(obj as Record<string, unknown>, path) };
     }
     return this.object(obj as Record<string, unknown>, path);
   }

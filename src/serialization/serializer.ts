@@ -7,7 +7,8 @@
 import v8 from "node:v8";
 import { ObjectStoreFullError } from "../common/errors.js";
 import type { SharedArena } from "../object-store/shared-arena.js";
-import { ACTOR_MARKER, REF_MARKER, type ActorHandleData } from "./markers.js";
+import { ACTOR_MARKER, CLASS_MARKER, REF_MARKER, type ActorHandleData } from "./markers.js";
+import { registeredPrototype } from "./revivable.js";
 import { prepare } from "./prepare.js";
 import { INLINE_MAX_BYTES, type ArenaSlice, type SerializedValue } from "./serialized-value.js";
 
@@ -166,6 +167,11 @@ function revive(value: unknown, ctx: DeserializeContext, seen: Set<object>): unk
   const rec = value as Record<string, unknown>;
   if (REF_MARKER in rec) return ctx.reviveRef(rec[REF_MARKER] as string);
   if (ACTOR_MARKER in rec) return ctx.reviveActor(rec[ACTOR_MARKER] as ActorHandleData);
+  if (CLASS_MARKER in rec) {
+    const state = revive(rec.state, ctx, seen) as object;
+    const proto = registeredPrototype(rec[CLASS_MARKER] as string);
+    return proto ? Object.setPrototypeOf(state, proto) : state;
+  }
   for (const key of Object.keys(rec)) {
     const el = rec[key];
     if (el !== null && typeof el === "object") rec[key] = revive(el, ctx, seen);

@@ -8,11 +8,12 @@
  * of processes bounds in the original); the rest are submitted as earlier ones finish.
  */
 import { clusterResources } from "../api/cluster.js";
-import { wait } from "../api/objects.js";
 import { checkInteger, checkKnownOptions, describe } from "../common/validate.js";
 import { callerModuleUrl, describeCallable } from "../core-worker/function-manager/describe.js";
 import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
+import type { ObjectRef } from "../core-worker/object-ref.js";
 import { Deferred, Semaphore } from "./async-tools.js";
+import type { RemoteFunction } from "../types.js";
 import { getValue, internalRemoteFunction } from "./internal-remote.js";
 import { runChunk } from "./pool-chunk.js";
 
@@ -138,9 +139,17 @@ export class Pool {
    */
   async #submitChunks(name: string, desc: FunctionDescriptor, list: ArrayLike<unknown>, chunksize: number | undefined, star: boolean, run: Run): Promise<void> {
     let results: Deferred<unknown[]>[] = [];
+    let next = 0; // the first chunk not submitted yet
     const finish = (i: number) => {
       run.finished.push(i);
       run.onFinish?.();
+    };
+    /** Fails every chunk not submitted yet: after a failed chunk, nothing more of the call runs. */
+    const failRest = (error: unknown) => {
+      for (; next < results.length; next++) {
+        results[next].reject(error);
+        finish(next);
+      }
     };
     try {
       const { processes, slots } = await this.#slotsReady();
@@ -151,23 +160,21 @@ export class Pool {
       run.chunks.resolve(results);
       const task = runChunkRemote.options({ name });
       let failure: { error: unknown } | undefined;
-      for (let i = 0; i < chunks.length; i++) {
+      while (next < chunks.length) {
         await slots.acquire();
-        if (failure) {
-          slots.release();
-          // A failed call runs no further chunks; their consumers get the same error.
-          for (let j = i; j < chunks.length; j++) {
-            results[j].reject(failure.error);
-            finish(j);
-          }
-          break;
+        let ref: ObjectRef<unknown[]> | undefined;
+        try {
+          if (failure) throw failure.error;
+          ref = submitChunk(task, desc, chunks[next], star, name, next * (chunks[0]?.length ?? 0));
+        } finally {
+          if (!ref) slots.release();
         }
-        const d = results[i];
-        getValue(task.remote(desc, chunks[i], star)).then(
-          (value) => d.resolve(value),
+        const i = next++;
+        getValue(ref).then(
+          (value) => results[i].resolve(value),
           (error: unknown) => {
             failure ??= { error };
-            d.reject(error);
+            results[i].reject(error);
           },
         ).finally(() => {
           slots.release();
@@ -175,15 +182,10 @@ export class Pool {
         });
       }
     } catch (error) {
-      // Not initialized, or the function could not be submitted: every chunk not yet settled fails.
-      run.chunks.resolve(results); // no-op if already resolved
-      for (let j = 0; j < results.length; j++) {
-        if (!results[j].settled) {
-          results[j].reject(error);
-          finish(j);
-        }
-      }
-      if (!results.length) run.chunks.reject(error);
+      // A failed chunk, or a chunk that could not be submitted (not initialized, an item that
+      // cannot be serialized): the chunks not submitted yet fail with that error.
+      if (!run.chunks.settled) run.chunks.reject(error);
+      failRest(error);
     }
     await Promise.allSettled(results.map((d) => d.promise));
   }
@@ -193,7 +195,24 @@ export class Pool {
     return (this.#slots ??= (async () => {
       const processes = this.#processes ?? Math.max(1, Math.floor((await clusterResources()).CPU ?? 1));
       return { processes, slots: new Semaphore(processes) };
-    })());
+    })().catch((err: unknown) => {
+      this.#slots = undefined; // e.g. not initialized yet: ask again next time
+      throw err;
+    }));
+  }
+}
+
+/** Submits one chunk; an item that cannot be sent is reported against the user's items, not runChunk's args. */
+function submitChunk(
+  task: RemoteFunction<Parameters<typeof runChunk>, unknown[]>, desc: FunctionDescriptor, chunk: ArrayLike<unknown>, star: boolean, name: string, first: number,
+): ObjectRef<unknown[]> {
+  try {
+    return task.remote(desc, chunk, star);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    const where = /^args\[1\]\[(\d+)\]/.exec(err.message);
+    const item = where ? `items[${first + Number(where[1])}]${err.message.slice(where[0].length)}` : err.message;
+    throw new TypeError(`${name}: ${item}`, { cause: err });
   }
 }
 

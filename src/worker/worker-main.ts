@@ -13,6 +13,8 @@ import { PortChannel } from "../rpc/channel.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import type { WorkerBootData } from "../raylet/worker-pool.js";
 import { prefixLines } from "./log-prefix.js";
+// Registers the classes that are revived with their prototype (util.Queue) in this thread.
+import "../util/index.js";
 
 const boot = workerData as WorkerBootData;
 const channel = new PortChannel<ToRaylet, FromRaylet>(parentPort!);

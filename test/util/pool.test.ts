@@ -121,5 +121,7 @@ test("bad input is TypeError / RangeError naming the argument", async () => {
   await assert.rejects(pool.map((x: number) => x, [1], { chunksize: 0 }), { name: "RangeError", message: /chunksize/ });
   await assert.rejects(pool.starmap((x: number) => x, [[1], 2 as never]), { name: "TypeError", message: /items\[1\]/ });
   await assert.rejects(pool.apply((x: number) => x, 1 as never), { name: "TypeError", message: /args/ });
+  // Found when the chunk is sent: the error names the item.
+  await assert.rejects(pool.map((x: unknown) => x, [1, 2, () => 3], { chunksize: 1 }), { name: "TypeError", message: /items\[2\] is a function/ });
   assert.throws(() => pool.imap((x: number) => x, [1], { chunksize: -1 }), { name: "RangeError", message: /chunksize/ });
 });

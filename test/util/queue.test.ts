@@ -139,7 +139,7 @@ test("an actor holding the queue puts and gets", async () => {
   await q.shutdown();
 });
 
-test("a queue received by a task is a Queue", { todo: "needs a serializer hook to revive Queue instances" }, async () => {
+test("a queue received by a task is a Queue", async () => {
   const q = new Queue<number>();
   const check = ray.remote((x: unknown) => x instanceof ray.util.Queue);
   assert.equal(await ray.get(check.remote(q)), true);

@@ -1,0 +1,68 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as ray from "tsray";
+
+const readEnv = ray.remote(function readEnv(name: string) {
+  return process.env[name];
+});
+
+test("the API before init throws a RayError that says to call init", async () => {
+  assert.equal(ray.isInitialized(), false);
+  assert.throws(() => ray.put(1), (e: unknown) => e instanceof ray.RayError && /ray\.init\(\)/.test((e as Error).message));
+  assert.throws(() => readEnv.remote("X"), ray.RayError);
+});
+
+test("init, reinit rules, shutdown, init again", async () => {
+  const info = await ray.init({ numCpus: 1, namespace: "lifecycle" });
+  assert.equal(ray.isInitialized(), true);
+  assert.equal(info.namespace, "lifecycle");
+  assert.match(info.nodeId, /^[0-9a-f]+$/);
+  await assert.rejects(ray.init(), /init\(\) was called twice/);
+  assert.deepEqual(await ray.init({ ignoreReinitError: true }), info);
+  assert.equal(ray.getRuntimeContext().namespace, "lifecycle");
+  await ray.shutdown();
+  assert.equal(ray.isInitialized(), false);
+  await ray.init({ numCpus: 1 });
+  assert.equal(await ray.get(ray.put("again")), "again");
+  await ray.shutdown();
+});
+
+test("bad init options are errors naming the option", async () => {
+  await assert.rejects(ray.init({ numCpu: 2 } as never), /unknown option 'numCpu'/);
+  await assert.rejects(ray.init({ numCpus: -1 }), RangeError);
+  await assert.rejects(ray.init({ resources: { CPU: 4 } }), /use numCpus/);
+  await assert.rejects(ray.init({ objectStoreMemory: 10 }), /objectStoreMemory/);
+  await assert.rejects(ray.init({ runtimeEnv: { env: { A: 1 } } } as never), /runtimeEnv\.env\.A must be a string/);
+  await assert.rejects(ray.init({ address: "10.0.0.1:6380" }), ray.RayError);
+  assert.equal(ray.isInitialized(), false);
+});
+
+test("runtimeEnv.env reaches workers, job-wide and per task", async () => {
+  await ray.init({ numCpus: 1, runtimeEnv: { env: { TSRAY_JOB_VAR: "job" } } });
+  try {
+    assert.equal(await ray.get(readEnv.remote("TSRAY_JOB_VAR")), "job");
+    const withTaskEnv = readEnv.options({ runtimeEnv: { env: { TSRAY_TASK_VAR: "task" } } });
+    assert.equal(await ray.get(withTaskEnv.remote("TSRAY_TASK_VAR")), "task");
+    assert.equal(await ray.get(readEnv.remote("TSRAY_TASK_VAR")), undefined);
+  } finally {
+    await ray.shutdown();
+  }
+});
+
+test("shutdown leaves no handle of the runtime behind", async () => {
+  const before = new Set(process.getActiveResourcesInfo());
+  await ray.init({ numCpus: 2 });
+  const Holder = ray.remote(
+    class Holder {
+      ping() {
+        return "pong";
+      }
+    },
+  );
+  const h = Holder.remote();
+  assert.equal(await ray.get(h.ping.remote()), "pong");
+  assert.equal(await ray.get(readEnv.remote("HOME")), process.env.HOME);
+  await ray.shutdown();
+  const left = process.getActiveResourcesInfo().filter((r) => !before.has(r));
+  assert.deepEqual(left, []);
+});

@@ -25,6 +25,8 @@ export interface WorkerBootData {
   tsx: boolean;
   mainUrl: string;
   cwd?: string;
+  /** False: the worker drops what it prints (init's logToDriver). */
+  logToDriver: boolean;
 }
 
 export interface PooledWorker {
@@ -51,8 +53,6 @@ export interface WorkerPoolOptions {
   workingDir?: string;
   onMessage(worker: PooledWorker, msg: ToRaylet): void;
   onExit(worker: PooledWorker): void;
-  /** Each output line of a worker, already prefixed by the worker; default: this process's stdout/stderr. */
-  logSink?: (stream: "stdout" | "stderr", text: string) => void;
 }
 
 const here = import.meta.url;
@@ -133,21 +133,20 @@ export class WorkerPool {
       tsx: this.opts.tsx,
       mainUrl: WORKER_MAIN,
       cwd: this.opts.workingDir,
+      logToDriver: this.opts.logToDriver,
     };
     const thread = new Worker(BOOTSTRAP, {
       workerData,
       env: { ...process.env, ...this.opts.jobEnv, ...env.env },
       resourceLimits: env.memoryBytes ? { maxOldGenerationSizeMb: Math.max(16, Math.floor(env.memoryBytes / 2 ** 20)) } : undefined,
-      stdout: true,
-      stderr: true,
+      // Output goes straight to this process's stdout and stderr, prefixed by the worker itself:
+      // reading it here instead would keep the worker's port referenced, and the process alive.
     });
-    thread.unref();
     const w: PooledWorker = {
       id, key, thread, dedicated,
       channel: new PortChannel<FromRaylet, ToRaylet>(thread),
       knownFunctions: new Set(),
     };
-    this.pipeOutput(w);
     this.all.add(w);
     w.channel.onMessage((msg) => this.opts.onMessage(w, msg));
     let error: Error | undefined;
@@ -163,20 +162,9 @@ export class WorkerPool {
       else if (oom) w.exit.oom = true;
       if (!this.closing) this.opts.onExit(w);
     });
+    // Last: adding a "message" listener refs a worker's port again.
+    thread.unref();
     return w;
-  }
-
-  private pipeOutput(w: PooledWorker): void {
-    const sink = this.opts.logSink ?? ((stream, text) => (stream === "stdout" ? process.stdout : process.stderr).write(text));
-    for (const stream of ["stdout", "stderr"] as const) {
-      const readable = w.thread[stream];
-      if (!this.opts.logToDriver) {
-        readable.resume();
-        continue;
-      }
-      readable.setEncoding("utf8");
-      readable.on("data", (text: string) => sink(stream, text));
-    }
   }
 
   private removeIdle(w: PooledWorker): void {

@@ -28,4 +28,4 @@ const cw = new CoreWorker(
 );
 executor = new TaskExecutor(cw);
 setCoreWorker(cw);
-prefixLines(() => `(${executor.current()?.name ?? executor.idleName} pid=${process.pid}, worker=${boot.workerId})`);
+prefixLines(() => `(${executor.current()?.name ?? executor.idleName} pid=${process.pid}, worker=${boot.workerId})`, boot.logToDriver);

@@ -5,7 +5,7 @@ import {
 } from "../common/validate.js";
 import { maybeCoreWorker, setCoreWorker } from "../core-worker/runtime.js";
 import { EmbeddedNode } from "../node/embedded-node.js";
-import type { RuntimeEnvOptions } from "../core-worker/task-options.js";
+import type { RuntimeEnv } from "../types.js";
 
 export interface InitOptions {
   address?: string;
@@ -20,7 +20,7 @@ export interface InitOptions {
   ignoreReinitError?: boolean;
   logToDriver?: boolean;
   token?: string;
-  runtimeEnv?: RuntimeEnvOptions;
+  runtimeEnv?: RuntimeEnv;
 }
 
 export interface ClusterInfo {

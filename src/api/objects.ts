@@ -3,19 +3,8 @@ import { checkBoolean, checkInteger, checkKnownOptions, checkNonNegativeNumber, 
 import { ObjectRef } from "../core-worker/object-ref.js";
 import { coreWorker } from "../core-worker/runtime.js";
 import { isObjectRef } from "../serialization/prepare.js";
+import type { CancelOptions, GetOptions, WaitOptions } from "../types.js";
 
-export interface GetOptions {
-  timeoutMs?: number;
-}
-export interface WaitOptions {
-  numReturns?: number;
-  timeoutMs?: number;
-  fetchLocal?: boolean;
-}
-export interface CancelOptions {
-  force?: boolean;
-  recursive?: boolean;
-}
 
 export function put<T>(value: T): ObjectRef<T> {
   if (isObjectRef(value)) throw new TypeError("put() was given an ObjectRef: it is already in the object store");

@@ -10,9 +10,8 @@ import { ObjectRefGenerator } from "../core-worker/object-ref-generator.js";
 import type { ObjectRef } from "../core-worker/object-ref.js";
 import { coreWorker } from "../core-worker/runtime.js";
 import { submitActorCreation, submitTask } from "../core-worker/submit.js";
-import {
-  ACTOR_OPTION_KEYS, checkActorOptions, checkTaskOptions, TASK_OPTION_KEYS, type ActorOptionsInput, type TaskOptionsInput,
-} from "../core-worker/task-options.js";
+import { ACTOR_OPTION_KEYS, checkActorOptions, checkTaskOptions, TASK_OPTION_KEYS } from "../core-worker/task-options.js";
+import type { ActorOptions, TaskOptions } from "../types.js";
 
 const CALLABLE = Symbol.for("tsray.callable");
 type AnyFn = (...args: any[]) => any;
@@ -29,7 +28,7 @@ class Shipped {
 
 export class RemoteFunction {
   readonly [CALLABLE]: Function;
-  constructor(private readonly shipped: Shipped, private readonly opts: TaskOptionsInput) {
+  constructor(private readonly shipped: Shipped, private readonly opts: TaskOptions) {
     this[CALLABLE] = shipped.target;
   }
 
@@ -40,7 +39,7 @@ export class RemoteFunction {
     return this.opts.numReturns !== undefined && this.opts.numReturns > 1 ? refs : refs[0];
   }
 
-  options(opts: TaskOptionsInput): RemoteFunction {
+  options(opts: TaskOptions): RemoteFunction {
     checkTaskOptions(`${this.shipped.target.name || "remote function"}.options()`, opts);
     return new RemoteFunction(this.shipped, { ...this.opts, ...opts });
   }
@@ -48,7 +47,7 @@ export class RemoteFunction {
 
 export class ActorClass {
   readonly [CALLABLE]: Function;
-  constructor(private readonly shipped: Shipped, private readonly opts: ActorOptionsInput) {
+  constructor(private readonly shipped: Shipped, private readonly opts: ActorOptions) {
     this[CALLABLE] = shipped.target;
   }
 
@@ -73,7 +72,7 @@ export class ActorClass {
     return makeActorHandle(coreWorker, { actorId, className, methods, maxTaskRetries: o.maxTaskRetries ?? 0 }, true);
   }
 
-  options(opts: ActorOptionsInput): ActorClass {
+  options(opts: ActorOptions): ActorClass {
     checkActorOptions(`${this.shipped.target.name || "actor class"}.options()`, opts);
     return new ActorClass(this.shipped, { ...this.opts, ...opts });
   }
@@ -83,7 +82,7 @@ function isClass(x: Function): boolean {
   return /^class[\s{]/.test(Function.prototype.toString.call(x));
 }
 
-function make(target: Function, opts: ActorOptionsInput & TaskOptionsInput, scopeUrl: string): RemoteFunction | ActorClass {
+function make(target: Function, opts: ActorOptions & TaskOptions, scopeUrl: string): RemoteFunction | ActorClass {
   const shipped = new Shipped(target, scopeUrl);
   if (isClass(target)) {
     checkActorOptions(`remote(${target.name}) options`, opts);
@@ -99,11 +98,11 @@ function make(target: Function, opts: ActorOptionsInput & TaskOptionsInput, scop
  * tsray, which does not exist while one of our modules loads; here the scope is given: the
  * module that exports the target, so workers simply import it.
  */
-export function remoteIn(scopeUrl: string, target: Function, opts: ActorOptionsInput & TaskOptionsInput = {}): RemoteFunction | ActorClass {
+export function remoteIn(scopeUrl: string, target: Function, opts: ActorOptions & TaskOptions = {}): RemoteFunction | ActorClass {
   return make(target, opts, scopeUrl);
 }
 
-export function remote(target: AnyFn | AnyClass | (ActorOptionsInput & TaskOptionsInput)): unknown {
+export function remote(target: AnyFn | AnyClass | (ActorOptions & TaskOptions)): unknown {
   const scopeUrl = callerModuleUrl();
   if (typeof target === "function") return make(target, {}, scopeUrl);
   if (target && typeof target === "object") {

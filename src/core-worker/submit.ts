@@ -8,7 +8,8 @@ import type { ActorCreationSpec, TaskSpec } from "../rpc/protocol.js";
 import type { CoreWorker } from "./core-worker.js";
 import type { FunctionDescriptor } from "./function-manager/descriptor.js";
 import { ObjectRef } from "./object-ref.js";
-import { schedulingSpec, taskResources, type ActorOptionsInput, type TaskOptionsInput } from "./task-options.js";
+import type { ActorOptions, TaskOptions } from "../types.js";
+import { schedulingSpec, taskResources } from "./task-options.js";
 
 export interface Submitted {
   taskId: string;
@@ -42,7 +43,7 @@ function returnRefs(taskId: string, numReturns: number | "streaming"): ObjectRef
   return refs;
 }
 
-export function submitTask(cw: CoreWorker, desc: FunctionDescriptor, args: readonly unknown[], opts: TaskOptionsInput): Submitted {
+export function submitTask(cw: CoreWorker, desc: FunctionDescriptor, args: readonly unknown[], opts: TaskOptions): Submitted {
   cw.registerFunction(desc);
   const numReturns = opts.numReturns ?? 1;
   const spec = baseSpec(cw, opts.name ?? desc.name, args, numReturns);
@@ -61,7 +62,7 @@ export function submitActorCreation(
   cw: CoreWorker,
   desc: FunctionDescriptor,
   args: readonly unknown[],
-  opts: ActorOptionsInput,
+  opts: ActorOptions,
   actor: Omit<ActorCreationSpec, "actorId">,
 ): { actorId: string; creation: ObjectRef } {
   cw.registerFunction(desc);

@@ -6,43 +6,7 @@ import {
   checkBoolean, checkInteger, checkKnownOptions, checkNonNegativeNumber, checkResourceMap, checkString, checkStringMap, describe,
 } from "../common/validate.js";
 import type { SchedulingSpec } from "../rpc/protocol.js";
-
-export interface RuntimeEnvOptions {
-  env?: Record<string, string>;
-  workingDir?: string;
-}
-
-export type SchedulingStrategyOption =
-  | "DEFAULT"
-  | "SPREAD"
-  | { type: "node_affinity"; nodeId: string; soft: boolean }
-  | { type: "placement_group"; placementGroup: { id: string }; bundleIndex?: number };
-
-export interface ResourceOptionsInput {
-  numCpus?: number;
-  numGpus?: number;
-  memory?: number;
-  resources?: Record<string, number>;
-  schedulingStrategy?: SchedulingStrategyOption;
-  runtimeEnv?: RuntimeEnvOptions;
-}
-
-export interface TaskOptionsInput extends ResourceOptionsInput {
-  maxRetries?: number;
-  retryExceptions?: boolean | string[];
-  numReturns?: number | "streaming";
-  name?: string;
-}
-
-export interface ActorOptionsInput extends ResourceOptionsInput {
-  name?: string;
-  namespace?: string;
-  lifetime?: "detached";
-  getIfExists?: boolean;
-  maxRestarts?: number;
-  maxTaskRetries?: number;
-  maxConcurrency?: number;
-}
+import type { ActorOptions, ResourceOptions, SchedulingStrategy, TaskOptions } from "../types.js";
 
 const RESOURCE_KEYS = ["numCpus", "numGpus", "memory", "resources", "schedulingStrategy", "runtimeEnv"] as const;
 export const TASK_OPTION_KEYS = [...RESOURCE_KEYS, "maxRetries", "retryExceptions", "numReturns", "name"] as const;
@@ -51,7 +15,7 @@ export const ACTOR_OPTION_KEYS = [
 ] as const;
 export const METHOD_OPTION_KEYS = ["numReturns", "name"] as const;
 
-function checkResourceOptions(what: string, o: ResourceOptionsInput): void {
+function checkResourceOptions(what: string, o: ResourceOptions): void {
   checkNonNegativeNumber(`${what}.numCpus`, o.numCpus);
   checkNonNegativeNumber(`${what}.numGpus`, o.numGpus);
   checkNonNegativeNumber(`${what}.memory`, o.memory);
@@ -90,7 +54,7 @@ function checkStrategy(name: string, s: unknown): void {
   throw new TypeError(`${name} must be "DEFAULT", "SPREAD", or { type: "node_affinity" | "placement_group", ... }, got ${describe(s)}`);
 }
 
-export function checkTaskOptions(what: string, o: TaskOptionsInput): void {
+export function checkTaskOptions(what: string, o: TaskOptions): void {
   checkKnownOptions(what, o, TASK_OPTION_KEYS);
   checkResourceOptions(what, o);
   checkInteger(`${what}.maxRetries`, o.maxRetries, -1);
@@ -103,7 +67,7 @@ export function checkTaskOptions(what: string, o: TaskOptionsInput): void {
   checkString(`${what}.name`, o.name);
 }
 
-export function checkActorOptions(what: string, o: ActorOptionsInput): void {
+export function checkActorOptions(what: string, o: ActorOptions): void {
   checkKnownOptions(what, o, ACTOR_OPTION_KEYS);
   checkResourceOptions(what, o);
   checkString(`${what}.name`, o.name);
@@ -117,7 +81,7 @@ export function checkActorOptions(what: string, o: ActorOptionsInput): void {
 }
 
 /** The resources a task asks for: CPU 1 unless told otherwise. */
-export function taskResources(o: ResourceOptionsInput, defaultCpus: number): Record<string, number> {
+export function taskResources(o: ResourceOptions, defaultCpus: number): Record<string, number> {
   const r: Record<string, number> = {};
   const cpus = o.numCpus ?? defaultCpus;
   if (cpus > 0) r.CPU = cpus;
@@ -127,7 +91,7 @@ export function taskResources(o: ResourceOptionsInput, defaultCpus: number): Rec
   return r;
 }
 
-export function schedulingSpec(s: SchedulingStrategyOption | undefined): SchedulingSpec {
+export function schedulingSpec(s: SchedulingStrategy | undefined): SchedulingSpec {
   if (s === undefined || s === "DEFAULT") return { type: "DEFAULT" };
   if (s === "SPREAD") return { type: "SPREAD" };
   if (s.type === "node_affinity") return { type: "node_affinity", nodeId: s.nodeId, soft: s.soft };

@@ -4,6 +4,7 @@
  * one-CPU tasks costs one check per grant, not a scan. A request that the node can never
  * satisfy stays pending and the log says why, as in Ray.
  */
+import { Fifo } from "../common/fifo.js";
 import { format, shapeKey, type ResourcePool, type ResourceSet } from "./resources.js";
 
 export interface ResourceRequest {
@@ -16,38 +17,8 @@ export interface ResourceRequest {
   grant(): boolean;
 }
 
-class Deque<T> {
-  private items: (T | undefined)[] = [];
-  private head = 0;
-  get length(): number {
-    return this.items.length - this.head;
-  }
-  push(x: T): void {
-    this.items.push(x);
-  }
-  peek(): T | undefined {
-    return this.items[this.head];
-  }
-  shift(): T | undefined {
-    const x = this.items[this.head];
-    this.items[this.head++] = undefined;
-    // Compact now and then so a long-lived queue does not keep a long dead prefix.
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return x;
-  }
-  remove(pred: (x: T) => boolean): boolean {
-    const i = this.items.findIndex((x, j) => j >= this.head && x !== undefined && pred(x));
-    if (i < 0) return false;
-    this.items.splice(i, 1);
-    return true;
-  }
-}
-
 export class ResourceScheduler {
-  private readonly queues = new Map<string, Deque<ResourceRequest>>();
+  private readonly queues = new Map<string, Fifo<ResourceRequest>>();
   private readonly warned = new Set<string>();
   private dispatching = false;
 
@@ -66,7 +37,7 @@ export class ResourceScheduler {
     }
     const key = `${poolId(req.pool)}|${shapeKey(req.resources)}`;
     let q = this.queues.get(key);
-    if (!q) this.queues.set(key, (q = new Deque()));
+    if (!q) this.queues.set(key, (q = new Fifo()));
     q.push(req);
     this.dispatch();
   }
@@ -74,7 +45,7 @@ export class ResourceScheduler {
   /** Drops a waiting request (a cancelled task). */
   withdraw(req: ResourceRequest): boolean {
     const key = `${poolId(req.pool)}|${shapeKey(req.resources)}`;
-    return this.queues.get(key)?.remove((x) => x === req) ?? false;
+    return this.queues.get(key)?.remove(req) ?? false;
   }
 
   pending(): number {

@@ -6,14 +6,13 @@
 import { get as objectsGet } from "../api/objects.js";
 import { remoteIn } from "../api/remote.js";
 import type { ObjectRef } from "../core-worker/object-ref.js";
-import type { ActorOptionsInput, TaskOptionsInput } from "../core-worker/task-options.js";
-import type { ActorClass as ActorClassType, RemoteFunction as RemoteFunctionType } from "../types.js";
+import type { ActorClass as ActorClassType, ActorOptions, RemoteFunction as RemoteFunctionType, TaskOptions } from "../types.js";
 
 /** A remote function for `fn`, which must be exported by the module at `moduleUrl`. */
 export function internalRemoteFunction<A extends unknown[], R>(
   fn: (...args: A) => R,
   moduleUrl: string,
-  opts: TaskOptionsInput = {},
+  opts: TaskOptions = {},
 ): RemoteFunctionType<A, R> {
   return remoteIn(moduleUrl, fn, opts) as unknown as RemoteFunctionType<A, R>;
 }
@@ -22,7 +21,7 @@ export function internalRemoteFunction<A extends unknown[], R>(
 export function internalActorClass<C extends abstract new (...args: any) => any>(
   cls: C,
   moduleUrl: string,
-  opts: ActorOptionsInput = {},
+  opts: ActorOptions = {},
 ): ActorClassType<C> {
   return remoteIn(moduleUrl, cls, opts) as unknown as ActorClassType<C>;
 }

@@ -9,6 +9,7 @@
  *
  * Kept apart from queue.ts with no runtime imports: the actor's worker imports this module.
  */
+import { Fifo } from "../common/fifo.js";
 
 type Box = [unknown];
 
@@ -19,34 +20,6 @@ interface Waiter<T> {
 
 interface Putter extends Waiter<boolean> {
   box: Box;
-}
-
-/** An array used as a FIFO with O(1) removal at the front. */
-class Fifo<T> {
-  private items: (T | undefined)[] = [];
-  private head = 0;
-
-  get length(): number {
-    return this.items.length - this.head;
-  }
-  push(x: T): void {
-    this.items.push(x);
-  }
-  shift(): T | undefined {
-    if (this.head === this.items.length) return undefined;
-    const x = this.items[this.head];
-    this.items[this.head++] = undefined;
-    // Compact once the dead prefix dominates, so memory follows the live size.
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return x;
-  }
-  remove(x: T): void {
-    const i = this.items.indexOf(x, this.head);
-    if (i >= 0) this.items.splice(i, 1);
-  }
 }
 
 export class QueueActor {

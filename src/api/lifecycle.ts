@@ -4,6 +4,7 @@ import {
   checkBoolean, checkInteger, checkKnownOptions, checkNonNegativeNumber, checkResourceMap, checkString, checkStringMap,
 } from "../common/validate.js";
 import { maybeCoreWorker, setCoreWorker } from "../core-worker/runtime.js";
+import { rejectWorkingDir } from "../core-worker/task-options.js";
 import { EmbeddedNode } from "../node/embedded-node.js";
 import type { RuntimeEnv } from "../types.js";
 
@@ -57,6 +58,7 @@ function checkInitOptions(o: InitOptions): void {
     checkKnownOptions("init() option runtimeEnv", o.runtimeEnv, ["env", "workingDir"]);
     checkStringMap("init() option runtimeEnv.env", o.runtimeEnv.env);
     checkString("init() option runtimeEnv.workingDir", o.runtimeEnv.workingDir);
+    rejectWorkingDir("init() option runtimeEnv.workingDir", o.runtimeEnv.workingDir);
   }
   for (const reserved of ["CPU", "GPU"]) {
     if (o.resources && reserved in o.resources) throw new TypeError(`init() option resources must not contain '${reserved}': use num${reserved === "CPU" ? "Cpus" : "Gpus"}`);
@@ -88,7 +90,6 @@ export async function init(opts: InitOptions = {}): Promise<ClusterInfo> {
     namespace: opts.namespace,
     logToDriver: opts.logToDriver,
     env: opts.runtimeEnv?.env,
-    workingDir: opts.runtimeEnv?.workingDir,
   });
   setCoreWorker(node.driver);
   info = { address: node.address, nodeId: node.nodeId, jobId: node.jobId, namespace: node.namespace };

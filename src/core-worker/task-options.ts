@@ -5,6 +5,7 @@
 import {
   checkBoolean, checkInteger, checkKnownOptions, checkNonNegativeNumber, checkResourceMap, checkString, checkStringMap, describe,
 } from "../common/validate.js";
+import { RayError } from "../common/errors.js";
 import type { SchedulingSpec } from "../rpc/protocol.js";
 import type { ActorOptions, ResourceOptions, SchedulingStrategy, TaskOptions } from "../types.js";
 
@@ -29,8 +30,19 @@ function checkResourceOptions(what: string, o: ResourceOptions): void {
     checkKnownOptions(`${what}.runtimeEnv`, o.runtimeEnv, ["env", "workingDir"]);
     checkStringMap(`${what}.runtimeEnv.env`, o.runtimeEnv.env);
     checkString(`${what}.runtimeEnv.workingDir`, o.runtimeEnv.workingDir);
+    rejectWorkingDir(`${what}.runtimeEnv.workingDir`, o.runtimeEnv.workingDir);
   }
   if (o.schedulingStrategy !== undefined) checkStrategy(`${what}.schedulingStrategy`, o.schedulingStrategy);
+}
+
+/**
+ * Worker threads share their process's working directory, so a per-job or per-task one needs
+ * worker processes (they come with multi-node support). Said plainly rather than ignored.
+ */
+export function rejectWorkingDir(name: string, value: string | undefined): void {
+  if (value !== undefined) {
+    throw new RayError(`${name} is not supported by the embedded cluster yet: its workers are threads that share this process's working directory`);
+  }
 }
 
 function checkStrategy(name: string, s: unknown): void {

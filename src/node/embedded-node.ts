@@ -3,6 +3,7 @@
  * object store, raylet with its worker threads, and the driver's core worker, built in
  * dependency order and closed in reverse. Nothing outlives `close()`.
  */
+import { readdirSync } from "node:fs";
 import os from "node:os";
 import { randomUUID } from "node:crypto";
 import { CoreWorker } from "../core-worker/core-worker.js";
@@ -26,7 +27,6 @@ export interface NodeConfig {
   namespace?: string;
   logToDriver?: boolean;
   env?: Record<string, string>;
-  workingDir?: string;
 }
 
 export class EmbeddedNode {
@@ -43,6 +43,7 @@ export class EmbeddedNode {
   constructor(config: NodeConfig) {
     this.namespace = config.namespace ?? randomUUID();
     const cpus = config.numCpus ?? os.availableParallelism();
+    const gpus = config.numGpus ?? detectGpus();
     const storeBytes = config.objectStoreMemory ?? Math.floor(os.totalmem() * 0.3);
     const total: Record<string, number> = {
       CPU: cpus,
@@ -51,7 +52,7 @@ export class EmbeddedNode {
       [`node:${this.address}`]: 1,
       ...config.resources,
     };
-    if (config.numGpus) total.GPU = config.numGpus;
+    if (gpus) total.GPU = gpus;
     if (!total.CPU) delete total.CPU;
 
     this.gcs = new Gcs();
@@ -75,7 +76,6 @@ export class EmbeddedNode {
         tsx: runsUnderTsx(),
         logToDriver: config.logToDriver ?? true,
         jobEnv: config.env ?? {},
-        workingDir: config.workingDir,
       },
     });
     const [driverEnd, rayletEnd] = LocalChannel.pair<ToRaylet, FromRaylet>();
@@ -94,5 +94,14 @@ export class EmbeddedNode {
     await this.raylet.close();
     this.table.clear();
     this.gcs.finishJob(this.jobId, "SUCCEEDED");
+  }
+}
+
+/** GPUs the NVIDIA driver reports on Linux; 0 elsewhere. */
+function detectGpus(): number {
+  try {
+    return readdirSync("/proc/driver/nvidia/gpus").length;
+  } catch {
+    return 0;
   }
 }

@@ -24,7 +24,6 @@ export interface WorkerBootData {
   arena: ArenaHandle;
   tsx: boolean;
   mainUrl: string;
-  cwd?: string;
   /** False: the worker drops what it prints (init's logToDriver). */
   logToDriver: boolean;
 }
@@ -50,7 +49,6 @@ export interface WorkerPoolOptions {
   logToDriver: boolean;
   /** Job-wide environment variables (init's runtimeEnv.env). */
   jobEnv: Record<string, string>;
-  workingDir?: string;
   onMessage(worker: PooledWorker, msg: ToRaylet): void;
   onExit(worker: PooledWorker): void;
 }
@@ -132,7 +130,6 @@ export class WorkerPool {
       arena: this.opts.arena,
       tsx: this.opts.tsx,
       mainUrl: WORKER_MAIN,
-      cwd: this.opts.workingDir,
       logToDriver: this.opts.logToDriver,
     };
     const thread = new Worker(BOOTSTRAP, {

@@ -34,12 +34,17 @@ test("bad init options are errors naming the option", async () => {
   await assert.rejects(ray.init({ objectStoreMemory: 10 }), /objectStoreMemory/);
   await assert.rejects(ray.init({ runtimeEnv: { env: { A: 1 } } } as never), /runtimeEnv\.env\.A must be a string/);
   await assert.rejects(ray.init({ address: "10.0.0.1:6380" }), ray.RayError);
+  await assert.rejects(ray.init({ runtimeEnv: { workingDir: "." } }), /workingDir is not supported/);
   assert.equal(ray.isInitialized(), false);
 });
 
-test("runtimeEnv.env reaches workers, job-wide and per task", async () => {
-  await ray.init({ numCpus: 1, runtimeEnv: { env: { TSRAY_JOB_VAR: "job" } } });
+test("runtimeEnv.env reaches workers, job-wide and per task; numGpus and custom resources are the node's", async () => {
+  await ray.init({ numCpus: 1, numGpus: 2, resources: { tpu_like: 4 }, runtimeEnv: { env: { TSRAY_JOB_VAR: "job" } } });
   try {
+    const total = await ray.clusterResources();
+    assert.equal(total.CPU, 1);
+    assert.equal(total.GPU, 2);
+    assert.equal(total.tpu_like, 4);
     assert.equal(await ray.get(readEnv.remote("TSRAY_JOB_VAR")), "job");
     const withTaskEnv = readEnv.options({ runtimeEnv: { env: { TSRAY_TASK_VAR: "task" } } });
     assert.equal(await ray.get(withTaskEnv.remote("TSRAY_TASK_VAR")), "task");

@@ -1,0 +1,140 @@
+/**
+ * `npm run bench`: runs each workload on tsray and on its peer in the same run, alternating,
+ * several rounds, each in a fresh process, and prints medians and ratios against the targets
+ * of issue 3 (`--json` for JSON, `--smoke` for tiny counts, `--rounds N`).
+ */
+import { execFile } from "node:child_process";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const args = process.argv.slice(2);
+const smoke = args.includes("--smoke");
+const json = args.includes("--json");
+const roundsArg = args.indexOf("--rounds");
+const rounds = roundsArg >= 0 ? Number(args[roundsArg + 1]) : smoke ? 1 : 3;
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const env = { ...process.env, ...(smoke ? { TSRAY_BENCH_SMOKE: "1" } : {}) };
+
+type Metrics = Record<string, number>;
+
+async function node(workload: string, impl = "tsray"): Promise<Metrics> {
+  const { stdout } = await run(process.execPath, ["--conditions=tsray-source", "--import", "tsx", "--expose-gc", here(`workloads/${workload}.ts`), impl], {
+    env, timeout: 20 * 60_000, maxBuffer: 64 * 2 ** 20,
+  });
+  return JSON.parse(stdout.trim().split("\n").pop()!);
+}
+
+async function python(n: number): Promise<Metrics | null> {
+  try {
+    const { stdout } = await run("python3", [here("peers/python-pool.py"), String(n)], { timeout: 20 * 60_000 });
+    return JSON.parse(stdout.trim().split("\n").pop()!);
+  } catch (err) {
+    if ((err as { code?: string }).code === "ENOENT") return null;
+    throw err;
+  }
+}
+
+/** One round of every workload; tsray and its peer alternate which goes first. */
+async function round(i: number): Promise<Record<string, Metrics | null>> {
+  const pair = async (a: () => Promise<Metrics | null>, b: () => Promise<Metrics | null>) => {
+    if (i % 2 === 0) return [await a(), await b()];
+    const second = await b();
+    return [await a(), second];
+  };
+  const out: Record<string, Metrics | null> = {};
+  [out.tasks, out.tasksPiscina] = await pair(() => node("tasks"), () => node("tasks", "piscina"));
+  out.actors = await node("actors");
+  [out.bigArray, out.bigArrayPiscina] = await pair(() => node("big-array"), () => node("big-array", "piscina"));
+  [out.putGet, out.memcpy] = await pair(() => node("put-get"), () => node("put-get", "memcpy"));
+  [out.poolMap, out.python] = await pair(() => node("pool-map"), () => python(smoke ? 10_000 : 1_000_000));
+  out.startup = await node("startup");
+  out.millionTasks = await node("million-tasks");
+  out.thousandActors = await node("thousand-actors");
+  return out;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+interface Row {
+  workload: string;
+  tsray: string;
+  peer: string;
+  ratio: string;
+  target: string;
+  met: boolean | null;
+}
+
+const results: Record<string, Metrics | null>[] = [];
+for (let i = 0; i < rounds; i++) results.push(await round(i));
+const m = (key: string, metric: string): number | null => {
+  const vals = results.map((r) => r[key]?.[metric]).filter((v): v is number => typeof v === "number");
+  return vals.length ? median(vals) : null;
+};
+
+const fmt = (v: number | null, unit: string, digits = 0) => (v === null ? "skipped" : `${v.toLocaleString("en-US", { maximumFractionDigits: digits })} ${unit}`);
+const rows: Row[] = [];
+const add = (workload: string, tsray: string, peer: string, ratio: number | null, target: string, met: boolean | null) =>
+  rows.push({ workload, tsray, peer, ratio: ratio === null ? "" : `${ratio.toFixed(2)}x`, target, met });
+
+{
+  const t = m("tasks", "tasksPerSecond"), p = m("tasksPiscina", "tasksPerSecond");
+  add("async no-op tasks (20k)", fmt(t, "/s"), `piscina ${fmt(p, "/s")}; Ray tasks_async 8,041/s`, t && p ? t / p : null, ">= 1.0x piscina (aim 2x)", t && p ? t / p >= 1 : null);
+  const ts = m("tasks", "syncRoundTripUs"), ps = m("tasksPiscina", "syncRoundTripUs");
+  add("sync task round trip", fmt(ts, "µs"), `piscina ${fmt(ps, "µs")}; Ray tasks_sync 981/s (1,019 µs)`, ts && ps ? ps / ts : null, "<= piscina's latency", ts && ps ? ts <= ps : null);
+}
+{
+  const a = m("actors", "callsPerSecond"), s = m("actors", "syncCallUs");
+  add("actor calls (20k, one actor)", fmt(a, "/s"), "Ray 1_1_actor_calls_async 8,664/s", null, ">= 50,000/s", a === null ? null : a >= 50_000);
+  add("sync actor call", fmt(s, "µs"), "Ray 1_1_actor_calls_sync 2,012/s (497 µs)", null, "< 100 µs", s === null ? null : s < 100);
+}
+{
+  const t = m("bigArray", "ms"), p = m("bigArrayPiscina", "ms");
+  add("100 MB Float64Array to a task", fmt(t, "ms", 1), `piscina ${fmt(p, "ms", 1)}`, t && p ? p / t : null, ">= 10x faster than piscina", t && p ? p / t >= 10 : null);
+}
+{
+  const put = m("putGet", "putGbPerSecond"), cpy = m("memcpy", "gbPerSecond");
+  add("put 100 MB into a warm store", fmt(put, "GB/s", 1), `memcpy ${fmt(cpy, "GB/s", 1)}; Ray put_gigabytes 19.9 GB/s`, put && cpy ? put / cpy : null, ">= 0.5x warm memcpy", put && cpy ? put / cpy >= 0.5 : null);
+  const g10 = m("putGet", "get10MbMs"), g100 = m("putGet", "get100MbMs"), g400 = m("putGet", "get400MbMs");
+  add("get of a stored 100 MB object", fmt(g100, "ms", 3), `10 MB ${fmt(g10, "ms", 3)}, 400 MB ${fmt(g400, "ms", 3)}`, null, "< 5 ms, flat as size grows", g100 === null ? null : g100 < 5 && (g400 ?? 0) < 5);
+  const sp = m("putGet", "smallPutsPerSecond"), sg = m("putGet", "smallGetsPerSecond");
+  add("small puts / gets", `${fmt(sp, "/s")} / ${fmt(sg, "/s")}`, "Ray put_calls 5,173/s, get_calls 10,620/s", null, "(reported)", null);
+}
+{
+  const t = m("poolMap", "seconds"), p = m("python", "seconds");
+  add("seed 004: Pool.map x*10 over 1M", fmt(t, "s", 3), `Python Pool(2) ${fmt(p, "s", 3)}`, t && p ? p / t : null, ">= 3x faster than Python (aim 10x)", t && p ? p / t >= 3 : null);
+}
+{
+  const s = m("startup", "ms");
+  add("init() to first result", fmt(s, "ms"), "", null, "< 300 ms", s === null ? null : s < 300);
+  const b = m("millionTasks", "bytesPerPendingTask"), rss = m("millionTasks", "peakRssMb"), sec = m("millionTasks", "seconds");
+  add("1M tasks queued, then drained", `${fmt(b, "B/pending task")}, peak RSS ${fmt(rss, "MB")}, ${fmt(sec, "s", 1)}`, "", null, "completes; driver < 2 GB", rss === null ? null : rss < 2048);
+  const a = m("thousandActors", "perActorMb"), n = m("thousandActors", "actors");
+  add("1,000 actors alive", `${fmt(n, "actors")}, ${fmt(a, "MB/idle actor", 2)}`, "", null, "works; memory reported", n !== null);
+}
+
+const machine = {
+  date: new Date().toISOString().slice(0, 10),
+  cpu: os.cpus()[0]?.model ?? "unknown",
+  cores: os.availableParallelism(),
+  memoryGb: Math.round(os.totalmem() / 2 ** 30),
+  node: process.version,
+  rounds,
+  smoke,
+};
+if (json) {
+  console.log(JSON.stringify({ machine, rows, raw: results }, null, 2));
+} else {
+  console.log(`tsray benchmark, ${machine.date}, ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}, median of ${rounds} round(s)${smoke ? " (smoke: tiny counts)" : ""}\n`);
+  const header = ["workload", "tsray", "peer / reference", "ratio", "target", "met"];
+  const table = [header, ...rows.map((r) => [r.workload, r.tsray, r.peer, r.ratio, r.target, r.met === null ? "" : r.met ? "yes" : "NO"])];
+  const widths = header.map((_, i) => Math.max(...table.map((row) => row[i].length)));
+  const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+  for (const row of table.slice(1)) console.log(line(row));
+}

@@ -1,0 +1,18 @@
+/** Small timing helpers shared by the workloads. */
+export function now(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** Milliseconds `fn` takes. */
+export async function time(fn: () => unknown): Promise<number> {
+  const t = now();
+  await fn();
+  return now() - t;
+}
+
+/** Prints the workload's result for the runner, which reads the last line of stdout. */
+export function report(result: Record<string, number>): void {
+  process.stdout.write(`\n${JSON.stringify(result)}\n`);
+}
+
+export const scale = (full: number, smoke: number): number => (process.env.TSRAY_BENCH_SMOKE ? smoke : full);

@@ -190,15 +190,15 @@ const stupidSender = ray.remote(async function stupid_sender(buffer: ray.ActorHa
 // without .remote()). One difference: getting a value from another worker is asynchronous in
 // TypeScript, so sample() returns a Promise.
 
-class RayWrapper<T extends StupidReplayBuffer> {
-  buffer: ray.ActorHandle<T>;
+class RayWrapper {
+  buffer: ray.ActorHandle<StupidReplayBuffer>;
 
   /**
    * ReplayBufferクラスを全く書き換えずにリモートプロセスで走らせるラッパー
    * (runs the ReplayBuffer class in a worker without changing a line of it)
    * @param bufferCls the class to wrap (the class, not an instance)
    */
-  constructor(bufferCls: new () => T) {
+  constructor(bufferCls: new () => StupidReplayBuffer) {
     this.buffer = ray.remote(bufferCls).remote();
   }
 

@@ -64,8 +64,10 @@ export class CoreWorker {
     private readonly makeActorHandle: ActorHandleFactory,
     /** Worker threads route execute/cancel messages to their executor. */
     private readonly onTaskMessage?: (msg: FromRaylet) => void,
+    /** In the driver of an embedded node: waits, synchronously, for workers to release memory. */
+    private readonly reclaim?: (size: number) => boolean,
   ) {
-    this.tracker = new ReferenceTracker((m) => this.channel.send(m), (id) => this.values.delete(id));
+    this.tracker = new ReferenceTracker((m) => this.channel.send(m), (id) => this.values.delete(id), info.mode === "driver");
     setRefCounter(this.tracker);
     channel.onMessage((m) => this.handle(m));
   }
@@ -91,11 +93,12 @@ export class CoreWorker {
   /**
    * Serializes task arguments: top-level ObjectRefs are passed by reference (the task waits for
    * them), everything else by value; a value with large shared bodies becomes an object of its
-   * own so its memory is freed with the task.
+   * own (`transfers`), so its memory is freed when the task ends.
    */
-  serializeArgs(args: readonly unknown[]): { args: TaskArg[]; nestedRefs: string[] } {
+  serializeArgs(args: readonly unknown[]): { args: TaskArg[]; nestedRefs: string[]; transfers: string[] } {
     const out: TaskArg[] = new Array(args.length);
     const nested: string[] = [];
+    const transfers: string[] = [];
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
       if (isObjectRef(a)) {
@@ -107,17 +110,20 @@ export class CoreWorker {
       if (v.slices || v.segments) {
         const id = objectIdOf(this.newTaskId(), 0);
         this.channel.send({ t: "put", id, value: v });
-        // The put's hold passes to the task spec: the raylet releases it when the task ends.
         out[i] = { ref: id };
-        nested.push(id);
-        this.channel.send({ t: "remove-ref", ids: [id] });
+        transfers.push(id);
       } else out[i] = { v };
     }
-    return { args: out, nestedRefs: nested };
+    return { args: out, nestedRefs: nested, transfers };
   }
 
-  submit(spec: TaskSpec): void {
+  /**
+   * Submits a spec. The holds of `transfers` (objects put for its arguments) pass to the spec:
+   * they are given up only after the submit, which takes holds of its own.
+   */
+  submit(spec: TaskSpec, transfers: string[]): void {
     this.channel.send({ t: "submit", spec });
+    if (transfers.length) this.channel.send({ t: "remove-ref", ids: transfers });
   }
 
   /** The current task, for parent links and runtime context. */
@@ -139,12 +145,21 @@ export class CoreWorker {
    * so the releases have been applied when flushNow returns.
    */
   private makeRoom(size: number): boolean {
+    this.collect();
+    this.channel.flushNow();
+    if (this.arena.largestFree() >= size) return true;
+    if (this.reclaim) return this.reclaim(size);
+    // A worker thread: the store runs on the main thread, which is free to work meanwhile.
+    this.channel.send({ t: "collect-garbage" });
+    this.channel.flushNow();
+    for (let i = 0; i < 200 && this.arena.largestFree() < size; i++) blockFor(10);
+    return true;
+  }
+
+  /** Collects garbage and releases, now, the shared memory that refs and views held. */
+  collect(): void {
     forceGc();
     this.tracker.sweep();
-    this.channel.flushNow();
-    if (this.arena.largestFree() >= size || this.info.mode === "driver") return true;
-    for (let i = 0; i < 100 && this.arena.largestFree() < size; i++) blockFor(10);
-    return true;
   }
 
   put<T>(value: T): ObjectRef<T> {
@@ -297,6 +312,9 @@ export class CoreWorker {
         else p.reject(fromErrorInfo(msg.error as ErrorInfo));
         return;
       }
+      case "collect":
+        this.collect();
+        return;
       default:
         this.onTaskMessage?.(msg);
     }

@@ -27,6 +27,12 @@ export class ReferenceTracker {
     private readonly send: (msg: ToRaylet) => void,
     /** Told when this thread holds no more refs to `id`. */
     private readonly onLastRef: (id: string) => void,
+    /**
+     * Keep WeakRefs for `sweep` (the driver, whose puts may wait for room). Worker threads rely
+     * on finalizers alone: a WeakRef keeps its target for the rest of the current job, and a
+     * thread woken only by port messages may not end that job for a long time.
+     */
+    private readonly sweepable: boolean,
   ) {}
 
   /**
@@ -74,7 +80,7 @@ export class ReferenceTracker {
   }
 
   private register(target: object, h: Holder, holdsSharedMemory: boolean): void {
-    if (holdsSharedMemory) {
+    if (holdsSharedMemory && this.sweepable) {
       h.weak = new WeakRef(target);
       this.shared.add(h);
     }

@@ -16,10 +16,10 @@ export interface Submitted {
   refs: ObjectRef[];
 }
 
-function baseSpec(cw: CoreWorker, name: string, args: readonly unknown[], numReturns: number | "streaming"): TaskSpec {
-  const { args: wireArgs, nestedRefs } = cw.serializeArgs(args);
+function baseSpec(cw: CoreWorker, name: string, args: readonly unknown[], numReturns: number | "streaming"): { spec: TaskSpec; transfers: string[] } {
+  const { args: wireArgs, nestedRefs, transfers } = cw.serializeArgs(args);
   const parent = cw.currentTask();
-  return {
+  const spec: TaskSpec = {
     taskId: cw.newTaskId(),
     name,
     fnId: "",
@@ -33,6 +33,7 @@ function baseSpec(cw: CoreWorker, name: string, args: readonly unknown[], numRet
     parentTaskId: parent?.taskId,
     scheduling: { type: "DEFAULT" },
   };
+  return { spec, transfers };
 }
 
 /** The refs a submitter gets back: n returns, or for streaming the end-of-stream object. */
@@ -46,7 +47,7 @@ function returnRefs(taskId: string, numReturns: number | "streaming"): ObjectRef
 export function submitTask(cw: CoreWorker, desc: FunctionDescriptor, args: readonly unknown[], opts: TaskOptions): Submitted {
   cw.registerFunction(desc);
   const numReturns = opts.numReturns ?? 1;
-  const spec = baseSpec(cw, opts.name ?? desc.name, args, numReturns);
+  const { spec, transfers } = baseSpec(cw, opts.name ?? desc.name, args, numReturns);
   spec.fnId = desc.id;
   spec.resources = taskResources(opts, 1);
   spec.maxRetries = opts.maxRetries ?? 3;
@@ -54,7 +55,7 @@ export function submitTask(cw: CoreWorker, desc: FunctionDescriptor, args: reado
   spec.scheduling = schedulingSpec(opts.schedulingStrategy);
   if (opts.runtimeEnv?.env) spec.env = opts.runtimeEnv.env;
   if (opts.memory) spec.memoryBytes = opts.memory;
-  cw.submit(spec);
+  cw.submit(spec, transfers);
   return { taskId: spec.taskId, refs: returnRefs(spec.taskId, numReturns) };
 }
 
@@ -66,7 +67,7 @@ export function submitActorCreation(
   actor: Omit<ActorCreationSpec, "actorId">,
 ): { actorId: string; creation: ObjectRef } {
   cw.registerFunction(desc);
-  const spec = baseSpec(cw, `${actor.className}.constructor`, args, 1);
+  const { spec, transfers } = baseSpec(cw, `${actor.className}.constructor`, args, 1);
   spec.fnId = desc.id;
   // As in Ray: an actor needs 1 CPU to be placed and holds none while alive, unless it asks.
   spec.resources = taskResources(opts, 1);
@@ -77,7 +78,7 @@ export function submitActorCreation(
   const actorId = spec.taskId;
   spec.actor = { ...actor, actorId };
   spec.actorId = actorId;
-  cw.submit(spec);
+  cw.submit(spec, transfers);
   return { actorId, creation: returnRefs(spec.taskId, 1)[0] };
 }
 
@@ -90,10 +91,10 @@ export function submitActorTask(
   opts: { numReturns?: number; name?: string; maxRetries: number },
 ): Submitted {
   const numReturns = opts.numReturns ?? 1;
-  const spec = baseSpec(cw, opts.name ?? `${className}.${method}`, args, numReturns);
+  const { spec, transfers } = baseSpec(cw, opts.name ?? `${className}.${method}`, args, numReturns);
   spec.actorId = actorId;
   spec.method = method;
   spec.maxRetries = opts.maxRetries;
-  cw.submit(spec);
+  cw.submit(spec, transfers);
   return { taskId: spec.taskId, refs: returnRefs(spec.taskId, numReturns) };
 }

@@ -66,6 +66,7 @@ export class EmbeddedNode {
       address: this.address,
       gcs: this.gcs,
       table: this.table,
+      arena: this.arena,
       resources: new ResourcePool(total),
       log: (message) => process.stderr.write(`tsray: ${message}\n`),
       workerPool: {
@@ -85,6 +86,8 @@ export class EmbeddedNode {
       driverEnd,
       this.arena,
       (data, fresh) => makeActorHandle(coreWorker, data, fresh),
+      undefined,
+      (size) => this.raylet.reclaim(size),
     );
     this.raylet.workers.prestart(Math.min(cpus, os.availableParallelism()));
   }

@@ -6,6 +6,8 @@
 import { toErrorInfo, type ErrorInfo } from "../common/errors.js";
 import { taskIdOfObject } from "../common/ids.js";
 import type { Gcs } from "../gcs/gcs.js";
+import { blockFor } from "../core-worker/gc-assist.js";
+import type { SharedArena } from "../object-store/shared-arena.js";
 import type { ObjectTable, ObjectValue } from "../object-store/object-table.js";
 import type { Channel } from "../rpc/channel.js";
 import type { FromRaylet, TaskSpec, ToRaylet } from "../rpc/protocol.js";
@@ -23,6 +25,7 @@ export interface RayletOptions {
   address: string;
   gcs: Gcs;
   table: ObjectTable;
+  arena: SharedArena;
   resources: ResourcePool;
   workerPool: Omit<WorkerPoolOptions, "onMessage" | "onExit">;
   log: (message: string) => void;
@@ -130,6 +133,8 @@ export class Raylet {
         else this.actors.cancel(taskId);
         return;
       }
+      case "collect-garbage":
+        return this.collectEverywhere();
       case "kill-actor":
         return this.actors.kill(msg.actorId, msg.noRestart);
       case "request":
@@ -147,6 +152,28 @@ export class Raylet {
         return;
       case "actor-ready":
         return;
+    }
+  }
+
+  /**
+   * The arena has no room for `size` bytes and the driver's own garbage is collected: ask the
+   * workers to release theirs and wait, synchronously (a put is synchronous), handling their
+   * messages as they come, until there is room or a deadline passes.
+   */
+  reclaim(size: number, waitMs = 2000): boolean {
+    this.collectEverywhere();
+    const deadline = Date.now() + waitMs;
+    while (this.o.arena.largestFree() < size && Date.now() < deadline) {
+      blockFor(2);
+      this.workers.drain();
+    }
+    return this.o.arena.largestFree() >= size;
+  }
+
+  private collectEverywhere(): void {
+    for (const w of this.workers.workers()) {
+      w.channel.send({ t: "collect" });
+      w.channel.flushNow();
     }
   }
 

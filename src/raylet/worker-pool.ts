@@ -3,10 +3,10 @@
  * same env vars and heap limit); actors get a thread of their own. Threads are unref'd: they
  * never keep the driver process alive by themselves.
  */
-import { Worker } from "node:worker_threads";
+import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { randomHex } from "../common/ids.js";
-import { PortChannel, type Channel } from "../rpc/channel.js";
+import { PortChannel } from "../rpc/channel.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import type { ArenaHandle } from "../object-store/shared-arena.js";
 
@@ -24,6 +24,8 @@ export interface WorkerBootData {
   arena: ArenaHandle;
   tsx: boolean;
   mainUrl: string;
+  /** The worker's end of its channel to the raylet. */
+  port: MessagePort;
   /** False: the worker drops what it prints (init's logToDriver). */
   logToDriver: boolean;
 }
@@ -32,7 +34,7 @@ export interface PooledWorker {
   readonly id: string;
   readonly key: string;
   readonly thread: Worker;
-  readonly channel: Channel<FromRaylet, ToRaylet>;
+  readonly channel: PortChannel<FromRaylet, ToRaylet>;
   /** Function ids this worker has been sent. */
   readonly knownFunctions: Set<string>;
   dedicated: boolean;
@@ -104,6 +106,11 @@ export class WorkerPool {
     void w.thread.terminate();
   }
 
+  /** Handles what every worker has sent, now (see PortChannel.drain). */
+  drain(): void {
+    for (const w of this.all) w.channel.drain();
+  }
+
   workers(): Iterable<PooledWorker> {
     return this.all;
   }
@@ -122,7 +129,10 @@ export class WorkerPool {
 
   private start(env: WorkerEnv, key: string, dedicated: boolean): PooledWorker {
     const id = randomHex(6);
+    // A channel of its own rather than the worker's built-in port: it can be drained synchronously.
+    const { port1, port2 } = new MessageChannel();
     const workerData: WorkerBootData = {
+      port: port2,
       workerId: id,
       nodeId: this.opts.nodeId,
       jobId: this.opts.jobId,
@@ -134,6 +144,7 @@ export class WorkerPool {
     };
     const thread = new Worker(BOOTSTRAP, {
       workerData,
+      transferList: [port2],
       env: { ...process.env, ...this.opts.jobEnv, ...env.env },
       resourceLimits: env.memoryBytes ? { maxOldGenerationSizeMb: Math.max(16, Math.floor(env.memoryBytes / 2 ** 20)) } : undefined,
       // Output goes straight to this process's stdout and stderr, prefixed by the worker itself:
@@ -141,7 +152,7 @@ export class WorkerPool {
     });
     const w: PooledWorker = {
       id, key, thread, dedicated,
-      channel: new PortChannel<FromRaylet, ToRaylet>(thread),
+      channel: new PortChannel<FromRaylet, ToRaylet>(port1),
       knownFunctions: new Set(),
     };
     this.all.add(w);
@@ -159,7 +170,8 @@ export class WorkerPool {
       else if (oom) w.exit.oom = true;
       if (!this.closing) this.opts.onExit(w);
     });
-    // Last: adding a "message" listener refs a worker's port again.
+    // Last: adding a "message" listener refs a port again.
+    w.channel.unref();
     thread.unref();
     return w;
   }

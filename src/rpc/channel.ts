@@ -3,7 +3,7 @@
  * loop travels as one array in one postMessage, and wakes the receiver once. Submitting
  * 20,000 tasks in a loop costs one message, not 20,000.
  */
-import type { MessagePort, Worker } from "node:worker_threads";
+import { receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 
 export interface Channel<Out, In> {
   send(msg: Out): void;
@@ -11,13 +11,6 @@ export interface Channel<Out, In> {
   flushNow(): void;
   onMessage(handler: (msg: In) => void): void;
   close(): void;
-}
-
-/** The endpoint type both MessagePort and Worker satisfy. */
-export interface PortLike {
-  postMessage(value: unknown): void;
-  on(event: "message", listener: (value: unknown) => void): unknown;
-  off(event: "message", listener: (value: unknown) => void): unknown;
 }
 
 abstract class BatchingChannel<Out, In> implements Channel<Out, In> {
@@ -63,19 +56,31 @@ abstract class BatchingChannel<Out, In> implements Channel<Out, In> {
   protected abstract post(batch: Out[]): void;
 }
 
-/** Over a MessagePort or to a Worker: structured clone, SharedArrayBuffers shared, not copied. */
+/** Over a MessagePort: structured clone, SharedArrayBuffers shared, not copied. */
 export class PortChannel<Out, In> extends BatchingChannel<Out, In> {
   private readonly listener = (batch: unknown): void => this.deliver(batch as In[]);
-  constructor(private readonly port: PortLike) {
+  constructor(private readonly port: MessagePort) {
     super();
     port.on("message", this.listener);
   }
   protected post(batch: Out[]): void {
     this.port.postMessage(batch);
   }
+  /**
+   * Handles, now, the messages that have arrived but wait for the event loop: lets a thread
+   * that must not return to its loop (a synchronous put waiting for room) hear its peers.
+   */
+  drain(): void {
+    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) this.deliver(m.message as In[]);
+  }
+  /** Lets the process exit while this channel is open (the listener would keep it alive). */
+  unref(): void {
+    this.port.unref();
+  }
   override close(): void {
     super.close();
     this.port.off("message", this.listener);
+    this.port.close();
   }
 }
 

@@ -77,6 +77,8 @@ export type ToRaylet =
   | { t: "cancel"; objectId: string; force: boolean; recursive: boolean }
   | { t: "kill-actor"; actorId: string; noRestart: boolean }
   | { t: "request"; reqId: number; method: string; args: unknown[] }
+  /** The sender's arena allocation failed: ask every thread to release what it no longer uses. */
+  | { t: "collect-garbage" }
   // From workers only:
   | { t: "task-done"; taskId: string; results: ObjectValue[]; retryable?: boolean }
   | { t: "stream-item"; taskId: string; index: number; value: ObjectValue }
@@ -89,6 +91,8 @@ export type FromRaylet =
   | { t: "objects"; entries: [id: string, value: ObjectValue][] }
   | { t: "reply"; reqId: number; ok: true; value: unknown }
   | { t: "reply"; reqId: number; ok: false; error: ErrorInfo }
+  /** Collect garbage now and release the shared memory of what was collected. */
+  | { t: "collect" }
   // To workers only:
   | { t: "execute"; spec: TaskSpec; args: ObjectValue[]; functions: FunctionDescriptor[] }
   | { t: "cancel-task"; taskId: string };

@@ -3,7 +3,7 @@
  * to the raylet over the thread's port, and prefixes every line the thread prints with the
  * running task's (or actor's) name and the worker's id, like Ray's `(f pid=123)`.
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { workerData } from "node:worker_threads";
 import { CoreWorker } from "../core-worker/core-worker.js";
 import { makeActorHandle } from "../core-worker/actor-handle.js";
 import { setCoreWorker, coreWorker } from "../core-worker/runtime.js";
@@ -17,7 +17,7 @@ import { prefixLines } from "./log-prefix.js";
 import "../util/index.js";
 
 const boot = workerData as WorkerBootData;
-const channel = new PortChannel<ToRaylet, FromRaylet>(parentPort!);
+const channel = new PortChannel<ToRaylet, FromRaylet>(boot.port);
 let executor: TaskExecutor;
 const cw = new CoreWorker(
   { workerId: boot.workerId, nodeId: boot.nodeId, jobId: boot.jobId, namespace: boot.namespace, mode: "worker" },

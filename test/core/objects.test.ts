@@ -100,3 +100,11 @@ test("ObjectStoreFullError only when live objects exceed the store", () => {
   }, ray.ObjectStoreFullError);
   assert.ok(live.length >= 2);
 });
+
+test("a large typed array passed by value reaches the task, and its copy is freed with the task", async () => {
+  const len = ray.remote(function len(x: Float64Array) {
+    return [x.length, x.buffer instanceof SharedArrayBuffer];
+  });
+  assert.deepEqual(await ray.get(len.remote(new Float64Array(12_800))), [12_800, true]);
+  for (let i = 0; i < 10; i++) await ray.get(len.remote(new Float64Array(8 * 2 ** 20)));
+});

@@ -27,6 +27,13 @@ export class Fifo<T> {
     return x;
   }
 
+  /** Puts `xs` back at the front, in their order (tasks a blocked worker handed back). */
+  unshiftAll(xs: T[]): void {
+    if (!xs.length) return;
+    this.items = xs.concat(this.items.slice(this.head) as T[]);
+    this.head = 0;
+  }
+
   /** Removes the first element equal to `x`; true if there was one. */
   remove(x: T): boolean {
     const i = this.items.indexOf(x, this.head);

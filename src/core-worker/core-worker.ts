@@ -371,13 +371,22 @@ export class CoreWorker {
    */
   private async blockWhile(wait: () => Promise<void>): Promise<void> {
     const ctx = this.currentTask();
-    if (ctx) this.channel.send({ t: "blocked", taskId: ctx.taskId });
+    if (ctx) {
+      this.channel.send({ t: "blocked", taskId: ctx.taskId });
+      this.onBlocked?.(true);
+    }
     try {
       await this.keepingAlive(wait());
     } finally {
-      if (ctx) this.channel.send({ t: "unblocked", taskId: ctx.taskId });
+      if (ctx) {
+        this.channel.send({ t: "unblocked", taskId: ctx.taskId });
+        this.onBlocked?.(false);
+      }
     }
   }
+
+  /** Told when the running task starts and stops waiting in get/wait (the executor hands back queued tasks). */
+  onBlocked?: (blocked: boolean) => void;
 
   private async keepingAlive<T>(p: Promise<T>): Promise<T> {
     if (this.info.mode !== "driver") return p;

@@ -26,10 +26,19 @@ export class TaskExecutor {
   private readonly descriptors = new Map<string, FunctionDescriptor>();
   private readonly running = new Map<string, TaskContext>();
   private actor?: ActorState;
+  /** Normal tasks sent ahead (pipelined): they run one after another. */
+  private readonly pending: { spec: TaskSpec; args: ObjectValue[] }[] = [];
+  private busy = false;
+  /** Gets the running task waits in; while > 0, queued tasks go back to the raylet. */
+  private blocked = 0;
   /** What log lines are prefixed with when no task is running (an actor's name). */
   idleName = "worker";
+  /** Told each time the executor has nothing left to run. */
+  onIdle: () => void = () => {};
 
-  constructor(private readonly cw: CoreWorker) {}
+  constructor(private readonly cw: CoreWorker) {
+    cw.onBlocked = (blocked) => this.setBlocked(blocked);
+  }
 
   onMessage(msg: FromRaylet): void {
     if (msg.t === "execute") {
@@ -37,10 +46,47 @@ export class TaskExecutor {
       const { spec, args } = msg;
       if (spec.actor) void this.construct(spec, args);
       else if (spec.actorId) this.enqueueCall(spec, args);
-      else void this.run(spec, args, async (decoded) => ((await this.load(spec.fnId)) as AnyFn)(...decoded));
+      else {
+        this.pending.push({ spec, args });
+        if (this.blocked) this.handBack();
+        else this.pumpTasks();
+      }
     } else if (msg.t === "cancel-task") {
       this.cancel(msg.taskId);
     }
+  }
+
+  /** Nothing running or waiting to run. */
+  idle(): boolean {
+    if (this.running.size) return false;
+    return this.actor ? this.actor.running === 0 && this.actor.queue.length === 0 : !this.busy && this.pending.length === 0;
+  }
+
+  private pumpTasks(): void {
+    if (this.busy) return;
+    if (!this.pending.length) return this.onIdle();
+    const { spec, args } = this.pending.shift()!;
+    this.busy = true;
+    void this.run(spec, args, async (decoded) => ((await this.load(spec.fnId)) as AnyFn)(...decoded)).finally(() => {
+      this.busy = false;
+      this.pumpTasks();
+    });
+  }
+
+  /**
+   * The running task waits for other tasks: the ones queued behind it here could be what it
+   * waits for, so they go back to the raylet to run elsewhere.
+   */
+  private setBlocked(blocked: boolean): void {
+    if (this.actor) return;
+    this.blocked += blocked ? 1 : -1;
+    if (blocked) this.handBack();
+  }
+
+  private handBack(): void {
+    if (!this.pending.length) return;
+    const taskIds = this.pending.splice(0).map((p) => p.spec.taskId);
+    this.cw.send({ t: "requeue", taskIds });
   }
 
   /** The task running in the current async context, if any. */
@@ -99,6 +145,7 @@ export class TaskExecutor {
         this.pumpCalls();
       });
     }
+    if (a.running === 0) this.onIdle();
   }
 
   private async run(spec: TaskSpec, argValues: ObjectValue[], body: (args: unknown[]) => Promise<unknown>): Promise<void> {
@@ -107,6 +154,7 @@ export class TaskExecutor {
       resources: this.actor?.resources ?? spec.resources,
     };
     this.running.set(spec.taskId, ctx);
+    const started = performance.now();
     let results: ObjectValue[];
     try {
       results = await this.cw.taskContext.run(ctx, async () => {
@@ -120,7 +168,7 @@ export class TaskExecutor {
     } finally {
       this.running.delete(spec.taskId);
     }
-    this.sendResults(spec, results);
+    this.sendResults(spec, results, performance.now() - started);
   }
 
   private encodeReturns(spec: TaskSpec, value: unknown): ObjectValue[] {
@@ -145,8 +193,8 @@ export class TaskExecutor {
     return { ok: true, value: this.cw.serializeValue(i, "count") };
   }
 
-  private sendResults(spec: TaskSpec, results: ObjectValue[]): void {
-    this.cw.send({ t: "task-done", taskId: spec.taskId, results });
+  private sendResults(spec: TaskSpec, results: ObjectValue[], ms = 0): void {
+    this.cw.send({ t: "task-done", taskId: spec.taskId, results, ms });
   }
 
   private cancel(taskId: string): void {
@@ -157,10 +205,10 @@ export class TaskExecutor {
       for (const interrupt of ctx.interrupts) interrupt(err);
       return;
     }
-    const a = this.actor;
-    const i = a?.queue.findIndex((c) => c.spec.taskId === taskId) ?? -1;
-    if (a && i >= 0) {
-      const [c] = a.queue.splice(i, 1);
+    const queue = this.actor?.queue ?? this.pending;
+    const i = queue.findIndex((c) => c.spec.taskId === taskId);
+    if (i >= 0) {
+      const [c] = queue.splice(i, 1);
       this.sendResults(c.spec, [{ ok: false, error: cancelled(c.spec) }]);
     }
   }

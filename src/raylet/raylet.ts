@@ -142,7 +142,10 @@ export class Raylet {
       case "task-done":
         if (!client.worker) return;
         if (client.worker.dedicated) return this.actors.onDone(client.worker, msg.taskId, msg.results);
-        return this.tasks.onDone(client.worker, msg.taskId, msg.results);
+        return this.tasks.onDone(client.worker, msg.taskId, msg.results, msg.ms);
+      case "requeue":
+        if (client.worker) this.tasks.onRequeue(client.worker, msg.taskIds);
+        return;
       case "stream-item":
         if (client.worker) this.tasks.onStreamItem(client.worker, msg.taskId, msg.index, msg.value);
         return;

@@ -1,31 +1,30 @@
 /**
- * Normal tasks on this node: from submission through dependency resolution, resources and a
- * worker, to sealed results. Retries when a worker dies (maxRetries) or, if asked, when the
- * function throws (retryExceptions); cancellation; a blocked task's CPU going back to the node.
+ * Normal tasks on this node: from submission through dependency resolution and a lease (see
+ * task-queues.ts), to sealed results. Retries when a worker dies (maxRetries) or, if asked,
+ * when the function throws (retryExceptions); cancellation; a blocked task's CPU going back to
+ * the node, and the tasks queued behind it going to other workers.
  */
-import { taskErrorInfo, type ErrorInfo } from "../common/errors.js";
+import type { ErrorInfo } from "../common/errors.js";
 import { objectIdOf } from "../common/ids.js";
 import type { ObjectTable, ObjectValue } from "../object-store/object-table.js";
 import type { TaskSpec } from "../rpc/protocol.js";
 import { argValues, heldRefs, whenDependenciesReady } from "./dependencies.js";
-import type { ResourceRequest, ResourceScheduler } from "./resource-scheduler.js";
-import type { ResourcePool } from "./resources.js";
-import type { PooledWorker, WorkerPool } from "./worker-pool.js";
 import type { FunctionTable } from "./function-table.js";
+import type { ResourceScheduler } from "./resource-scheduler.js";
+import type { ResourcePool } from "./resources.js";
+import { TaskQueues, type Lease } from "./task-queues.js";
+import type { PooledWorker, WorkerPool } from "./worker-pool.js";
 
-type State = "waiting" | "queued" | "running" | "finished";
+type State = "waiting" | "queued" | "sent" | "finished";
 
 interface TaskRecord {
   spec: TaskSpec;
   state: State;
   attempts: number;
   pool: ResourcePool;
-  worker?: PooledWorker;
-  request?: ResourceRequest;
+  lease?: Lease;
   cancelDeps?: () => void;
   cancelled?: { force: boolean };
-  /** Concurrent gets this task is blocked in; its CPU is given back while > 0. */
-  blocked: number;
   streamed: number;
 }
 
@@ -43,12 +42,14 @@ export interface TaskManagerDeps {
 export class TaskManager {
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly children = new Map<string, Set<string>>();
-  private readonly byWorker = new Map<PooledWorker, TaskRecord>();
+  private readonly queues: TaskQueues;
 
-  constructor(private readonly d: TaskManagerDeps) {}
-
-  get running(): number {
-    return this.byWorker.size;
+  constructor(private readonly d: TaskManagerDeps) {
+    this.queues = new TaskQueues({
+      scheduler: d.scheduler,
+      workers: d.workers,
+      start: (task, lease) => this.send(task as TaskRecord, lease),
+    });
   }
 
   get size(): number {
@@ -62,11 +63,11 @@ export class TaskManager {
     for (let i = 0; i < returns; i++) table.expect(objectIdOf(spec.taskId, spec.numReturns === "streaming" ? 0 : i + 1), 1);
     const pool = this.d.poolFor(spec);
     if (!("total" in pool)) {
-      this.sealAll(spec, { ok: false, error: pool });
+      this.sealAll(spec, [{ ok: false, error: pool }]);
       this.releaseHolds(spec);
       return;
     }
-    const rec: TaskRecord = { spec, state: "waiting", attempts: 0, pool, blocked: 0, streamed: 0 };
+    const rec: TaskRecord = { spec, state: "waiting", attempts: 0, pool, streamed: 0 };
     this.tasks.set(spec.taskId, rec);
     if (spec.parentTaskId) {
       let set = this.children.get(spec.parentTaskId);
@@ -82,47 +83,53 @@ export class TaskManager {
 
   private enqueue(rec: TaskRecord): void {
     rec.state = "queued";
-    const req: ResourceRequest = {
-      resources: rec.spec.resources,
-      pool: rec.pool,
-      describe: () => `task ${rec.spec.name}`,
-      grant: () => {
-        if (rec.state !== "queued") return false;
-        rec.request = undefined;
-        this.start(rec);
-        return true;
-      },
-    };
-    rec.request = req;
-    this.d.scheduler.request(req);
+    this.queues.push(rec, rec.pool);
   }
 
-  private start(rec: TaskRecord): void {
-    const spec = rec.spec;
-    const w = this.d.workers.acquire({ env: spec.env, memoryBytes: spec.memoryBytes });
-    rec.state = "running";
-    rec.worker = w;
+  private send(rec: TaskRecord, lease: Lease): void {
+    rec.state = "sent";
     rec.attempts++;
-    this.byWorker.set(w, rec);
+    const { spec } = rec;
+    const w = lease.worker;
     w.channel.send({ t: "execute", spec, args: argValues(this.d.table, spec), functions: this.d.functions.missingFor(w, [spec.fnId]) });
   }
 
   /** A worker finished a task. */
-  onDone(w: PooledWorker, taskId: string, results: ObjectValue[]): void {
+  onDone(w: PooledWorker, taskId: string, results: ObjectValue[], ms: number): void {
     const rec = this.tasks.get(taskId);
-    if (!rec || rec.worker !== w) return;
-    this.detach(rec);
-    this.d.workers.release(w);
+    const lease = this.queues.leaseOf(w);
+    if (!rec || !lease || rec.lease !== lease) return;
+    this.queues.finished(lease, rec, ms);
     const first = results[0];
     if (rec.cancelled) this.finish(rec, [cancelledValue(rec.spec)]);
     else if (first && !first.ok && this.retriesException(rec, first.error)) this.enqueue(rec);
     else this.finish(rec, results);
-    this.d.scheduler.dispatch();
+    this.queues.settle(lease.queue);
+  }
+
+  /** A blocked worker handed back tasks it had not started. */
+  onRequeue(w: PooledWorker, taskIds: string[]): void {
+    const lease = this.queues.leaseOf(w);
+    if (!lease) return;
+    const back: TaskRecord[] = [];
+    for (const id of taskIds) {
+      const rec = this.tasks.get(id);
+      if (!rec || rec.lease !== lease) continue;
+      this.queues.finished(lease, rec);
+      rec.attempts--;
+      if (rec.cancelled) this.finish(rec, [cancelledValue(rec.spec)]);
+      else {
+        rec.state = "queued";
+        back.push(rec);
+      }
+    }
+    this.queues.pushFront(back, lease.queue);
+    this.queues.settle(lease.queue);
   }
 
   onStreamItem(w: PooledWorker, taskId: string, index: number, value: ObjectValue): void {
     const rec = this.tasks.get(taskId);
-    if (!rec || rec.worker !== w) return;
+    if (!rec || rec.lease?.worker !== w) return;
     const id = objectIdOf(taskId, index);
     // Held for the submitter, whose generator takes that hold over.
     this.d.table.expect(id, 1);
@@ -130,16 +137,31 @@ export class TaskManager {
     rec.streamed = Math.max(rec.streamed, index);
   }
 
-  /** A worker's thread ended: retry its task, or fail it. */
+  /** A worker's thread ended: retry the task it was running, requeue those it had not started. */
   onWorkerExit(w: PooledWorker): void {
-    const rec = this.byWorker.get(w);
-    if (!rec) return;
-    this.detach(rec);
+    const lease = this.queues.leaseOf(w);
+    if (!lease) return;
+    const q = lease.queue;
+    const [running, ...notStarted] = this.queues.lost(lease) as TaskRecord[];
+    const back: TaskRecord[] = [];
+    for (const rec of notStarted) {
+      rec.attempts--;
+      if (rec.cancelled) this.finish(rec, [cancelledValue(rec.spec)]);
+      else {
+        rec.state = "queued";
+        back.push(rec);
+      }
+    }
+    if (running) this.onLost(running, w);
+    this.queues.pushFront(back, q);
+    this.d.scheduler.dispatch();
+  }
+
+  private onLost(rec: TaskRecord, w: PooledWorker): void {
     const exit = w.exit!;
     const { maxRetries } = rec.spec;
     // A streaming task that already yielded cannot be replayed without duplicating items.
     const canRetry = rec.streamed === 0 && (maxRetries === -1 || rec.attempts <= maxRetries);
-    // Kills are intended, except those of the memory monitor, which count as failures.
     if (rec.cancelled) {
       this.finish(rec, [cancelledValue(rec.spec)]);
     } else if (canRetry) {
@@ -152,27 +174,19 @@ export class TaskManager {
         : { code: "WORKER_CRASHED", name: "WorkerCrashedError", message: `the worker running task ${rec.spec.name} ${what}${tries}` };
       this.finish(rec, [{ ok: false, error }]);
     }
-    this.d.scheduler.dispatch();
   }
 
   onBlocked(w: PooledWorker, taskId: string, blocked: boolean): void {
+    const lease = this.queues.leaseOf(w);
     const rec = this.tasks.get(taskId);
-    if (!rec || rec.worker !== w) return;
-    const cpu = rec.spec.resources.CPU;
-    if (blocked) {
-      if (rec.blocked++ === 0 && cpu) {
-        rec.pool.release({ CPU: cpu });
-        this.d.scheduler.dispatch();
-      }
-    } else if (--rec.blocked === 0 && cpu) rec.pool.forceAcquire({ CPU: cpu });
+    if (lease && rec?.lease === lease) this.queues.setBlocked(lease, blocked);
   }
 
   /** Stops the task that started last, as out of memory (the memory monitor's policy). */
   stopNewest(): boolean {
-    let newest: PooledWorker | undefined;
-    for (const w of this.byWorker.keys()) newest = w;
-    if (!newest) return false;
-    this.d.workers.kill(newest, { oom: true });
+    const lease = this.queues.newest();
+    if (!lease) return false;
+    this.d.workers.kill(lease.worker, { oom: true });
     return true;
   }
 
@@ -192,12 +206,14 @@ export class TaskManager {
         this.finish(rec, [cancelledValue(rec.spec)]);
         return;
       case "queued":
-        if (rec.request) this.d.scheduler.withdraw(rec.request);
+        this.queues.withdraw(rec, rec.pool);
         this.finish(rec, [cancelledValue(rec.spec)]);
         return;
-      case "running": {
-        const w = rec.worker!;
-        if (force) {
+      case "sent": {
+        const lease = rec.lease!;
+        const w = lease.worker;
+        // Only the first task of a lease runs; the others are dropped by the worker on request.
+        if (force && lease.inflight[0] === rec) {
           this.d.workers.kill(w);
           return;
         }
@@ -205,17 +221,16 @@ export class TaskManager {
         // interrupted now, and if it has not stopped after a grace period its thread is.
         w.channel.send({ t: "cancel-task", taskId });
         const timer = setTimeout(() => {
-          if (rec.worker === w) this.d.workers.kill(w);
+          if (rec.lease === lease && lease.inflight[0] === rec) this.d.workers.kill(w);
         }, this.d.cancelGraceMs);
         timer.unref();
       }
     }
   }
 
-  /** Fails every task still here (the node is stopping). */
+  /** Forgets every task (the node is stopping). */
   clear(): void {
     this.tasks.clear();
-    this.byWorker.clear();
     this.children.clear();
   }
 
@@ -228,19 +243,6 @@ export class TaskManager {
     return retryExceptions.includes(name);
   }
 
-  private detach(rec: TaskRecord): void {
-    const w = rec.worker;
-    if (!w) return;
-    this.byWorker.delete(w);
-    rec.worker = undefined;
-    rec.state = "queued";
-    const cpu = rec.spec.resources.CPU;
-    // A task blocked in get has already given its CPU back.
-    const give = rec.blocked > 0 && cpu ? { ...rec.spec.resources, CPU: 0 } : rec.spec.resources;
-    rec.pool.release(give);
-    rec.blocked = 0;
-  }
-
   private finish(rec: TaskRecord, results: ObjectValue[]): void {
     rec.state = "finished";
     this.tasks.delete(rec.spec.taskId);
@@ -249,18 +251,19 @@ export class TaskManager {
       set?.delete(rec.spec.taskId);
       if (set && !set.size) this.children.delete(rec.spec.parentTaskId);
     }
-    this.sealAll(rec.spec, results.length === 1 && !results[0].ok ? results[0] : undefined, results);
+    this.sealAll(rec.spec, results);
     this.releaseHolds(rec.spec);
   }
 
   /** Seals the task's returns: each with its result, or all with one failure. */
-  private sealAll(spec: TaskSpec, failure?: ObjectValue, results?: ObjectValue[]): void {
+  private sealAll(spec: TaskSpec, results: ObjectValue[]): void {
     const { table } = this.d;
+    const failure = results.length === 1 && !results[0].ok ? results[0] : undefined;
     if (spec.numReturns === "streaming") {
-      table.seal(objectIdOf(spec.taskId, 0), failure ?? results![0]);
+      table.seal(objectIdOf(spec.taskId, 0), results[0]);
       return;
     }
-    for (let i = 0; i < spec.numReturns; i++) table.seal(objectIdOf(spec.taskId, i + 1), failure ?? results![i]);
+    for (let i = 0; i < spec.numReturns; i++) table.seal(objectIdOf(spec.taskId, i + 1), failure ?? results[i]);
   }
 
   private releaseHolds(spec: TaskSpec): void {
@@ -271,5 +274,3 @@ export class TaskManager {
 export function cancelledValue(spec: TaskSpec): ObjectValue {
   return { ok: false, error: { code: "TASK_CANCELLED", name: "TaskCancelledError", message: `task ${spec.name} was cancelled` } };
 }
-
-export { taskErrorInfo };

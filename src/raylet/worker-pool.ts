@@ -7,6 +7,7 @@ import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { randomHex } from "../common/ids.js";
 import { PortChannel } from "../rpc/channel.js";
+import { Doorbell } from "../rpc/doorbell.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import type { ArenaHandle } from "../object-store/shared-arena.js";
 
@@ -26,6 +27,8 @@ export interface WorkerBootData {
   mainUrl: string;
   /** The worker's end of its channel to the raylet. */
   port: MessagePort;
+  /** The worker sleeps on this bell while idle; the raylet rings it with each message. */
+  doorbell: SharedArrayBuffer;
   /** False: the worker drops what it prints (init's logToDriver). */
   logToDriver: boolean;
 }
@@ -131,8 +134,10 @@ export class WorkerPool {
     const id = randomHex(6);
     // A channel of its own rather than the worker's built-in port: it can be drained synchronously.
     const { port1, port2 } = new MessageChannel();
+    const doorbell = new Doorbell();
     const workerData: WorkerBootData = {
       port: port2,
+      doorbell: doorbell.buffer,
       workerId: id,
       nodeId: this.opts.nodeId,
       jobId: this.opts.jobId,
@@ -152,7 +157,7 @@ export class WorkerPool {
     });
     const w: PooledWorker = {
       id, key, thread, dedicated,
-      channel: new PortChannel<FromRaylet, ToRaylet>(port1),
+      channel: new PortChannel<FromRaylet, ToRaylet>(port1, doorbell),
       knownFunctions: new Set(),
     };
     this.all.add(w);

@@ -4,6 +4,7 @@
  * 20,000 tasks in a loop costs one message, not 20,000.
  */
 import { receiveMessageOnPort, type MessagePort } from "node:worker_threads";
+import type { Doorbell } from "./doorbell.js";
 
 export interface Channel<Out, In> {
   send(msg: Out): void;
@@ -59,12 +60,14 @@ abstract class BatchingChannel<Out, In> implements Channel<Out, In> {
 /** Over a MessagePort: structured clone, SharedArrayBuffers shared, not copied. */
 export class PortChannel<Out, In> extends BatchingChannel<Out, In> {
   private readonly listener = (batch: unknown): void => this.deliver(batch as In[]);
-  constructor(private readonly port: MessagePort) {
+  /** `doorbell`: the peer's, rung after each post in case the peer sleeps on it. */
+  constructor(private readonly port: MessagePort, private readonly doorbell?: Doorbell) {
     super();
     port.on("message", this.listener);
   }
   protected post(batch: Out[]): void {
     this.port.postMessage(batch);
+    this.doorbell?.ring();
   }
   /**
    * Handles, now, the messages that have arrived but wait for the event loop: lets a thread

@@ -80,7 +80,9 @@ export type ToRaylet =
   /** The sender's arena allocation failed: ask every thread to release what it no longer uses. */
   | { t: "collect-garbage" }
   // From workers only:
-  | { t: "task-done"; taskId: string; results: ObjectValue[]; retryable?: boolean }
+  | { t: "task-done"; taskId: string; results: ObjectValue[]; ms: number }
+  /** Tasks a worker was sent but will not start (its running task blocked): schedule them elsewhere. */
+  | { t: "requeue"; taskIds: string[] }
   | { t: "stream-item"; taskId: string; index: number; value: ObjectValue }
   | { t: "actor-ready"; actorId: string }
   | { t: "blocked"; taskId: string }

@@ -10,6 +10,8 @@ import { setCoreWorker, coreWorker } from "../core-worker/runtime.js";
 import { TaskExecutor } from "../core-worker/task-executor.js";
 import { SharedArena } from "../object-store/shared-arena.js";
 import { PortChannel } from "../rpc/channel.js";
+import { Doorbell } from "../rpc/doorbell.js";
+import { sleepWhenIdle } from "./idle-sleep.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import type { WorkerBootData } from "../raylet/worker-pool.js";
 import { prefixLines } from "./log-prefix.js";
@@ -27,5 +29,7 @@ const cw = new CoreWorker(
   (msg) => executor.onMessage(msg),
 );
 executor = new TaskExecutor(cw);
+executor.onIdle = sleepWhenIdle(new Doorbell(boot.doorbell), channel as PortChannel<unknown, unknown>, () => executor.idle());
+executor.onIdle();
 setCoreWorker(cw);
 prefixLines(() => `(${executor.current()?.name ?? executor.idleName} pid=${process.pid}, worker=${boot.workerId})`, boot.logToDriver);

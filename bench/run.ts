@@ -51,7 +51,7 @@ async function round(i: number): Promise<Record<string, Metrics | null>> {
   [out.poolMap, out.python] = await pair(() => node("pool-map"), () => python(smoke ? 10_000 : 1_000_000));
   out.startup = await node("startup");
   out.millionTasks = await node("million-tasks");
-  out.thousandActors = await node("thousand-actors");
+  out.thousandActors = args.includes("--skip-actors") ? null : await node("thousand-actors");
   return out;
 }
 

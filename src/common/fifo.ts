@@ -34,6 +34,26 @@ export class Fifo<T> {
     this.head = 0;
   }
 
+  /** Takes every element out, in order. */
+  takeAll(): T[] {
+    const out = this.items.slice(this.head) as T[];
+    this.items = [];
+    this.head = 0;
+    return out;
+  }
+
+  /** Removes and returns the first element that `pred` accepts. */
+  removeWhere(pred: (x: T) => boolean): T | undefined {
+    for (let i = this.head; i < this.items.length; i++) {
+      const x = this.items[i] as T;
+      if (pred(x)) {
+        this.items.splice(i, 1);
+        return x;
+      }
+    }
+    return undefined;
+  }
+
   /** Removes the first element equal to `x`; true if there was one. */
   remove(x: T): boolean {
     const i = this.items.indexOf(x, this.head);

@@ -8,12 +8,20 @@ import type { ActorCreationSpec, TaskSpec } from "../rpc/protocol.js";
 import type { CoreWorker } from "./core-worker.js";
 import type { FunctionDescriptor } from "./function-manager/descriptor.js";
 import { ObjectRef } from "./object-ref.js";
-import type { ActorOptions, TaskOptions } from "../types.js";
+import type { ActorOptions, ResourceOptions, TaskOptions } from "../types.js";
 import { schedulingSpec, taskResources } from "./task-options.js";
 
 export interface Submitted {
   taskId: string;
   refs: ObjectRef[];
+}
+
+const NO_RESOURCES: Record<string, number> = Object.freeze({}) as Record<string, number>;
+
+/** Sets the scheduling strategy unless it is the default. */
+function schedule(spec: TaskSpec, opts: ResourceOptions): void {
+  const s = schedulingSpec(opts.schedulingStrategy);
+  if (s.type !== "DEFAULT") spec.scheduling = s;
 }
 
 function baseSpec(cw: CoreWorker, name: string, args: readonly unknown[], numReturns: number | "streaming"): { spec: TaskSpec; transfers: string[] } {
@@ -24,15 +32,13 @@ function baseSpec(cw: CoreWorker, name: string, args: readonly unknown[], numRet
     name,
     fnId: "",
     args: wireArgs,
-    nestedRefs,
     numReturns,
-    resources: {},
+    resources: NO_RESOURCES,
     maxRetries: 0,
-    retryExceptions: false,
     ownerId: cw.info.workerId,
-    parentTaskId: parent?.taskId,
-    scheduling: { type: "DEFAULT" },
   };
+  if (nestedRefs.length) spec.nestedRefs = nestedRefs;
+  if (parent) spec.parentTaskId = parent.taskId;
   return { spec, transfers };
 }
 
@@ -51,8 +57,8 @@ export function submitTask(cw: CoreWorker, desc: FunctionDescriptor, args: reado
   spec.fnId = desc.id;
   spec.resources = taskResources(opts, 1);
   spec.maxRetries = opts.maxRetries ?? 3;
-  spec.retryExceptions = opts.retryExceptions ?? false;
-  spec.scheduling = schedulingSpec(opts.schedulingStrategy);
+  if (opts.retryExceptions) spec.retryExceptions = opts.retryExceptions;
+  schedule(spec, opts);
   if (opts.runtimeEnv?.env) spec.env = opts.runtimeEnv.env;
   if (opts.memory) spec.memoryBytes = opts.memory;
   cw.submit(spec, transfers);
@@ -72,7 +78,7 @@ export function submitActorCreation(
   // As in Ray: an actor needs 1 CPU to be placed and holds none while alive, unless it asks.
   spec.resources = taskResources(opts, 1);
   spec.maxRetries = 0;
-  spec.scheduling = schedulingSpec(opts.schedulingStrategy);
+  schedule(spec, opts);
   if (opts.runtimeEnv?.env) spec.env = opts.runtimeEnv.env;
   if (opts.memory) spec.memoryBytes = opts.memory;
   const actorId = spec.taskId;

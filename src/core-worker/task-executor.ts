@@ -9,8 +9,14 @@ import type { FromRaylet, TaskSpec } from "../rpc/protocol.js";
 import type { CoreWorker, TaskContext } from "./core-worker.js";
 import type { FunctionDescriptor } from "./function-manager/descriptor.js";
 import { loadCallable } from "./function-manager/load.js";
+import { Fifo } from "../common/fifo.js";
 
 type AnyFn = (...args: unknown[]) => unknown;
+
+interface Execution {
+  spec: TaskSpec;
+  args: ObjectValue[];
+}
 
 interface ActorState {
   instance: Record<string, unknown>;
@@ -19,7 +25,7 @@ interface ActorState {
   resources: Record<string, number>;
   maxConcurrency: number;
   running: number;
-  queue: { spec: TaskSpec; args: ObjectValue[] }[];
+  queue: Fifo<Execution>;
 }
 
 export class TaskExecutor {
@@ -27,7 +33,7 @@ export class TaskExecutor {
   private readonly running = new Map<string, TaskContext>();
   private actor?: ActorState;
   /** Normal tasks sent ahead (pipelined): they run one after another. */
-  private readonly pending: { spec: TaskSpec; args: ObjectValue[] }[] = [];
+  private readonly pending = new Fifo<Execution>();
   private busy = false;
   /** Gets the running task waits in; while > 0, queued tasks go back to the raylet. */
   private blocked = 0;
@@ -85,7 +91,7 @@ export class TaskExecutor {
 
   private handBack(): void {
     if (!this.pending.length) return;
-    const taskIds = this.pending.splice(0).map((p) => p.spec.taskId);
+    const taskIds = this.pending.takeAll().map((p) => p.spec.taskId);
     this.cw.send({ t: "requeue", taskIds });
   }
 
@@ -113,7 +119,7 @@ export class TaskExecutor {
       const instance = new Cls(...decoded);
       this.actor = {
         instance, className: a.className, actorId: a.actorId, resources: a.holdsResources ? spec.resources : {},
-        maxConcurrency: a.maxConcurrency, running: 0, queue: [],
+        maxConcurrency: a.maxConcurrency, running: 0, queue: new Fifo(),
       };
       this.pumpCalls();
       return null;
@@ -206,11 +212,8 @@ export class TaskExecutor {
       return;
     }
     const queue = this.actor?.queue ?? this.pending;
-    const i = queue.findIndex((c) => c.spec.taskId === taskId);
-    if (i >= 0) {
-      const [c] = queue.splice(i, 1);
-      this.sendResults(c.spec, [{ ok: false, error: cancelled(c.spec) }]);
-    }
+    const c = queue.removeWhere((x) => x.spec.taskId === taskId);
+    if (c) this.sendResults(c.spec, [{ ok: false, error: cancelled(c.spec) }]);
   }
 }
 

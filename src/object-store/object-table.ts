@@ -178,7 +178,7 @@ export class ObjectTable {
   }
 
   private account(value: SerializedValue, sign: 1 | -1): void {
-    this.inlineBytes += sign * value.data.byteLength;
+    this.inlineBytes += sign * (value.data?.byteLength ?? 8);
     if (value.segments) for (const s of value.segments) this.segmentBytes += sign * s.byteLength;
   }
 }

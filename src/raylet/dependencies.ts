@@ -56,5 +56,6 @@ export function argValues(table: ObjectTable, spec: TaskSpec): ObjectValue[] {
 
 /** Holds taken for a spec while it lives: its ref args and the refs nested in its args. */
 export function heldRefs(spec: TaskSpec): string[] {
-  return refArgs(spec).concat(spec.nestedRefs);
+  const ids = refArgs(spec);
+  return spec.nestedRefs ? ids.concat(spec.nestedRefs) : ids;
 }

@@ -199,6 +199,7 @@ export class Raylet {
 
   private poolFor(spec: TaskSpec): ResourcePool | ErrorInfo {
     const s = spec.scheduling;
+    if (!s) return this.o.resources;
     if (s.type === "placement_group") return this.placementGroups.poolFor(s.placementGroupId, s.bundleIndex, spec.resources);
     if (s.type === "node_affinity" && s.nodeId !== this.o.nodeId && !s.soft) {
       return { code: "RAY_ERROR", name: "RayError", message: `task ${spec.name} must run on node ${s.nodeId}, which is not in the cluster` };

@@ -27,16 +27,18 @@ export interface TaskSpec {
   fnId: string;
   args: TaskArg[];
   /** Object ids the args contain below their top level; the spec holds them until the task ends. */
-  nestedRefs: string[];
+  nestedRefs?: string[];
   /** Number of return objects, or "streaming" for generators. */
   numReturns: number | "streaming";
   resources: Record<string, number>;
   maxRetries: number;
-  retryExceptions: boolean | string[];
+  /** Absent: false. */
+  retryExceptions?: boolean | string[];
   /** The worker that submitted the task: it owns the returns. */
   ownerId: string;
   parentTaskId?: string;
-  scheduling: SchedulingSpec;
+  /** Absent: DEFAULT. Fields left at their defaults are left out: specs cross threads by the thousand. */
+  scheduling?: SchedulingSpec;
   /** Environment variables for the worker (runtimeEnv.env). */
   env?: Record<string, string>;
   /** Heap limit for the worker, from the `memory` option. */

@@ -6,9 +6,16 @@ export interface ArenaSlice {
   size: number;
 }
 
+export type Primitive = string | number | boolean | bigint | null | undefined;
+
 export interface SerializedValue {
-  /** V8 structured-clone bytes; large bodies are left out and referenced by index. */
-  data: Uint8Array;
+  /**
+   * V8 structured-clone bytes; large bodies are left out and referenced by index. Absent for a
+   * primitive, which travels as it is in `prim` (no encoding at all: most task arguments and
+   * results are numbers and short strings).
+   */
+  data?: Uint8Array;
+  prim?: Primitive;
   /** Bodies of large typed arrays, in the shared arena (zero-copy for every thread of the node). */
   slices?: ArenaSlice[];
   /** Large ArrayBuffers and SharedArrayBuffers, each in a shared segment of its own. */
@@ -21,7 +28,7 @@ export interface SerializedValue {
 
 /** Bytes a value occupies: inline bytes plus its shared bodies. */
 export function sizeOf(value: SerializedValue): number {
-  let n = value.data.byteLength;
+  let n = value.data ? value.data.byteLength : primitiveSize(value.prim);
   if (value.slices) for (const s of value.slices) n += s.size;
   if (value.segments) for (const s of value.segments) n += s.byteLength;
   return n;
@@ -29,3 +36,7 @@ export function sizeOf(value: SerializedValue): number {
 
 /** Values at least this large leave the message and live in shared memory (Ray inlines up to 100 KB). */
 export const INLINE_MAX_BYTES = 100 * 1024;
+
+function primitiveSize(p: Primitive): number {
+  return typeof p === "string" ? p.length * 2 : 8;
+}

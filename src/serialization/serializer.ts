@@ -10,7 +10,7 @@ import type { SharedArena } from "../object-store/shared-arena.js";
 import { ACTOR_MARKER, CLASS_MARKER, REF_MARKER, type ActorHandleData } from "./markers.js";
 import { registeredPrototype } from "./revivable.js";
 import { prepare } from "./prepare.js";
-import { INLINE_MAX_BYTES, type ArenaSlice, type SerializedValue } from "./serialized-value.js";
+import { INLINE_MAX_BYTES, type ArenaSlice, type Primitive, type SerializedValue } from "./serialized-value.js";
 
 export interface SerializeContext {
   /** Where large typed-array bodies go; without it they stay inline. */
@@ -110,6 +110,8 @@ class StoreDeserializer extends v8.DefaultDeserializer {
 
 /** Serializes `value`; `path` names it in errors (e.g. "args[1]"). Throws TypeError at the first thing that cannot be sent. */
 export function serialize(value: unknown, ctx: SerializeContext, path = "value"): SerializedValue {
+  const type = typeof value;
+  if (value === null || (type !== "object" && type !== "function" && type !== "symbol")) return { prim: value as Primitive };
   const prepared = prepare(value, path);
   const ser = new StoreSerializer(ctx);
   prepared.placeholders.forEach((placeholder, i) => ser.transferArrayBuffer(i, placeholder));
@@ -132,6 +134,7 @@ export function serialize(value: unknown, ctx: SerializeContext, path = "value")
 }
 
 export function deserialize(value: SerializedValue, ctx: DeserializeContext): unknown {
+  if (value.data === undefined) return value.prim;
   const des = new StoreDeserializer(value.data, value, ctx);
   if (value.segments) value.segments.forEach((sab, i) => des.transferArrayBuffer(i, sab as unknown as ArrayBuffer));
   des.readHeader();

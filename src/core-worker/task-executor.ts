@@ -10,28 +10,18 @@ import type { CoreWorker, TaskContext } from "./core-worker.js";
 import type { FunctionDescriptor } from "./function-manager/descriptor.js";
 import { loadCallable } from "./function-manager/load.js";
 import { Fifo } from "../common/fifo.js";
+import { ActorHost, type Execution } from "./actor-host.js";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
-interface Execution {
-  spec: TaskSpec;
-  args: ObjectValue[];
-}
 
-interface ActorState {
-  instance: Record<string, unknown>;
-  className: string;
-  actorId: string;
-  resources: Record<string, number>;
-  maxConcurrency: number;
-  running: number;
-  queue: Fifo<Execution>;
-}
+
 
 export class TaskExecutor {
   private readonly descriptors = new Map<string, FunctionDescriptor>();
   private readonly running = new Map<string, TaskContext>();
-  private actor?: ActorState;
+  /** Set once this worker hosts an actor. */
+  private actors?: ActorHost;
   /** Normal tasks sent ahead (pipelined): they run one after another. */
   private readonly pending = new Fifo<Execution>();
   private busy = false;
@@ -46,12 +36,22 @@ export class TaskExecutor {
     cw.onBlocked = (blocked) => this.setBlocked(blocked);
   }
 
+  private host(): ActorHost {
+    return (this.actors ??= new ActorHost(
+      { run: (spec, args, body, resources) => this.run(spec, args, body, resources), load: (id) => this.load(id), fail: (spec, error) => this.sendResults(spec, [{ ok: false, error }]) },
+      () => this.onIdle(),
+    ));
+  }
+
   onMessage(msg: FromRaylet): void {
     if (msg.t === "execute") {
       for (const d of msg.functions) this.descriptors.set(d.id, d);
       const { spec, args } = msg;
-      if (spec.actor) void this.construct(spec, args);
-      else if (spec.actorId) this.enqueueCall(spec, args);
+      if (spec.actor) {
+        const host = this.host();
+        this.idleName = host.size === 0 ? spec.actor.className : "actor-host";
+        void host.construct(spec, args);
+      } else if (spec.actorId) this.host().call(spec, args);
       else {
         this.pending.push({ spec, args });
         if (this.blocked) this.handBack();
@@ -59,13 +59,15 @@ export class TaskExecutor {
       }
     } else if (msg.t === "cancel-task") {
       this.cancel(msg.taskId);
+    } else if (msg.t === "drop-actor") {
+      this.actors?.drop(msg.actorId);
     }
   }
 
   /** Nothing running or waiting to run. */
   idle(): boolean {
     if (this.running.size) return false;
-    return this.actor ? this.actor.running === 0 && this.actor.queue.length === 0 : !this.busy && this.pending.length === 0;
+    return this.actors ? this.actors.idle() : !this.busy && this.pending.length === 0;
   }
 
   private pumpTasks(): void {
@@ -73,7 +75,7 @@ export class TaskExecutor {
     if (!this.pending.length) return this.onIdle();
     const { spec, args } = this.pending.shift()!;
     this.busy = true;
-    void this.run(spec, args, async (decoded) => ((await this.load(spec.fnId)) as AnyFn)(...decoded)).finally(() => {
+    void this.run(spec, args, async (decoded) => ((await this.load(spec.fnId)) as AnyFn)(...decoded), spec.resources).finally(() => {
       this.busy = false;
       this.pumpTasks();
     });
@@ -84,7 +86,7 @@ export class TaskExecutor {
    * waits for, so they go back to the raylet to run elsewhere.
    */
   private setBlocked(blocked: boolean): void {
-    if (this.actor) return;
+    if (this.actors) return;
     this.blocked += blocked ? 1 : -1;
     if (blocked) this.handBack();
   }
@@ -100,7 +102,7 @@ export class TaskExecutor {
     return this.cw.currentTask();
   }
 
-  private async load(fnId: string): Promise<unknown> {
+  async load(fnId: string): Promise<unknown> {
     const desc = this.descriptors.get(fnId);
     if (!desc) throw new Error(`function ${fnId} was never sent to this worker`);
     return loadCallable(desc);
@@ -111,54 +113,8 @@ export class TaskExecutor {
     return spec.args.map((a) => ("v" in a ? this.cw.decodeInline(a.v) : this.cw.decode(a.ref, values[k++])));
   }
 
-  private async construct(spec: TaskSpec, args: ObjectValue[]): Promise<void> {
-    const a = spec.actor!;
-    this.idleName = a.className;
-    await this.run(spec, args, async (decoded) => {
-      const Cls = (await this.load(spec.fnId)) as new (...args: unknown[]) => Record<string, unknown>;
-      const instance = new Cls(...decoded);
-      this.actor = {
-        instance, className: a.className, actorId: a.actorId, resources: a.holdsResources ? spec.resources : {},
-        maxConcurrency: a.maxConcurrency, running: 0, queue: new Fifo(),
-      };
-      this.pumpCalls();
-      return null;
-    });
-  }
-
-  private enqueueCall(spec: TaskSpec, args: ObjectValue[]): void {
-    if (!this.actor) {
-      this.sendResults(spec, [{ ok: false, error: { code: "ACTOR_ERROR", name: "RayActorError", message: `${spec.name} reached a worker whose actor is not constructed` } }]);
-      return;
-    }
-    this.actor.queue.push({ spec, args });
-    this.pumpCalls();
-  }
-
-  /** Starts queued calls up to maxConcurrency; with 1, calls run one after another, in order. */
-  private pumpCalls(): void {
-    const a = this.actor;
-    if (!a) return;
-    while (a.running < a.maxConcurrency && a.queue.length) {
-      const { spec, args } = a.queue.shift()!;
-      a.running++;
-      void this.run(spec, args, async (decoded) => {
-        const method = a.instance[spec.method!];
-        if (typeof method !== "function") throw new TypeError(`actor ${a.className} has no method '${spec.method}'`);
-        return (method as AnyFn).apply(a.instance, decoded);
-      }).finally(() => {
-        a.running--;
-        this.pumpCalls();
-      });
-    }
-    if (a.running === 0) this.onIdle();
-  }
-
-  private async run(spec: TaskSpec, argValues: ObjectValue[], body: (args: unknown[]) => Promise<unknown>): Promise<void> {
-    const ctx: TaskContext = {
-      taskId: spec.taskId, name: spec.name, actorId: spec.actorId, cancelled: false, interrupts: new Set(),
-      resources: this.actor?.resources ?? spec.resources,
-    };
+  private async run(spec: TaskSpec, argValues: ObjectValue[], body: (args: unknown[]) => Promise<unknown>, resources: Record<string, number>): Promise<void> {
+    const ctx: TaskContext = { taskId: spec.taskId, name: spec.name, actorId: spec.actorId, cancelled: false, interrupts: new Set(), resources };
     this.running.set(spec.taskId, ctx);
     const started = performance.now();
     let results: ObjectValue[];
@@ -211,9 +167,12 @@ export class TaskExecutor {
       for (const interrupt of ctx.interrupts) interrupt(err);
       return;
     }
-    const queue = this.actor?.queue ?? this.pending;
-    const c = queue.removeWhere((x) => x.spec.taskId === taskId);
-    if (c) this.sendResults(c.spec, [{ ok: false, error: cancelled(c.spec) }]);
+    const fail = (spec: TaskSpec) => this.sendResults(spec, [{ ok: false, error: cancelled(spec) }]);
+    if (this.actors) this.actors.cancelQueued(taskId, fail);
+    else {
+      const c = this.pending.removeWhere((x) => x.spec.taskId === taskId);
+      if (c) fail(c.spec);
+    }
   }
 }
 

@@ -33,6 +33,8 @@ interface ActorRecord {
   state: ActorState;
   pool: ResourcePool;
   worker?: PooledWorker;
+  /** True when the actor lives on a shared host thread rather than its own. */
+  shared: boolean;
   restarts: number;
   /** Resources held while alive (those asked for explicitly). */
   held?: Record<string, number>;
@@ -52,9 +54,27 @@ export interface ActorManagerDeps {
   poolFor(spec: TaskSpec): ResourcePool | ErrorInfo;
 }
 
+/**
+ * Past this many actors with threads of their own, light actors (no resources asked for, no
+ * env, no heap limit) share host threads, this many to a thread: a thread costs tens of MB and
+ * the kernel's map count, so thousands of actor threads would bring the node down. The first
+ * actors keep a thread each, for parallelism and isolation.
+ */
+export const MAX_OWN_ACTOR_THREADS = 64;
+export const ACTORS_PER_HOST = 32;
+/** The limit in force: TSRAY_MAX_ACTOR_THREADS overrides it (tests use a small one). */
+const ownThreadLimit = (): number => Number(process.env.TSRAY_MAX_ACTOR_THREADS) || MAX_OWN_ACTOR_THREADS;
+
+type Exit = NonNullable<PooledWorker["exit"]>;
+
 export class ActorManager {
   private readonly actors = new Map<string, ActorRecord>();
-  private readonly byWorker = new Map<PooledWorker, ActorRecord>();
+  private readonly byWorker = new Map<PooledWorker, Set<ActorRecord>>();
+  /** The actor each creation or call in flight belongs to, by task id. */
+  private readonly byTask = new Map<string, ActorRecord>();
+  /** Shared host threads and how many actors each holds. */
+  private readonly hosts = new Map<PooledWorker, number>();
+  private ownThreads = 0;
   /** Handles made with getIfExists point at an actor under another id. */
   private readonly aliases = new Map<string, string>();
 
@@ -97,7 +117,7 @@ export class ActorManager {
       return;
     }
     const rec: ActorRecord = {
-      id: a.actorId, creation: spec, state: "pending", pool, restarts: 0, queue: [], inflight: new Map(),
+      id: a.actorId, creation: spec, state: "pending", pool, shared: false, restarts: 0, queue: [], inflight: new Map(),
       noRestart: false, argsReady: false,
     };
     this.actors.set(a.actorId, rec);
@@ -120,7 +140,9 @@ export class ActorManager {
     for (const id of heldRefs(spec)) table.addRef(id);
     const n = spec.numReturns === "streaming" ? 1 : spec.numReturns;
     for (let i = 0; i < n; i++) table.expect(objectIdOf(spec.taskId, i + 1), 1);
-    const rec = this.actors.get(this.resolve(spec.actorId!));
+    // A handle made with getIfExists names its actor by an alias: the worker knows the real id.
+    spec.actorId = this.resolve(spec.actorId!);
+    const rec = this.actors.get(spec.actorId);
     if (!rec || rec.state === "dead") {
       return this.fail({ spec, depsReady: true, attempts: 0 }, this.deathOf(rec, spec));
     }
@@ -135,8 +157,9 @@ export class ActorManager {
   }
 
   onDone(w: PooledWorker, taskId: string, results: ObjectValue[]): void {
-    const rec = this.byWorker.get(w);
-    if (!rec) return;
+    const rec = this.byTask.get(taskId);
+    if (!rec || rec.worker !== w) return;
+    this.byTask.delete(taskId);
     if (rec.creation.taskId === taskId) return this.onConstructed(rec, results[0]);
     const c = rec.inflight.get(taskId);
     if (!c) return;
@@ -145,11 +168,21 @@ export class ActorManager {
   }
 
   onWorkerExit(w: PooledWorker): void {
-    const rec = this.byWorker.get(w);
-    if (!rec) return;
+    const recs = this.byWorker.get(w);
+    if (!recs) return;
     this.byWorker.delete(w);
+    this.hosts.delete(w);
+    for (const rec of recs) {
+      if (!rec.shared) this.ownThreads--;
+      this.lose(rec, w.exit!);
+    }
+  }
+
+  /** The actor's thread ended, or it was dropped from a shared host: restart it or let it die. */
+  private lose(rec: ActorRecord, exit: Exit): void {
     rec.worker = undefined;
-    const exit = w.exit!;
+    this.byTask.delete(rec.creation.taskId);
+    for (const id of rec.inflight.keys()) this.byTask.delete(id);
     const how = exit.oom ? "ran out of memory" : exit.intended ? "was killed" : exit.error ? `crashed: ${exit.error.message}` : `exited with code ${exit.code}`;
     const className = rec.creation.actor!.className;
     // Calls in flight fail, unless they may be retried on the restarted actor.
@@ -181,8 +214,14 @@ export class ActorManager {
     if (!rec || rec.state === "dead") return;
     rec.noRestart = noRestart;
     const className = rec.creation.actor!.className;
-    if (noRestart) rec.death = { code: "ACTOR_DIED", name: "ActorDiedError", message: `actor ${className} was killed` };
-    if (rec.worker) this.d.workers.kill(rec.worker);
+    if (noRestart) rec.death ??= { code: "ACTOR_DIED", name: "ActorDiedError", message: `actor ${className} was killed` };
+    const w = rec.worker;
+    if (w && rec.shared) {
+      // Its neighbours on the host live on: only this actor goes.
+      w.channel.send({ t: "drop-actor", actorId: rec.id });
+      this.leaveHost(rec, w);
+      this.lose(rec, { code: 0, oom: false, intended: true });
+    } else if (w) this.d.workers.kill(w);
     else if (noRestart) this.die(rec, rec.death!);
   }
 
@@ -248,9 +287,12 @@ export class ActorManager {
       describe: () => `actor ${spec.actor!.className}`,
       grant: () => {
         if (rec.state === "dead") return false;
-        const w = this.d.workers.startDedicated({ env: spec.env, memoryBytes: spec.memoryBytes });
+        const w = this.threadFor(rec);
         rec.worker = w;
-        this.byWorker.set(w, rec);
+        let recs = this.byWorker.get(w);
+        if (!recs) this.byWorker.set(w, (recs = new Set()));
+        recs.add(rec);
+        this.byTask.set(spec.taskId, rec);
         // Placement needs 1 CPU; a live actor holds only what it asked for.
         rec.held = spec.actor!.holdsResources ? spec.resources : undefined;
         if (!rec.held) rec.pool.release(spec.resources);
@@ -262,6 +304,33 @@ export class ActorManager {
     });
   }
 
+  /** A thread of its own, or, past the limit, a seat on a shared host (light actors only). */
+  private threadFor(rec: ActorRecord): PooledWorker {
+    const spec = rec.creation;
+    const light = !spec.actor!.holdsResources && !spec.env && !spec.memoryBytes;
+    if (!light || this.ownThreads < ownThreadLimit()) {
+      rec.shared = false;
+      this.ownThreads++;
+      return this.d.workers.startDedicated({ env: spec.env, memoryBytes: spec.memoryBytes });
+    }
+    rec.shared = true;
+    for (const [w, n] of this.hosts) {
+      if (n < ACTORS_PER_HOST && !w.exit) {
+        this.hosts.set(w, n + 1);
+        return w;
+      }
+    }
+    const host = this.d.workers.startDedicated({});
+    this.hosts.set(host, 1);
+    return host;
+  }
+
+  private leaveHost(rec: ActorRecord, w: PooledWorker): void {
+    this.byWorker.get(w)?.delete(rec);
+    const n = this.hosts.get(w);
+    if (n !== undefined) this.hosts.set(w, n - 1);
+  }
+
   private onConstructed(rec: ActorRecord, result: ObjectValue): void {
     if (!result.ok) {
       rec.death = {
@@ -270,7 +339,7 @@ export class ActorManager {
         cause: result.error.cause ?? result.error,
       };
       rec.noRestart = true;
-      if (rec.worker) this.d.workers.kill(rec.worker);
+      this.kill(rec.id, true);
       return;
     }
     if (rec.state === "pending") this.d.table.seal(objectIdOf(rec.creation.taskId, 1), result);
@@ -291,6 +360,7 @@ export class ActorManager {
       }
       c.attempts++;
       rec.inflight.set(c.spec.taskId, c);
+      this.byTask.set(c.spec.taskId, rec);
       w.channel.send({ t: "execute", spec: c.spec, args: argValues(this.d.table, c.spec), functions: [] });
     }
   }
@@ -312,7 +382,7 @@ export class ActorManager {
 
   private deadRecord(spec: TaskSpec, error: ErrorInfo): ActorRecord {
     return {
-      id: spec.actor!.actorId, creation: spec, state: "dead", pool: undefined as unknown as ResourcePool, restarts: 0,
+      id: spec.actor!.actorId, creation: spec, state: "dead", pool: undefined as unknown as ResourcePool, shared: false, restarts: 0,
       queue: [], inflight: new Map(), noRestart: true, death: error, argsReady: false,
     };
   }

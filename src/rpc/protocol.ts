@@ -99,4 +99,6 @@ export type FromRaylet =
   | { t: "collect" }
   // To workers only:
   | { t: "execute"; spec: TaskSpec; args: ObjectValue[]; functions: FunctionDescriptor[] }
-  | { t: "cancel-task"; taskId: string };
+  | { t: "cancel-task"; taskId: string }
+  /** An actor on a shared host was killed: forget its instance. */
+  | { t: "drop-actor"; actorId: string };

@@ -24,8 +24,10 @@ export function loadCallable(desc: FunctionDescriptor): Promise<Function> {
 }
 
 async function load(desc: FunctionDescriptor): Promise<Function> {
-  ensureResolveHooks();
   if (desc.kind === "source") {
+    // Generated modules import absolute URLs; only `import.meta.resolve` in shipped code needs
+    // our hook, whose hooks thread every other worker does without.
+    if (desc.code.includes("import.meta.resolve(")) ensureResolveHooks();
     const header = parseHeader(desc.code);
     if (!header) throw new TypeError(`descriptor ${desc.id} (${desc.name}): code is not a tsray generated module`);
     const url = dataUrlOf(desc.code);

@@ -27,7 +27,8 @@ async function registerHooks(tsx) {
   }
   // After a fresh tsx registration ours must come again, later, to run before it. Registering it
   // twice is harmless: the inner copy sees the scope module as parent and passes through.
-  if (tsx || !globalThis[RESOLVE_HOOKS_REGISTERED]) {
+  // Without tsx it waits until a generated module is loaded (load.ts), to spare the hooks thread.
+  if (tsx) {
     register(new URL("./resolve-hooks.mjs", import.meta.url));
     globalThis[RESOLVE_HOOKS_REGISTERED] = true;
   }

@@ -39,6 +39,12 @@ export interface TaskContext {
   interrupts: Set<(err: Error) => void>;
 }
 
+/** What the store of an embedded node can do synchronously for its driver's puts. */
+export interface StoreAssist {
+  /** Waits, briefly, for workers to release memory until `size` bytes fit. */
+  reclaim(size: number): boolean;
+}
+
 /** Makes actor handles from their data; provided by the actor-handle module (avoids a cycle). */
 export type ActorHandleFactory = (data: ActorHandleData, fresh: boolean) => object;
 
@@ -64,8 +70,8 @@ export class CoreWorker {
     private readonly makeActorHandle: ActorHandleFactory,
     /** Worker threads route execute/cancel messages to their executor. */
     private readonly onTaskMessage?: (msg: FromRaylet) => void,
-    /** In the driver of an embedded node: waits, synchronously, for workers to release memory. */
-    private readonly reclaim?: (size: number) => boolean,
+    /** In the driver of an embedded node: the store's synchronous help (see StoreAssist). */
+    private readonly store?: StoreAssist,
   ) {
     this.tracker = new ReferenceTracker((m) => this.channel.send(m), (id) => this.values.delete(id), info.mode === "driver");
     setRefCounter(this.tracker);
@@ -148,7 +154,7 @@ export class CoreWorker {
     this.collect();
     this.channel.flushNow();
     if (this.arena.largestFree() >= size) return true;
-    if (this.reclaim) return this.reclaim(size);
+    if (this.store) return this.store.reclaim(size);
     // A worker thread: the store runs on the main thread, which is free to work meanwhile.
     this.channel.send({ t: "collect-garbage" });
     this.channel.flushNow();

@@ -87,7 +87,7 @@ export class EmbeddedNode {
       this.arena,
       (data, fresh) => makeActorHandle(coreWorker, data, fresh),
       undefined,
-      (size) => this.raylet.reclaim(size),
+      { reclaim: (size) => this.raylet.reclaim(size) },
     );
     this.raylet.workers.prestart(Math.min(cpus, os.availableParallelism()));
   }

@@ -8,11 +8,12 @@
  * than the copy itself on this kind of machine.
  *
  * Metadata layout (meta buffer): Int32 [0] = lock, Int32 [1] = number of free extents;
- * Float64 [1] = bytes in use, then (start, size) pairs of free extents sorted by start.
+ * Float64 [1] = bytes in use, Float64 [2] = high-water mark (end of the highest region ever
+ * allocated: pages below it are warm), then (start, size) pairs of free extents sorted by start.
  */
 
 const ALIGN = 64;
-const HEADER_F64 = 2; // lock/count word, then `used`
+const HEADER_F64 = 3; // lock/count word, `used`, high-water mark
 const MAX_EXTENTS = 1 << 16;
 
 export interface ArenaHandle {
@@ -75,6 +76,7 @@ export class SharedArena {
           this.table[at + 1] = free - need;
         }
         this.table[1] += need;
+        if (start + need > this.table[2]) this.table[2] = start + need;
         return start;
       }
       return -1;
@@ -125,6 +127,11 @@ export class SharedArena {
     } finally {
       this.unlock();
     }
+  }
+
+  /** End of the highest region ever allocated: memory below it has been touched. */
+  highWater(): number {
+    return this.table[2];
   }
 
   /** Bytes currently allocated (rounded to the alignment). */

@@ -49,6 +49,8 @@ export class Raylet {
   private readonly functions = new FunctionTable();
   private readonly clients = new Map<PooledWorker, Client>();
   private readonly requests: Record<string, RequestHandler>;
+  private driver?: Client;
+  private lastCollectAt = { top: 0, time: 0 };
 
   constructor(private readonly o: RayletOptions) {
     this.scheduler = new ResourceScheduler(o.log);
@@ -90,6 +92,7 @@ export class Raylet {
   /** Connects the in-process driver. */
   connectDriver(channel: Channel<FromRaylet, ToRaylet>): void {
     const client: Client = { send: (m) => channel.send(m) };
+    this.driver = client;
     channel.onMessage((m) => this.handle(client, m));
   }
 
@@ -110,7 +113,9 @@ export class Raylet {
         return this.tasks.submit(msg.spec);
       case "put":
         table.expect(msg.id, 1);
-        return table.seal(msg.id, { ok: true, value: msg.value });
+        table.seal(msg.id, { ok: true, value: msg.value });
+        if (msg.value.slices) this.collectOnGrowth();
+        return;
       case "add-ref":
         for (const id of msg.ids) table.addRef(id);
         return;
@@ -141,6 +146,7 @@ export class Raylet {
         return void this.answer(client, msg.reqId, msg.method, msg.args);
       case "task-done":
         if (!client.worker) return;
+        if (msg.results.some((r) => r.ok && r.value.slices)) this.collectOnGrowth();
         if (client.worker.dedicated) return this.actors.onDone(client.worker, msg.taskId, msg.results);
         return this.tasks.onDone(client.worker, msg.taskId, msg.results, msg.ms);
       case "requeue":
@@ -171,6 +177,19 @@ export class Raylet {
       this.workers.drain();
     }
     return this.o.arena.largestFree() >= size;
+  }
+
+  /**
+   * Shared memory keeps growing into fresh pages: have every thread collect garbage, so the
+   * objects whose refs and views are dead get freed and later puts reuse warm memory (faulting
+   * in fresh pages costs several times the copy). At most every 100 ms, per 64 MB of growth.
+   */
+  private collectOnGrowth(): void {
+    const top = this.o.arena.highWater();
+    if (top - this.lastCollectAt.top < 64 * 2 ** 20 || Date.now() - this.lastCollectAt.time < 100) return;
+    this.lastCollectAt = { top, time: Date.now() };
+    this.collectEverywhere();
+    this.driver?.send({ t: "collect" });
   }
 
   private collectEverywhere(): void {

@@ -1,8 +1,10 @@
-// Entry of every worker thread. Plain JavaScript: it runs before any loader, registers the
-// module hooks the driver runs under (tsx) and the one that lets shipped functions import
-// their module's dependencies, then loads the worker's main module.
+// Entry of every worker thread. Plain JavaScript: it runs before any loader. When tsray runs
+// from its TypeScript sources, the worker needs tsx before loading its own main module; when it
+// runs compiled, tsx is registered only once a shipped function needs a TypeScript module (see
+// load.ts), which spares most workers the start-up of a hooks thread.
 import { workerData } from "node:worker_threads";
 import { setupModuleLoading } from "../core-worker/function-manager/worker-setup.mjs";
 
-await setupModuleLoading({ tsx: workerData.tsx });
+if (workerData.mainUrl.endsWith(".ts")) await setupModuleLoading({ tsx: workerData.tsx });
+globalThis[Symbol.for("tsray.driver-runs-tsx")] = workerData.tsx;
 await import(workerData.mainUrl);

@@ -1,4 +1,5 @@
-import { parse, tokTypes, type AnyNode, type Options, type Program, type Token } from "acorn";
+import type { AnyNode, Options, Program, Token } from "acorn";
+import { lazyAcorn } from "./lazy-deps.js";
 
 /** Small helpers over acorn's ESTree nodes (we do not depend on acorn-walk). */
 
@@ -15,6 +16,7 @@ export interface NameToken {
 export function parseWithNames(text: string, options: Options = PARSE_OPTIONS): { program: Program; names: NameToken[] } {
   const names: NameToken[] = [];
   let previous: Token | undefined;
+  const { parse, tokTypes } = lazyAcorn();
   const program = parse(text, {
     ...options,
     onToken(token) {

@@ -1,5 +1,5 @@
 import type { Expression, Program } from "acorn";
-import { transformSync } from "esbuild";
+import { lazyEsbuild } from "./lazy-deps.js";
 import { importMetaRanges, namesIn, parseWithNames, sliceReplacing } from "./ast.js";
 import { IMPORT_META_NAME } from "./scope-module.js";
 
@@ -79,7 +79,7 @@ function withImportMeta(text: string, program: Program): string {
 
 /** esbuild's printing of the expression, without comments or pure annotations. */
 function reprint(expression: string): string {
-  const { code } = transformSync(expression, {
+  const { code } = lazyEsbuild().transformSync(expression, {
     loader: "js",
     target: "esnext",
     ignoreAnnotations: true,

@@ -7,6 +7,7 @@ import { CALLABLE_SYMBOL, isFunctionDescriptor, type FunctionDescriptor } from "
 import { markDriverScript } from "./driver-script.js";
 import { dataUrlOf, parseHeader, rememberLoadedModule } from "./generated-module.js";
 import { ensureResolveHooks } from "./register-hooks.js";
+import { setupModuleLoading } from "./worker-setup.mjs";
 
 const loaded = new Map<string, Promise<Function>>();
 
@@ -24,6 +25,31 @@ export function loadCallable(desc: FunctionDescriptor): Promise<Function> {
 }
 
 async function load(desc: FunctionDescriptor): Promise<Function> {
+  if (needsTypeScript(desc)) await registerTsx();
+  try {
+    return await importCallable(desc);
+  } catch (err) {
+    // A JavaScript module that imports TypeScript, as tsx allows: give tsx its turn and retry.
+    if ((err as { code?: string }).code !== "ERR_UNKNOWN_FILE_EXTENSION" || !(await registerTsx())) throw err;
+    return importCallable(desc);
+  }
+}
+
+const TS_EXTENSION = /\.[cm]?tsx?(["'?#]|$)/;
+
+function needsTypeScript(desc: FunctionDescriptor): boolean {
+  return TS_EXTENSION.test(desc.kind === "source" ? desc.code : desc.moduleUrl);
+}
+
+/** Registers tsx in this thread if the driver runs under it; true if it is (now) registered. */
+async function registerTsx(): Promise<boolean> {
+  const driverRunsTsx = (globalThis as Record<symbol, unknown>)[Symbol.for("tsray.driver-runs-tsx")] === true;
+  if (!driverRunsTsx) return false;
+  await setupModuleLoading({ tsx: true });
+  return true;
+}
+
+async function importCallable(desc: FunctionDescriptor): Promise<Function> {
   if (desc.kind === "source") {
     // Generated modules import absolute URLs; only `import.meta.resolve` in shipped code needs
     // our hook, whose hooks thread every other worker does without.

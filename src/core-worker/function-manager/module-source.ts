@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { transformSync, type Loader } from "esbuild";
+import type { Loader } from "esbuild";
+import { lazyEsbuild } from "./lazy-deps.js";
 import { emitOptionsFor } from "./tsconfig.js";
 
 /**
@@ -33,7 +34,7 @@ export function readModuleSource(url: string): ModuleSource | undefined {
   const loader = LOADERS[extension];
   if (loader !== undefined) {
     // The options tsx uses, so our copies of declarations match its output.
-    text = transformSync(text, {
+    text = lazyEsbuild().transformSync(text, {
       loader,
       format: "esm",
       target: `node${process.versions.node}`,

@@ -55,7 +55,7 @@ export class CoreWorker {
   readonly taskContext = new AsyncLocalStorage<TaskContext>();
   private readonly taskIds = new TaskIdGenerator();
   private readonly values = new Map<string, ObjectValue>();
-  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly waiters = new Map<string, Waiter | Waiter[]>();
   private readonly subscribed = new Set<string>();
   private readonly sentFunctions = new Set<string>();
   private readonly pendingRequests = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
@@ -333,7 +333,8 @@ export class CoreWorker {
     if (this.tracker.holds(id) || waiters) this.values.set(id, value);
     if (waiters) {
       this.waiters.delete(id);
-      for (const w of waiters) w(value);
+      if (typeof waiters === "function") waiters(value);
+      else for (const w of waiters) w(value);
       if (!this.tracker.holds(id)) this.values.delete(id);
     }
   }
@@ -347,13 +348,16 @@ export class CoreWorker {
 
   private addWaiter(id: string, w: Waiter): void {
     const list = this.waiters.get(id);
-    if (list) list.push(w);
-    else this.waiters.set(id, [w]);
+    if (!list) this.waiters.set(id, w);
+    else if (typeof list === "function") this.waiters.set(id, [list, w]);
+    else list.push(w);
   }
 
   private removeWaiter(id: string, w: Waiter): void {
     const list = this.waiters.get(id);
     if (!list) return;
+    if (list === w) return void this.waiters.delete(id);
+    if (typeof list === "function") return;
     const i = list.indexOf(w);
     if (i >= 0) list.splice(i, 1);
     if (!list.length) this.waiters.delete(id);

@@ -16,6 +16,14 @@ export interface Submitted {
   refs: ObjectRef[];
 }
 
+/** One resources object per options object: a million queued tasks share it rather than each carry a copy. */
+const resourcesByOptions = new WeakMap<TaskOptions, Record<string, number>>();
+function resourcesOf(opts: TaskOptions): Record<string, number> {
+  let r = resourcesByOptions.get(opts);
+  if (!r) resourcesByOptions.set(opts, (r = Object.freeze(taskResources(opts, 1)) as Record<string, number>));
+  return r;
+}
+
 const NO_RESOURCES: Record<string, number> = Object.freeze({}) as Record<string, number>;
 
 /** Sets the scheduling strategy unless it is the default. */
@@ -55,7 +63,7 @@ export function submitTask(cw: CoreWorker, desc: FunctionDescriptor, args: reado
   const numReturns = opts.numReturns ?? 1;
   const { spec, transfers } = baseSpec(cw, opts.name ?? desc.name, args, numReturns);
   spec.fnId = desc.id;
-  spec.resources = taskResources(opts, 1);
+  spec.resources = resourcesOf(opts);
   spec.maxRetries = opts.maxRetries ?? 3;
   if (opts.retryExceptions) spec.retryExceptions = opts.retryExceptions;
   schedule(spec, opts);

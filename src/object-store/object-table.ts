@@ -8,14 +8,17 @@ import type { ErrorInfo } from "../common/errors.js";
 import { sizeOf, type SerializedValue } from "../serialization/serialized-value.js";
 import type { SharedArena } from "./shared-arena.js";
 
+/** Told an object's value once it is sealed; one function can serve many objects. */
+export type Waiter = (value: ObjectValue, id: string) => void;
+
 export type ObjectValue = { ok: true; value: SerializedValue } | { ok: false; error: ErrorInfo };
 
 interface Entry {
   value?: ObjectValue;
   refs: number;
   pins: number;
-  /** Callbacks waiting for the value (dependency resolution, subscriptions). */
-  waiters?: ((value: ObjectValue) => void)[];
+  /** Callbacks waiting for the value (dependency resolution, subscriptions): one, or a list. */
+  waiters?: Waiter | Waiter[];
   /** Actor entries stand for an actor's handles; they hold no value. */
   actor?: boolean;
 }
@@ -71,7 +74,8 @@ export class ObjectTable {
     }
     const waiters = e.waiters;
     e.waiters = undefined;
-    if (waiters) for (const w of waiters) w(value);
+    if (typeof waiters === "function") waiters(value, id);
+    else if (waiters) for (const w of waiters) w(value, id);
     this.maybeFree(id, e);
   }
 
@@ -88,22 +92,28 @@ export class ObjectTable {
   }
 
   /** Calls `cb` once the object is sealed (at once if it is). Unknown ids wait for a seal. */
-  whenReady(id: string, cb: (value: ObjectValue) => void): void {
+  whenReady(id: string, cb: Waiter): void {
     let e = this.entries.get(id);
     if (!e) {
       e = { refs: 0, pins: 0 };
       this.entries.set(id, e);
     }
-    if (e.value) cb(e.value);
-    else (e.waiters ??= []).push(cb);
+    if (e.value) cb(e.value, id);
+    else if (!e.waiters) e.waiters = cb;
+    else if (typeof e.waiters === "function") e.waiters = [e.waiters, cb];
+    else e.waiters.push(cb);
   }
 
   /** Forgets a waiter registered with whenReady (a get that timed out). */
-  cancelWait(id: string, cb: (value: ObjectValue) => void): void {
+  cancelWait(id: string, cb: Waiter): void {
     const e = this.entries.get(id);
     if (!e?.waiters) return;
-    const i = e.waiters.indexOf(cb);
-    if (i >= 0) e.waiters.splice(i, 1);
+    if (e.waiters === cb) e.waiters = undefined;
+    else if (typeof e.waiters !== "function") {
+      const i = e.waiters.indexOf(cb);
+      if (i >= 0) e.waiters.splice(i, 1);
+      if (!e.waiters.length) e.waiters = undefined;
+    }
     this.maybeFree(id, e);
   }
 
@@ -157,7 +167,7 @@ export class ObjectTable {
   }
 
   private maybeFree(id: string, e: Entry): void {
-    if (e.refs > 0 || e.pins > 0 || e.waiters?.length) return;
+    if (e.refs > 0 || e.pins > 0 || e.waiters) return;
     if (e.actor) {
       this.entries.delete(id);
       this.onActorOutOfScope(id);

@@ -4,8 +4,10 @@
  * through every task that depends on it.
  */
 import type { ErrorInfo } from "../common/errors.js";
-import type { ObjectTable, ObjectValue } from "../object-store/object-table.js";
+import type { ObjectTable, ObjectValue, Waiter } from "../object-store/object-table.js";
 import type { TaskSpec } from "../rpc/protocol.js";
+
+const NOTHING_TO_CANCEL = (): void => {};
 
 export function refArgs(spec: TaskSpec): string[] {
   const ids: string[] = [];
@@ -20,9 +22,9 @@ export function whenDependenciesReady(table: ObjectTable, spec: TaskSpec, done: 
   let finished = false;
   if (left === 0) {
     done();
-    return () => {};
+    return NOTHING_TO_CANCEL;
   }
-  const waiters: [string, (v: ObjectValue) => void][] = [];
+  const waiters: [string, Waiter][] = [];
   const onReady = (value: ObjectValue) => {
     if (finished) return;
     if (!value.ok) {
@@ -39,7 +41,7 @@ export function whenDependenciesReady(table: ObjectTable, spec: TaskSpec, done: 
   };
   for (const id of ids) {
     if (finished) break;
-    const w = (v: ObjectValue) => onReady(v);
+    const w: Waiter = (v) => onReady(v);
     waiters.push([id, w]);
     table.whenReady(id, w);
   }

@@ -8,7 +8,7 @@ import { taskIdOfObject } from "../common/ids.js";
 import type { Gcs } from "../gcs/gcs.js";
 import { blockFor } from "../core-worker/gc-assist.js";
 import type { SharedArena } from "../object-store/shared-arena.js";
-import type { ObjectTable, ObjectValue } from "../object-store/object-table.js";
+import type { ObjectTable, Waiter } from "../object-store/object-table.js";
 import type { Channel } from "../rpc/channel.js";
 import type { FromRaylet, TaskSpec, ToRaylet } from "../rpc/protocol.js";
 import { ActorManager } from "./actor-manager.js";
@@ -34,7 +34,13 @@ export interface RayletOptions {
 /** A core worker connected to this raylet. */
 interface Client {
   send(msg: FromRaylet): void;
+  /** Sends an object's value once sealed: one function for all of the client's subscriptions. */
+  deliver: Waiter;
   worker?: PooledWorker;
+}
+
+function makeClient(send: (msg: FromRaylet) => void, worker?: PooledWorker): Client {
+  return { send, deliver: (value, id) => send({ t: "objects", entries: [[id, value]] }), worker };
 }
 
 type RequestHandler = (...args: any[]) => unknown;
@@ -91,14 +97,14 @@ export class Raylet {
 
   /** Connects the in-process driver. */
   connectDriver(channel: Channel<FromRaylet, ToRaylet>): void {
-    const client: Client = { send: (m) => channel.send(m) };
+    const client = makeClient((m) => channel.send(m));
     this.driver = client;
     channel.onMessage((m) => this.handle(client, m));
   }
 
   private clientOf(w: PooledWorker): Client {
     let c = this.clients.get(w);
-    if (!c) this.clients.set(w, (c = { send: (m) => w.channel.send(m), worker: w }));
+    if (!c) this.clients.set(w, (c = makeClient((m) => w.channel.send(m), w)));
     return c;
   }
 
@@ -129,7 +135,7 @@ export class Raylet {
         for (const id of msg.ids) table.unpin(id);
         return;
       case "subscribe":
-        for (const id of msg.ids) table.whenReady(id, (value: ObjectValue) => client.send({ t: "objects", entries: [[id, value]] }));
+        for (const id of msg.ids) table.whenReady(id, client.deliver);
         return;
       case "cancel": {
         const taskId = taskIdOfObject(msg.objectId);

@@ -15,7 +15,7 @@ import type { ObjectRef } from "../core-worker/object-ref.js";
 import { Deferred, Semaphore } from "./async-tools.js";
 import type { RemoteFunction } from "../types.js";
 import { getValue, internalRemoteFunction } from "./internal-remote.js";
-import { runChunk } from "./pool-chunk.js";
+import { runChunk, type ChunkResult } from "./pool-chunk.js";
 
 const runChunkRemote = internalRemoteFunction(runChunk, import.meta.url);
 
@@ -34,7 +34,7 @@ export interface MapOptions {
 
 /** One call's chunks: their results once cut, and the order in which they finish. */
 interface Run {
-  chunks: Deferred<Deferred<unknown[]>[]>;
+  chunks: Deferred<Deferred<ChunkResult>[]>;
   finished: number[];
   onFinish?: () => void;
 }
@@ -138,7 +138,7 @@ export class Pool {
    * has; never rejects: errors travel in the chunks' results.
    */
   async #submitChunks(name: string, desc: FunctionDescriptor, list: ArrayLike<unknown>, chunksize: number | undefined, star: boolean, run: Run): Promise<void> {
-    let results: Deferred<unknown[]>[] = [];
+    let results: Deferred<ChunkResult>[] = [];
     let next = 0; // the first chunk not submitted yet
     const finish = (i: number) => {
       run.finished.push(i);
@@ -155,14 +155,16 @@ export class Pool {
       const { processes, slots } = await this.#slotsReady();
       const size = chunksize ?? Math.max(1, Math.ceil(list.length / (processes * CHUNKS_PER_PROCESS)));
       const chunks: ArrayLike<unknown>[] = [];
-      for (let at = 0; at < list.length; at += size) chunks.push(sliceOf(list, at, at + size));
-      results = chunks.map(() => new Deferred<unknown[]>());
+      // Plain numbers travel packed, as one buffer per chunk (in shared memory when large).
+      const source = !star && allNumbers(list) ? Float64Array.from(list as number[]) : list;
+      for (let at = 0; at < list.length; at += size) chunks.push(sliceOf(source, at, at + size));
+      results = chunks.map(() => new Deferred<ChunkResult>());
       run.chunks.resolve(results);
       const task = runChunkRemote.options({ name });
       let failure: { error: unknown } | undefined;
       while (next < chunks.length) {
         await slots.acquire();
-        let ref: ObjectRef<unknown[]> | undefined;
+        let ref: ObjectRef<ChunkResult> | undefined;
         try {
           if (failure) throw failure.error;
           ref = submitChunk(task, desc, chunks[next], star, name, next * (chunks[0]?.length ?? 0));
@@ -204,8 +206,8 @@ export class Pool {
 
 /** Submits one chunk; an item that cannot be sent is reported against the user's items, not runChunk's args. */
 function submitChunk(
-  task: RemoteFunction<Parameters<typeof runChunk>, unknown[]>, desc: FunctionDescriptor, chunk: ArrayLike<unknown>, star: boolean, name: string, first: number,
-): ObjectRef<unknown[]> {
+  task: RemoteFunction<Parameters<typeof runChunk>, ChunkResult>, desc: FunctionDescriptor, chunk: ArrayLike<unknown>, star: boolean, name: string, first: number,
+): ObjectRef<ChunkResult> {
   try {
     return task.remote(desc, chunk, star);
   } catch (err) {
@@ -229,16 +231,24 @@ function sliceOf(list: ArrayLike<unknown>, start: number, end: number): ArrayLik
   return (list as unknown[]).slice(start, end);
 }
 
+/** True for a plain array of numbers only (not worth packing when small). */
+function allNumbers(list: ArrayLike<unknown>): boolean {
+  if (!Array.isArray(list) || list.length < 4096) return false;
+  for (let i = 0; i < list.length; i++) if (typeof list[i] !== "number") return false;
+  return true;
+}
+
 /** All results of a run, in order; rejects at the first failed chunk. */
 async function collect(run: Run): Promise<unknown[]> {
   return flatten(await Promise.all((await run.chunks.promise).map((c) => c.promise)));
 }
 
-function flatten(chunks: unknown[][]): unknown[] {
+function flatten(chunks: ChunkResult[]): unknown[] {
   let n = 0;
   for (const c of chunks) n += c.length;
   const out = new Array<unknown>(n);
   let k = 0;
+  // A chunk of numeric results comes back packed in a Float64Array (see runChunk): unpacked here.
   for (const c of chunks) for (let i = 0; i < c.length; i++) out[k++] = c[i];
   return out;
 }

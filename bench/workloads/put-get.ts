@@ -41,8 +41,8 @@ if (process.argv[2] === "memcpy") {
   t = now();
   for (const ref of small) await ray.get(ref);
   result.smallGetsPerSecond = SMALL / ((now() - t) / 1000);
-  for (const mb of process.env.TSRAY_BENCH_SMOKE ? [1] : [10, 100, 400]) {
-    const ref = ray.put(new Uint8Array(mb * 2 ** 20));
+  for (const mb of [10, 100, 400]) {
+    const ref = ray.put(new Uint8Array(scale(mb * 2 ** 20, 2 ** 20)));
     await ray.get(ref);
     let g = Infinity;
     for (let r = 0; r < ROUNDS; r++) {

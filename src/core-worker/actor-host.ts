@@ -26,8 +26,9 @@ interface HostedActor {
 
 /** What the host needs from the executor that runs code. */
 export interface ActorRunner {
-  run(spec: TaskSpec, args: ObjectValue[], body: (args: unknown[]) => Promise<unknown>, resources: Record<string, number>): Promise<void>;
-  load(fnId: string): Promise<unknown>;
+  /** `mayInterleave`: other calls may run while this one awaits (see CoreWorker.runTask). */
+  run(spec: TaskSpec, args: ObjectValue[], body: (args: unknown[]) => Promise<unknown>, resources: Record<string, number>, mayInterleave: boolean): Promise<void>;
+  load(fnId: string | undefined): Promise<unknown>;
   fail(spec: TaskSpec, error: ErrorInfo): void;
 }
 
@@ -59,6 +60,7 @@ export class ActorHost {
         return null;
       },
       resources,
+      this.actors.size > 0,
     );
   }
 
@@ -118,6 +120,7 @@ export class ActorHost {
             return (method as AnyFn).apply(actor.instance, decoded);
           },
           actor.resources,
+          actor.maxConcurrency > 1 || this.actors.size > 1,
         )
         .finally(() => {
           actor.running--;

@@ -52,7 +52,10 @@ type Waiter = (value: ObjectValue) => void;
 
 export class CoreWorker {
   readonly tracker: ReferenceTracker;
-  readonly taskContext = new AsyncLocalStorage<TaskContext>();
+  /** Context of tasks that may interleave (concurrent actors); created on first need. */
+  private interleaved?: AsyncLocalStorage<TaskContext>;
+  /** The task running alone in this thread, when tasks run one at a time. */
+  private sole?: TaskContext;
   private readonly taskIds = new TaskIdGenerator();
   private readonly values = new Map<string, ObjectValue>();
   private readonly waiters = new Map<string, Waiter | Waiter[]>();
@@ -132,9 +135,21 @@ export class CoreWorker {
     if (transfers.length) this.channel.send({ t: "remove-ref", ids: transfers });
   }
 
+  /**
+   * Runs `fn` as task `ctx`. Tasks that run one at a time need no async context tracking (and
+   * its promise hooks, a few µs per call): the thread's sole task is the current one.
+   */
+  runTask<T>(ctx: TaskContext, fn: () => Promise<T>, mayInterleave: boolean): Promise<T> {
+    if (mayInterleave) return (this.interleaved ??= new AsyncLocalStorage<TaskContext>()).run(ctx, fn);
+    this.sole = ctx;
+    return fn().finally(() => {
+      if (this.sole === ctx) this.sole = undefined;
+    });
+  }
+
   /** The current task, for parent links and runtime context. */
   currentTask(): TaskContext | undefined {
-    return this.taskContext.getStore();
+    return this.interleaved?.getStore() ?? this.sole;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -38,7 +38,6 @@ function baseSpec(cw: CoreWorker, name: string, args: readonly unknown[], numRet
   const spec: TaskSpec = {
     taskId: cw.newTaskId(),
     name,
-    fnId: "",
     args: wireArgs,
     numReturns,
     resources: NO_RESOURCES,

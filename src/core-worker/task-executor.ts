@@ -14,6 +14,8 @@ import { ActorHost, type Execution } from "./actor-host.js";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
+const NO_VALUES: ObjectValue[] = [];
+
 
 
 
@@ -38,15 +40,16 @@ export class TaskExecutor {
 
   private host(): ActorHost {
     return (this.actors ??= new ActorHost(
-      { run: (spec, args, body, resources) => this.run(spec, args, body, resources), load: (id) => this.load(id), fail: (spec, error) => this.sendResults(spec, [{ ok: false, error }]) },
+      { run: (spec, args, body, resources, mayInterleave) => this.run(spec, args, body, resources, mayInterleave), load: (id) => this.load(id), fail: (spec, error) => this.sendResults(spec, [{ ok: false, error }]) },
       () => this.onIdle(),
     ));
   }
 
   onMessage(msg: FromRaylet): void {
     if (msg.t === "execute") {
-      for (const d of msg.functions) this.descriptors.set(d.id, d);
-      const { spec, args } = msg;
+      if (msg.functions) for (const d of msg.functions) this.descriptors.set(d.id, d);
+      const { spec } = msg;
+      const args = msg.args ?? NO_VALUES;
       if (spec.actor) {
         const host = this.host();
         this.idleName = host.size === 0 ? spec.actor.className : "actor-host";
@@ -102,8 +105,8 @@ export class TaskExecutor {
     return this.cw.currentTask();
   }
 
-  async load(fnId: string): Promise<unknown> {
-    const desc = this.descriptors.get(fnId);
+  async load(fnId: string | undefined): Promise<unknown> {
+    const desc = fnId === undefined ? undefined : this.descriptors.get(fnId);
     if (!desc) throw new Error(`function ${fnId} was never sent to this worker`);
     return loadCallable(desc);
   }
@@ -113,18 +116,20 @@ export class TaskExecutor {
     return spec.args.map((a) => ("v" in a ? this.cw.decodeInline(a.v) : this.cw.decode(a.ref, values[k++])));
   }
 
-  private async run(spec: TaskSpec, argValues: ObjectValue[], body: (args: unknown[]) => Promise<unknown>, resources: Record<string, number>): Promise<void> {
+  private async run(
+    spec: TaskSpec, argValues: ObjectValue[], body: (args: unknown[]) => Promise<unknown>, resources: Record<string, number>, mayInterleave = false,
+  ): Promise<void> {
     const ctx: TaskContext = { taskId: spec.taskId, name: spec.name, actorId: spec.actorId, cancelled: false, interrupts: new Set(), resources };
     this.running.set(spec.taskId, ctx);
     const started = performance.now();
     let results: ObjectValue[];
     try {
-      results = await this.cw.taskContext.run(ctx, async () => {
+      results = await this.cw.runTask(ctx, async () => {
         const value = await body(this.decodeArgs(spec, argValues));
         if (ctx.cancelled) throw new TaskCancelledError(`task ${spec.name} was cancelled`);
         if (spec.numReturns === "streaming") return [await this.stream(spec, value)];
         return this.encodeReturns(spec, value);
-      });
+      }, mayInterleave);
     } catch (err) {
       results = [{ ok: false, error: ctx.cancelled ? cancelled(spec) : taskErrorInfo(spec.name, err) }];
     } finally {

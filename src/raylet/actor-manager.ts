@@ -8,7 +8,7 @@ import { objectIdOf } from "../common/ids.js";
 import type { ObjectTable, ObjectValue } from "../object-store/object-table.js";
 import type { TaskSpec } from "../rpc/protocol.js";
 import type { ActorHandleData } from "../serialization/markers.js";
-import { argValues, heldRefs, whenDependenciesReady } from "./dependencies.js";
+import { executeMessage, heldRefs, whenDependenciesReady } from "./dependencies.js";
 import type { FunctionTable } from "./function-table.js";
 import type { ResourceScheduler } from "./resource-scheduler.js";
 import type { ResourcePool } from "./resources.js";
@@ -296,9 +296,7 @@ export class ActorManager {
         // Placement needs 1 CPU; a live actor holds only what it asked for.
         rec.held = spec.actor!.holdsResources ? spec.resources : undefined;
         if (!rec.held) rec.pool.release(spec.resources);
-        w.channel.send({
-          t: "execute", spec, args: argValues(this.d.table, spec), functions: this.d.functions.missingFor(w, [spec.fnId]),
-        });
+        w.channel.send(executeMessage(this.d.table, spec, this.d.functions.missingFor(w, spec.fnId)));
         return true;
       },
     });
@@ -361,7 +359,7 @@ export class ActorManager {
       c.attempts++;
       rec.inflight.set(c.spec.taskId, c);
       this.byTask.set(c.spec.taskId, rec);
-      w.channel.send({ t: "execute", spec: c.spec, args: argValues(this.d.table, c.spec), functions: [] });
+      w.channel.send(executeMessage(this.d.table, c.spec));
     }
   }
 

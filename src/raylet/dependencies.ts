@@ -5,7 +5,8 @@
  */
 import type { ErrorInfo } from "../common/errors.js";
 import type { ObjectTable, ObjectValue, Waiter } from "../object-store/object-table.js";
-import type { TaskSpec } from "../rpc/protocol.js";
+import type { FromRaylet, TaskSpec } from "../rpc/protocol.js";
+import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
 
 const NOTHING_TO_CANCEL = (): void => {};
 
@@ -51,9 +52,13 @@ export function whenDependenciesReady(table: ObjectTable, spec: TaskSpec, done: 
   };
 }
 
-/** The sealed values of a spec's ref arguments, in order. */
-export function argValues(table: ObjectTable, spec: TaskSpec): ObjectValue[] {
-  return refArgs(spec).map((id) => table.get(id)!);
+/** The execute message for a spec: its ref arguments' sealed values and the descriptors the worker lacks, when any. */
+export function executeMessage(table: ObjectTable, spec: TaskSpec, functions: FunctionDescriptor[] = []): Extract<FromRaylet, { t: "execute" }> {
+  const msg: Extract<FromRaylet, { t: "execute" }> = { t: "execute", spec };
+  const ids = refArgs(spec);
+  if (ids.length) msg.args = ids.map((id) => table.get(id)!);
+  if (functions.length) msg.functions = functions;
+  return msg;
 }
 
 /** Holds taken for a spec while it lives: its ref args and the refs nested in its args. */

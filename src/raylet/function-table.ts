@@ -12,15 +12,12 @@ export class FunctionTable {
     this.byId.set(desc.id, desc);
   }
 
-  missingFor(w: PooledWorker, ids: string[]): FunctionDescriptor[] {
-    const out: FunctionDescriptor[] = [];
-    for (const id of ids) {
-      if (!id || w.knownFunctions.has(id)) continue;
-      const desc = this.byId.get(id);
-      if (!desc) continue;
-      w.knownFunctions.add(id);
-      out.push(desc);
-    }
-    return out;
+  /** The descriptor of `id` if worker `w` has not been sent it yet (then it counts as sent). */
+  missingFor(w: PooledWorker, id: string | undefined): FunctionDescriptor[] {
+    if (!id || w.knownFunctions.has(id)) return [];
+    const desc = this.byId.get(id);
+    if (!desc) return [];
+    w.knownFunctions.add(id);
+    return [desc];
   }
 }

@@ -8,7 +8,7 @@ import type { ErrorInfo } from "../common/errors.js";
 import { objectIdOf } from "../common/ids.js";
 import type { ObjectTable, ObjectValue } from "../object-store/object-table.js";
 import type { TaskSpec } from "../rpc/protocol.js";
-import { argValues, heldRefs, whenDependenciesReady } from "./dependencies.js";
+import { executeMessage, heldRefs, whenDependenciesReady } from "./dependencies.js";
 import type { FunctionTable } from "./function-table.js";
 import type { ResourceScheduler } from "./resource-scheduler.js";
 import type { ResourcePool } from "./resources.js";
@@ -91,7 +91,7 @@ export class TaskManager {
     rec.attempts++;
     const { spec } = rec;
     const w = lease.worker;
-    w.channel.send({ t: "execute", spec, args: argValues(this.d.table, spec), functions: this.d.functions.missingFor(w, [spec.fnId]) });
+    w.channel.send(executeMessage(this.d.table, spec, this.d.functions.missingFor(w, spec.fnId)));
   }
 
   /** A worker finished a task. */

@@ -23,8 +23,8 @@ export interface TaskSpec {
   taskId: string;
   /** Shown in logs, errors and the dashboard. */
   name: string;
-  /** Function id (tasks) or class id (actor creation); unused for actor methods. */
-  fnId: string;
+  /** Function id (tasks) or class id (actor creation); absent for actor methods. */
+  fnId?: string;
   args: TaskArg[];
   /** Object ids the args contain below their top level; the spec holds them until the task ends. */
   nestedRefs?: string[];
@@ -98,7 +98,8 @@ export type FromRaylet =
   /** Collect garbage now and release the shared memory of what was collected. */
   | { t: "collect" }
   // To workers only:
-  | { t: "execute"; spec: TaskSpec; args: ObjectValue[]; functions: FunctionDescriptor[] }
+  /** `args`: the values of the spec's ref arguments; both lists are left out when empty. */
+  | { t: "execute"; spec: TaskSpec; args?: ObjectValue[]; functions?: FunctionDescriptor[] }
   | { t: "cancel-task"; taskId: string }
   /** An actor on a shared host was killed: forget its instance. */
   | { t: "drop-actor"; actorId: string };

@@ -33,6 +33,13 @@ export class Doorbell {
     return result !== "timed-out";
   }
 
+  /** Owner: watches (without sleeping) for a ring for up to `ms`; true if it rang. */
+  watch(seen: number, ms: number): boolean {
+    const until = performance.now() + ms;
+    while (Atomics.load(this.words, SEQ) === seen) if (performance.now() > until) return false;
+    return true;
+  }
+
   /** Owner: the ring count now, to pass to `sleep`. */
   rings(): number {
     return Atomics.load(this.words, SEQ);

@@ -9,6 +9,8 @@ import type { Doorbell } from "../rpc/doorbell.js";
 
 /** How long one sleep lasts before the thread looks around its event loop again. */
 const SLEEP_MS = 200;
+/** How long an idle thread watches its bell before it sleeps. */
+const SPIN_MS = 0.3;
 
 export function sleepWhenIdle(bell: Doorbell, channel: PortChannel<unknown, unknown>, isIdle: () => boolean): () => void {
   let scheduled = false;
@@ -19,7 +21,9 @@ export function sleepWhenIdle(bell: Doorbell, channel: PortChannel<unknown, unkn
     // Messages that arrived before we looked are handled now rather than slept over.
     channel.drain();
     if (!isIdle()) return;
-    if (bell.sleep(seen, SLEEP_MS)) channel.drain();
+    // Work often comes back within a round trip (a driver calling get in a loop): watching the
+    // bell for a moment first spares both sides a sleep and a wake-up.
+    if (bell.watch(seen, SPIN_MS) || bell.sleep(seen, SLEEP_MS)) channel.drain();
     // Still idle (or woken by a message that started nothing): sleep again after this turn.
     if (isIdle()) idle();
   };

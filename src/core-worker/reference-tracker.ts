@@ -96,23 +96,23 @@ export class ReferenceTracker {
   }
 
   private release(id: string): void {
-    const n = (this.counts.get(id) ?? 1) - 1;
-    if (n > 0) {
-      this.counts.set(id, n);
-      return;
-    }
-    this.counts.delete(id);
+    if (!decrement(this.counts, id)) return;
     this.send({ t: "remove-ref", ids: [id] });
     this.onLastRef(id);
   }
 
   private unpin(id: string): void {
-    const n = (this.pins.get(id) ?? 1) - 1;
-    if (n > 0) {
-      this.pins.set(id, n);
-      return;
-    }
-    this.pins.delete(id);
-    this.send({ t: "unpin", ids: [id] });
+    if (decrement(this.pins, id)) this.send({ t: "unpin", ids: [id] });
   }
+}
+
+/** Counts one down; true when that was the last (the entry is then gone). */
+function decrement(counts: Map<string, number>, id: string): boolean {
+  const n = (counts.get(id) ?? 1) - 1;
+  if (n > 0) {
+    counts.set(id, n);
+    return false;
+  }
+  counts.delete(id);
+  return true;
 }

@@ -35,7 +35,7 @@ export class ResourceScheduler {
         );
       }
     }
-    const key = `${poolId(req.pool)}|${shapeKey(req.resources)}`;
+    const key = `${req.pool.id}|${shapeKey(req.resources)}`;
     let q = this.queues.get(key);
     if (!q) this.queues.set(key, (q = new Fifo()));
     q.push(req);
@@ -44,7 +44,7 @@ export class ResourceScheduler {
 
   /** Drops a waiting request (a cancelled task). */
   withdraw(req: ResourceRequest): boolean {
-    const key = `${poolId(req.pool)}|${shapeKey(req.resources)}`;
+    const key = `${req.pool.id}|${shapeKey(req.resources)}`;
     return this.queues.get(key)?.remove(req) ?? false;
   }
 
@@ -84,12 +84,4 @@ export class ResourceScheduler {
       this.dispatching = false;
     }
   }
-}
-
-const poolIds = new WeakMap<ResourcePool, number>();
-let nextPoolId = 0;
-function poolId(p: ResourcePool): number {
-  let id = poolIds.get(p);
-  if (id === undefined) poolIds.set(p, (id = nextPoolId++));
-  return id;
 }

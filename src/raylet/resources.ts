@@ -30,9 +30,13 @@ function round(v: number): number {
   return Math.round(v * 1e4) / 1e4;
 }
 
+let nextPoolId = 0;
+
 /** The resources of one node (or one placement-group bundle): total and available. */
 export class ResourcePool {
   readonly available: ResourceSet;
+  /** Tells pools apart in queue keys. */
+  readonly id = nextPoolId++;
   constructor(readonly total: ResourceSet) {
     this.available = { ...total };
   }

@@ -201,13 +201,5 @@ export class TaskQueues {
 
 function queueKey(task: Queued, pool: ResourcePool): string {
   const { resources, env, memoryBytes } = task.spec;
-  return `${poolIds(pool)}|${shapeKey(resources)}|${memoryBytes ?? 0}|${env ? JSON.stringify(Object.entries(env).sort()) : ""}`;
-}
-
-const ids = new WeakMap<ResourcePool, number>();
-let nextId = 0;
-function poolIds(p: ResourcePool): number {
-  let id = ids.get(p);
-  if (id === undefined) ids.set(p, (id = nextId++));
-  return id;
+  return `${pool.id}|${shapeKey(resources)}|${memoryBytes ?? 0}|${env ? JSON.stringify(Object.entries(env).sort()) : ""}`;
 }

@@ -20,15 +20,25 @@ export type ChunkResult = unknown[] | Float64Array;
  */
 export async function runChunk(desc: FunctionDescriptor, chunk: ArrayLike<unknown>, star: boolean): Promise<ChunkResult> {
   const fn = (await loadCallable(desc)) as AnyFn;
-  const out = new Array<unknown>(chunk.length);
-  let numeric = chunk.length >= 4096;
-  for (let i = 0; i < chunk.length; i++) {
+  const n = chunk.length;
+  // Numbers go back packed (the Pool unpacks them): one buffer instead of a serialized array.
+  // Results are written there until one is not a number; then they move to a plain array.
+  let packed: Float64Array | undefined = n >= 4096 ? new Float64Array(n) : undefined;
+  let out: unknown[] | undefined = packed ? undefined : new Array<unknown>(n);
+  for (let i = 0; i < n; i++) {
     let r = star ? fn(...(chunk[i] as unknown[])) : fn(chunk[i]);
     // Await only real thenables: a microtask per item would dominate cheap synchronous functions.
     if (isThenable(r)) r = await r;
-    out[i] = r;
-    if (numeric && typeof r !== "number") numeric = false;
+    if (packed) {
+      if (typeof r === "number") {
+        packed[i] = r;
+        continue;
+      }
+      out = Array.from(packed.subarray(0, i));
+      out.length = n;
+      packed = undefined;
+    }
+    out![i] = r;
   }
-  // Numbers go back packed (the Pool unpacks them): one buffer instead of a serialized array.
-  return numeric ? Float64Array.from(out as number[]) : out;
+  return packed ?? out!;
 }

@@ -24,7 +24,8 @@ export class TaskIdGenerator {
 }
 
 export function objectIdOf(taskId: string, index: number): string {
-  return taskId + index.toString(16).padStart(4, "0");
+  // The first return is by far the most common: spare it the formatting.
+  return taskId + (index === 1 ? "0001" : index.toString(16).padStart(4, "0"));
 }
 
 export function taskIdOfObject(objectId: string): string {

@@ -89,7 +89,9 @@ export class EmbeddedNode {
       undefined,
       { reclaim: (size) => this.raylet.reclaim(size) },
     );
-    this.raylet.workers.prestart(Math.min(cpus, os.availableParallelism()));
+    // One worker ahead of demand: the first task need not wait for a thread, and more threads
+    // starting at once would only compete with the driver for the cores.
+    this.raylet.workers.prestart(Math.min(cpus, 1));
   }
 
   async close(): Promise<void> {

@@ -54,6 +54,12 @@ export class Fifo<T> {
     return undefined;
   }
 
+  /** True if `pred` accepts some element. */
+  some(pred: (x: T) => boolean): boolean {
+    for (let i = this.head; i < this.items.length; i++) if (pred(this.items[i] as T)) return true;
+    return false;
+  }
+
   /** Removes the first element equal to `x`; true if there was one. */
   remove(x: T): boolean {
     const i = this.items.indexOf(x, this.head);

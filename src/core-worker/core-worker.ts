@@ -11,7 +11,7 @@ import type { SharedArena } from "../object-store/shared-arena.js";
 import type { ObjectValue } from "../object-store/object-table.js";
 import type { Channel } from "../rpc/channel.js";
 import type { FromRaylet, TaskArg, TaskSpec, ToRaylet } from "../rpc/protocol.js";
-import { ACTOR_HANDLE_BRAND, type ActorHandleData } from "../serialization/markers.js";
+import type { ActorHandleData } from "../serialization/markers.js";
 import { isObjectRef } from "../serialization/prepare.js";
 import { deserialize, serialize } from "../serialization/serializer.js";
 import type { SerializedValue } from "../serialization/serialized-value.js";
@@ -49,6 +49,9 @@ export interface StoreAssist {
 export type ActorHandleFactory = (data: ActorHandleData, fresh: boolean) => object;
 
 type Waiter = (value: ObjectValue) => void;
+
+/** What a call without arguments serializes to: shared, never modified. */
+const NO_ARGS = Object.freeze({ args: Object.freeze([]) as unknown as TaskArg[], nestedRefs: Object.freeze([]) as unknown as string[], transfers: Object.freeze([]) as unknown as string[] });
 
 export class CoreWorker {
   readonly tracker: ReferenceTracker;
@@ -105,6 +108,7 @@ export class CoreWorker {
    * own (`transfers`), so its memory is freed when the task ends.
    */
   serializeArgs(args: readonly unknown[]): { args: TaskArg[]; nestedRefs: string[]; transfers: string[] } {
+    if (args.length === 0) return NO_ARGS;
     const out: TaskArg[] = new Array(args.length);
     const nested: string[] = [];
     const transfers: string[] = [];
@@ -436,4 +440,3 @@ export class CoreWorker {
   }
 }
 
-export { ACTOR_HANDLE_BRAND };

@@ -16,6 +16,7 @@ import { cancelledValue } from "./task-manager.js";
 import type { PooledWorker, WorkerPool } from "./worker-pool.js";
 import type { ActorDirectory } from "../gcs/actor-directory.js";
 import { serialize } from "../serialization/serializer.js";
+import { Fifo } from "../common/fifo.js";
 
 type ActorState = "pending" | "alive" | "restarting" | "dead";
 
@@ -38,7 +39,7 @@ interface ActorRecord {
   restarts: number;
   /** Resources held while alive (those asked for explicitly). */
   held?: Record<string, number>;
-  queue: Call[];
+  queue: Fifo<Call>;
   inflight: Map<string, Call>;
   noRestart: boolean;
   death?: ErrorInfo;
@@ -117,7 +118,7 @@ export class ActorManager {
       return;
     }
     const rec: ActorRecord = {
-      id: a.actorId, creation: spec, state: "pending", pool, shared: false, restarts: 0, queue: [], inflight: new Map(),
+      id: a.actorId, creation: spec, state: "pending", pool, shared: false, restarts: 0, queue: new Fifo(), inflight: new Map(),
       noRestart: false, argsReady: false,
     };
     this.actors.set(a.actorId, rec);
@@ -193,7 +194,7 @@ export class ActorManager {
       else this.fail(c, { code: "ACTOR_ERROR", name: "RayActorError", message: `actor ${className} ${how} while running ${c.spec.name}` });
     }
     rec.inflight.clear();
-    rec.queue.unshift(...retry);
+    rec.queue.unshiftAll(retry);
     if (rec.held) {
       rec.pool.release(rec.held);
       rec.held = undefined;
@@ -246,9 +247,8 @@ export class ActorManager {
 
   cancel(taskId: string): boolean {
     for (const rec of this.actors.values()) {
-      const i = rec.queue.findIndex((c) => c.spec.taskId === taskId);
-      if (i >= 0) {
-        const [c] = rec.queue.splice(i, 1);
+      const c = rec.queue.removeWhere((x) => x.spec.taskId === taskId);
+      if (c) {
         c.cancelDeps?.();
         this.seal(c.spec, [cancelledValue(c.spec)]);
         return true;
@@ -350,7 +350,7 @@ export class ActorManager {
   private pump(rec: ActorRecord): void {
     if (rec.state !== "alive" || !rec.worker) return;
     const w = rec.worker;
-    while (rec.queue.length && rec.queue[0].depsReady) {
+    while (rec.queue.length && rec.queue.peek()!.depsReady) {
       const c = rec.queue.shift()!;
       if (c.failed) {
         this.fail(c, c.failed);
@@ -369,11 +369,10 @@ export class ActorManager {
     this.d.directory.setState(rec.id, "DEAD");
     this.d.directory.unregisterName(rec.id);
     this.d.table.seal(objectIdOf(rec.creation.taskId, 1), { ok: false, error });
-    for (const c of rec.queue) {
+    for (const c of rec.queue.takeAll()) {
       c.cancelDeps?.();
       this.fail(c, error);
     }
-    rec.queue = [];
     for (const id of heldRefs(rec.creation)) this.d.table.removeRef(id);
     if (!this.d.table.has(rec.id)) this.actors.delete(rec.id);
   }
@@ -381,7 +380,7 @@ export class ActorManager {
   private deadRecord(spec: TaskSpec, error: ErrorInfo): ActorRecord {
     return {
       id: spec.actor!.actorId, creation: spec, state: "dead", pool: undefined as unknown as ResourcePool, shared: false, restarts: 0,
-      queue: [], inflight: new Map(), noRestart: true, death: error, argsReady: false,
+      queue: new Fifo(), inflight: new Map(), noRestart: true, death: error, argsReady: false,
     };
   }
 

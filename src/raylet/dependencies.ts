@@ -10,10 +10,13 @@ import type { FunctionDescriptor } from "../core-worker/function-manager/descrip
 
 const NOTHING_TO_CANCEL = (): void => {};
 
-export function refArgs(spec: TaskSpec): string[] {
-  const ids: string[] = [];
-  for (const a of spec.args) if ("ref" in a) ids.push(a.ref);
-  return ids;
+const NONE: readonly string[] = Object.freeze([]);
+
+/** Ids of the spec's top-level ref arguments (a shared empty list when there are none). */
+export function refArgs(spec: TaskSpec): readonly string[] {
+  let ids: string[] | undefined;
+  for (const a of spec.args) if ("ref" in a) (ids ??= []).push(a.ref);
+  return ids ?? NONE;
 }
 
 /** Calls `done` once every dependency is sealed (with the first failure, if any). Returns a canceller. */
@@ -62,7 +65,7 @@ export function executeMessage(table: ObjectTable, spec: TaskSpec, functions: Fu
 }
 
 /** Holds taken for a spec while it lives: its ref args and the refs nested in its args. */
-export function heldRefs(spec: TaskSpec): string[] {
+export function heldRefs(spec: TaskSpec): readonly string[] {
   const ids = refArgs(spec);
   return spec.nestedRefs ? ids.concat(spec.nestedRefs) : ids;
 }

@@ -63,6 +63,8 @@ export class CoreWorker {
   private readonly values = new Map<string, ObjectValue>();
   private readonly waiters = new Map<string, Waiter | Waiter[]>();
   private readonly subscribed = new Set<string>();
+  /** Returns of tasks this thread submitted, not arrived yet: the raylet sends them unasked. */
+  private readonly awaitedReturns = new Set<string>();
   private readonly sentFunctions = new Set<string>();
   private readonly pendingRequests = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private nextRequestId = 1;
@@ -134,7 +136,8 @@ export class CoreWorker {
    * Submits a spec. The holds of `transfers` (objects put for its arguments) pass to the spec:
    * they are given up only after the submit, which takes holds of its own.
    */
-  submit(spec: TaskSpec, transfers: string[]): void {
+  submit(spec: TaskSpec, transfers: string[], returnIds: string[]): void {
+    for (const id of returnIds) this.awaitedReturns.add(id);
     this.channel.send({ t: "submit", spec });
     if (transfers.length) this.channel.send({ t: "remove-ref", ids: transfers });
   }
@@ -347,6 +350,7 @@ export class CoreWorker {
 
   private arrived(id: string, value: ObjectValue): void {
     this.subscribed.delete(id);
+    this.awaitedReturns.delete(id);
     // Keep the value only while this thread holds a ref (or a waiter wants it).
     const waiters = this.waiters.get(id);
     if (this.tracker.holds(id) || waiters) this.values.set(id, value);
@@ -359,7 +363,7 @@ export class CoreWorker {
   }
 
   private subscribe(ids: string[]): void {
-    const fresh = ids.filter((id) => !this.subscribed.has(id) && !this.values.has(id));
+    const fresh = ids.filter((id) => !this.subscribed.has(id) && !this.values.has(id) && !this.awaitedReturns.has(id));
     if (!fresh.length) return;
     for (const id of fresh) this.subscribed.add(id);
     this.channel.send({ t: "subscribe", ids: fresh });

@@ -49,12 +49,19 @@ function baseSpec(cw: CoreWorker, name: string, args: readonly unknown[], numRet
   return { spec, transfers };
 }
 
-/** The refs a submitter gets back: n returns, or for streaming the end-of-stream object. */
-function returnRefs(taskId: string, numReturns: number | "streaming"): ObjectRef[] {
-  if (numReturns === "streaming") return [new ObjectRef(objectIdOf(taskId, 0), true)];
-  const refs: ObjectRef[] = new Array(numReturns);
-  for (let i = 0; i < numReturns; i++) refs[i] = new ObjectRef(objectIdOf(taskId, i + 1), true);
-  return refs;
+/** The ids of a task's returns: n, or for streaming the end-of-stream object. */
+function returnIds(taskId: string, numReturns: number | "streaming"): string[] {
+  if (numReturns === "streaming") return [objectIdOf(taskId, 0)];
+  const ids: string[] = new Array(numReturns);
+  for (let i = 0; i < numReturns; i++) ids[i] = objectIdOf(taskId, i + 1);
+  return ids;
+}
+
+/** Submits the spec; the submitter's refs to its returns, which the raylet sends it when sealed. */
+function submitAndRefer(cw: CoreWorker, spec: TaskSpec, transfers: string[]): ObjectRef[] {
+  const ids = returnIds(spec.taskId, spec.numReturns);
+  cw.submit(spec, transfers, ids);
+  return ids.map((id) => new ObjectRef(id, true));
 }
 
 export function submitTask(cw: CoreWorker, desc: FunctionDescriptor, args: readonly unknown[], opts: TaskOptions): Submitted {
@@ -68,8 +75,7 @@ export function submitTask(cw: CoreWorker, desc: FunctionDescriptor, args: reado
   schedule(spec, opts);
   if (opts.runtimeEnv?.env) spec.env = opts.runtimeEnv.env;
   if (opts.memory) spec.memoryBytes = opts.memory;
-  cw.submit(spec, transfers);
-  return { taskId: spec.taskId, refs: returnRefs(spec.taskId, numReturns) };
+  return { taskId: spec.taskId, refs: submitAndRefer(cw, spec, transfers) };
 }
 
 export function submitActorCreation(
@@ -91,8 +97,7 @@ export function submitActorCreation(
   const actorId = spec.taskId;
   spec.actor = { ...actor, actorId };
   spec.actorId = actorId;
-  cw.submit(spec, transfers);
-  return { actorId, creation: returnRefs(spec.taskId, 1)[0] };
+  return { actorId, creation: submitAndRefer(cw, spec, transfers)[0] };
 }
 
 export function submitActorTask(
@@ -108,6 +113,5 @@ export function submitActorTask(
   spec.actorId = actorId;
   spec.method = method;
   spec.maxRetries = opts.maxRetries;
-  cw.submit(spec, transfers);
-  return { taskId: spec.taskId, refs: returnRefs(spec.taskId, numReturns) };
+  return { taskId: spec.taskId, refs: submitAndRefer(cw, spec, transfers) };
 }

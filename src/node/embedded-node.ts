@@ -80,9 +80,10 @@ export class EmbeddedNode {
       },
     });
     const [driverEnd, rayletEnd] = LocalChannel.pair<ToRaylet, FromRaylet>();
-    this.raylet.connectDriver(rayletEnd);
+    const driverId = randomHex(6);
+    this.raylet.connectDriver(rayletEnd, driverId);
     this.driver = new CoreWorker(
-      { workerId: randomHex(6), nodeId: this.nodeId, jobId: this.jobId, namespace: this.namespace, mode: "driver" },
+      { workerId: driverId, nodeId: this.nodeId, jobId: this.jobId, namespace: this.namespace, mode: "driver" },
       driverEnd,
       this.arena,
       (data, fresh) => makeActorHandle(coreWorker, data, fresh),

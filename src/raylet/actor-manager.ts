@@ -5,14 +5,14 @@
  */
 import type { ErrorInfo } from "../common/errors.js";
 import { objectIdOf } from "../common/ids.js";
-import type { ObjectTable, ObjectValue } from "../object-store/object-table.js";
+import type { ObjectTable, ObjectValue, Waiter } from "../object-store/object-table.js";
 import type { TaskSpec } from "../rpc/protocol.js";
 import type { ActorHandleData } from "../serialization/markers.js";
 import { executeMessage, heldRefs, whenDependenciesReady } from "./dependencies.js";
 import type { FunctionTable } from "./function-table.js";
 import type { ResourceScheduler } from "./resource-scheduler.js";
 import type { ResourcePool } from "./resources.js";
-import { cancelledValue } from "./task-manager.js";
+import { cancelledValue, expectReturns } from "./task-manager.js";
 import type { PooledWorker, WorkerPool } from "./worker-pool.js";
 import type { ActorDirectory } from "../gcs/actor-directory.js";
 import { serialize } from "../serialization/serializer.js";
@@ -53,6 +53,8 @@ export interface ActorManagerDeps {
   functions: FunctionTable;
   directory: ActorDirectory;
   poolFor(spec: TaskSpec): ResourcePool | ErrorInfo;
+  /** Sends a sealed return to the call's submitter (its owner), if it is still connected. */
+  ownerOf(spec: TaskSpec): Waiter | undefined;
 }
 
 /**
@@ -89,7 +91,7 @@ export class ActorManager {
     const a = spec.actor!;
     const { table, directory } = this.d;
     table.expectActor(a.actorId, 1);
-    table.expect(objectIdOf(spec.taskId, 1), 1);
+    expectReturns(table, spec, this.d.ownerOf(spec));
     for (const id of heldRefs(spec)) table.addRef(id);
     if (a.name) {
       const existing = directory.lookup(a.namespace, a.name);
@@ -139,8 +141,7 @@ export class ActorManager {
   call(spec: TaskSpec): void {
     const { table } = this.d;
     for (const id of heldRefs(spec)) table.addRef(id);
-    const n = spec.numReturns === "streaming" ? 1 : spec.numReturns;
-    for (let i = 0; i < n; i++) table.expect(objectIdOf(spec.taskId, i + 1), 1);
+    expectReturns(table, spec, this.d.ownerOf(spec));
     // A handle made with getIfExists names its actor by an alias: the worker knows the real id.
     spec.actorId = this.resolve(spec.actorId!);
     const rec = this.actors.get(spec.actorId);

@@ -54,6 +54,8 @@ export class Raylet {
   readonly memoryMonitor: MemoryMonitor;
   private readonly functions = new FunctionTable();
   private readonly clients = new Map<PooledWorker, Client>();
+  /** Every connected core worker by worker id: owners are sent their tasks' returns. */
+  private readonly clientsById = new Map<string, Client>();
   private readonly requests: Record<string, RequestHandler>;
   private driver?: Client;
   private lastCollectAt = { top: 0, time: 0 };
@@ -67,11 +69,12 @@ export class Raylet {
     });
     this.placementGroups = new PlacementGroups(o.resources, this.scheduler, o.log);
     const poolFor = (spec: TaskSpec) => this.poolFor(spec);
+    const ownerOf = (spec: TaskSpec) => this.clientsById.get(spec.ownerId)?.deliver;
     this.tasks = new TaskManager({
-      table: o.table, scheduler: this.scheduler, workers: this.workers, functions: this.functions, poolFor, cancelGraceMs: 1000,
+      table: o.table, scheduler: this.scheduler, workers: this.workers, functions: this.functions, poolFor, ownerOf, cancelGraceMs: 1000,
     });
     this.actors = new ActorManager({
-      table: o.table, scheduler: this.scheduler, workers: this.workers, functions: this.functions, directory: o.gcs.actors, poolFor,
+      table: o.table, scheduler: this.scheduler, workers: this.workers, functions: this.functions, directory: o.gcs.actors, poolFor, ownerOf,
     });
     this.memoryMonitor = new MemoryMonitor({
       threshold: 0.95, intervalMs: 250, stopNewestTask: () => this.tasks.stopNewest(), log: o.log,
@@ -96,15 +99,19 @@ export class Raylet {
   }
 
   /** Connects the in-process driver. */
-  connectDriver(channel: Channel<FromRaylet, ToRaylet>): void {
+  connectDriver(channel: Channel<FromRaylet, ToRaylet>, workerId: string): void {
     const client = makeClient((m) => channel.send(m));
     this.driver = client;
+    this.clientsById.set(workerId, client);
     channel.onMessage((m) => this.handle(client, m));
   }
 
   private clientOf(w: PooledWorker): Client {
     let c = this.clients.get(w);
-    if (!c) this.clients.set(w, (c = makeClient((m) => w.channel.send(m), w)));
+    if (!c) {
+      this.clients.set(w, (c = makeClient((m) => w.channel.send(m), w)));
+      this.clientsById.set(w.id, c);
+    }
     return c;
   }
 
@@ -218,6 +225,7 @@ export class Raylet {
 
   private onWorkerExit(w: PooledWorker): void {
     this.clients.delete(w);
+    this.clientsById.delete(w.id);
     if (w.dedicated) this.actors.onWorkerExit(w);
     else this.tasks.onWorkerExit(w);
   }

@@ -6,7 +6,7 @@
  */
 import type { ErrorInfo } from "../common/errors.js";
 import { objectIdOf } from "../common/ids.js";
-import type { ObjectTable, ObjectValue } from "../object-store/object-table.js";
+import type { ObjectTable, ObjectValue, Waiter } from "../object-store/object-table.js";
 import type { TaskSpec } from "../rpc/protocol.js";
 import { executeMessage, heldRefs, whenDependenciesReady } from "./dependencies.js";
 import type { FunctionTable } from "./function-table.js";
@@ -37,6 +37,8 @@ export interface TaskManagerDeps {
   poolFor(spec: TaskSpec): ResourcePool | ErrorInfo;
   /** How long a non-forced cancel waits for a running task to stop before its thread is stopped. */
   cancelGraceMs: number;
+  /** Sends a sealed return to the task's submitter (its owner), if it is still connected. */
+  ownerOf(spec: TaskSpec): Waiter | undefined;
 }
 
 export class TaskManager {
@@ -59,8 +61,7 @@ export class TaskManager {
   submit(spec: TaskSpec): void {
     const { table } = this.d;
     for (const id of heldRefs(spec)) table.addRef(id);
-    const returns = spec.numReturns === "streaming" ? 1 : spec.numReturns;
-    for (let i = 0; i < returns; i++) table.expect(objectIdOf(spec.taskId, spec.numReturns === "streaming" ? 0 : i + 1), 1);
+    expectReturns(table, spec, this.d.ownerOf(spec));
     const pool = this.d.poolFor(spec);
     if (!("total" in pool)) {
       this.sealAll(spec, [{ ok: false, error: pool }]);
@@ -268,6 +269,17 @@ export class TaskManager {
 
   private releaseHolds(spec: TaskSpec): void {
     for (const id of heldRefs(spec)) this.d.table.removeRef(id);
+  }
+}
+
+/** Registers a spec's returns, held for the owner, who is sent each once sealed (as Ray's owners are). */
+export function expectReturns(table: ObjectTable, spec: TaskSpec, owner: Waiter | undefined): void {
+  const streaming = spec.numReturns === "streaming";
+  const n = streaming ? 1 : (spec.numReturns as number);
+  for (let i = 0; i < n; i++) {
+    const id = objectIdOf(spec.taskId, streaming ? 0 : i + 1);
+    table.expect(id, 1);
+    if (owner) table.whenReady(id, owner);
   }
 }
 

@@ -4,10 +4,9 @@
  *
  * Serialization: a Queue's only own enumerable properties are `actor` (an ActorHandle, which
  * the runtime already knows how to send) and `maxsize`; its methods live on the prototype and
- * use nothing else. Sent to a task, it therefore arrives as `{ actor, maxsize }` with a live
- * handle, and `Queue.from(value)` turns that back into a Queue without creating a new actor.
- * TODO(runtime): with a serializer hook that revives registered classes, a received Queue is
- * a Queue already (Queue.from then returns it as is); see the report that came with this file.
+ * use nothing else. The class is registered with the serializer (registerSerializableClass),
+ * so a Queue sent to a task arrives as a Queue; `Queue.from(value)` also accepts the plain
+ * `{ actor, maxsize }` shape, without creating a new actor.
  */
 import { kill } from "../api/actors.js";
 import { checkBoolean, checkInteger, checkKnownOptions, checkNonNegativeNumber, describe } from "../common/validate.js";

@@ -307,11 +307,6 @@ export class CoreWorker {
     });
   }
 
-  /** Remembers a value that arrived with a task (its args), so `get` inside finds it. */
-  remember(id: string, value: ObjectValue): void {
-    this.values.set(id, value);
-  }
-
   // -------------------------------------------------------------------------------------------
   // Requests answered by the raylet or the GCS behind it
 

@@ -32,11 +32,6 @@ export class Gcs {
     this.storage.put("nodes", node.nodeId, node);
   }
 
-  markNodeDead(nodeId: string): void {
-    const n = this.storage.get<NodeEntry>("nodes", nodeId);
-    if (n) this.storage.put("nodes", nodeId, { ...n, alive: false });
-  }
-
   nodes(): NodeEntry[] {
     return this.storage.list<NodeEntry>("nodes").map(([, n]) => n);
   }
@@ -48,10 +43,6 @@ export class Gcs {
   finishJob(jobId: string, status: JobEntry["status"]): void {
     const j = this.storage.get<JobEntry>("jobs", jobId);
     if (j) this.storage.put("jobs", jobId, { ...j, status, endTime: Date.now() });
-  }
-
-  jobs(): JobEntry[] {
-    return this.storage.list<JobEntry>("jobs").map(([, j]) => j);
   }
 
   kvGet(key: string): unknown {

@@ -5,7 +5,7 @@
  * The same counting keeps anonymous actors alive while any handle to them exists.
  */
 import type { ErrorInfo } from "../common/errors.js";
-import { sizeOf, type SerializedValue } from "../serialization/serialized-value.js";
+import type { SerializedValue } from "../serialization/serialized-value.js";
 import type { SharedArena } from "./shared-arena.js";
 
 /** Told an object's value once it is sealed; one function can serve many objects. */
@@ -23,17 +23,8 @@ interface Entry {
   actor?: boolean;
 }
 
-export interface ObjectTableStats {
-  objects: number;
-  pending: number;
-  sharedBytes: number;
-  inlineBytes: number;
-}
-
 export class ObjectTable {
   private readonly entries = new Map<string, Entry>();
-  private inlineBytes = 0;
-  private segmentBytes = 0;
 
   constructor(
     private readonly arena: SharedArena,
@@ -69,7 +60,6 @@ export class ObjectTable {
     }
     e.value = value;
     if (value.ok) {
-      this.account(value.value, +1);
       for (const inner of value.value.refs ?? []) this.addRef(inner);
     }
     const waiters = e.waiters;
@@ -142,24 +132,6 @@ export class ObjectTable {
     this.maybeFree(id, e);
   }
 
-  refCount(id: string): number {
-    return this.entries.get(id)?.refs ?? 0;
-  }
-
-  stats(): ObjectTableStats {
-    let pending = 0;
-    for (const e of this.entries.values()) if (!e.value && !e.actor) pending++;
-    return { objects: this.entries.size, pending, sharedBytes: this.arena.used() + this.segmentBytes, inlineBytes: this.inlineBytes };
-  }
-
-  /** Ids and sizes of the stored objects, for `tsray memory` and the dashboard. */
-  *list(): Iterable<{ id: string; size: number; refs: number; pins: number; ready: boolean }> {
-    for (const [id, e] of this.entries) {
-      if (e.actor) continue;
-      yield { id, size: e.value?.ok ? sizeOf(e.value.value) : 0, refs: e.refs, pins: e.pins, ready: !!e.value };
-    }
-  }
-
   /** Drops every object: the node is shutting down. */
   clear(): void {
     for (const e of this.entries.values()) if (e.value?.ok) this.release(e.value.value);
@@ -177,7 +149,6 @@ export class ObjectTable {
     if (!e.value) return;
     this.entries.delete(id);
     if (e.value.ok) {
-      this.account(e.value.value, -1);
       this.release(e.value.value);
       for (const inner of e.value.value.refs ?? []) this.removeRef(inner);
     }
@@ -185,10 +156,5 @@ export class ObjectTable {
 
   private release(value: SerializedValue): void {
     if (value.slices) for (const s of value.slices) this.arena.free(s.offset, s.size);
-  }
-
-  private account(value: SerializedValue, sign: 1 | -1): void {
-    this.inlineBytes += sign * (value.data?.byteLength ?? 8);
-    if (value.segments) for (const s of value.segments) this.segmentBytes += sign * s.byteLength;
   }
 }

@@ -152,11 +152,6 @@ export class SharedArena {
     }
   }
 
-  /** Number of free extents: a measure of fragmentation, for tests and `tsray memory`. */
-  freeExtents(): number {
-    return Atomics.load(this.words, 1);
-  }
-
   private removeExtent(i: number, n: number): void {
     const at = HEADER_F64 + i * 2;
     this.table.copyWithin(at, at + 2, HEADER_F64 + n * 2);

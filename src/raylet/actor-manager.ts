@@ -43,7 +43,6 @@ interface ActorRecord {
   inflight: Map<string, Call>;
   noRestart: boolean;
   death?: ErrorInfo;
-  argsReady: boolean;
 }
 
 export interface ActorManagerDeps {
@@ -83,10 +82,6 @@ export class ActorManager {
 
   constructor(private readonly d: ActorManagerDeps) {}
 
-  get size(): number {
-    return this.actors.size;
-  }
-
   create(spec: TaskSpec): void {
     const a = spec.actor!;
     const { table, directory } = this.d;
@@ -121,13 +116,12 @@ export class ActorManager {
     }
     const rec: ActorRecord = {
       id: a.actorId, creation: spec, state: "pending", pool, shared: false, restarts: 0, queue: new Fifo(), inflight: new Map(),
-      noRestart: false, argsReady: false,
+      noRestart: false,
     };
     this.actors.set(a.actorId, rec);
     directory.register(this.handleData(rec), { name: a.name, namespace: a.namespace, detached: a.detached });
     whenDependenciesReady(table, spec, (failure) => {
       if (failure) return this.die(rec, failure);
-      rec.argsReady = true;
       this.place(rec);
     });
   }
@@ -269,12 +263,6 @@ export class ActorManager {
     return false;
   }
 
-  states(): { actorId: string; className: string; state: ActorState; name?: string; restarts: number }[] {
-    return [...this.actors.values()].map((r) => ({
-      actorId: r.id, className: r.creation.actor!.className, state: r.state, name: r.creation.actor!.name, restarts: r.restarts,
-    }));
-  }
-
   private resolve(actorId: string): string {
     return this.aliases.get(actorId) ?? actorId;
   }
@@ -381,7 +369,7 @@ export class ActorManager {
   private deadRecord(spec: TaskSpec, error: ErrorInfo): ActorRecord {
     return {
       id: spec.actor!.actorId, creation: spec, state: "dead", pool: undefined as unknown as ResourcePool, shared: false, restarts: 0,
-      queue: new Fifo(), inflight: new Map(), noRestart: true, death: error, argsReady: false,
+      queue: new Fifo(), inflight: new Map(), noRestart: true, death: error,
     };
   }
 

@@ -172,8 +172,6 @@ export class Raylet {
       case "unblocked":
         if (client.worker && !client.worker.dedicated) this.tasks.onBlocked(client.worker, msg.taskId, msg.t === "blocked");
         return;
-      case "actor-ready":
-        return;
     }
   }
 

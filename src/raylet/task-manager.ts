@@ -54,10 +54,6 @@ export class TaskManager {
     });
   }
 
-  get size(): number {
-    return this.tasks.size;
-  }
-
   submit(spec: TaskSpec): void {
     const { table } = this.d;
     for (const id of heldRefs(spec)) table.addRef(id);

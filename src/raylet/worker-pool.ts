@@ -70,10 +70,6 @@ export class WorkerPool {
 
   constructor(private readonly opts: WorkerPoolOptions) {}
 
-  get size(): number {
-    return this.all.size;
-  }
-
   /** An idle worker for this environment, or a new one. */
   acquire(env: WorkerEnv): PooledWorker {
     const key = envKey(env);

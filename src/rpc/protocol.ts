@@ -86,7 +86,6 @@ export type ToRaylet =
   /** Tasks a worker was sent but will not start (its running task blocked): schedule them elsewhere. */
   | { t: "requeue"; taskIds: string[] }
   | { t: "stream-item"; taskId: string; index: number; value: ObjectValue }
-  | { t: "actor-ready"; actorId: string }
   | { t: "blocked"; taskId: string }
   | { t: "unblocked"; taskId: string };
 

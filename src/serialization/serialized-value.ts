@@ -26,17 +26,5 @@ export interface SerializedValue {
   markers?: boolean;
 }
 
-/** Bytes a value occupies: inline bytes plus its shared bodies. */
-export function sizeOf(value: SerializedValue): number {
-  let n = value.data ? value.data.byteLength : primitiveSize(value.prim);
-  if (value.slices) for (const s of value.slices) n += s.size;
-  if (value.segments) for (const s of value.segments) n += s.byteLength;
-  return n;
-}
-
 /** Values at least this large leave the message and live in shared memory (Ray inlines up to 100 KB). */
 export const INLINE_MAX_BYTES = 100 * 1024;
-
-function primitiveSize(p: Primitive): number {
-  return typeof p === "string" ? p.length * 2 : 8;
-}

@@ -43,6 +43,8 @@ export interface TaskContext {
 export interface StoreAssist {
   /** Waits, briefly, for workers to release memory until `size` bytes fit. */
   reclaim(size: number): boolean;
+  /** The driver waits for objects: the node may watch for them rather than sleep (see Raylet.awaitResults). */
+  awaitResults(stillWaiting: () => boolean): void;
 }
 
 /** Makes actor handles from their data; provided by the actor-handle module (avoids a cycle). */
@@ -232,6 +234,7 @@ export class CoreWorker {
             const timer = timeoutMs !== undefined ? setTimeout(finish, timeoutMs) : undefined;
             for (const id of ids) if (!this.values.has(id)) this.addWaiter(id, onReady);
             this.onInterrupt(reject, () => done);
+            this.store?.awaitResults(this.hasWaiters);
           }),
       );
     }
@@ -283,7 +286,10 @@ export class CoreWorker {
               ? setTimeout(() => settle(new GetTimeoutError(`get timed out after ${timeoutMs} ms waiting for ${left} of ${ids.length} object(s)`)), timeoutMs)
               : undefined;
           if (left === 0) settle();
-          else this.onInterrupt(settle, () => settled);
+          else {
+            this.onInterrupt(settle, () => settled);
+            this.store?.awaitResults(this.hasWaiters);
+          }
         }),
     );
   }
@@ -363,6 +369,8 @@ export class CoreWorker {
     for (const id of fresh) this.subscribed.add(id);
     this.channel.send({ t: "subscribe", ids: fresh });
   }
+
+  private readonly hasWaiters = (): boolean => this.waiters.size > 0;
 
   private addWaiter(id: string, w: Waiter): void {
     const list = this.waiters.get(id);

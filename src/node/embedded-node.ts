@@ -88,7 +88,7 @@ export class EmbeddedNode {
       this.arena,
       (data, fresh) => makeActorHandle(coreWorker, data, fresh),
       undefined,
-      { reclaim: (size) => this.raylet.reclaim(size) },
+      { reclaim: (size) => this.raylet.reclaim(size), awaitResults: (stillWaiting) => this.raylet.awaitResults(stillWaiting) },
     );
     // One worker ahead of demand: the first task need not wait for a thread, and more threads
     // starting at once would only compete with the driver for the cores.

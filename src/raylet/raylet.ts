@@ -3,6 +3,7 @@
  * and actor managers, and answers the messages of every core worker on the node (the driver
  * through an in-process channel, workers through their threads' ports).
  */
+import os from "node:os";
 import { toErrorInfo, type ErrorInfo } from "../common/errors.js";
 import { taskIdOfObject } from "../common/ids.js";
 import type { Gcs } from "../gcs/gcs.js";
@@ -45,6 +46,10 @@ function makeClient(send: (msg: FromRaylet) => void, worker?: PooledWorker): Cli
 
 type RequestHandler = (...args: any[]) => unknown;
 
+const CORES = os.availableParallelism();
+/** How long the driver watches for results before it goes back to its event loop. */
+const WATCH_MS = 0.5;
+
 export class Raylet {
   readonly workers: WorkerPool;
   readonly tasks: TaskManager;
@@ -59,6 +64,8 @@ export class Raylet {
   private readonly requests: Record<string, RequestHandler>;
   private driver?: Client;
   private lastCollectAt = { top: 0, time: 0 };
+  private watching = false;
+  private closed = false;
 
   constructor(private readonly o: RayletOptions) {
     this.scheduler = new ResourceScheduler(o.log);
@@ -191,6 +198,21 @@ export class Raylet {
   }
 
   /**
+   * The driver awaits results (see WorkerPool.watchReplies): after this turn of its event loop,
+   * watch for them for a moment instead of sleeping, and again while they keep coming and the
+   * driver still waits. Only on a spare core: the watching must not slow the threads it waits for.
+   */
+  awaitResults(stillWaiting: () => boolean): void {
+    if (this.watching || this.closed) return;
+    this.watching = true;
+    setImmediate(() => {
+      this.watching = false;
+      if (this.closed || !stillWaiting() || this.workers.busyThreads() >= CORES) return;
+      if (this.workers.watchReplies(WATCH_MS)) this.awaitResults(stillWaiting);
+    });
+  }
+
+  /**
    * Shared memory keeps growing into fresh pages: have every thread collect garbage, so the
    * objects whose refs and views are dead get freed and later puts reuse warm memory (faulting
    * in fresh pages costs several times the copy). At most every 100 ms, per 64 MB of growth.
@@ -239,6 +261,7 @@ export class Raylet {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.memoryMonitor.stop();
     this.tasks.clear();
     await this.workers.close();

@@ -29,6 +29,9 @@ export interface WorkerBootData {
   port: MessagePort;
   /** The worker sleeps on this bell while idle; the raylet rings it with each message. */
   doorbell: SharedArrayBuffer;
+  /** The main thread's bell, which the worker rings (marking `slot`) after each message it sends. */
+  replyBell: SharedArrayBuffer;
+  slot: number;
   /** False: the worker drops what it prints (init's logToDriver). */
   logToDriver: boolean;
 }
@@ -38,6 +41,10 @@ export interface PooledWorker {
   readonly key: string;
   readonly thread: Worker;
   readonly channel: PortChannel<FromRaylet, ToRaylet>;
+  /** The bell the worker sleeps on while idle. */
+  readonly bell: Doorbell;
+  /** Its slot on the main thread's bell; -1 past the bell's slots (it then only uses the event loop). */
+  readonly slot: number;
   /** Function ids this worker has been sent. */
   readonly knownFunctions: Set<string>;
   dedicated: boolean;
@@ -62,11 +69,17 @@ const here = import.meta.url;
 const ext = here.endsWith(".ts") ? "ts" : "js";
 const BOOTSTRAP = fileURLToPath(new URL("../worker/bootstrap.mjs", here));
 const WORKER_MAIN = new URL(`../worker/worker-main.${ext}`, here).href;
+/** Threads the main thread can tell apart when they ring its bell: more than a node runs. */
+const REPLY_SLOTS = 4096;
 
 export class WorkerPool {
   private readonly idle = new Map<string, PooledWorker[]>();
   private readonly all = new Set<PooledWorker>();
   private closing = false;
+  /** Workers ring it after posting, so the main thread can watch for their replies (see watchReplies). */
+  private readonly replyBell = Doorbell.withSlots(REPLY_SLOTS);
+  private readonly bySlot: (PooledWorker | undefined)[] = [];
+  private readonly freeSlots: number[] = [];
 
   constructor(private readonly opts: WorkerPoolOptions) {}
 
@@ -114,6 +127,31 @@ export class WorkerPool {
     return this.all;
   }
 
+  /** Threads not asleep on their bell: running something, starting, or about to sleep. */
+  busyThreads(): number {
+    let n = 0;
+    for (const w of this.all) if (!w.bell.ownerSleeps()) n++;
+    return n;
+  }
+
+  /**
+   * Watches, for up to `ms`, for a worker to post to the main thread, and handles what the
+   * workers that rang have sent, now. The main thread is then spared a wake-up from its event
+   * loop, which costs more than a short round trip to a thread on some machines.
+   * True if something came.
+   */
+  watchReplies(ms: number): boolean {
+    let came = false;
+    const take = (slot: number) => {
+      came = true;
+      this.bySlot[slot]?.channel.drain();
+    };
+    const seen = this.replyBell.rings();
+    this.replyBell.take(take, this.bySlot.length);
+    if (!came && this.replyBell.watch(seen, ms)) this.replyBell.take(take, this.bySlot.length);
+    return came;
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     const threads = [...this.all].map((w) => {
@@ -123,6 +161,7 @@ export class WorkerPool {
     });
     this.all.clear();
     this.idle.clear();
+    this.bySlot.length = 0;
     await Promise.allSettled(threads);
   }
 
@@ -131,9 +170,12 @@ export class WorkerPool {
     // A channel of its own rather than the worker's built-in port: it can be drained synchronously.
     const { port1, port2 } = new MessageChannel();
     const doorbell = new Doorbell();
+    const slot = this.freeSlots.pop() ?? (this.bySlot.length < REPLY_SLOTS ? this.bySlot.length : -1);
     const workerData: WorkerBootData = {
       port: port2,
       doorbell: doorbell.buffer,
+      replyBell: this.replyBell.buffer,
+      slot,
       workerId: id,
       nodeId: this.opts.nodeId,
       jobId: this.opts.jobId,
@@ -154,9 +196,12 @@ export class WorkerPool {
     const w: PooledWorker = {
       id, key, thread, dedicated,
       channel: new PortChannel<FromRaylet, ToRaylet>(port1, doorbell),
+      bell: doorbell,
+      slot,
       knownFunctions: new Set(),
     };
     this.all.add(w);
+    if (slot >= 0) this.bySlot[slot] = w;
     w.channel.onMessage((msg) => this.opts.onMessage(w, msg));
     let error: Error | undefined;
     thread.on("error", (err) => {
@@ -164,6 +209,10 @@ export class WorkerPool {
     });
     thread.on("exit", (code) => {
       this.all.delete(w);
+      if (slot >= 0) {
+        this.bySlot[slot] = undefined;
+        this.freeSlots.push(slot);
+      }
       this.removeIdle(w);
       w.channel.close();
       const oom = (error as { code?: string } | undefined)?.code === "ERR_WORKER_OUT_OF_MEMORY";

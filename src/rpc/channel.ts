@@ -60,14 +60,17 @@ abstract class BatchingChannel<Out, In> implements Channel<Out, In> {
 /** Over a MessagePort: structured clone, SharedArrayBuffers shared, not copied. */
 export class PortChannel<Out, In> extends BatchingChannel<Out, In> {
   private readonly listener = (batch: unknown): void => this.deliver(batch as In[]);
-  /** `doorbell`: the peer's, rung after each post in case the peer sleeps on it. */
-  constructor(private readonly port: MessagePort, private readonly doorbell?: Doorbell) {
+  /**
+   * `doorbell`: the peer's, rung after each post in case the peer sleeps on (or watches) it;
+   * `slot`: this end's slot on it, when the peer's bell is rung by many.
+   */
+  constructor(private readonly port: MessagePort, private readonly doorbell?: Doorbell, private readonly slot = -1) {
     super();
     port.on("message", this.listener);
   }
   protected post(batch: Out[]): void {
     this.port.postMessage(batch);
-    this.doorbell?.ring();
+    this.doorbell?.ring(this.slot);
   }
   /**
    * Handles, now, the messages that have arrived but wait for the event loop: lets a thread

@@ -18,19 +18,19 @@ interface MethodOptions {
 }
 
 class ActorMethod {
+  private readonly name: string;
   constructor(
     private readonly cw: () => CoreWorker,
     private readonly data: ActorHandleData,
     private readonly method: string,
     private readonly opts: MethodOptions,
-  ) {}
+  ) {
+    this.name = opts.name ?? `${data.className}.${method}`;
+  }
 
   remote(...args: unknown[]): ObjectRef | ObjectRef[] {
-    const { refs } = submitActorTask(this.cw(), this.data.actorId, this.data.className, this.method, args, {
-      ...this.opts,
-      maxRetries: this.data.maxTaskRetries,
-    });
-    return this.opts.numReturns !== undefined && this.opts.numReturns > 1 ? refs : refs[0];
+    const refs = submitActorTask(this.cw(), this.data, this.method, this.name, args, this.opts.numReturns);
+    return refs.length > 1 ? refs : refs[0];
   }
 
   options(opts: MethodOptions): ActorMethod {

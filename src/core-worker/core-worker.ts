@@ -10,7 +10,7 @@ import { objectIdOf, TaskIdGenerator } from "../common/ids.js";
 import type { SharedArena } from "../object-store/shared-arena.js";
 import type { ObjectValue } from "../object-store/object-table.js";
 import type { Channel } from "../rpc/channel.js";
-import type { FromRaylet, TaskArg, TaskSpec, ToRaylet } from "../rpc/protocol.js";
+import { sendId, type FromRaylet, type TaskArg, type TaskSpec, type ToRaylet } from "../rpc/protocol.js";
 import type { ActorHandleData } from "../serialization/markers.js";
 import { isObjectRef } from "../serialization/prepare.js";
 import { deserialize, serialize } from "../serialization/serializer.js";
@@ -64,9 +64,11 @@ export class CoreWorker {
   private readonly taskIds = new TaskIdGenerator();
   private readonly values = new Map<string, ObjectValue>();
   private readonly waiters = new Map<string, Waiter | Waiter[]>();
-  private readonly subscribed = new Set<string>();
-  /** Returns of tasks this thread submitted, not arrived yet: the raylet sends them unasked. */
-  private readonly awaitedReturns = new Set<string>();
+  /**
+   * Objects the raylet will send this thread once sealed, not arrived yet: returns of tasks this
+   * thread submitted (sent unasked, as to Ray's owners) and objects it subscribed to.
+   */
+  private readonly coming = new Set<string>();
   private readonly sentFunctions = new Set<string>();
   private readonly pendingRequests = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private nextRequestId = 1;
@@ -83,7 +85,7 @@ export class CoreWorker {
     /** In the driver of an embedded node: the store's synchronous help (see StoreAssist). */
     private readonly store?: StoreAssist,
   ) {
-    this.tracker = new ReferenceTracker((m) => this.channel.send(m), (id) => this.values.delete(id), info.mode === "driver");
+    this.tracker = new ReferenceTracker(channel, (id) => this.values.delete(id), info.mode === "driver");
     setRefCounter(this.tracker);
     channel.onMessage((m) => this.handle(m));
   }
@@ -139,9 +141,9 @@ export class CoreWorker {
    * they are given up only after the submit, which takes holds of its own.
    */
   submit(spec: TaskSpec, transfers: string[], returnIds: string[]): void {
-    for (const id of returnIds) this.awaitedReturns.add(id);
+    for (let i = 0; i < returnIds.length; i++) this.coming.add(returnIds[i]);
     this.channel.send({ t: "submit", spec });
-    if (transfers.length) this.channel.send({ t: "remove-ref", ids: transfers });
+    for (let i = 0; i < transfers.length; i++) sendId(this.channel, "remove-ref", transfers[i]);
   }
 
   /**
@@ -350,8 +352,7 @@ export class CoreWorker {
   }
 
   private arrived(id: string, value: ObjectValue): void {
-    this.subscribed.delete(id);
-    this.awaitedReturns.delete(id);
+    this.coming.delete(id);
     // Keep the value only while this thread holds a ref (or a waiter wants it).
     const waiters = this.waiters.get(id);
     if (this.tracker.holds(id) || waiters) this.values.set(id, value);
@@ -364,9 +365,9 @@ export class CoreWorker {
   }
 
   private subscribe(ids: string[]): void {
-    const fresh = ids.filter((id) => !this.subscribed.has(id) && !this.values.has(id) && !this.awaitedReturns.has(id));
+    const fresh = ids.filter((id) => !this.coming.has(id) && !this.values.has(id));
     if (!fresh.length) return;
-    for (const id of fresh) this.subscribed.add(id);
+    for (const id of fresh) this.coming.add(id);
     this.channel.send({ t: "subscribe", ids: fresh });
   }
 

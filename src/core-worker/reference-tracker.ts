@@ -7,7 +7,8 @@
  * full a synchronous `put` can collect garbage and release them at once (`sweep`) instead of
  * waiting for finalizers, which only run in a later turn of the event loop.
  */
-import type { ToRaylet } from "../rpc/protocol.js";
+import type { Channel } from "../rpc/channel.js";
+import { sendId, type ToRaylet } from "../rpc/protocol.js";
 
 interface Holder {
   id: string;
@@ -20,11 +21,16 @@ export class ReferenceTracker {
   private readonly counts = new Map<string, number>();
   private readonly pins = new Map<string, number>();
   private readonly shared = new Set<Holder>();
-  private readonly registry = new FinalizationRegistry<Holder>((h) => this.drop(h));
+  /** Most refs: the id alone is what a collected ref leaves to release (no holder to allocate). */
+  private readonly refs = new FinalizationRegistry<string>((id) => {
+    if (!this.closed) this.release(id);
+  });
+  /** Views and the refs `sweep` may release early, with their state. */
+  private readonly holders = new FinalizationRegistry<Holder>((h) => this.drop(h));
   private closed = false;
 
   constructor(
-    private readonly send: (msg: ToRaylet) => void,
+    private readonly channel: Pick<Channel<ToRaylet, unknown>, "send" | "unsent">,
     /** Told when this thread holds no more refs to `id`. */
     private readonly onLastRef: (id: string) => void,
     /**
@@ -43,12 +49,13 @@ export class ReferenceTracker {
     const n = this.counts.get(id) ?? 0;
     this.counts.set(id, n + 1);
     if (n === 0) {
-      if (!fresh) this.send({ t: "add-ref", ids: [id] });
+      if (!fresh) sendId(this.channel, "add-ref", id);
     } else if (fresh) {
       // The store counted a second hold for this thread: give it back, one per thread is enough.
-      this.send({ t: "remove-ref", ids: [id] });
+      sendId(this.channel, "remove-ref", id);
     }
-    this.register(ref, { id, pin: false, done: false }, holdsSharedMemory);
+    if (holdsSharedMemory && this.sweepable) this.register(ref, { id, pin: false, done: false });
+    else this.refs.register(ref, id);
   }
 
   holds(id: string): boolean {
@@ -59,8 +66,9 @@ export class ReferenceTracker {
   pinView(id: string, view: object): void {
     const n = this.pins.get(id) ?? 0;
     this.pins.set(id, n + 1);
-    if (n === 0) this.send({ t: "pin", ids: [id] });
-    this.register(view, { id, pin: true, done: false }, true);
+    if (n === 0) sendId(this.channel, "pin", id);
+    if (this.sweepable) this.register(view, { id, pin: true, done: false });
+    else this.holders.register(view, { id, pin: true, done: false });
   }
 
   /** Releases, now, every shared-memory holder whose target the last GC collected. */
@@ -68,7 +76,7 @@ export class ReferenceTracker {
     let released = 0;
     for (const h of this.shared) {
       if (h.weak!.deref() !== undefined) continue;
-      this.registry.unregister(h);
+      this.holders.unregister(h);
       this.drop(h);
       released++;
     }
@@ -79,12 +87,11 @@ export class ReferenceTracker {
     this.closed = true;
   }
 
-  private register(target: object, h: Holder, holdsSharedMemory: boolean): void {
-    if (holdsSharedMemory && this.sweepable) {
-      h.weak = new WeakRef(target);
-      this.shared.add(h);
-    }
-    this.registry.register(target, h, h);
+  /** Tracks a holder of shared memory that `sweep` may release before its finalizer runs. */
+  private register(target: object, h: Holder): void {
+    h.weak = new WeakRef(target);
+    this.shared.add(h);
+    this.holders.register(target, h, h);
   }
 
   private drop(h: Holder): void {
@@ -97,12 +104,12 @@ export class ReferenceTracker {
 
   private release(id: string): void {
     if (!decrement(this.counts, id)) return;
-    this.send({ t: "remove-ref", ids: [id] });
+    sendId(this.channel, "remove-ref", id);
     this.onLastRef(id);
   }
 
   private unpin(id: string): void {
-    if (decrement(this.pins, id)) this.send({ t: "unpin", ids: [id] });
+    if (decrement(this.pins, id)) sendId(this.channel, "unpin", id);
   }
 }
 

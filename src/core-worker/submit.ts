@@ -100,18 +100,18 @@ export function submitActorCreation(
   return { actorId, creation: submitAndRefer(cw, spec, transfers)[0] };
 }
 
+/** A method call; `name` is the task's name (`Class.method` unless the options name it). */
 export function submitActorTask(
   cw: CoreWorker,
-  actorId: string,
-  className: string,
+  actor: { actorId: string; maxTaskRetries: number },
   method: string,
+  name: string,
   args: readonly unknown[],
-  opts: { numReturns?: number; name?: string; maxRetries: number },
-): Submitted {
-  const numReturns = opts.numReturns ?? 1;
-  const { spec, transfers } = baseSpec(cw, opts.name ?? `${className}.${method}`, args, numReturns);
-  spec.actorId = actorId;
+  numReturns = 1,
+): ObjectRef[] {
+  const { spec, transfers } = baseSpec(cw, name, args, numReturns);
+  spec.actorId = actor.actorId;
   spec.method = method;
-  spec.maxRetries = opts.maxRetries;
-  return { taskId: spec.taskId, refs: submitAndRefer(cw, spec, transfers) };
+  spec.maxRetries = actor.maxTaskRetries;
+  return submitAndRefer(cw, spec, transfers);
 }

@@ -22,6 +22,7 @@ type ActorState = "pending" | "alive" | "restarting" | "dead";
 
 interface Call {
   spec: TaskSpec;
+  rec: ActorRecord;
   depsReady: boolean;
   failed?: ErrorInfo;
   cancelDeps?: () => void;
@@ -40,7 +41,6 @@ interface ActorRecord {
   /** Resources held while alive (those asked for explicitly). */
   held?: Record<string, number>;
   queue: Fifo<Call>;
-  inflight: Map<string, Call>;
   noRestart: boolean;
   death?: ErrorInfo;
 }
@@ -72,8 +72,10 @@ type Exit = NonNullable<PooledWorker["exit"]>;
 export class ActorManager {
   private readonly actors = new Map<string, ActorRecord>();
   private readonly byWorker = new Map<PooledWorker, Set<ActorRecord>>();
-  /** The actor each creation or call in flight belongs to, by task id. */
-  private readonly byTask = new Map<string, ActorRecord>();
+  /** Method calls sent to their actor's thread and not done, by task id (in the order sent). */
+  private readonly inflight = new Map<string, Call>();
+  /** Actors whose constructor is running, by the creation's task id. */
+  private readonly constructing = new Map<string, ActorRecord>();
   /** Shared host threads and how many actors each holds. */
   private readonly hosts = new Map<PooledWorker, number>();
   private ownThreads = 0;
@@ -115,7 +117,7 @@ export class ActorManager {
       return;
     }
     const rec: ActorRecord = {
-      id: a.actorId, creation: spec, state: "pending", pool, shared: false, restarts: 0, queue: new Fifo(), inflight: new Map(),
+      id: a.actorId, creation: spec, state: "pending", pool, shared: false, restarts: 0, queue: new Fifo(),
       noRestart: false,
     };
     this.actors.set(a.actorId, rec);
@@ -140,9 +142,9 @@ export class ActorManager {
     spec.actorId = this.resolve(spec.actorId!);
     const rec = this.actors.get(spec.actorId);
     if (!rec || rec.state === "dead") {
-      return this.fail({ spec, depsReady: true, attempts: 0 }, this.deathOf(rec, spec));
+      return this.fail(spec, this.deathOf(rec, spec));
     }
-    const c: Call = { spec, depsReady: false, attempts: 0 };
+    const c: Call = { spec, rec, depsReady: false, attempts: 0 };
     rec.queue.push(c);
     c.cancelDeps = whenDependenciesReady(table, spec, (failure) => {
       c.cancelDeps = undefined;
@@ -153,14 +155,16 @@ export class ActorManager {
   }
 
   onDone(w: PooledWorker, taskId: string, results: ObjectValue[]): void {
-    const rec = this.byTask.get(taskId);
+    const c = this.inflight.get(taskId);
+    if (c) {
+      if (c.rec.worker !== w) return;
+      this.inflight.delete(taskId);
+      return this.seal(c.spec, results);
+    }
+    const rec = this.constructing.get(taskId);
     if (!rec || rec.worker !== w) return;
-    this.byTask.delete(taskId);
-    if (rec.creation.taskId === taskId) return this.onConstructed(rec, results[0]);
-    const c = rec.inflight.get(taskId);
-    if (!c) return;
-    rec.inflight.delete(taskId);
-    this.seal(c.spec, results);
+    this.constructing.delete(taskId);
+    this.onConstructed(rec, results[0]);
   }
 
   onWorkerExit(w: PooledWorker): void {
@@ -177,18 +181,18 @@ export class ActorManager {
   /** The actor's thread ended, or it was dropped from a shared host: restart it or let it die. */
   private lose(rec: ActorRecord, exit: Exit): void {
     rec.worker = undefined;
-    this.byTask.delete(rec.creation.taskId);
-    for (const id of rec.inflight.keys()) this.byTask.delete(id);
+    this.constructing.delete(rec.creation.taskId);
     const how = exit.oom ? "ran out of memory" : exit.intended ? "was killed" : exit.error ? `crashed: ${exit.error.message}` : `exited with code ${exit.code}`;
     const className = rec.creation.actor!.className;
     // Calls in flight fail, unless they may be retried on the restarted actor.
     const retry: Call[] = [];
-    for (const c of rec.inflight.values()) {
+    for (const c of this.inflight.values()) {
+      if (c.rec !== rec) continue;
+      this.inflight.delete(c.spec.taskId);
       const max = c.spec.maxRetries;
       if (!rec.noRestart && (max === -1 || c.attempts <= max)) retry.push(c);
-      else this.fail(c, { code: "ACTOR_ERROR", name: "RayActorError", message: `actor ${className} ${how} while running ${c.spec.name}` });
+      else this.fail(c.spec, { code: "ACTOR_ERROR", name: "RayActorError", message: `actor ${className} ${how} while running ${c.spec.name}` });
     }
-    rec.inflight.clear();
     rec.queue.unshiftAll(retry);
     if (rec.held) {
       rec.pool.release(rec.held);
@@ -241,6 +245,11 @@ export class ActorManager {
   }
 
   cancel(taskId: string): boolean {
+    const running = this.inflight.get(taskId);
+    if (running) {
+      running.rec.worker?.channel.send({ t: "cancel-task", taskId });
+      return true;
+    }
     for (const rec of this.actors.values()) {
       const c = rec.queue.removeWhere((x) => x.spec.taskId === taskId);
       if (c) {
@@ -248,18 +257,13 @@ export class ActorManager {
         this.seal(c.spec, [cancelledValue(c.spec)]);
         return true;
       }
-      if (rec.inflight.has(taskId)) {
-        rec.worker?.channel.send({ t: "cancel-task", taskId });
-        return true;
-      }
     }
     return false;
   }
 
   isActorTask(taskId: string): boolean {
-    for (const rec of this.actors.values()) {
-      if (rec.inflight.has(taskId) || rec.queue.some((c) => c.spec.taskId === taskId)) return true;
-    }
+    if (this.inflight.has(taskId)) return true;
+    for (const rec of this.actors.values()) if (rec.queue.some((c) => c.spec.taskId === taskId)) return true;
     return false;
   }
 
@@ -281,7 +285,7 @@ export class ActorManager {
         let recs = this.byWorker.get(w);
         if (!recs) this.byWorker.set(w, (recs = new Set()));
         recs.add(rec);
-        this.byTask.set(spec.taskId, rec);
+        this.constructing.set(spec.taskId, rec);
         // Placement needs 1 CPU; a live actor holds only what it asked for.
         rec.held = spec.actor!.holdsResources ? spec.resources : undefined;
         if (!rec.held) rec.pool.release(spec.resources);
@@ -342,12 +346,11 @@ export class ActorManager {
     while (rec.queue.length && rec.queue.peek()!.depsReady) {
       const c = rec.queue.shift()!;
       if (c.failed) {
-        this.fail(c, c.failed);
+        this.fail(c.spec, c.failed);
         continue;
       }
       c.attempts++;
-      rec.inflight.set(c.spec.taskId, c);
-      this.byTask.set(c.spec.taskId, rec);
+      this.inflight.set(c.spec.taskId, c);
       w.channel.send(executeMessage(this.d.table, c.spec));
     }
   }
@@ -360,7 +363,7 @@ export class ActorManager {
     this.d.table.seal(objectIdOf(rec.creation.taskId, 1), { ok: false, error });
     for (const c of rec.queue.takeAll()) {
       c.cancelDeps?.();
-      this.fail(c, error);
+      this.fail(c.spec, error);
     }
     for (const id of heldRefs(rec.creation)) this.d.table.removeRef(id);
     if (!this.d.table.has(rec.id)) this.actors.delete(rec.id);
@@ -369,7 +372,7 @@ export class ActorManager {
   private deadRecord(spec: TaskSpec, error: ErrorInfo): ActorRecord {
     return {
       id: spec.actor!.actorId, creation: spec, state: "dead", pool: undefined as unknown as ResourcePool, shared: false, restarts: 0,
-      queue: new Fifo(), inflight: new Map(), noRestart: true, death: error,
+      queue: new Fifo(), noRestart: true, death: error,
     };
   }
 
@@ -377,8 +380,8 @@ export class ActorManager {
     return rec?.death ?? { code: "ACTOR_DIED", name: "ActorDiedError", message: `the actor of ${spec.name} is dead or unknown` };
   }
 
-  private fail(c: Call, error: ErrorInfo): void {
-    this.seal(c.spec, [{ ok: false, error }]);
+  private fail(spec: TaskSpec, error: ErrorInfo): void {
+    this.seal(spec, [{ ok: false, error }]);
   }
 
   private seal(spec: TaskSpec, results: ObjectValue[]): void {

@@ -11,7 +11,7 @@ import { blockFor } from "../core-worker/gc-assist.js";
 import type { SharedArena } from "../object-store/shared-arena.js";
 import type { ObjectTable, Waiter } from "../object-store/object-table.js";
 import type { Channel } from "../rpc/channel.js";
-import type { FromRaylet, TaskSpec, ToRaylet } from "../rpc/protocol.js";
+import { sendObject, type FromRaylet, type TaskSpec, type ToRaylet } from "../rpc/protocol.js";
 import { ActorManager } from "./actor-manager.js";
 import { FunctionTable } from "./function-table.js";
 import { MemoryMonitor } from "./memory-monitor.js";
@@ -40,8 +40,8 @@ interface Client {
   worker?: PooledWorker;
 }
 
-function makeClient(send: (msg: FromRaylet) => void, worker?: PooledWorker): Client {
-  return { send, deliver: (value, id) => send({ t: "objects", entries: [[id, value]] }), worker };
+function makeClient(channel: Pick<Channel<FromRaylet, unknown>, "send" | "unsent">, worker?: PooledWorker): Client {
+  return { send: (m) => channel.send(m), deliver: (value, id) => sendObject(channel, id, value), worker };
 }
 
 type RequestHandler = (...args: any[]) => unknown;
@@ -107,7 +107,7 @@ export class Raylet {
 
   /** Connects the in-process driver. */
   connectDriver(channel: Channel<FromRaylet, ToRaylet>, workerId: string): void {
-    const client = makeClient((m) => channel.send(m));
+    const client = makeClient(channel);
     this.driver = client;
     this.clientsById.set(workerId, client);
     channel.onMessage((m) => this.handle(client, m));
@@ -116,7 +116,7 @@ export class Raylet {
   private clientOf(w: PooledWorker): Client {
     let c = this.clients.get(w);
     if (!c) {
-      this.clients.set(w, (c = makeClient((m) => w.channel.send(m), w)));
+      this.clients.set(w, (c = makeClient(w.channel, w)));
       this.clientsById.set(w.id, c);
     }
     return c;

@@ -5,9 +5,15 @@
  */
 import { receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import type { Doorbell } from "./doorbell.js";
+import { decode, encode, type Message } from "./wire.js";
 
 export interface Channel<Out, In> {
   send(msg: Out): void;
+  /**
+   * The last message of the batch not sent yet: a sender may add to it instead of sending
+   * another (a thousand results or released refs in one turn then travel as one message).
+   */
+  unsent(): Out | undefined;
   /** Sends what is batched now instead of at the end of this turn. */
   flushNow(): void;
   onMessage(handler: (msg: In) => void): void;
@@ -27,6 +33,10 @@ abstract class BatchingChannel<Out, In> implements Channel<Out, In> {
       this.scheduled = true;
       queueMicrotask(this.flush);
     }
+  }
+
+  unsent(): Out | undefined {
+    return this.closed ? undefined : this.batch[this.batch.length - 1];
   }
 
   onMessage(handler: (msg: In) => void): void {
@@ -57,9 +67,9 @@ abstract class BatchingChannel<Out, In> implements Channel<Out, In> {
   protected abstract post(batch: Out[]): void;
 }
 
-/** Over a MessagePort: structured clone, SharedArrayBuffers shared, not copied. */
+/** Over a MessagePort: structured clone of the wire form (see wire.ts), SharedArrayBuffers shared, not copied. */
 export class PortChannel<Out, In> extends BatchingChannel<Out, In> {
-  private readonly listener = (batch: unknown): void => this.deliver(batch as In[]);
+  private readonly listener = (batch: unknown): void => this.receive(batch as unknown[]);
   /**
    * `doorbell`: the peer's, rung after each post in case the peer sleeps on (or watches) it;
    * `slot`: this end's slot on it, when the peer's bell is rung by many.
@@ -69,15 +79,21 @@ export class PortChannel<Out, In> extends BatchingChannel<Out, In> {
     port.on("message", this.listener);
   }
   protected post(batch: Out[]): void {
-    this.port.postMessage(batch);
+    const wire = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) wire[i] = encode(batch[i] as Message);
+    this.port.postMessage(wire);
     this.doorbell?.ring(this.slot);
+  }
+
+  private receive(wire: unknown[]): void {
+    for (let i = 0; i < wire.length; i++) this.handler(decode(wire[i] as Message) as In);
   }
   /**
    * Handles, now, the messages that have arrived but wait for the event loop: lets a thread
    * that must not return to its loop (a synchronous put waiting for room) hear its peers.
    */
   drain(): void {
-    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) this.deliver(m.message as In[]);
+    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) this.receive(m.message as unknown[]);
   }
   /** Lets the process exit while this channel is open (the listener would keep it alive). */
   unref(): void {

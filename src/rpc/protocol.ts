@@ -7,6 +7,7 @@ import type { ErrorInfo } from "../common/errors.js";
 import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
 import type { ObjectValue } from "../object-store/object-table.js";
 import type { SerializedValue } from "../serialization/serialized-value.js";
+import type { Channel } from "./channel.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -88,6 +89,22 @@ export type ToRaylet =
   | { t: "stream-item"; taskId: string; index: number; value: ObjectValue }
   | { t: "blocked"; taskId: string }
   | { t: "unblocked"; taskId: string };
+
+type IdsMessage = Extract<ToRaylet, { ids: string[] }>;
+
+/** Sends an id-list message about `id`, folded into the channel's last unsent one of its kind. */
+export function sendId(channel: Pick<Channel<ToRaylet, unknown>, "send" | "unsent">, t: IdsMessage["t"], id: string): void {
+  const last = channel.unsent();
+  if (last?.t === t) (last as IdsMessage).ids.push(id);
+  else channel.send({ t, ids: [id] });
+}
+
+/** Sends a sealed object, folded into the channel's last unsent `objects` message. */
+export function sendObject(channel: Pick<Channel<FromRaylet, unknown>, "send" | "unsent">, id: string, value: ObjectValue): void {
+  const last = channel.unsent();
+  if (last?.t === "objects") last.entries.push([id, value]);
+  else channel.send({ t: "objects", entries: [[id, value]] });
+}
 
 /** Messages from the raylet to a core worker. */
 export type FromRaylet =

@@ -16,3 +16,15 @@ export function report(result: Record<string, number>): void {
 }
 
 export const scale = (full: number, smoke: number): number => (process.env.TSRAY_BENCH_SMOKE ? smoke : full);
+
+/**
+ * The median time of `fn` over `rounds` timed rounds, after `warmup` untimed ones (the JIT has
+ * then compiled the hot paths; every implementation measured gets the same).
+ */
+export async function medianTime(fn: () => unknown, rounds: number, warmup = 1): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < rounds; i++) times.push(await time(fn));
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1];
+}

@@ -13,15 +13,19 @@ export function randomHex(bytes: number): string {
   return randomBytes(bytes).toString("hex");
 }
 
-/** Hands out task ids from one random prefix: cheap enough for the submit hot path. */
+/**
+ * Hands out task ids from one random prefix: cheap enough for the submit hot path. The counter
+ * is written as 13 hex digits of 2^48 + n (the leading 1 spares a padStart and its string).
+ */
 export class TaskIdGenerator {
-  readonly prefix = randomHex(6);
-  private counter = 0;
+  readonly prefix = randomHex(6).slice(0, TASK_ID_HEX - 13);
+  private counter = COUNTER_BASE;
   next(): string {
-    this.counter++;
-    return this.prefix + this.counter.toString(16).padStart(12, "0");
+    return this.prefix + (++this.counter).toString(16);
   }
 }
+
+const COUNTER_BASE = 2 ** 48;
 
 export function objectIdOf(taskId: string, index: number): string {
   // The first return is by far the most common: spare it the formatting.

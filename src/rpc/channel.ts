@@ -23,15 +23,17 @@ export interface Channel<Out, In> {
 abstract class BatchingChannel<Out, In> implements Channel<Out, In> {
   private batch: Out[] = [];
   private scheduled = false;
+  /** Past this many messages a batch goes at once, without waiting for the end of the job. */
+  protected readonly maxBatch: number = Infinity;
   protected handler: (msg: In) => void = () => {};
   protected closed = false;
 
   send(msg: Out): void {
     if (this.closed) return;
-    this.batch.push(msg);
+    if (this.batch.push(msg) >= this.maxBatch) return this.flush();
     if (!this.scheduled) {
       this.scheduled = true;
-      queueMicrotask(this.flush);
+      this.schedule(this.flush);
     }
   }
 
@@ -65,18 +67,40 @@ abstract class BatchingChannel<Out, In> implements Channel<Out, In> {
   };
 
   protected abstract post(batch: Out[]): void;
+
+  /** When a batch goes: at the end of the current job (once its microtasks have run), by default. */
+  protected schedule(flush: () => void): void {
+    queueMicrotask(flush);
+  }
 }
 
 /** Over a MessagePort: structured clone of the wire form (see wire.ts), SharedArrayBuffers shared, not copied. */
 export class PortChannel<Out, In> extends BatchingChannel<Out, In> {
   private readonly listener = (batch: unknown): void => this.receive(batch as unknown[]);
+  // A long batch goes before the turn ends, so the other thread can start on it meanwhile.
+  protected override readonly maxBatch = 128;
   /**
    * `doorbell`: the peer's, rung after each post in case the peer sleeps on (or watches) it;
    * `slot`: this end's slot on it, when the peer's bell is rung by many.
    */
-  constructor(private readonly port: MessagePort, private readonly doorbell?: Doorbell, private readonly slot = -1) {
+  /**
+   * `endOfTurn`: batches go once per turn of the event loop rather than per job. A worker thread
+   * running queued calls one after another then sends their results in one message, instead of
+   * the main thread receiving (and waking for) one per call.
+   */
+  constructor(
+    private readonly port: MessagePort,
+    private readonly doorbell?: Doorbell,
+    private readonly slot = -1,
+    private readonly endOfTurn = false,
+  ) {
     super();
     port.on("message", this.listener);
+  }
+
+  protected override schedule(flush: () => void): void {
+    if (this.endOfTurn) setImmediate(flush);
+    else queueMicrotask(flush);
   }
   protected post(batch: Out[]): void {
     const wire = new Array(batch.length);

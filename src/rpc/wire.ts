@@ -30,14 +30,22 @@ const FAILED = 3;
 export function encode(msg: Message): Wire {
   switch (msg.t) {
     case "execute": {
-      const out = pushSpec([EXECUTE], msg.spec);
-      out.push(msg.args && pushValues([], msg.args), msg.functions);
-      return out;
+      const s = msg.spec;
+      return [
+        EXECUTE, s.taskId, s.name, s.fnId, encodeArgs(s.args), s.nestedRefs, s.numReturns, s.resources, s.maxRetries, s.retryExceptions,
+        s.ownerId, s.parentTaskId, s.scheduling, s.env, s.memoryBytes, s.actorId, s.method, s.actor,
+        msg.args && pushValues([], msg.args), msg.functions,
+      ];
     }
-    case "submit":
-      return pushSpec([SUBMIT], msg.spec);
+    case "submit": {
+      const s = msg.spec;
+      return [
+        SUBMIT, s.taskId, s.name, s.fnId, encodeArgs(s.args), s.nestedRefs, s.numReturns, s.resources, s.maxRetries, s.retryExceptions,
+        s.ownerId, s.parentTaskId, s.scheduling, s.env, s.memoryBytes, s.actorId, s.method, s.actor,
+      ];
+    }
     case "task-done":
-      return pushValues([TASK_DONE, msg.taskId, msg.ms], msg.results);
+      return msg.results.length === 1 ? pushValue([TASK_DONE, msg.taskId, msg.ms], msg.results[0]) : pushValues([TASK_DONE, msg.taskId, msg.ms], msg.results);
     case "objects": {
       const out: unknown[] = [OBJECTS];
       for (const [id, value] of msg.entries) {
@@ -76,16 +84,8 @@ export function decode(wire: Wire): Message {
   }
 }
 
-// A spec is its fields in this order; an absent optional field is `undefined` (one byte).
+// A spec is its fields in the order encode writes them; an absent optional field is `undefined` (one byte).
 const SPEC_SLOTS = 17;
-
-function pushSpec(out: unknown[], s: TaskSpec): unknown[] {
-  out.push(
-    s.taskId, s.name, s.fnId, encodeArgs(s.args), s.nestedRefs, s.numReturns, s.resources, s.maxRetries, s.retryExceptions,
-    s.ownerId, s.parentTaskId, s.scheduling, s.env, s.memoryBytes, s.actorId, s.method, s.actor,
-  );
-  return out;
-}
 
 function decodeSpec(w: unknown[], at: number): TaskSpec {
   // Required fields first, in one literal: every spec then shares one shape.

@@ -19,7 +19,7 @@ import { prefixLines } from "./log-prefix.js";
 import "../util/index.js";
 
 const boot = workerData as WorkerBootData;
-const channel = new PortChannel<ToRaylet, FromRaylet>(boot.port, new Doorbell(boot.replyBell), boot.slot);
+const channel = new PortChannel<ToRaylet, FromRaylet>(boot.port, new Doorbell(boot.replyBell), boot.slot, true);
 let executor: TaskExecutor;
 const cw = new CoreWorker(
   { workerId: boot.workerId, nodeId: boot.nodeId, jobId: boot.jobId, namespace: boot.namespace, mode: "worker" },

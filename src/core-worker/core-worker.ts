@@ -189,8 +189,8 @@ export class CoreWorker {
   }
 
   /** Collects garbage and releases, now, the shared memory that refs and views held. */
-  collect(): void {
-    forceGc();
+  collect(passes = 2): void {
+    forceGc(passes);
     this.tracker.sweep();
   }
 
@@ -344,7 +344,9 @@ export class CoreWorker {
         return;
       }
       case "collect":
-        this.collect();
+        // The driver pauses for one pass only: it may be busy, and its dead refs need no more.
+        if (this.collectWhenIdle) this.collectWhenIdle();
+        else this.collect(1);
         return;
       default:
         this.onTaskMessage?.(msg);
@@ -421,6 +423,9 @@ export class CoreWorker {
       }
     }
   }
+
+  /** In worker threads: defers a requested collection until no task runs (see worker-main). */
+  collectWhenIdle?: () => void;
 
   /** Told when the running task starts and stops waiting in get/wait (the executor hands back queued tasks). */
   onBlocked?: (blocked: boolean) => void;

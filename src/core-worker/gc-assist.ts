@@ -9,17 +9,16 @@ import vm from "node:vm";
 let collect: (() => void) | undefined;
 
 /**
- * V8's gc(), made available without --expose-gc on the command line. Twice: a deserializer's
- * native half is released by the first collection, and only then are the zero-copy views it
- * made collectable.
+ * V8's gc(), made available without --expose-gc on the command line. Twice by default: a
+ * deserializer's native half is released by the first collection, and only then are the
+ * zero-copy views it made collectable; once finds the dead ObjectRefs (half the pause).
  */
-export function forceGc(): void {
+export function forceGc(passes = 2): void {
   if (!collect) {
     v8.setFlagsFromString("--expose-gc");
     collect = vm.runInNewContext("gc") as () => void;
   }
-  collect();
-  collect();
+  for (let i = 0; i < passes; i++) collect();
 }
 
 /** A pause that blocks this thread (a synchronous put waiting for room), without spinning. */

@@ -221,14 +221,19 @@ export class Raylet {
     const top = this.o.arena.highWater();
     if (top - this.lastCollectAt.top < 64 * 2 ** 20 || Date.now() - this.lastCollectAt.time < 100) return;
     this.lastCollectAt = { top, time: Date.now() };
-    this.collectEverywhere();
-    this.driver?.send({ t: "collect" });
+    // After the rest of this batch: a task submitted with the new object reaches its worker
+    // before the request, and runs before the worker collects (workers collect when idle).
+    queueMicrotask(() => {
+      this.collectEverywhere(false);
+      this.driver?.send({ t: "collect" });
+    });
   }
 
-  private collectEverywhere(): void {
+  /** `now`: the request goes at once, not with the next batch (a put waiting for room). */
+  private collectEverywhere(now = true): void {
     for (const w of this.workers.workers()) {
       w.channel.send({ t: "collect" });
-      w.channel.flushNow();
+      if (now) w.channel.flushNow();
     }
   }
 

@@ -29,7 +29,22 @@ const cw = new CoreWorker(
   (msg) => executor.onMessage(msg),
 );
 executor = new TaskExecutor(cw);
-executor.onIdle = sleepWhenIdle(new Doorbell(boot.doorbell), channel as PortChannel<unknown, unknown>, () => executor.idle());
+const sleep = sleepWhenIdle(new Doorbell(boot.doorbell), channel as PortChannel<unknown, unknown>, () => executor.idle());
+// A collection takes tens of ms: the raylet asks for one to reuse freed shared memory, and the
+// tasks at hand run first.
+let collectPending = false;
+cw.collectWhenIdle = () => {
+  if (executor.idle()) cw.collect();
+  else collectPending = true;
+};
+executor.onIdle = () => {
+  if (collectPending) {
+    collectPending = false;
+    channel.flushNow(); // the results of the tasks just run go first
+    cw.collect();
+  }
+  sleep();
+};
 executor.onIdle();
 setCoreWorker(cw);
 prefixLines(() => `(${executor.current()?.name ?? executor.idleName} pid=${process.pid}, worker=${boot.workerId})`, boot.logToDriver);

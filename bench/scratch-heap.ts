@@ -1,0 +1,22 @@
+import * as ray from "tsray";
+import { Session } from "node:inspector/promises";
+import fs from "node:fs";
+class Target { n = 0; call() { return ++this.n; } }
+await ray.init({ numCpus: 2, logToDriver: false });
+const a = ray.remote(Target).remote();
+for (let r = 0; r < 2; r++) await ray.get(Array.from({ length: 20000 }, () => a.call.remote()));
+const s = new Session(); s.connect();
+await s.post("HeapProfiler.startSampling", { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as any);
+for (let r = 0; r < 2; r++) await ray.get(Array.from({ length: 20000 }, () => a.call.remote()));
+const { profile } = await s.post("HeapProfiler.stopSampling") as any;
+const self = new Map<string, number>();
+const parents = new Map<string, number>();
+const walk2 = (n: any, parent: string) => { const k = `${n.callFrame.functionName || "(anon)"} ${n.callFrame.url.split("/").slice(-2).join("/")}:${n.callFrame.lineNumber}`; if (["next", "set", "push", "(V8 API)", "delete", "runMicrotask"].includes(n.callFrame.functionName) || n.callFrame.functionName === "(V8 API)") parents.set(k + " <- " + parent, (parents.get(k + " <- " + parent) ?? 0) + n.selfSize); for (const c of n.children) walk2(c, k); };
+walk2(profile.head, "");
+for (const [k, v] of [...parents].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log("P", String(Math.round(v / 40000)).padStart(6), k);
+const walk = (n: any) => { const k = `${n.callFrame.functionName || "(anon)"} ${n.callFrame.url.split("/").slice(-2).join("/")}:${n.callFrame.lineNumber}`; self.set(k, (self.get(k) ?? 0) + n.selfSize); for (const c of n.children) walk(c); };
+walk(profile.head);
+const total = [...self.values()].reduce((a, b) => a + b, 0);
+console.log("bytes per call", Math.round(total / 40000));
+for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(String(Math.round(v / 40000)).padStart(6), k);
+await ray.shutdown();

@@ -5,18 +5,18 @@
  * to run tasks; see task-executor.ts.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { fromErrorInfo, GetTimeoutError, TaskCancelledError, type ErrorInfo } from "../common/errors.js";
+import { fromErrorInfo, TaskCancelledError, type ErrorInfo } from "../common/errors.js";
 import { objectIdOf, TaskIdGenerator } from "../common/ids.js";
 import type { SharedArena } from "../object-store/shared-arena.js";
 import type { ObjectValue } from "../object-store/object-table.js";
 import type { Channel } from "../rpc/channel.js";
-import { sendId, type FromRaylet, type TaskArg, type TaskSpec, type ToRaylet } from "../rpc/protocol.js";
+import { sendId, type FromRaylet, type TaskSpec, type ToRaylet } from "../rpc/protocol.js";
 import type { ActorHandleData } from "../serialization/markers.js";
-import { isObjectRef } from "../serialization/prepare.js";
 import { deserialize, serialize } from "../serialization/serializer.js";
 import type { SerializedValue } from "../serialization/serialized-value.js";
 import type { FunctionDescriptor } from "./function-manager/descriptor.js";
 import { ObjectRef, setRefCounter } from "./object-ref.js";
+import { ObjectWaits } from "./object-waits.js";
 import { ReferenceTracker } from "./reference-tracker.js";
 import { blockFor, forceGc } from "./gc-assist.js";
 
@@ -50,10 +50,6 @@ export interface StoreAssist {
 /** Makes actor handles from their data; provided by the actor-handle module (avoids a cycle). */
 export type ActorHandleFactory = (data: ActorHandleData, fresh: boolean) => object;
 
-type Waiter = (value: ObjectValue) => void;
-
-/** What a call without arguments serializes to: shared, never modified. */
-const NO_ARGS = Object.freeze({ args: Object.freeze([]) as unknown as TaskArg[], nestedRefs: Object.freeze([]) as unknown as string[], transfers: Object.freeze([]) as unknown as string[] });
 
 export class CoreWorker {
   readonly tracker: ReferenceTracker;
@@ -62,13 +58,7 @@ export class CoreWorker {
   /** The task running alone in this thread, when tasks run one at a time. */
   private sole?: TaskContext;
   private readonly taskIds = new TaskIdGenerator();
-  private readonly values = new Map<string, ObjectValue>();
-  private readonly waiters = new Map<string, Waiter | Waiter[]>();
-  /**
-   * Objects the raylet will send this thread once sealed, not arrived yet: returns of tasks this
-   * thread submitted (sent unasked, as to Ray's owners) and objects it subscribed to.
-   */
-  private readonly coming = new Set<string>();
+  private readonly waits: ObjectWaits;
   private readonly sentFunctions = new Set<string>();
   private readonly pendingRequests = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private nextRequestId = 1;
@@ -85,7 +75,8 @@ export class CoreWorker {
     /** In the driver of an embedded node: the store's synchronous help (see StoreAssist). */
     private readonly store?: StoreAssist,
   ) {
-    this.tracker = new ReferenceTracker(channel, (id) => this.values.delete(id), info.mode === "driver");
+    this.waits = new ObjectWaits((ids) => this.channel.send({ t: "subscribe", ids }), (id) => this.tracker.holds(id));
+    this.tracker = new ReferenceTracker(channel, (id) => this.waits.values.delete(id), info.mode === "driver");
     setRefCounter(this.tracker);
     channel.onMessage((m) => this.handle(m));
   }
@@ -109,39 +100,11 @@ export class CoreWorker {
   }
 
   /**
-   * Serializes task arguments: top-level ObjectRefs are passed by reference (the task waits for
-   * them), everything else by value; a value with large shared bodies becomes an object of its
-   * own (`transfers`), so its memory is freed when the task ends.
-   */
-  serializeArgs(args: readonly unknown[]): { args: TaskArg[]; nestedRefs: string[]; transfers: string[] } {
-    if (args.length === 0) return NO_ARGS;
-    const out: TaskArg[] = new Array(args.length);
-    const nested: string[] = [];
-    const transfers: string[] = [];
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i];
-      if (isObjectRef(a)) {
-        out[i] = { ref: (a as ObjectRef).hex() };
-        continue;
-      }
-      const v = this.serializeValue(a, `args[${i}]`);
-      if (v.refs) nested.push(...v.refs);
-      if (v.slices || v.segments) {
-        const id = objectIdOf(this.newTaskId(), 0);
-        this.channel.send({ t: "put", id, value: v });
-        out[i] = { ref: id };
-        transfers.push(id);
-      } else out[i] = { v };
-    }
-    return { args: out, nestedRefs: nested, transfers };
-  }
-
-  /**
    * Submits a spec. The holds of `transfers` (objects put for its arguments) pass to the spec:
    * they are given up only after the submit, which takes holds of its own.
    */
   submit(spec: TaskSpec, transfers: string[], returnIds: string[]): void {
-    for (let i = 0; i < returnIds.length; i++) this.coming.add(returnIds[i]);
+    this.waits.expect(returnIds);
     this.channel.send({ t: "submit", spec });
     for (let i = 0; i < transfers.length; i++) sendId(this.channel, "remove-ref", transfers[i]);
   }
@@ -197,7 +160,7 @@ export class CoreWorker {
   put<T>(value: T): ObjectRef<T> {
     const v = this.serializeValue(value, "value");
     const id = objectIdOf(this.newTaskId(), 0);
-    this.values.set(id, { ok: true, value: v });
+    this.waits.values.set(id, { ok: true, value: v });
     this.channel.send({ t: "put", id, value: v });
     return new ObjectRef<T>(id, true, v.slices !== undefined);
   }
@@ -205,45 +168,23 @@ export class CoreWorker {
   /** Resolves each ref to its value, in order; rejects as soon as one has failed. */
   async get(refs: readonly ObjectRef<unknown>[], timeoutMs?: number): Promise<unknown[]> {
     const ids = refs.map((r) => r.hex());
-    const missing = ids.filter((id) => !this.values.has(id));
+    const { values } = this.waits;
+    const missing = ids.filter((id) => !values.has(id));
     if (missing.length) await this.fetch(missing, timeoutMs, true);
     // Under memory pressure, let a turn of the event loop pass so that refs and views dropped
     // by a tight put/get loop can be collected (WeakRefs clear only between turns).
     else if (this.arena.used() > this.arena.capacity / 2) await new Promise((r) => setImmediate(r));
-    return ids.map((id) => this.decode(id, this.values.get(id)!));
+    return ids.map((id) => this.decode(id, values.get(id)!));
   }
 
   /** Waits for `numReturns` of `refs` to be ready (or the timeout); keeps input order. */
   async wait(refs: readonly ObjectRef<unknown>[], numReturns: number, timeoutMs?: number): Promise<[ObjectRef[], ObjectRef[]]> {
     const ids = refs.map((r) => r.hex());
-    const readyCount = () => ids.reduce((n, id) => n + (this.values.has(id) ? 1 : 0), 0);
-    if (readyCount() < numReturns) {
-      this.subscribe(ids.filter((id) => !this.values.has(id)));
-      await this.blockWhile(
-        () =>
-          new Promise<void>((resolve, reject) => {
-            let done = false;
-            const finish = () => {
-              if (done) return;
-              done = true;
-              if (timer) clearTimeout(timer);
-              for (const id of ids) this.removeWaiter(id, onReady);
-              resolve();
-            };
-            const onReady: Waiter = () => {
-              if (readyCount() >= numReturns) finish();
-            };
-            const timer = timeoutMs !== undefined ? setTimeout(finish, timeoutMs) : undefined;
-            for (const id of ids) if (!this.values.has(id)) this.addWaiter(id, onReady);
-            this.onInterrupt(reject, () => done);
-            this.store?.awaitResults(this.hasWaiters);
-          }),
-      );
-    }
+    if (this.waits.readyCount(ids) < numReturns) await this.blockWhile(() => this.waits.some(ids, numReturns, timeoutMs, this.onInterrupt));
     const ready: ObjectRef[] = [];
     const notReady: ObjectRef[] = [];
     for (const ref of refs) {
-      if (this.values.has(ref.hex()) && ready.length < numReturns) ready.push(ref);
+      if (this.waits.values.has(ref.hex()) && ready.length < numReturns) ready.push(ref);
       else notReady.push(ref);
     }
     return [ready, notReady];
@@ -251,49 +192,12 @@ export class CoreWorker {
 
   /** The sealed value of `id` if this thread has it, without waiting. */
   peek(id: string): ObjectValue | undefined {
-    return this.values.get(id);
+    return this.waits.values.get(id);
   }
 
   /** Waits until every id has a value here; with `failFast`, rejects at the first failure. */
   async fetch(ids: string[], timeoutMs: number | undefined, failFast: boolean): Promise<void> {
-    this.subscribe(ids);
-    await this.blockWhile(
-      () =>
-        new Promise<void>((resolve, reject) => {
-          let left = 0;
-          let settled = false;
-          const settle = (err?: Error) => {
-            if (settled) return;
-            settled = true;
-            if (timer) clearTimeout(timer);
-            for (const id of ids) this.removeWaiter(id, onValue);
-            if (err) reject(err);
-            else resolve();
-          };
-          const onValue: Waiter = (value) => {
-            if (failFast && !value.ok) return settle(fromErrorInfo(value.error));
-            if (--left === 0) settle();
-          };
-          for (const id of ids) {
-            const v = this.values.get(id);
-            if (v) {
-              if (failFast && !v.ok) return settle(fromErrorInfo(v.error));
-            } else {
-              left++;
-              this.addWaiter(id, onValue);
-            }
-          }
-          const timer =
-            left > 0 && timeoutMs !== undefined
-              ? setTimeout(() => settle(new GetTimeoutError(`get timed out after ${timeoutMs} ms waiting for ${left} of ${ids.length} object(s)`)), timeoutMs)
-              : undefined;
-          if (left === 0) settle();
-          else {
-            this.onInterrupt(settle, () => settled);
-            this.store?.awaitResults(this.hasWaiters);
-          }
-        }),
-    );
+    await this.blockWhile(() => this.waits.all(ids, timeoutMs, failFast, this.onInterrupt));
   }
 
   decode(id: string, value: ObjectValue): unknown {
@@ -333,7 +237,7 @@ export class CoreWorker {
   private handle(msg: FromRaylet): void {
     switch (msg.t) {
       case "objects":
-        for (const [id, value] of msg.entries) this.arrived(id, value);
+        for (const [id, value] of msg.entries) this.waits.arrived(id, value);
         return;
       case "reply": {
         const p = this.pendingRequests.get(msg.reqId);
@@ -353,47 +257,8 @@ export class CoreWorker {
     }
   }
 
-  private arrived(id: string, value: ObjectValue): void {
-    this.coming.delete(id);
-    // Keep the value only while this thread holds a ref (or a waiter wants it).
-    const waiters = this.waiters.get(id);
-    if (this.tracker.holds(id) || waiters) this.values.set(id, value);
-    if (waiters) {
-      this.waiters.delete(id);
-      if (typeof waiters === "function") waiters(value);
-      else for (const w of waiters) w(value);
-      if (!this.tracker.holds(id)) this.values.delete(id);
-    }
-  }
-
-  private subscribe(ids: string[]): void {
-    const fresh = ids.filter((id) => !this.coming.has(id) && !this.values.has(id));
-    if (!fresh.length) return;
-    for (const id of fresh) this.coming.add(id);
-    this.channel.send({ t: "subscribe", ids: fresh });
-  }
-
-  private readonly hasWaiters = (): boolean => this.waiters.size > 0;
-
-  private addWaiter(id: string, w: Waiter): void {
-    const list = this.waiters.get(id);
-    if (!list) this.waiters.set(id, w);
-    else if (typeof list === "function") this.waiters.set(id, [list, w]);
-    else list.push(w);
-  }
-
-  private removeWaiter(id: string, w: Waiter): void {
-    const list = this.waiters.get(id);
-    if (!list) return;
-    if (list === w) return void this.waiters.delete(id);
-    if (typeof list === "function") return;
-    const i = list.indexOf(w);
-    if (i >= 0) list.splice(i, 1);
-    if (!list.length) this.waiters.delete(id);
-  }
-
   /** Lets a cancel of the current task interrupt this wait. */
-  private onInterrupt(reject: (err: Error) => void, isDone: () => boolean): void {
+  private readonly onInterrupt = (reject: (err: Error) => void, isDone: () => boolean): void => {
     const ctx = this.currentTask();
     if (!ctx) return;
     if (ctx.cancelled) return reject(new TaskCancelledError(`task ${ctx.name} was cancelled`));
@@ -401,7 +266,7 @@ export class CoreWorker {
       if (!isDone()) reject(err);
     };
     ctx.interrupts.add(interrupt);
-  }
+  };
 
   /**
    * Runs a wait. In a worker, the task gives its CPU back to the node while blocked, so a node
@@ -415,7 +280,10 @@ export class CoreWorker {
       this.onBlocked?.(true);
     }
     try {
-      await this.keepingAlive(wait());
+      const waiting = wait();
+      // In the driver, results may be watched for rather than slept for (see Raylet.awaitResults).
+      if (this.store && this.waits.hasWaiters()) this.store.awaitResults(this.waits.hasWaiters);
+      await this.keepingAlive(waiting);
     } finally {
       if (ctx) {
         this.channel.send({ t: "unblocked", taskId: ctx.taskId });

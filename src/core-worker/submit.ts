@@ -4,7 +4,8 @@
  * ObjectRefs for them are gone.
  */
 import { objectIdOf } from "../common/ids.js";
-import type { ActorCreationSpec, TaskSpec } from "../rpc/protocol.js";
+import type { ActorCreationSpec, TaskArg, TaskSpec } from "../rpc/protocol.js";
+import { isObjectRef } from "../serialization/prepare.js";
 import type { CoreWorker } from "./core-worker.js";
 import type { FunctionDescriptor } from "./function-manager/descriptor.js";
 import { ObjectRef } from "./object-ref.js";
@@ -32,8 +33,39 @@ function schedule(spec: TaskSpec, opts: ResourceOptions): void {
   if (s.type !== "DEFAULT") spec.scheduling = s;
 }
 
+/** What a call without arguments serializes to: shared, never modified. */
+const NO_ARGS = Object.freeze({ args: Object.freeze([]) as unknown as TaskArg[], nestedRefs: Object.freeze([]) as unknown as string[], transfers: Object.freeze([]) as unknown as string[] });
+
+/**
+ * Serializes task arguments: top-level ObjectRefs are passed by reference (the task waits for
+ * them), everything else by value; a value with large shared bodies becomes an object of its
+ * own (`transfers`), so its memory is freed when the task ends.
+ */
+function serializeArgs(cw: CoreWorker, args: readonly unknown[]): { args: TaskArg[]; nestedRefs: string[]; transfers: string[] } {
+  if (args.length === 0) return NO_ARGS;
+  const out: TaskArg[] = new Array(args.length);
+  const nested: string[] = [];
+  const transfers: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (isObjectRef(a)) {
+      out[i] = { ref: (a as ObjectRef).hex() };
+      continue;
+    }
+    const v = cw.serializeValue(a, `args[${i}]`);
+    if (v.refs) nested.push(...v.refs);
+    if (v.slices || v.segments) {
+      const id = objectIdOf(cw.newTaskId(), 0);
+      cw.send({ t: "put", id, value: v });
+      out[i] = { ref: id };
+      transfers.push(id);
+    } else out[i] = { v };
+  }
+  return { args: out, nestedRefs: nested, transfers };
+}
+
 function baseSpec(cw: CoreWorker, name: string, args: readonly unknown[], numReturns: number | "streaming"): { spec: TaskSpec; transfers: string[] } {
-  const { args: wireArgs, nestedRefs, transfers } = cw.serializeArgs(args);
+  const { args: wireArgs, nestedRefs, transfers } = serializeArgs(cw, args);
   const parent = cw.currentTask();
   const spec: TaskSpec = {
     taskId: cw.newTaskId(),

@@ -17,6 +17,7 @@ import type { PooledWorker, WorkerPool } from "./worker-pool.js";
 import type { ActorDirectory } from "../gcs/actor-directory.js";
 import { serialize } from "../serialization/serializer.js";
 import { Fifo } from "../common/fifo.js";
+import { ActorThreads } from "./actor-threads.js";
 
 type ActorState = "pending" | "alive" | "restarting" | "dead";
 
@@ -56,33 +57,21 @@ export interface ActorManagerDeps {
   ownerOf(spec: TaskSpec): Waiter | undefined;
 }
 
-/**
- * Past this many actors with threads of their own, light actors (no resources asked for, no
- * env, no heap limit) share host threads, this many to a thread: a thread costs tens of MB and
- * the kernel's map count, so thousands of actor threads would bring the node down. The first
- * actors keep a thread each, for parallelism and isolation.
- */
-export const MAX_OWN_ACTOR_THREADS = 64;
-export const ACTORS_PER_HOST = 32;
-/** The limit in force: TSRAY_MAX_ACTOR_THREADS overrides it (tests use a small one). */
-const ownThreadLimit = (): number => Number(process.env.TSRAY_MAX_ACTOR_THREADS) || MAX_OWN_ACTOR_THREADS;
-
 type Exit = NonNullable<PooledWorker["exit"]>;
 
 export class ActorManager {
   private readonly actors = new Map<string, ActorRecord>();
-  private readonly byWorker = new Map<PooledWorker, Set<ActorRecord>>();
+  private readonly threads: ActorThreads<ActorRecord>;
   /** Method calls sent to their actor's thread and not done, by task id (in the order sent). */
   private readonly inflight = new Map<string, Call>();
   /** Actors whose constructor is running, by the creation's task id. */
   private readonly constructing = new Map<string, ActorRecord>();
-  /** Shared host threads and how many actors each holds. */
-  private readonly hosts = new Map<PooledWorker, number>();
-  private ownThreads = 0;
   /** Handles made with getIfExists point at an actor under another id. */
   private readonly aliases = new Map<string, string>();
 
-  constructor(private readonly d: ActorManagerDeps) {}
+  constructor(private readonly d: ActorManagerDeps) {
+    this.threads = new ActorThreads(d.workers);
+  }
 
   create(spec: TaskSpec): void {
     const a = spec.actor!;
@@ -168,14 +157,7 @@ export class ActorManager {
   }
 
   onWorkerExit(w: PooledWorker): void {
-    const recs = this.byWorker.get(w);
-    if (!recs) return;
-    this.byWorker.delete(w);
-    this.hosts.delete(w);
-    for (const rec of recs) {
-      if (!rec.shared) this.ownThreads--;
-      this.lose(rec, w.exit!);
-    }
+    for (const rec of this.threads.ended(w)) this.lose(rec, w.exit!);
   }
 
   /** The actor's thread ended, or it was dropped from a shared host: restart it or let it die. */
@@ -219,7 +201,7 @@ export class ActorManager {
     if (w && rec.shared) {
       // Its neighbours on the host live on: only this actor goes.
       w.channel.send({ t: "drop-actor", actorId: rec.id });
-      this.leaveHost(rec, w);
+      this.threads.leave(rec, w);
       this.lose(rec, { code: 0, oom: false, intended: true });
     } else if (w) this.d.workers.kill(w);
     else if (noRestart) this.die(rec, rec.death!);
@@ -280,11 +262,7 @@ export class ActorManager {
       describe: () => `actor ${spec.actor!.className}`,
       grant: () => {
         if (rec.state === "dead") return false;
-        const w = this.threadFor(rec);
-        rec.worker = w;
-        let recs = this.byWorker.get(w);
-        if (!recs) this.byWorker.set(w, (recs = new Set()));
-        recs.add(rec);
+        const w = (rec.worker = this.threads.seat(rec));
         this.constructing.set(spec.taskId, rec);
         // Placement needs 1 CPU; a live actor holds only what it asked for.
         rec.held = spec.actor!.holdsResources ? spec.resources : undefined;
@@ -293,33 +271,6 @@ export class ActorManager {
         return true;
       },
     });
-  }
-
-  /** A thread of its own, or, past the limit, a seat on a shared host (light actors only). */
-  private threadFor(rec: ActorRecord): PooledWorker {
-    const spec = rec.creation;
-    const light = !spec.actor!.holdsResources && !spec.env && !spec.memoryBytes;
-    if (!light || this.ownThreads < ownThreadLimit()) {
-      rec.shared = false;
-      this.ownThreads++;
-      return this.d.workers.startDedicated({ env: spec.env, memoryBytes: spec.memoryBytes });
-    }
-    rec.shared = true;
-    for (const [w, n] of this.hosts) {
-      if (n < ACTORS_PER_HOST && !w.exit) {
-        this.hosts.set(w, n + 1);
-        return w;
-      }
-    }
-    const host = this.d.workers.startDedicated({});
-    this.hosts.set(host, 1);
-    return host;
-  }
-
-  private leaveHost(rec: ActorRecord, w: PooledWorker): void {
-    this.byWorker.get(w)?.delete(rec);
-    const n = this.hosts.get(w);
-    if (n !== undefined) this.hosts.set(w, n - 1);
   }
 
   private onConstructed(rec: ActorRecord, result: ObjectValue): void {

@@ -152,8 +152,8 @@ export class CoreWorker {
   }
 
   /** Collects garbage and releases, now, the shared memory that refs and views held. */
-  collect(passes = 2): void {
-    forceGc(passes);
+  collect(): void {
+    forceGc();
     this.tracker.sweep();
   }
 
@@ -248,9 +248,8 @@ export class CoreWorker {
         return;
       }
       case "collect":
-        // The driver pauses for one pass only: it may be busy, and its dead refs need no more.
         if (this.collectWhenIdle) this.collectWhenIdle();
-        else this.collect(1);
+        else this.collect();
         return;
       default:
         this.onTaskMessage?.(msg);

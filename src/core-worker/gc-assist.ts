@@ -9,16 +9,15 @@ import vm from "node:vm";
 let collect: (() => void) | undefined;
 
 /**
- * V8's gc(), made available without --expose-gc on the command line. Twice by default: a
- * deserializer's native half is released by the first collection, and only then are the
- * zero-copy views it made collectable; once finds the dead ObjectRefs (half the pause).
+ * V8's gc(), made available without --expose-gc on the command line. One collection finds the
+ * dead ObjectRefs and zero-copy views (the deserializer never holds a view: see ViewSlot).
  */
-export function forceGc(passes = 2): void {
+export function forceGc(): void {
   if (!collect) {
     v8.setFlagsFromString("--expose-gc");
     collect = vm.runInNewContext("gc") as () => void;
   }
-  for (let i = 0; i < passes; i++) collect();
+  collect();
 }
 
 /** A pause that blocks this thread (a synchronous put waiting for room), without spinning. */

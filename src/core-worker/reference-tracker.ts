@@ -62,8 +62,12 @@ export class ReferenceTracker {
     return this.counts.has(id);
   }
 
+  /** Bytes of the views pinned since the last `sweep` (a worker collects when idle past a threshold). */
+  pinnedSinceSweep = 0;
+
   /** Keeps the object's shared memory pinned while `view` lives. */
-  pinView(id: string, view: object): void {
+  pinView(id: string, view: ArrayBufferView): void {
+    this.pinnedSinceSweep += view.byteLength;
     const n = this.pins.get(id) ?? 0;
     this.pins.set(id, n + 1);
     if (n === 0) sendId(this.channel, "pin", id);
@@ -73,6 +77,7 @@ export class ReferenceTracker {
 
   /** Releases, now, every shared-memory holder whose target the last GC collected. */
   sweep(): number {
+    this.pinnedSinceSweep = 0;
     let released = 0;
     for (const h of this.shared) {
       if (h.weak!.deref() !== undefined) continue;

@@ -24,7 +24,7 @@ export interface DeserializeContext {
   reviveRef(id: string): unknown;
   reviveActor(data: ActorHandleData): unknown;
   /** Told about each zero-copy view handed out, so the region stays pinned while it lives. */
-  onSharedView?(view: object): void;
+  onSharedView?(view: ArrayBufferView): void;
 }
 
 // Host-object tags written before each typed array.
@@ -82,8 +82,34 @@ function typeIndex(view: ArrayBufferView): number {
   return i < 0 ? 1 : i;
 }
 
+/**
+ * Stands in the deserialized value for a zero-copy view until `revive` puts the view there.
+ * The deserializer keeps what `_readHostObject` returns until its own native half is collected;
+ * were that the view, the view (and the shared memory it pins) would outlive one collection.
+ */
+class ViewSlot {
+  constructor(private readonly type: number, private readonly slice: ArenaSlice) {}
+
+  /** A new view (not kept here: the slot lives as long as the deserializer). */
+  make(ctx: DeserializeContext): ArrayBufferView {
+    const arena = ctx.arena;
+    if (!arena) throw new Error("a shared value arrived in a thread without the node's arena");
+    const { offset, size } = this.slice;
+    let view: ArrayBufferView;
+    if (this.type === BUFFER_TYPE) view = Buffer.from(arena.buffer as unknown as ArrayBuffer, offset, size);
+    else {
+      const Ctor = VIEW_TYPES[this.type];
+      view = new Ctor(arena.buffer, offset, size / (Ctor.BYTES_PER_ELEMENT ?? 1));
+    }
+    ctx.onSharedView?.(view);
+    return view;
+  }
+}
+
 class StoreDeserializer extends v8.DefaultDeserializer {
-  constructor(data: Uint8Array, private readonly value: SerializedValue, private readonly ctx: DeserializeContext) {
+  /** True once a ViewSlot was handed out: the value must then be revived. */
+  slots = false;
+  constructor(data: Uint8Array, private readonly value: SerializedValue) {
     super(data as Buffer);
   }
 
@@ -93,18 +119,8 @@ class StoreDeserializer extends v8.DefaultDeserializer {
       return (v8.DefaultDeserializer.prototype as unknown as { _readHostObject(): unknown })._readHostObject.call(this);
     }
     const type = this.readUint32();
-    const slice = this.value.slices![this.readUint32()];
-    const arena = this.ctx.arena;
-    if (!arena) throw new Error("a shared value arrived in a thread without the node's arena");
-    let view: ArrayBufferView;
-    if (type === BUFFER_TYPE) view = Buffer.from(arena.buffer as unknown as ArrayBuffer, slice.offset, slice.size);
-    else {
-      const Ctor = VIEW_TYPES[type];
-      const per = Ctor.BYTES_PER_ELEMENT ?? 1;
-      view = new Ctor(arena.buffer, slice.offset, slice.size / per);
-    }
-    this.ctx.onSharedView?.(view);
-    return view;
+    this.slots = true;
+    return new ViewSlot(type, this.value.slices![this.readUint32()]);
   }
 }
 
@@ -135,18 +151,27 @@ export function serialize(value: unknown, ctx: SerializeContext, path = "value")
 
 export function deserialize(value: SerializedValue, ctx: DeserializeContext): unknown {
   if (value.data === undefined) return value.prim;
-  const des = new StoreDeserializer(value.data, value, ctx);
+  const des = new StoreDeserializer(value.data, value);
   if (value.segments) value.segments.forEach((sab, i) => des.transferArrayBuffer(i, sab as unknown as ArrayBuffer));
   des.readHeader();
   const out = des.readValue();
-  return value.markers ? revive(out, ctx, new Set()) : out;
+  return value.markers || des.slots ? revive(out, ctx, new Map()) : out;
 }
 
-/** Replaces markers by live ObjectRefs and ActorHandles, in place: the value is freshly deserialized and ours. */
-function revive(value: unknown, ctx: DeserializeContext, seen: Set<object>): unknown {
+/**
+ * Replaces markers by live ObjectRefs and ActorHandles, and view slots by zero-copy views, in
+ * place: the value is freshly deserialized and ours.
+ */
+function revive(value: unknown, ctx: DeserializeContext, seen: Map<object, unknown>): unknown {
   if (value === null || typeof value !== "object") return value;
-  if (seen.has(value)) return value;
-  seen.add(value);
+  // What was revived already (a value may hold the same slot, ref or object twice, or a cycle).
+  if (seen.has(value)) return seen.get(value);
+  if (value instanceof ViewSlot) {
+    const view = value.make(ctx);
+    seen.set(value, view);
+    return view;
+  }
+  seen.set(value, value);
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) return value;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
@@ -168,12 +193,13 @@ function revive(value: unknown, ctx: DeserializeContext, seen: Set<object>): unk
     return value;
   }
   const rec = value as Record<string, unknown>;
-  if (REF_MARKER in rec) return ctx.reviveRef(rec[REF_MARKER] as string);
-  if (ACTOR_MARKER in rec) return ctx.reviveActor(rec[ACTOR_MARKER] as ActorHandleData);
+  const revived = (out: unknown) => (seen.set(value, out), out);
+  if (REF_MARKER in rec) return revived(ctx.reviveRef(rec[REF_MARKER] as string));
+  if (ACTOR_MARKER in rec) return revived(ctx.reviveActor(rec[ACTOR_MARKER] as ActorHandleData));
   if (CLASS_MARKER in rec) {
     const state = revive(rec.state, ctx, seen) as object;
     const proto = registeredPrototype(rec[CLASS_MARKER] as string);
-    return proto ? Object.setPrototypeOf(state, proto) : state;
+    return revived(proto ? Object.setPrototypeOf(state, proto) : state);
   }
   for (const key of Object.keys(rec)) {
     const el = rec[key];

@@ -30,15 +30,17 @@ const cw = new CoreWorker(
 );
 executor = new TaskExecutor(cw);
 const sleep = sleepWhenIdle(new Doorbell(boot.doorbell), channel as PortChannel<unknown, unknown>, () => executor.idle());
-// A collection takes tens of ms: the raylet asks for one to reuse freed shared memory, and the
-// tasks at hand run first.
+// A collection takes ms to tens of ms. The raylet asks for one to reuse freed shared memory, and
+// the tasks at hand run first; and a thread that was handed large zero-copy views collects once
+// idle, so the memory they pinned goes back to the store while nothing else needs the thread.
+const IDLE_COLLECT_BYTES = 32 * 2 ** 20;
 let collectPending = false;
 cw.collectWhenIdle = () => {
   if (executor.idle()) cw.collect();
   else collectPending = true;
 };
 executor.onIdle = () => {
-  if (collectPending) {
+  if (collectPending || cw.tracker.pinnedSinceSweep >= IDLE_COLLECT_BYTES) {
     collectPending = false;
     channel.flushNow(); // the results of the tasks just run go first
     cw.collect();

@@ -108,3 +108,21 @@ test("a large typed array passed by value reaches the task, and its copy is free
   assert.deepEqual(await ray.get(len.remote(new Float64Array(12_800))), [12_800, true]);
   for (let i = 0; i < 10; i++) await ray.get(len.remote(new Float64Array(8 * 2 ** 20)));
 });
+
+test("a value holding one large array twice gets one shared view, twice; refs inside stay refs", async () => {
+  const big = new Float64Array(2 ** 17).fill(2);
+  const inner = ray.put("inner");
+  const echo = ray.remote(function echo(v: unknown) {
+    return v;
+  });
+  for (const v of [await ray.get(ray.put({ a: big, b: big, r1: inner, r2: inner })), await ray.get(echo.remote({ a: big, b: [big], r1: inner, r2: [inner] }))]) {
+    const o = v as { a: Float64Array; b: Float64Array | Float64Array[]; r1: ray.ObjectRef; r2: ray.ObjectRef | ray.ObjectRef[] };
+    assert.ok(o.a.buffer instanceof SharedArrayBuffer);
+    assert.equal(Array.isArray(o.b) ? o.b[0] : o.b, o.a);
+    assert.equal(o.a[5], 2);
+    const r2 = Array.isArray(o.r2) ? o.r2[0] : o.r2;
+    assert.ok(o.r1 instanceof ray.ObjectRef && r2 instanceof ray.ObjectRef);
+    assert.equal(r2.hex(), o.r1.hex());
+    assert.equal(await ray.get(r2), "inner");
+  }
+});

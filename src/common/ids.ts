@@ -13,6 +13,8 @@ export function randomHex(bytes: number): string {
   return randomBytes(bytes).toString("hex");
 }
 
+const COUNTER_BASE = 2 ** 48;
+
 /**
  * Hands out task ids from one random prefix: cheap enough for the submit hot path. The counter
  * is written as 13 hex digits of 2^48 + n (the leading 1 spares a padStart and its string).
@@ -24,8 +26,6 @@ export class TaskIdGenerator {
     return this.prefix + (++this.counter).toString(16);
   }
 }
-
-const COUNTER_BASE = 2 ** 48;
 
 export function objectIdOf(taskId: string, index: number): string {
   // The first return is by far the most common: spare it the formatting.

@@ -43,8 +43,6 @@ export interface PooledWorker {
   readonly channel: PortChannel<FromRaylet, ToRaylet>;
   /** The bell the worker sleeps on while idle. */
   readonly bell: Doorbell;
-  /** Its slot on the main thread's bell; -1 past the bell's slots (it then only uses the event loop). */
-  readonly slot: number;
   /** Function ids this worker has been sent. */
   readonly knownFunctions: Set<string>;
   dedicated: boolean;
@@ -170,6 +168,7 @@ export class WorkerPool {
     // A channel of its own rather than the worker's built-in port: it can be drained synchronously.
     const { port1, port2 } = new MessageChannel();
     const doorbell = new Doorbell();
+    // Its slot on the main thread's bell; past the bell's slots, -1: its replies wait for the event loop.
     const slot = this.freeSlots.pop() ?? (this.bySlot.length < REPLY_SLOTS ? this.bySlot.length : -1);
     const workerData: WorkerBootData = {
       port: port2,
@@ -197,7 +196,6 @@ export class WorkerPool {
       id, key, thread, dedicated,
       channel: new PortChannel<FromRaylet, ToRaylet>(port1, doorbell),
       bell: doorbell,
-      slot,
       knownFunctions: new Set(),
     };
     this.all.add(w);

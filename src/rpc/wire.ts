@@ -29,23 +29,12 @@ const FAILED = 3;
 
 export function encode(msg: Message): Wire {
   switch (msg.t) {
-    case "execute": {
-      const s = msg.spec;
-      return [
-        EXECUTE, s.taskId, s.name, s.fnId, encodeArgs(s.args), s.nestedRefs, s.numReturns, s.resources, s.maxRetries, s.retryExceptions,
-        s.ownerId, s.parentTaskId, s.scheduling, s.env, s.memoryBytes, s.actorId, s.method, s.actor,
-        msg.args && pushValues([], msg.args), msg.functions,
-      ];
-    }
-    case "submit": {
-      const s = msg.spec;
-      return [
-        SUBMIT, s.taskId, s.name, s.fnId, encodeArgs(s.args), s.nestedRefs, s.numReturns, s.resources, s.maxRetries, s.retryExceptions,
-        s.ownerId, s.parentTaskId, s.scheduling, s.env, s.memoryBytes, s.actorId, s.method, s.actor,
-      ];
-    }
+    case "execute":
+      return wireSpec(EXECUTE, msg.spec, msg.args && pushValues([], msg.args), msg.functions);
+    case "submit":
+      return wireSpec(SUBMIT, msg.spec);
     case "task-done":
-      return msg.results.length === 1 ? pushValue([TASK_DONE, msg.taskId, msg.ms], msg.results[0]) : pushValues([TASK_DONE, msg.taskId, msg.ms], msg.results);
+      return pushValues([TASK_DONE, msg.taskId, msg.ms], msg.results);
     case "objects": {
       const out: unknown[] = [OBJECTS];
       for (const [id, value] of msg.entries) {
@@ -84,8 +73,16 @@ export function decode(wire: Wire): Message {
   }
 }
 
-// A spec is its fields in the order encode writes them; an absent optional field is `undefined` (one byte).
+// A spec is its fields in this order; an absent optional field is `undefined` (one byte). An
+// execute message adds its values and functions after them.
 const SPEC_SLOTS = 17;
+
+function wireSpec(kind: number, s: TaskSpec, values?: unknown[], functions?: unknown): unknown[] {
+  return [
+    kind, s.taskId, s.name, s.fnId, encodeArgs(s.args), s.nestedRefs, s.numReturns, s.resources, s.maxRetries, s.retryExceptions,
+    s.ownerId, s.parentTaskId, s.scheduling, s.env, s.memoryBytes, s.actorId, s.method, s.actor, values, functions,
+  ];
+}
 
 function decodeSpec(w: unknown[], at: number): TaskSpec {
   // Required fields first, in one literal: every spec then shares one shape.

@@ -1,7 +1,7 @@
 /**
- * A two-way message channel that batches: every message sent during one turn of the event
- * loop travels as one array in one postMessage, and wakes the receiver once. Submitting
- * 20,000 tasks in a loop costs one message, not 20,000.
+ * A two-way message channel that batches: the messages sent during one job (or turn) of the
+ * event loop travel as one array in one postMessage, and wake the receiver once. Submitting
+ * 20,000 tasks in a loop costs a few hundred messages, not 20,000.
  */
 import { receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import type { Doorbell } from "./doorbell.js";
@@ -81,12 +81,10 @@ export class PortChannel<Out, In> extends BatchingChannel<Out, In> {
   protected override readonly maxBatch = 128;
   /**
    * `doorbell`: the peer's, rung after each post in case the peer sleeps on (or watches) it;
-   * `slot`: this end's slot on it, when the peer's bell is rung by many.
-   */
-  /**
-   * `endOfTurn`: batches go once per turn of the event loop rather than per job. A worker thread
-   * running queued calls one after another then sends their results in one message, instead of
-   * the main thread receiving (and waking for) one per call.
+   * `slot`: this end's slot on it, when the peer's bell is rung by many. `endOfTurn`: batches go
+   * once per turn of the event loop rather than per job: a worker thread running queued calls
+   * one after another then sends their results in one message, instead of the main thread
+   * receiving (and waking for) one per call.
    */
   constructor(
     private readonly port: MessagePort,
@@ -102,6 +100,7 @@ export class PortChannel<Out, In> extends BatchingChannel<Out, In> {
     if (this.endOfTurn) setImmediate(flush);
     else queueMicrotask(flush);
   }
+
   protected post(batch: Out[]): void {
     const wire = new Array(batch.length);
     for (let i = 0; i < batch.length; i++) wire[i] = encode(batch[i] as Message);
@@ -112,9 +111,11 @@ export class PortChannel<Out, In> extends BatchingChannel<Out, In> {
   private receive(wire: unknown[]): void {
     for (let i = 0; i < wire.length; i++) this.handler(decode(wire[i] as Message) as In);
   }
+
   /**
    * Handles, now, the messages that have arrived but wait for the event loop: lets a thread
-   * that must not return to its loop (a synchronous put waiting for room) hear its peers.
+   * that must not return to its loop (a synchronous put waiting for room), or that watches for
+   * replies instead of sleeping in it, hear its peers.
    */
   drain(): void {
     for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) this.receive(m.message as unknown[]);

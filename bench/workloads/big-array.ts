@@ -8,7 +8,7 @@ import { now, report, scale } from "./measure.js";
 
 const LENGTH = scale(100 * 2 ** 20, 2 ** 20) / 8;
 const data = new Float64Array(LENGTH).fill(1);
-const ROUNDS = 5;
+const ROUNDS = 10;
 /** Warm-up: the read, compiled in both threads of each implementation. */
 const small = () => [new Float64Array(2 ** 17).fill(1), new Float64Array(2 ** 17).fill(1)];
 

@@ -14,6 +14,20 @@ test("a task runs in a worker and its result comes back through get", async () =
   assert.deepEqual(await ray.get([add.remote(1, 1), add.remote(2, 2)]), [2, 4]);
 });
 
+test("while get waits, the driver's own timers and tasks keep running", async () => {
+  // The driver may watch for results instead of sleeping, but only for a moment at a time.
+  const slow = ray.remote(async function slow() {
+    await new Promise((r) => setTimeout(r, 300));
+    return "done";
+  });
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 5);
+  const [value] = await Promise.all([ray.get(slow.remote()), ray.get(add.remote(1, 2))]);
+  clearInterval(timer);
+  assert.equal(value, "done");
+  assert.ok(ticks >= 10, `the driver's 5 ms timer fired ${ticks} times in 300 ms`);
+});
+
 test("top-level ObjectRef arguments are resolved; nested ones arrive as refs", async () => {
   const inner = ray.remote(function inner(direct: number, nested: { r: unknown }[]) {
     return [typeof direct, nested[0].r instanceof ray.ObjectRef];

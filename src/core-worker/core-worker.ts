@@ -4,8 +4,7 @@
  * node's raylet through one batching channel. Inside worker threads the TaskExecutor uses it
  * to run tasks; see task-executor.ts.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
-import { fromErrorInfo, TaskCancelledError, type ErrorInfo } from "../common/errors.js";
+import { fromErrorInfo, type ErrorInfo } from "../common/errors.js";
 import { objectIdOf, TaskIdGenerator } from "../common/ids.js";
 import type { SharedArena } from "../object-store/shared-arena.js";
 import type { ObjectValue } from "../object-store/object-table.js";
@@ -16,6 +15,7 @@ import { deserialize, serialize } from "../serialization/serializer.js";
 import type { SerializedValue } from "../serialization/serialized-value.js";
 import type { FunctionDescriptor } from "./function-manager/descriptor.js";
 import { ObjectRef, setRefCounter } from "./object-ref.js";
+import { CurrentTask, type TaskContext } from "./current-task.js";
 import { ObjectWaits } from "./object-waits.js";
 import { ReferenceTracker } from "./reference-tracker.js";
 import { blockFor, forceGc } from "./gc-assist.js";
@@ -28,16 +28,7 @@ export interface CoreWorkerInfo {
   mode: "driver" | "worker";
 }
 
-/** What the code running now is: set inside tasks and actor methods. */
-export interface TaskContext {
-  taskId: string;
-  name: string;
-  actorId?: string;
-  resources: Record<string, number>;
-  cancelled: boolean;
-  /** Rejecters of this task's pending gets, so a cancel can interrupt them. */
-  interrupts: Set<(err: Error) => void>;
-}
+export type { TaskContext } from "./current-task.js";
 
 /** What the store of an embedded node can do synchronously for its driver's puts. */
 export interface StoreAssist {
@@ -50,13 +41,9 @@ export interface StoreAssist {
 /** Makes actor handles from their data; provided by the actor-handle module (avoids a cycle). */
 export type ActorHandleFactory = (data: ActorHandleData, fresh: boolean) => object;
 
-
 export class CoreWorker {
   readonly tracker: ReferenceTracker;
-  /** Context of tasks that may interleave (concurrent actors); created on first need. */
-  private interleaved?: AsyncLocalStorage<TaskContext>;
-  /** The task running alone in this thread, when tasks run one at a time. */
-  private sole?: TaskContext;
+  private readonly current = new CurrentTask();
   private readonly taskIds = new TaskIdGenerator();
   private readonly waits: ObjectWaits;
   private readonly sentFunctions = new Set<string>();
@@ -109,21 +96,14 @@ export class CoreWorker {
     for (let i = 0; i < transfers.length; i++) sendId(this.channel, "remove-ref", transfers[i]);
   }
 
-  /**
-   * Runs `fn` as task `ctx`. Tasks that run one at a time need no async context tracking (and
-   * its promise hooks, a few µs per call): the thread's sole task is the current one.
-   */
+  /** Runs `fn` as task `ctx` (see CurrentTask.run). */
   runTask<T>(ctx: TaskContext, fn: () => Promise<T>, mayInterleave: boolean): Promise<T> {
-    if (mayInterleave) return (this.interleaved ??= new AsyncLocalStorage<TaskContext>()).run(ctx, fn);
-    this.sole = ctx;
-    return fn().finally(() => {
-      if (this.sole === ctx) this.sole = undefined;
-    });
+    return this.current.run(ctx, fn, mayInterleave);
   }
 
   /** The current task, for parent links and runtime context. */
   currentTask(): TaskContext | undefined {
-    return this.interleaved?.getStore() ?? this.sole;
+    return this.current.get();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -180,7 +160,7 @@ export class CoreWorker {
   /** Waits for `numReturns` of `refs` to be ready (or the timeout); keeps input order. */
   async wait(refs: readonly ObjectRef<unknown>[], numReturns: number, timeoutMs?: number): Promise<[ObjectRef[], ObjectRef[]]> {
     const ids = refs.map((r) => r.hex());
-    if (this.waits.readyCount(ids) < numReturns) await this.blockWhile(() => this.waits.some(ids, numReturns, timeoutMs, this.onInterrupt));
+    if (this.waits.readyCount(ids) < numReturns) await this.blockWhile(() => this.waits.some(ids, numReturns, timeoutMs, this.current.onInterrupt));
     const ready: ObjectRef[] = [];
     const notReady: ObjectRef[] = [];
     for (const ref of refs) {
@@ -197,7 +177,7 @@ export class CoreWorker {
 
   /** Waits until every id has a value here; with `failFast`, rejects at the first failure. */
   async fetch(ids: string[], timeoutMs: number | undefined, failFast: boolean): Promise<void> {
-    await this.blockWhile(() => this.waits.all(ids, timeoutMs, failFast, this.onInterrupt));
+    await this.blockWhile(() => this.waits.all(ids, timeoutMs, failFast, this.current.onInterrupt));
   }
 
   decode(id: string, value: ObjectValue): unknown {
@@ -255,17 +235,6 @@ export class CoreWorker {
         this.onTaskMessage?.(msg);
     }
   }
-
-  /** Lets a cancel of the current task interrupt this wait. */
-  private readonly onInterrupt = (reject: (err: Error) => void, isDone: () => boolean): void => {
-    const ctx = this.currentTask();
-    if (!ctx) return;
-    if (ctx.cancelled) return reject(new TaskCancelledError(`task ${ctx.name} was cancelled`));
-    const interrupt = (err: Error) => {
-      if (!isDone()) reject(err);
-    };
-    ctx.interrupts.add(interrupt);
-  };
 
   /**
    * Runs a wait. In a worker, the task gives its CPU back to the node while blocked, so a node

@@ -1,0 +1,50 @@
+/**
+ * Which task the code running now in this thread belongs to: for parent links, the runtime
+ * context, and cancels that interrupt the task's pending gets.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { TaskCancelledError } from "../common/errors.js";
+
+/** What the code running now is: set inside tasks and actor methods. */
+export interface TaskContext {
+  taskId: string;
+  name: string;
+  actorId?: string;
+  resources: Record<string, number>;
+  cancelled: boolean;
+  /** Rejecters of this task's pending gets, so a cancel can interrupt them. */
+  interrupts: Set<(err: Error) => void>;
+}
+
+export class CurrentTask {
+  /** Context of tasks that may interleave (concurrent actors); created on first need. */
+  private interleaved?: AsyncLocalStorage<TaskContext>;
+  /** The task running alone in this thread, when tasks run one at a time. */
+  private sole?: TaskContext;
+
+  /**
+   * Runs `fn` as task `ctx`. Tasks that run one at a time need no async context tracking (and
+   * its promise hooks, a few µs per call): the thread's sole task is the current one.
+   */
+  run<T>(ctx: TaskContext, fn: () => Promise<T>, mayInterleave: boolean): Promise<T> {
+    if (mayInterleave) return (this.interleaved ??= new AsyncLocalStorage<TaskContext>()).run(ctx, fn);
+    this.sole = ctx;
+    return fn().finally(() => {
+      if (this.sole === ctx) this.sole = undefined;
+    });
+  }
+
+  get(): TaskContext | undefined {
+    return this.interleaved?.getStore() ?? this.sole;
+  }
+
+  /** Lets a cancel of the current task interrupt a wait (at once if it is cancelled already). */
+  readonly onInterrupt = (reject: (err: Error) => void, isDone: () => boolean): void => {
+    const ctx = this.get();
+    if (!ctx) return;
+    if (ctx.cancelled) return reject(new TaskCancelledError(`task ${ctx.name} was cancelled`));
+    ctx.interrupts.add((err: Error) => {
+      if (!isDone()) reject(err);
+    });
+  };
+}

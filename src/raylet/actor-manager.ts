@@ -1,7 +1,7 @@
 /**
- * Actors on this node: placement, a thread of their own, the constructor, method calls in
- * submission order, restarts after the thread dies (maxRestarts, maxTaskRetries), kill, and
- * the end of anonymous actors whose handles are all gone.
+ * Actors on this node: names, placement on a thread (see actor-threads.ts), the constructor,
+ * restarts after the thread dies (maxRestarts; the calls it was running, per maxTaskRetries, in
+ * actor-calls.ts), kill, and the end of anonymous actors whose handles are all gone.
  */
 import type { ErrorInfo } from "../common/errors.js";
 import { objectIdOf } from "../common/ids.js";
@@ -12,38 +12,23 @@ import { executeMessage, heldRefs, whenDependenciesReady } from "./dependencies.
 import type { FunctionTable } from "./function-table.js";
 import type { ResourceScheduler } from "./resource-scheduler.js";
 import type { ResourcePool } from "./resources.js";
-import { cancelledValue, expectReturns } from "./task-manager.js";
+import { expectReturns } from "./task-manager.js";
 import type { PooledWorker, WorkerPool } from "./worker-pool.js";
 import type { ActorDirectory } from "../gcs/actor-directory.js";
 import { serialize } from "../serialization/serializer.js";
 import { Fifo } from "../common/fifo.js";
+import { ActorCalls, type CallTarget } from "./actor-calls.js";
 import { ActorThreads } from "./actor-threads.js";
 
-type ActorState = "pending" | "alive" | "restarting" | "dead";
-
-interface Call {
-  spec: TaskSpec;
-  rec: ActorRecord;
-  depsReady: boolean;
-  failed?: ErrorInfo;
-  cancelDeps?: () => void;
-  attempts: number;
-}
-
-interface ActorRecord {
+interface ActorRecord extends CallTarget {
   id: string;
   creation: TaskSpec;
-  state: ActorState;
   pool: ResourcePool;
-  worker?: PooledWorker;
   /** True when the actor lives on a shared host thread rather than its own. */
   shared: boolean;
   restarts: number;
   /** Resources held while alive (those asked for explicitly). */
   held?: Record<string, number>;
-  queue: Fifo<Call>;
-  noRestart: boolean;
-  death?: ErrorInfo;
 }
 
 export interface ActorManagerDeps {
@@ -62,8 +47,7 @@ type Exit = NonNullable<PooledWorker["exit"]>;
 export class ActorManager {
   private readonly actors = new Map<string, ActorRecord>();
   private readonly threads: ActorThreads<ActorRecord>;
-  /** Method calls sent to their actor's thread and not done, by task id (in the order sent). */
-  private readonly inflight = new Map<string, Call>();
+  private readonly calls: ActorCalls;
   /** Actors whose constructor is running, by the creation's task id. */
   private readonly constructing = new Map<string, ActorRecord>();
   /** Handles made with getIfExists point at an actor under another id. */
@@ -71,6 +55,7 @@ export class ActorManager {
 
   constructor(private readonly d: ActorManagerDeps) {
     this.threads = new ActorThreads(d.workers);
+    this.calls = new ActorCalls(d.table, d.ownerOf);
   }
 
   create(spec: TaskSpec): void {
@@ -124,32 +109,13 @@ export class ActorManager {
 
   /** A method call. */
   call(spec: TaskSpec): void {
-    const { table } = this.d;
-    for (const id of heldRefs(spec)) table.addRef(id);
-    expectReturns(table, spec, this.d.ownerOf(spec));
     // A handle made with getIfExists names its actor by an alias: the worker knows the real id.
     spec.actorId = this.resolve(spec.actorId!);
-    const rec = this.actors.get(spec.actorId);
-    if (!rec || rec.state === "dead") {
-      return this.fail(spec, this.deathOf(rec, spec));
-    }
-    const c: Call = { spec, rec, depsReady: false, attempts: 0 };
-    rec.queue.push(c);
-    c.cancelDeps = whenDependenciesReady(table, spec, (failure) => {
-      c.cancelDeps = undefined;
-      c.depsReady = true;
-      c.failed = failure;
-      this.pump(rec);
-    });
+    this.calls.submit(spec, this.actors.get(spec.actorId));
   }
 
   onDone(w: PooledWorker, taskId: string, results: ObjectValue[]): void {
-    const c = this.inflight.get(taskId);
-    if (c) {
-      if (c.rec.worker !== w) return;
-      this.inflight.delete(taskId);
-      return this.seal(c.spec, results);
-    }
+    if (this.calls.done(w, taskId, results)) return;
     const rec = this.constructing.get(taskId);
     if (!rec || rec.worker !== w) return;
     this.constructing.delete(taskId);
@@ -167,15 +133,7 @@ export class ActorManager {
     const how = exit.oom ? "ran out of memory" : exit.intended ? "was killed" : exit.error ? `crashed: ${exit.error.message}` : `exited with code ${exit.code}`;
     const className = rec.creation.actor!.className;
     // Calls in flight fail, unless they may be retried on the restarted actor.
-    const retry: Call[] = [];
-    for (const c of this.inflight.values()) {
-      if (c.rec !== rec) continue;
-      this.inflight.delete(c.spec.taskId);
-      const max = c.spec.maxRetries;
-      if (!rec.noRestart && (max === -1 || c.attempts <= max)) retry.push(c);
-      else this.fail(c.spec, { code: "ACTOR_ERROR", name: "RayActorError", message: `actor ${className} ${how} while running ${c.spec.name}` });
-    }
-    rec.queue.unshiftAll(retry);
+    this.calls.lost(rec, (spec) => ({ code: "ACTOR_ERROR", name: "RayActorError", message: `actor ${className} ${how} while running ${spec.name}` }));
     if (rec.held) {
       rec.pool.release(rec.held);
       rec.held = undefined;
@@ -227,26 +185,11 @@ export class ActorManager {
   }
 
   cancel(taskId: string): boolean {
-    const running = this.inflight.get(taskId);
-    if (running) {
-      running.rec.worker?.channel.send({ t: "cancel-task", taskId });
-      return true;
-    }
-    for (const rec of this.actors.values()) {
-      const c = rec.queue.removeWhere((x) => x.spec.taskId === taskId);
-      if (c) {
-        c.cancelDeps?.();
-        this.seal(c.spec, [cancelledValue(c.spec)]);
-        return true;
-      }
-    }
-    return false;
+    return this.calls.cancel(taskId, this.actors.values());
   }
 
   isActorTask(taskId: string): boolean {
-    if (this.inflight.has(taskId)) return true;
-    for (const rec of this.actors.values()) if (rec.queue.some((c) => c.spec.taskId === taskId)) return true;
-    return false;
+    return this.calls.has(taskId, this.actors.values());
   }
 
   private resolve(actorId: string): string {
@@ -287,23 +230,7 @@ export class ActorManager {
     if (rec.state === "pending") this.d.table.seal(objectIdOf(rec.creation.taskId, 1), result);
     rec.state = "alive";
     this.d.directory.setState(rec.id, "ALIVE");
-    this.pump(rec);
-  }
-
-  /** Sends queued calls to the actor in order, as far as their dependencies are ready. */
-  private pump(rec: ActorRecord): void {
-    if (rec.state !== "alive" || !rec.worker) return;
-    const w = rec.worker;
-    while (rec.queue.length && rec.queue.peek()!.depsReady) {
-      const c = rec.queue.shift()!;
-      if (c.failed) {
-        this.fail(c.spec, c.failed);
-        continue;
-      }
-      c.attempts++;
-      this.inflight.set(c.spec.taskId, c);
-      w.channel.send(executeMessage(this.d.table, c.spec));
-    }
+    this.calls.pump(rec);
   }
 
   private die(rec: ActorRecord, error: ErrorInfo): void {
@@ -312,10 +239,7 @@ export class ActorManager {
     this.d.directory.setState(rec.id, "DEAD");
     this.d.directory.unregisterName(rec.id);
     this.d.table.seal(objectIdOf(rec.creation.taskId, 1), { ok: false, error });
-    for (const c of rec.queue.takeAll()) {
-      c.cancelDeps?.();
-      this.fail(c.spec, error);
-    }
+    this.calls.failQueued(rec, error);
     for (const id of heldRefs(rec.creation)) this.d.table.removeRef(id);
     if (!this.d.table.has(rec.id)) this.actors.delete(rec.id);
   }
@@ -325,21 +249,6 @@ export class ActorManager {
       id: spec.actor!.actorId, creation: spec, state: "dead", pool: undefined as unknown as ResourcePool, shared: false, restarts: 0,
       queue: new Fifo(), noRestart: true, death: error,
     };
-  }
-
-  private deathOf(rec: ActorRecord | undefined, spec: TaskSpec): ErrorInfo {
-    return rec?.death ?? { code: "ACTOR_DIED", name: "ActorDiedError", message: `the actor of ${spec.name} is dead or unknown` };
-  }
-
-  private fail(spec: TaskSpec, error: ErrorInfo): void {
-    this.seal(spec, [{ ok: false, error }]);
-  }
-
-  private seal(spec: TaskSpec, results: ObjectValue[]): void {
-    const n = spec.numReturns === "streaming" ? 1 : spec.numReturns;
-    const failure = results.length === 1 && !results[0].ok ? results[0] : undefined;
-    for (let i = 0; i < n; i++) this.d.table.seal(objectIdOf(spec.taskId, i + 1), failure ?? results[i]);
-    for (const id of heldRefs(spec)) this.d.table.removeRef(id);
   }
 }
 

@@ -1,0 +1,146 @@
+/**
+ * The method calls of the node's actors: each actor's queue in submission order, sent to its
+ * thread as their dependencies are ready, in flight until done; failed with the actor's death,
+ * or queued again after a restart when maxTaskRetries allows.
+ */
+import type { ErrorInfo } from "../common/errors.js";
+import { objectIdOf } from "../common/ids.js";
+import type { Fifo } from "../common/fifo.js";
+import type { ObjectTable, ObjectValue, Waiter } from "../object-store/object-table.js";
+import type { TaskSpec } from "../rpc/protocol.js";
+import { executeMessage, heldRefs, whenDependenciesReady } from "./dependencies.js";
+import { cancelledValue, expectReturns } from "./task-manager.js";
+import type { PooledWorker } from "./worker-pool.js";
+
+export interface Call {
+  spec: TaskSpec;
+  actor: CallTarget;
+  depsReady: boolean;
+  failed?: ErrorInfo;
+  cancelDeps?: () => void;
+  attempts: number;
+}
+
+/** What calls need of an actor's record. */
+export interface CallTarget {
+  state: "pending" | "alive" | "restarting" | "dead";
+  worker?: PooledWorker;
+  queue: Fifo<Call>;
+  noRestart: boolean;
+  /** Why the actor died, once it has. */
+  death?: ErrorInfo;
+}
+
+export class ActorCalls {
+  /** Calls sent to their actor's thread and not done, by task id (in the order sent). */
+  private readonly inflight = new Map<string, Call>();
+
+  constructor(
+    private readonly table: ObjectTable,
+    /** Sends a sealed return to the call's submitter (its owner), if it is still connected. */
+    private readonly ownerOf: (spec: TaskSpec) => Waiter | undefined,
+  ) {}
+
+  /** A call of `actor`; with no live actor, it fails at once. */
+  submit(spec: TaskSpec, actor: CallTarget | undefined): void {
+    for (const id of heldRefs(spec)) this.table.addRef(id);
+    expectReturns(this.table, spec, this.ownerOf(spec));
+    if (!actor || actor.state === "dead") {
+      return this.fail(spec, actor?.death ?? { code: "ACTOR_DIED", name: "ActorDiedError", message: `the actor of ${spec.name} is dead or unknown` });
+    }
+    const c: Call = { spec, actor, depsReady: false, attempts: 0 };
+    actor.queue.push(c);
+    c.cancelDeps = whenDependenciesReady(this.table, spec, (failure) => {
+      c.cancelDeps = undefined;
+      c.depsReady = true;
+      c.failed = failure;
+      this.pump(actor);
+    });
+  }
+
+  /** Sends the actor's queued calls to its thread in order, as far as their dependencies are ready. */
+  pump(actor: CallTarget): void {
+    if (actor.state !== "alive" || !actor.worker) return;
+    const w = actor.worker;
+    while (actor.queue.length && actor.queue.peek()!.depsReady) {
+      const c = actor.queue.shift()!;
+      if (c.failed) {
+        this.fail(c.spec, c.failed);
+        continue;
+      }
+      c.attempts++;
+      this.inflight.set(c.spec.taskId, c);
+      w.channel.send(executeMessage(this.table, c.spec));
+    }
+  }
+
+  /** A call finished on thread `w`; false when `taskId` is no call in flight there. */
+  done(w: PooledWorker, taskId: string, results: ObjectValue[]): boolean {
+    const c = this.inflight.get(taskId);
+    if (!c || c.actor.worker !== w) return false;
+    this.inflight.delete(taskId);
+    this.seal(c.spec, results);
+    return true;
+  }
+
+  /**
+   * The actor's thread is gone: its calls in flight go back to the front of its queue, in order,
+   * when they may be retried on a restarted actor; the others fail with `error(spec)`.
+   */
+  lost(actor: CallTarget, error: (spec: TaskSpec) => ErrorInfo): void {
+    const retry: Call[] = [];
+    for (const c of this.inflight.values()) {
+      if (c.actor !== actor) continue;
+      this.inflight.delete(c.spec.taskId);
+      const max = c.spec.maxRetries;
+      if (!actor.noRestart && (max === -1 || c.attempts <= max)) retry.push(c);
+      else this.fail(c.spec, error(c.spec));
+    }
+    actor.queue.unshiftAll(retry);
+  }
+
+  /** The actor is dead: its queued calls fail with its death. */
+  failQueued(actor: CallTarget, error: ErrorInfo): void {
+    for (const c of actor.queue.takeAll()) {
+      c.cancelDeps?.();
+      this.fail(c.spec, error);
+    }
+  }
+
+  /** Cancels a call: a queued one is dropped, a running one asked to stop. False if no such call. */
+  cancel(taskId: string, actors: Iterable<CallTarget>): boolean {
+    const running = this.inflight.get(taskId);
+    if (running) {
+      running.actor.worker?.channel.send({ t: "cancel-task", taskId });
+      return true;
+    }
+    for (const actor of actors) {
+      const c = actor.queue.removeWhere((x) => x.spec.taskId === taskId);
+      if (c) {
+        c.cancelDeps?.();
+        this.seal(c.spec, [cancelledValue(c.spec)]);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether `taskId` is a call queued or in flight. */
+  has(taskId: string, actors: Iterable<CallTarget>): boolean {
+    if (this.inflight.has(taskId)) return true;
+    for (const actor of actors) if (actor.queue.some((c) => c.spec.taskId === taskId)) return true;
+    return false;
+  }
+
+  private fail(spec: TaskSpec, error: ErrorInfo): void {
+    this.seal(spec, [{ ok: false, error }]);
+  }
+
+  /** Seals the call's returns (each with its result, or all with one failure) and releases its holds. */
+  private seal(spec: TaskSpec, results: ObjectValue[]): void {
+    const n = spec.numReturns === "streaming" ? 1 : spec.numReturns;
+    const failure = results.length === 1 && !results[0].ok ? results[0] : undefined;
+    for (let i = 0; i < n; i++) this.table.seal(objectIdOf(spec.taskId, i + 1), failure ?? results[i]);
+    for (const id of heldRefs(spec)) this.table.removeRef(id);
+  }
+}

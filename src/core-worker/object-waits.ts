@@ -89,7 +89,7 @@ export class ObjectWaits {
 
   /** Resolves once `numReturns` of `ids` have a value here, or when the timeout passes. */
   some(ids: string[], numReturns: number, timeoutMs: number | undefined, onInterrupt: OnInterrupt): Promise<void> {
-    this.request(ids.filter((id) => !this.values.has(id)));
+    this.request(ids);
     return new Promise<void>((resolve, reject) => {
       let done = false;
       const finish = () => {

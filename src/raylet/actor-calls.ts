@@ -4,12 +4,11 @@
  * or queued again after a restart when maxTaskRetries allows.
  */
 import type { ErrorInfo } from "../common/errors.js";
-import { objectIdOf } from "../common/ids.js";
 import type { Fifo } from "../common/fifo.js";
 import type { ObjectTable, ObjectValue, Waiter } from "../object-store/object-table.js";
 import type { TaskSpec } from "../rpc/protocol.js";
 import { executeMessage, heldRefs, whenDependenciesReady } from "./dependencies.js";
-import { cancelledValue, expectReturns } from "./task-manager.js";
+import { cancelledValue, expectReturns, sealReturns } from "./task-manager.js";
 import type { PooledWorker } from "./worker-pool.js";
 
 export interface Call {
@@ -136,11 +135,9 @@ export class ActorCalls {
     this.seal(spec, [{ ok: false, error }]);
   }
 
-  /** Seals the call's returns (each with its result, or all with one failure) and releases its holds. */
+  /** Seals the call's returns and releases its holds. */
   private seal(spec: TaskSpec, results: ObjectValue[]): void {
-    const n = spec.numReturns === "streaming" ? 1 : spec.numReturns;
-    const failure = results.length === 1 && !results[0].ok ? results[0] : undefined;
-    for (let i = 0; i < n; i++) this.table.seal(objectIdOf(spec.taskId, i + 1), failure ?? results[i]);
+    sealReturns(this.table, spec, results);
     for (const id of heldRefs(spec)) this.table.removeRef(id);
   }
 }

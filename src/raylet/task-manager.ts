@@ -60,7 +60,7 @@ export class TaskManager {
     expectReturns(table, spec, this.d.ownerOf(spec));
     const pool = this.d.poolFor(spec);
     if (!("total" in pool)) {
-      this.sealAll(spec, [{ ok: false, error: pool }]);
+      sealReturns(this.d.table, spec, [{ ok: false, error: pool }]);
       this.releaseHolds(spec);
       return;
     }
@@ -248,19 +248,8 @@ export class TaskManager {
       set?.delete(rec.spec.taskId);
       if (set && !set.size) this.children.delete(rec.spec.parentTaskId);
     }
-    this.sealAll(rec.spec, results);
+    sealReturns(this.d.table, rec.spec, results);
     this.releaseHolds(rec.spec);
-  }
-
-  /** Seals the task's returns: each with its result, or all with one failure. */
-  private sealAll(spec: TaskSpec, results: ObjectValue[]): void {
-    const { table } = this.d;
-    const failure = results.length === 1 && !results[0].ok ? results[0] : undefined;
-    if (spec.numReturns === "streaming") {
-      table.seal(objectIdOf(spec.taskId, 0), results[0]);
-      return;
-    }
-    for (let i = 0; i < spec.numReturns; i++) table.seal(objectIdOf(spec.taskId, i + 1), failure ?? results[i]);
   }
 
   private releaseHolds(spec: TaskSpec): void {
@@ -277,6 +266,16 @@ export function expectReturns(table: ObjectTable, spec: TaskSpec, owner: Waiter 
     table.expect(id, 1);
     if (owner) table.whenReady(id, owner);
   }
+}
+
+/** Seals a spec's returns: each with its result, or all with one failure (tasks and actor calls). */
+export function sealReturns(table: ObjectTable, spec: TaskSpec, results: ObjectValue[]): void {
+  const failure = results.length === 1 && !results[0].ok ? results[0] : undefined;
+  if (spec.numReturns === "streaming") {
+    table.seal(objectIdOf(spec.taskId, 0), results[0]);
+    return;
+  }
+  for (let i = 0; i < spec.numReturns; i++) table.seal(objectIdOf(spec.taskId, i + 1), failure ?? results[i]);
 }
 
 export function cancelledValue(spec: TaskSpec): ObjectValue {

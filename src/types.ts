@@ -47,6 +47,11 @@ export interface TaskOptions extends ResourceOptions {
   retryExceptions?: boolean | string[];
   numReturns?: number | "streaming";
   name?: string;
+  /**
+   * Streaming tasks: how many items the task may yield ahead of its consumer before it waits for
+   * the consumer to take one (Ray's `_generator_backpressure_num_objects`). Default 16; -1: no limit.
+   */
+  generatorBackpressureNumObjects?: number;
 }
 
 export interface RemoteFunction<A extends unknown[], R> {
@@ -64,8 +69,14 @@ export interface StreamingRemoteFunction<A extends unknown[], R> {
 }
 type Yielded<R> = R extends Generator<infer Y, any, any> | AsyncGenerator<infer Y, any, any> ? Y : unknown;
 
-export interface ObjectRefGenerator<T> extends AsyncIterable<ObjectRef<T>> {
+export interface ObjectRefGenerator<T> extends AsyncIterableIterator<ObjectRef<T>>, AsyncDisposable, Disposable {
+  /** The next reference; throws the task's error once it fails. */
   next(): Promise<IteratorResult<ObjectRef<T>>>;
+  /**
+   * Closes the generator (what `break` out of `for await` does): the items not taken yet are
+   * freed, later ones dropped, and the task, if it still runs, is cancelled.
+   */
+  return(): Promise<IteratorResult<ObjectRef<T>>>;
 }
 
 export interface ActorOptions extends ResourceOptions {

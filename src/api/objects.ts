@@ -2,9 +2,8 @@
 import { checkBoolean, checkInteger, checkKnownOptions, checkNonNegativeNumber, describe } from "../common/validate.js";
 import { ObjectRef } from "../core-worker/object-ref.js";
 import { coreWorker } from "../core-worker/runtime.js";
-import { isObjectRef } from "../serialization/prepare.js";
+import { checkNotDisposed, isObjectRef } from "../serialization/prepare.js";
 import type { CancelOptions, GetOptions, WaitOptions } from "../types.js";
-
 
 export function put<T>(value: T): ObjectRef<T> {
   if (isObjectRef(value)) throw new TypeError("put() was given an ObjectRef: it is already in the object store");
@@ -13,6 +12,7 @@ export function put<T>(value: T): ObjectRef<T> {
 
 function checkRef(what: string, x: unknown): asserts x is ObjectRef {
   if (!isObjectRef(x)) throw new TypeError(`${what} must be an ObjectRef, got ${describe(x)}`);
+  checkNotDisposed(x as object, what);
 }
 
 export async function get(refs: ObjectRef | readonly ObjectRef[], opts?: GetOptions): Promise<unknown> {

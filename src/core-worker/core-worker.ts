@@ -4,7 +4,7 @@
  * node's raylet through one batching channel. Inside worker threads the TaskExecutor uses it
  * to run tasks; see task-executor.ts.
  */
-import { fromErrorInfo, type ErrorInfo } from "../common/errors.js";
+import { fromErrorInfo, RayError, type ErrorInfo } from "../common/errors.js";
 import { objectIdOf, TaskIdGenerator } from "../common/ids.js";
 import type { SharedArena } from "../object-store/shared-arena.js";
 import type { ObjectValue } from "../object-store/object-table.js";
@@ -18,7 +18,10 @@ import { ObjectRef, setRefCounter } from "./object-ref.js";
 import { CurrentTask, type TaskContext } from "./current-task.js";
 import { ObjectWaits } from "./object-waits.js";
 import { ReferenceTracker } from "./reference-tracker.js";
-import { blockFor, forceGc } from "./gc-assist.js";
+import { afterFinalizers, forceGc } from "../common/gc-assist.js";
+
+/** How long a worker's put waits for other threads to release memory before ObjectStoreFullError. */
+const ROOM_WAIT_MS = 2000;
 
 export interface CoreWorkerInfo {
   workerId: string;
@@ -114,27 +117,40 @@ export class CoreWorker {
   }
 
   /**
-   * The arena is full: collect garbage, release the shared memory of refs and views that are
-   * gone, and hand the releases to the store now. A worker thread may then wait a little for
-   * the store (on the main thread) to process them; the driver's store runs in its own thread,
-   * so the releases have been applied when flushNow returns.
+   * The arena has no room for `size` bytes: collect garbage, release the shared memory of refs
+   * and views that are gone, and hand the releases to the store now (in the driver, the store
+   * runs in this thread, so they are applied when flushNow returns). Then ask every other thread
+   * to do the same and wait, at most ROOM_WAIT_MS, for a free run that fits. False if none came:
+   * the put fails with ObjectStoreFullError.
    */
   private makeRoom(size: number): boolean {
     this.collect();
     this.channel.flushNow();
-    if (this.arena.largestFree() >= size) return true;
+    if (this.arena.fits(size)) return true;
     if (this.store) return this.store.reclaim(size);
     // A worker thread: the store runs on the main thread, which is free to work meanwhile.
     this.channel.send({ t: "collect-garbage" });
     this.channel.flushNow();
-    for (let i = 0; i < 200 && this.arena.largestFree() < size; i++) blockFor(10);
-    return true;
+    const deadline = performance.now() + ROOM_WAIT_MS;
+    for (;;) {
+      const seen = this.arena.frees();
+      if (this.arena.fits(size)) return true;
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      this.arena.waitForFree(seen, left);
+    }
   }
 
   /** Collects garbage and releases, now, the shared memory that refs and views held. */
   collect(): void {
     forceGc();
     this.tracker.sweep();
+  }
+
+  /** Collects now, and answers once the releases it caused are sent (finalizers run in later turns). */
+  private collectAndAnswer(ack: number): void {
+    this.collect();
+    afterFinalizers(() => this.channel.send({ t: "collected", ack }));
   }
 
   put<T>(value: T): ObjectRef<T> {
@@ -175,6 +191,11 @@ export class CoreWorker {
     return this.waits.values.get(id);
   }
 
+  /** Stops expecting `id`, which will never be sealed (see ObjectWaits.forget). */
+  forget(id: string): void {
+    this.waits.forget(id);
+  }
+
   /** Waits until every id has a value here; with `failFast`, rejects at the first failure. */
   async fetch(ids: string[], timeoutMs: number | undefined, failFast: boolean): Promise<void> {
     await this.blockWhile(() => this.waits.all(ids, timeoutMs, failFast, this.current.onInterrupt));
@@ -186,7 +207,7 @@ export class CoreWorker {
       arena: this.arena,
       reviveRef: (inner) => new ObjectRef(inner, false),
       reviveActor: (data) => this.makeActorHandle(data, false),
-      onSharedView: (view) => this.tracker.pinView(id, view),
+      onSharedView: (view) => this.tracker.trackView(id, view),
     });
   }
 
@@ -228,6 +249,7 @@ export class CoreWorker {
         return;
       }
       case "collect":
+        if (msg.ack !== undefined) return this.collectAndAnswer(msg.ack);
         if (this.collectWhenIdle) this.collectWhenIdle();
         else this.collect();
         return;
@@ -241,7 +263,7 @@ export class CoreWorker {
    * whose tasks all wait on their children does not deadlock. In the driver, the wait keeps the
    * process alive (the runtime's own threads and ports do not).
    */
-  private async blockWhile(wait: () => Promise<void>): Promise<void> {
+  async blockWhile<T>(wait: () => Promise<T>): Promise<T> {
     const ctx = this.currentTask();
     if (ctx) {
       this.channel.send({ t: "blocked", taskId: ctx.taskId });
@@ -251,7 +273,7 @@ export class CoreWorker {
       const waiting = wait();
       // In the driver, results may be watched for rather than slept for (see Raylet.awaitResults).
       if (this.store && this.waits.hasWaiters()) this.store.awaitResults(this.waits.hasWaiters);
-      await this.keepingAlive(waiting);
+      return await this.keepingAlive(waiting);
     } finally {
       if (ctx) {
         this.channel.send({ t: "unblocked", taskId: ctx.taskId });
@@ -276,14 +298,16 @@ export class CoreWorker {
     }
   }
 
+  /** Disconnects: every get, wait and request still pending rejects with a RayError that says so. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.tracker.close();
     setRefCounter(undefined);
     if (this.keepAlive.timer) clearInterval(this.keepAlive.timer);
-    const err = new Error("tsray was shut down");
-    for (const p of this.pendingRequests.values()) p.reject(err);
+    const err = () => new RayError("tsray was shut down while this call was waiting (ray.shutdown())");
+    this.waits.close(err);
+    for (const p of this.pendingRequests.values()) p.reject(err());
     this.pendingRequests.clear();
     this.channel.close();
   }

@@ -1,6 +1,11 @@
 /**
  * The refs a streaming task yields, as soon as each value is produced. Item i of task t is
  * object (t, i); object (t, 0) is sealed when the task ends, with the item count or its error.
+ *
+ * Each item taken is reported to the node, which lets the task run further ahead (see
+ * TaskExecutor.stream). Closing the generator (reading it to the end, `break` out of
+ * `for await`, `return()`, `using`, or its collection as garbage) tells the node that the items
+ * not taken are not wanted: they are freed and the task, if it still runs, is cancelled.
  */
 import { objectIdOf } from "../common/ids.js";
 import { fromErrorInfo } from "../common/errors.js";
@@ -8,47 +13,81 @@ import { deserialize } from "../serialization/serializer.js";
 import type { CoreWorker } from "./core-worker.js";
 import { ObjectRef } from "./object-ref.js";
 
-export class ObjectRefGenerator<T = unknown> implements AsyncIterable<ObjectRef<T>> {
-  private index = 0;
-  private finished = false;
-  /** Keeps the end-of-stream object alive while the generator is. */
-  private readonly endRef: ObjectRef;
+/** Generators dropped without being closed: their tasks' streams are closed for them. */
+const abandoned = new FinalizationRegistry<{ cw: CoreWorker; taskId: string }>(({ cw, taskId }) => {
+  if (!cw.closed) cw.send({ t: "stream-closed", taskId });
+});
 
-  constructor(private readonly cw: CoreWorker, private readonly taskId: string, endRef: ObjectRef) {
-    this.endRef = endRef;
+export class ObjectRefGenerator<T = unknown> implements AsyncIterableIterator<ObjectRef<T>>, AsyncDisposable, Disposable {
+  #index = 0;
+  #closed = false;
+  readonly #cw: CoreWorker;
+  readonly #taskId: string;
+  /** Keeps the end-of-stream object alive while the generator is. */
+  readonly #endRef: ObjectRef;
+
+  constructor(cw: CoreWorker, taskId: string, endRef: ObjectRef) {
+    this.#cw = cw;
+    this.#taskId = taskId;
+    this.#endRef = endRef;
+    abandoned.register(this, { cw, taskId }, this);
   }
 
   async next(): Promise<IteratorResult<ObjectRef<T>>> {
-    if (this.finished) return { done: true, value: undefined };
-    const i = this.index + 1;
-    const itemId = objectIdOf(this.taskId, i);
-    const endId = this.endRef.hex();
-    // The store holds each item for the submitter, so this thread's one ref to it is "fresh".
+    if (this.#closed) return { done: true, value: undefined };
+    const i = this.#index + 1;
+    const itemId = objectIdOf(this.#taskId, i);
+    const endId = this.#endRef.hex();
+    // The store holds each item for this thread, so the one ref to it made here is "fresh".
     const item = new ObjectRef<T>(itemId, true);
-    await this.cw.wait([item, this.endRef], 1);
-    // An item is sealed before the end, so when the end is ready and the item is not, there is no item i.
-    if (this.cw.peek(itemId)) {
-      this.index = i;
-      return { done: false, value: item };
+    await this.#cw.wait([item, this.#endRef], 1);
+    // An item is sealed before the end, so when the end is ready and the item is not, there is no item i
+    // (unless its notification crossed with the end's: the count says).
+    if (!this.#cw.peek(itemId)) {
+      const end = this.#cw.peek(endId)!;
+      if (!end.ok) {
+        this.#close();
+        throw fromErrorInfo(end.error);
+      }
+      const count = deserialize(end.value, { reviveRef: () => null, reviveActor: () => null }) as number;
+      if (count < i) {
+        this.#cw.forget(itemId);
+        this.#close();
+        return { done: true, value: undefined };
+      }
     }
-    const end = this.cw.peek(endId)!;
-    this.finished = true;
-    if (!end.ok) throw fromErrorInfo(end.error);
-    const count = deserialize(end.value, { reviveRef: () => null, reviveActor: () => null }) as number;
-    if (count >= i) {
-      // The item exists but its notification crossed with the end's: take it.
-      this.finished = false;
-      this.index = i;
-      return { done: false, value: item };
-    }
+    if (this.#closed) return { done: true, value: undefined };
+    this.#index = i;
+    this.#cw.send({ t: "stream-consumed", taskId: this.#taskId, index: i });
+    return { done: false, value: item };
+  }
+
+  /** Closes the generator: the items not taken are freed, the task stopped if it still runs. */
+  async return(): Promise<IteratorResult<ObjectRef<T>>> {
+    this.#close();
     return { done: true, value: undefined };
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<ObjectRef<T>> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<ObjectRef<T>> {
     return this;
   }
 
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#close();
+  }
+
+  [Symbol.dispose](): void {
+    this.#close();
+  }
+
   toString(): string {
-    return `ObjectRefGenerator(${this.taskId})`;
+    return `ObjectRefGenerator(${this.#taskId})`;
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    abandoned.unregister(this);
+    if (!this.#cw.closed) this.#cw.send({ t: "stream-closed", taskId: this.#taskId });
   }
 }

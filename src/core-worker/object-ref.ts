@@ -1,14 +1,16 @@
 /**
  * ObjectRef: the future of a task's result or a put value. Holding one keeps the object alive;
- * the reference tracker of the thread learns when the last instance for an id is collected.
- * Deliberately not a thenable: values are read with `ray.get`.
+ * the reference tracker of the thread learns when the last instance for an id is collected, or
+ * disposed (`using ref = ray.put(x)` releases it at the end of the block, without waiting for
+ * garbage collection). Deliberately not a thenable: values are read with `ray.get`.
  */
 import { inspect } from "node:util";
-import { OBJECT_REF_BRAND } from "../serialization/markers.js";
+import { OBJECT_REF_BRAND, REF_DISPOSED } from "../serialization/markers.js";
 
 /** The hook through which new refs are counted; set by the thread's core worker. */
 export interface RefCounter {
   track(ref: object, id: string, fresh: boolean, holdsSharedMemory?: boolean): void;
+  untrack(ref: object, id: string): void;
 }
 
 let counter: RefCounter | undefined;
@@ -16,7 +18,7 @@ export function setRefCounter(c: RefCounter | undefined): void {
   counter = c;
 }
 
-export class ObjectRef<T = unknown> {
+export class ObjectRef<T = unknown> implements Disposable {
   declare private readonly __value?: T;
   readonly #id: string;
 
@@ -32,6 +34,17 @@ export class ObjectRef<T = unknown> {
 
   hex(): string {
     return this.#id;
+  }
+
+  /**
+   * Gives up this ref now: when no other ref to the object is left in this thread, the store is
+   * told at once and frees the object if nothing else holds it. The ref cannot be used after.
+   */
+  [Symbol.dispose](): void {
+    if ((this as Record<symbol, unknown>)[REF_DISPOSED]) return;
+    Object.defineProperty(this, REF_DISPOSED, { value: true });
+    // A ref of an earlier runtime (shut down since) is unknown to this one's counter: no effect.
+    counter?.untrack(this, this.#id);
   }
 
   toString(): string {

@@ -17,6 +17,8 @@ export class ObjectWaits {
   private readonly waiters = new Map<string, Waiter | Waiter[]>();
   /** Objects the raylet will send, not arrived yet. */
   private readonly coming = new Set<string>();
+  /** How to end each wait in progress with an error (see close). */
+  private readonly pending = new Set<(err: Error) => void>();
 
   constructor(
     /** Asks the raylet for the values of `ids` once sealed. */
@@ -53,6 +55,7 @@ export class ObjectWaits {
       const settle = (err?: Error) => {
         if (settled) return;
         settled = true;
+        this.pending.delete(settle);
         if (timer) clearTimeout(timer);
         for (const id of ids) this.removeWaiter(id, onValue);
         if (err) reject(err);
@@ -75,8 +78,9 @@ export class ObjectWaits {
         left > 0 && timeoutMs !== undefined
           ? setTimeout(() => settle(new GetTimeoutError(`get timed out after ${timeoutMs} ms waiting for ${left} of ${ids.length} object(s)`)), timeoutMs)
           : undefined;
-      if (left === 0) settle();
-      else onInterrupt(settle, () => settled);
+      if (left === 0) return settle();
+      this.pending.add(settle);
+      onInterrupt(settle, () => settled);
     });
   }
 
@@ -92,20 +96,33 @@ export class ObjectWaits {
     this.request(ids);
     return new Promise<void>((resolve, reject) => {
       let done = false;
-      const finish = () => {
+      const finish = (err?: Error) => {
         if (done) return;
         done = true;
+        this.pending.delete(finish);
         if (timer) clearTimeout(timer);
         for (const id of ids) this.removeWaiter(id, onReady);
-        resolve();
+        if (err) reject(err);
+        else resolve();
       };
       const onReady: Waiter = () => {
         if (this.readyCount(ids) >= numReturns) finish();
       };
       const timer = timeoutMs !== undefined ? setTimeout(finish, timeoutMs) : undefined;
       for (const id of ids) if (!this.values.has(id)) this.addWaiter(id, onReady);
-      onInterrupt(reject, () => done);
+      this.pending.add(finish);
+      onInterrupt(finish, () => done);
     });
+  }
+
+  /** Objects asked for that will never come (the item after a stream's last). */
+  forget(id: string): void {
+    this.coming.delete(id);
+  }
+
+  /** The thread's core worker is closing: every wait in progress rejects with `err()`. */
+  close(err: () => Error): void {
+    for (const end of [...this.pending]) end(err());
   }
 
   /** Subscribes to the ids that are neither here nor coming. */

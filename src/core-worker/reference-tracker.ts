@@ -1,7 +1,8 @@
 /**
- * Counts, per object id, the live ObjectRef instances (and ActorHandles) of this thread and the
- * zero-copy views it has handed out, and tells the store when a count reaches zero. The store
- * then frees what no thread needs. Messages are batched by the channel.
+ * Counts, per object id, what this thread has that keeps the object alive: ObjectRef instances,
+ * ActorHandles, and the zero-copy views of its memory it has handed out. The store is told when
+ * the first of them appears (add-ref) and when the last is gone (remove-ref); it records the
+ * hold under this thread's worker id. Messages are batched by the channel.
  *
  * Refs and views that hold shared memory are also kept as WeakRefs, so that when the arena is
  * full a synchronous `put` can collect garbage and release them at once (`sweep`) instead of
@@ -12,21 +13,20 @@ import { sendId, type ToRaylet } from "../rpc/protocol.js";
 
 interface Holder {
   id: string;
-  pin: boolean;
+  /** Set for the holders `sweep` may release (see `sweepable`). */
   weak?: WeakRef<object>;
   done: boolean;
 }
 
 export class ReferenceTracker {
   private readonly counts = new Map<string, number>();
-  private readonly pins = new Map<string, number>();
   private readonly shared = new Set<Holder>();
   /** Most refs: the id alone is what a collected ref leaves to release (no holder to allocate). */
-  private readonly refs = new FinalizationRegistry<string>((id) => {
-    if (!this.closed) this.release(id);
-  });
-  /** Views and the refs `sweep` may release early, with their state. */
+  private readonly refs = new FinalizationRegistry<string>((id) => this.release(id));
+  /** Views, and the refs `sweep` may release early, with their state. */
   private readonly holders = new FinalizationRegistry<Holder>((h) => this.drop(h));
+  /** Targets tracked with a Holder, to find it again on dispose. */
+  private readonly holderOf = new WeakMap<object, Holder>();
   private closed = false;
 
   constructor(
@@ -42,38 +42,38 @@ export class ReferenceTracker {
   ) {}
 
   /**
-   * Counts a new ref instance. `fresh`: the store already counts this thread's hold (a task just
-   * submitted, a value just put); otherwise the ref arrived from elsewhere and is announced.
+   * Counts a new ref instance. `fresh`: the store already records this thread's hold (a task
+   * just submitted, a value just put); otherwise the ref arrived from elsewhere and is announced.
    */
   track(ref: object, id: string, fresh: boolean, holdsSharedMemory = false): void {
-    const n = this.counts.get(id) ?? 0;
-    this.counts.set(id, n + 1);
-    if (n === 0) {
-      if (!fresh) sendId(this.channel, "add-ref", id);
-    } else if (fresh) {
-      // The store counted a second hold for this thread: give it back, one per thread is enough.
-      sendId(this.channel, "remove-ref", id);
-    }
-    if (holdsSharedMemory && this.sweepable) this.register(ref, { id, pin: false, done: false });
-    else this.refs.register(ref, id);
+    if (this.retain(id) && !fresh) sendId(this.channel, "add-ref", id);
+    if (holdsSharedMemory && this.sweepable) this.register(ref, id);
+    else this.refs.register(ref, id, ref);
+  }
+
+  /** Keeps the object's shared memory held while `view` lives (the thread holds a ref to it now). */
+  trackView(id: string, view: ArrayBufferView): void {
+    this.pinnedSinceSweep += view.byteLength;
+    if (this.retain(id)) sendId(this.channel, "add-ref", id);
+    if (this.sweepable) this.register(view, id);
+    else this.holders.register(view, { id, done: false });
+  }
+
+  /** A ref was disposed: its part of the hold ends now rather than when it is collected. */
+  untrack(ref: object, id: string): void {
+    const h = this.holderOf.get(ref);
+    if (h) {
+      this.holders.unregister(h);
+      this.drop(h);
+    } else if (this.refs.unregister(ref)) this.release(id);
   }
 
   holds(id: string): boolean {
     return this.counts.has(id);
   }
 
-  /** Bytes of the views pinned since the last `sweep` (a worker collects when idle past a threshold). */
+  /** Bytes of the views handed out since the last `sweep` (a worker collects when idle past a threshold). */
   pinnedSinceSweep = 0;
-
-  /** Keeps the object's shared memory pinned while `view` lives. */
-  pinView(id: string, view: ArrayBufferView): void {
-    this.pinnedSinceSweep += view.byteLength;
-    const n = this.pins.get(id) ?? 0;
-    this.pins.set(id, n + 1);
-    if (n === 0) sendId(this.channel, "pin", id);
-    if (this.sweepable) this.register(view, { id, pin: true, done: false });
-    else this.holders.register(view, { id, pin: true, done: false });
-  }
 
   /** Releases, now, every shared-memory holder whose target the last GC collected. */
   sweep(): number {
@@ -92,39 +92,37 @@ export class ReferenceTracker {
     this.closed = true;
   }
 
+  /** Counts one more instance of `id`; true when it is the first. */
+  private retain(id: string): boolean {
+    const n = this.counts.get(id) ?? 0;
+    this.counts.set(id, n + 1);
+    return n === 0;
+  }
+
   /** Tracks a holder of shared memory that `sweep` may release before its finalizer runs. */
-  private register(target: object, h: Holder): void {
-    h.weak = new WeakRef(target);
+  private register(target: object, id: string): void {
+    const h: Holder = { id, weak: new WeakRef(target), done: false };
     this.shared.add(h);
+    this.holderOf.set(target, h);
     this.holders.register(target, h, h);
   }
 
   private drop(h: Holder): void {
-    if (h.done || this.closed) return;
+    if (h.done) return;
     h.done = true;
-    if (h.weak) this.shared.delete(h);
-    if (h.pin) this.unpin(h.id);
-    else this.release(h.id);
+    this.shared.delete(h);
+    this.release(h.id);
   }
 
   private release(id: string): void {
-    if (!decrement(this.counts, id)) return;
+    if (this.closed) return;
+    const n = (this.counts.get(id) ?? 1) - 1;
+    if (n > 0) {
+      this.counts.set(id, n);
+      return;
+    }
+    this.counts.delete(id);
     sendId(this.channel, "remove-ref", id);
     this.onLastRef(id);
   }
-
-  private unpin(id: string): void {
-    if (decrement(this.pins, id)) sendId(this.channel, "unpin", id);
-  }
-}
-
-/** Counts one down; true when that was the last (the entry is then gone). */
-function decrement(counts: Map<string, number>, id: string): boolean {
-  const n = (counts.get(id) ?? 1) - 1;
-  if (n > 0) {
-    counts.set(id, n);
-    return false;
-  }
-  counts.delete(id);
-  return true;
 }

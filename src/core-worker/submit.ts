@@ -5,7 +5,7 @@
  */
 import { objectIdOf } from "../common/ids.js";
 import type { ActorCreationSpec, TaskArg, TaskSpec } from "../rpc/protocol.js";
-import { isObjectRef } from "../serialization/prepare.js";
+import { checkNotDisposed, isObjectRef } from "../serialization/prepare.js";
 import type { CoreWorker } from "./core-worker.js";
 import type { FunctionDescriptor } from "./function-manager/descriptor.js";
 import { ObjectRef } from "./object-ref.js";
@@ -49,6 +49,7 @@ function serializeArgs(cw: CoreWorker, args: readonly unknown[]): { args: TaskAr
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (isObjectRef(a)) {
+      checkNotDisposed(a as ObjectRef, `args[${i}]`);
       out[i] = { ref: (a as ObjectRef).hex() };
       continue;
     }
@@ -107,6 +108,7 @@ export function submitTask(cw: CoreWorker, desc: FunctionDescriptor, args: reado
   schedule(spec, opts);
   if (opts.runtimeEnv?.env) spec.env = opts.runtimeEnv.env;
   if (opts.memory) spec.memoryBytes = opts.memory;
+  if (numReturns === "streaming" && opts.generatorBackpressureNumObjects !== undefined) spec.backpressure = opts.generatorBackpressureNumObjects;
   return { taskId: spec.taskId, refs: submitAndRefer(cw, spec, transfers) };
 }
 

@@ -6,22 +6,31 @@
 import { TaskCancelledError, taskErrorInfo, type ErrorInfo } from "../common/errors.js";
 import type { ObjectValue } from "../object-store/object-table.js";
 import type { FromRaylet, TaskSpec } from "../rpc/protocol.js";
+import { releaseSlices } from "../serialization/serializer.js";
 import type { CoreWorker, TaskContext } from "./core-worker.js";
 import type { FunctionDescriptor } from "./function-manager/descriptor.js";
 import { loadCallable } from "./function-manager/load.js";
 import { Fifo } from "../common/fifo.js";
 import { ActorHost, type Execution } from "./actor-host.js";
+import { DEFAULT_GENERATOR_BACKPRESSURE } from "./task-options.js";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
 const NO_VALUES: ObjectValue[] = [];
 
-
-
+/** A streaming task's progress against its consumer (see `stream`). */
+interface Flow {
+  /** The highest item index the consumer took. */
+  consumed: number;
+  /** Called when `consumed` grows. */
+  wake?: () => void;
+}
 
 export class TaskExecutor {
   private readonly descriptors = new Map<string, FunctionDescriptor>();
   private readonly running = new Map<string, TaskContext>();
+  /** Streaming tasks running here, by task id. */
+  private readonly flows = new Map<string, Flow>();
   /** Set once this worker hosts an actor. */
   private actors?: ActorHost;
   /** Normal tasks sent ahead (pipelined): they run one after another. */
@@ -62,8 +71,16 @@ export class TaskExecutor {
       }
     } else if (msg.t === "cancel-task") {
       this.cancel(msg.taskId);
+    } else if (msg.t === "stream-consumed") {
+      const flow = this.flows.get(msg.taskId);
+      if (flow && msg.index > flow.consumed) {
+        flow.consumed = msg.index;
+        flow.wake?.();
+      }
     } else if (msg.t === "drop-actor") {
       this.actors?.drop(msg.actorId);
+      // What the dropped instance held goes back to the store without waiting for a later collection.
+      this.cw.collectWhenIdle?.();
     }
   }
 
@@ -127,7 +144,7 @@ export class TaskExecutor {
       results = await this.cw.runTask(ctx, async () => {
         const value = await body(this.decodeArgs(spec, argValues));
         if (ctx.cancelled) throw new TaskCancelledError(`task ${spec.name} was cancelled`);
-        if (spec.numReturns === "streaming") return [await this.stream(spec, value)];
+        if (spec.numReturns === "streaming") return [await this.stream(spec, value, ctx)];
         return this.encodeReturns(spec, value);
       }, mayInterleave);
     } catch (err) {
@@ -144,18 +161,41 @@ export class TaskExecutor {
     if (!Array.isArray(value) || value.length !== n) {
       throw new TypeError(`${spec.name} has numReturns ${n}, so it must return an array of ${n} values; it returned ${Array.isArray(value) ? `an array of ${value.length}` : typeof value}`);
     }
-    return value.map((v, i) => ({ ok: true, value: this.cw.serializeValue(v, `return value[${i}]`) }));
+    const out: ObjectValue[] = [];
+    try {
+      for (let i = 0; i < n; i++) out.push({ ok: true, value: this.cw.serializeValue(value[i], `return value[${i}]`) });
+    } catch (err) {
+      // The task fails as a whole: the returns serialized so far will never be sent.
+      for (const r of out) if (r.ok) releaseSlices(this.cw.arena, r.value);
+      throw err;
+    }
+    return out;
   }
 
-  /** Sends each yielded value as it is produced; the end object holds the count. */
-  private async stream(spec: TaskSpec, gen: unknown): Promise<ObjectValue> {
+  /**
+   * Sends each yielded value as it is produced; the end object holds the count. At most
+   * `spec.backpressure` items go ahead of the consumer: past that the generator is not asked for
+   * its next item until the consumer takes one, and meanwhile its CPU goes back to the node (so
+   * a consumer that needs a CPU to take items cannot deadlock with it).
+   */
+  private async stream(spec: TaskSpec, gen: unknown, ctx: TaskContext): Promise<ObjectValue> {
     if (!gen || typeof (gen as AsyncIterable<unknown>)[Symbol.asyncIterator] !== "function" && typeof (gen as Iterable<unknown>)[Symbol.iterator] !== "function") {
       throw new TypeError(`${spec.name} has numReturns "streaming", so it must be a generator function (function* or async function*)`);
     }
+    const ahead = spec.backpressure ?? DEFAULT_GENERATOR_BACKPRESSURE;
+    const flow: Flow = { consumed: 0 };
+    this.flows.set(spec.taskId, flow);
     let i = 0;
-    for await (const item of gen as AsyncIterable<unknown>) {
-      i++;
-      this.cw.send({ t: "stream-item", taskId: spec.taskId, index: i, value: { ok: true, value: this.cw.serializeValue(item, `yielded value ${i}`) } });
+    try {
+      for await (const item of gen as AsyncIterable<unknown>) {
+        i++;
+        this.cw.send({ t: "stream-item", taskId: spec.taskId, index: i, value: { ok: true, value: this.cw.serializeValue(item, `yielded value ${i}`) } });
+        // A cancel (its consumer closed the generator) stops it between items.
+        if (ctx.cancelled) throw new TaskCancelledError(`task ${spec.name} was cancelled`);
+        if (ahead >= 0 && i - flow.consumed >= ahead) await this.cw.blockWhile(() => untilConsumed(flow, ctx, i + 1 - ahead));
+      }
+    } finally {
+      this.flows.delete(spec.taskId);
     }
     return { ok: true, value: this.cw.serializeValue(i, "count") };
   }
@@ -179,6 +219,21 @@ export class TaskExecutor {
       if (c) fail(c.spec);
     }
   }
+}
+
+/** Resolves once the consumer took item `index`; rejects if the task is cancelled meanwhile. */
+function untilConsumed(flow: Flow, ctx: TaskContext, index: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (ctx.cancelled) return reject(new TaskCancelledError(`task ${ctx.name} was cancelled`));
+    const interrupt = (err: Error) => reject(err);
+    ctx.interrupts.add(interrupt);
+    flow.wake = () => {
+      if (flow.consumed < index) return;
+      flow.wake = undefined;
+      ctx.interrupts.delete(interrupt);
+      resolve();
+    };
+  });
 }
 
 function cancelled(spec: TaskSpec): ErrorInfo {

@@ -10,7 +10,13 @@ import type { SchedulingSpec } from "../rpc/protocol.js";
 import type { ActorOptions, ResourceOptions, SchedulingStrategy, TaskOptions } from "../types.js";
 
 const RESOURCE_KEYS = ["numCpus", "numGpus", "memory", "resources", "schedulingStrategy", "runtimeEnv"] as const;
-export const TASK_OPTION_KEYS = [...RESOURCE_KEYS, "maxRetries", "retryExceptions", "numReturns", "name"] as const;
+export const TASK_OPTION_KEYS = [...RESOURCE_KEYS, "maxRetries", "retryExceptions", "numReturns", "name", "generatorBackpressureNumObjects"] as const;
+
+/**
+ * Items a streaming task may yield ahead of its consumer when its options do not say. Ray leaves
+ * it unbounded by default; a bound keeps an unread generator from filling the object store.
+ */
+export const DEFAULT_GENERATOR_BACKPRESSURE = 16;
 export const ACTOR_OPTION_KEYS = [
   ...RESOURCE_KEYS, "name", "namespace", "lifetime", "getIfExists", "maxRestarts", "maxTaskRetries", "maxConcurrency",
 ] as const;
@@ -77,6 +83,9 @@ export function checkTaskOptions(what: string, o: TaskOptions): void {
   }
   if (o.numReturns !== undefined && o.numReturns !== "streaming") checkInteger(`${what}.numReturns`, o.numReturns, 1, 0xfffe);
   checkString(`${what}.name`, o.name);
+  const ahead = o.generatorBackpressureNumObjects;
+  checkInteger(`${what}.generatorBackpressureNumObjects`, ahead, -1);
+  if (ahead === 0) throw new RangeError(`${what}.generatorBackpressureNumObjects must be at least 1, or -1 for no limit, got 0`);
 }
 
 export function checkActorOptions(what: string, o: ActorOptions): void {

@@ -73,7 +73,7 @@ export class EmbeddedNode {
         nodeId: this.nodeId,
         jobId: this.jobId,
         namespace: this.namespace,
-        arena: this.arena.handle(),
+        arena: this.arena,
         tsx: runsUnderTsx(),
         logToDriver: config.logToDriver ?? true,
         jobEnv: config.env ?? {},

@@ -1,10 +1,19 @@
 /**
  * The node's object table: every object produced or put on this node, its value once sealed,
- * and who still needs it. An object is freed when no thread holds a reference to it, no
- * pending task or stored object contains it, and no zero-copy view of its memory is alive.
- * The same counting keeps anonymous actors alive while any handle to them exists.
+ * its owner, and who holds it. Every hold names its holder:
+ * - a worker of the node (the driver, a worker thread), by its worker id, while it has a ref,
+ *   an actor handle or a zero-copy view of the object;
+ * - a pending task or actor creation, by its task id, while the object is one of its arguments;
+ * - a stored object, by its object id, while it contains a ref to the object.
+ * Holding is a set, not a count: a holder holds an object or it does not, so a release repeated
+ * by mistake cannot free what others still hold. For workers the table also keeps what each one
+ * holds, so that when a worker exits (crashes, is killed or cancelled) `releaseWorker` gives back
+ * exactly its holds, as Ray's owners drop the borrowers that died. An object is freed when no
+ * holder and no waiter is left. The same holding keeps an anonymous actor alive while any handle
+ * to it exists.
  */
 import type { ErrorInfo } from "../common/errors.js";
+import { releaseSlices } from "../serialization/serializer.js";
 import type { SerializedValue } from "../serialization/serialized-value.js";
 import type { SharedArena } from "./shared-arena.js";
 
@@ -13,10 +22,14 @@ export type Waiter = (value: ObjectValue, id: string) => void;
 
 export type ObjectValue = { ok: true; value: SerializedValue } | { ok: false; error: ErrorInfo };
 
+/** One holder (the usual case) as its id, else a set of ids. */
+type Holders = string | Set<string>;
+
 interface Entry {
   value?: ObjectValue;
-  refs: number;
-  pins: number;
+  holders?: Holders;
+  /** The worker that put the object or submitted the task that makes it. */
+  owner?: string;
   /** Callbacks waiting for the value (dependency resolution, subscriptions): one, or a list. */
   waiters?: Waiter | Waiter[];
   /** Actor entries stand for an actor's handles; they hold no value. */
@@ -25,6 +38,8 @@ interface Entry {
 
 export class ObjectTable {
   private readonly entries = new Map<string, Entry>();
+  /** What each worker holds, so its exit can release it. */
+  private readonly byWorker = new Map<string, Set<string>>();
 
   constructor(
     private readonly arena: SharedArena,
@@ -32,41 +47,40 @@ export class ObjectTable {
     private readonly onActorOutOfScope: (actorId: string) => void,
   ) {}
 
-  /** Registers an object that will be sealed later (a task's return), held `refs` times. */
-  expect(id: string, refs = 1): void {
-    const e = this.entries.get(id);
-    if (e) e.refs += refs;
-    else this.entries.set(id, { refs, pins: 0 });
+  /** Registers an object that will be sealed later (a task's return, a put), held by its owner. */
+  expect(id: string, owner: string): void {
+    const e = this.entry(id);
+    e.owner ??= owner;
+    this.addRef(id, owner);
   }
 
-  /** Registers an actor's handle count. */
-  expectActor(actorId: string, refs = 1): void {
-    const e = this.entries.get(actorId);
-    if (e) e.refs += refs;
-    else this.entries.set(actorId, { refs, pins: 0, actor: true });
+  /** Registers an actor's handles, the first held by the actor's creator. */
+  expectActor(actorId: string, owner: string): void {
+    this.entry(actorId).actor = true;
+    this.expect(actorId, owner);
   }
 
-  /** Stores the value of an object; the first seal wins (a retried task may seal twice). */
+  /**
+   * Stores the value of an object; the store owns its shared memory from now on. The first seal
+   * wins (a retried task may seal twice): a later value is discarded.
+   */
   seal(id: string, value: ObjectValue): void {
-    let e = this.entries.get(id);
-    if (!e) {
-      // Nobody holds it (its ref was dropped before the result came): store, then free at once.
-      e = { refs: 0, pins: 0 };
-      this.entries.set(id, e);
-    }
-    if (e.value) {
-      if (value.ok) this.release(value.value);
-      return;
-    }
+    // Nobody holds it (its ref was dropped before the result came): stored, then freed at once.
+    const e = this.entry(id);
+    if (e.value) return this.discard(value);
+    if (value.ok && value.value.slices) for (const s of value.value.slices) this.arena.claim(s.offset, s.size);
     e.value = value;
-    if (value.ok) {
-      for (const inner of value.value.refs ?? []) this.addRef(inner);
-    }
+    if (value.ok && value.value.refs) this.hold(value.value.refs, id);
     const waiters = e.waiters;
     e.waiters = undefined;
     if (typeof waiters === "function") waiters(value, id);
     else if (waiters) for (const w of waiters) w(value, id);
     this.maybeFree(id, e);
+  }
+
+  /** Frees a value that will never be stored: a result the node drops, whatever the reason. */
+  discard(value: ObjectValue): void {
+    if (value.ok) releaseSlices(this.arena, value.value);
   }
 
   has(id: string): boolean {
@@ -83,11 +97,7 @@ export class ObjectTable {
 
   /** Calls `cb` once the object is sealed (at once if it is). Unknown ids wait for a seal. */
   whenReady(id: string, cb: Waiter): void {
-    let e = this.entries.get(id);
-    if (!e) {
-      e = { refs: 0, pins: 0 };
-      this.entries.set(id, e);
-    }
+    const e = this.entry(id);
     if (e.value) cb(e.value, id);
     else if (!e.waiters) e.waiters = cb;
     else if (typeof e.waiters === "function") e.waiters = [e.waiters, cb];
@@ -107,39 +117,81 @@ export class ObjectTable {
     this.maybeFree(id, e);
   }
 
-  addRef(id: string, n = 1): void {
+  /**
+   * An object that will never be sealed (the item after a closed stream's last): its waiters are
+   * dropped, and so is its entry unless something holds it.
+   */
+  forget(id: string): void {
     const e = this.entries.get(id);
-    if (e) e.refs += n;
-    else this.entries.set(id, { refs: n, pins: 0 });
+    if (!e || e.value) return;
+    e.waiters = undefined;
+    if (e.holders === undefined) this.entries.delete(id);
   }
 
-  removeRef(id: string, n = 1): void {
-    const e = this.entries.get(id);
-    if (!e) return;
-    e.refs -= n;
-    this.maybeFree(id, e);
+  /** Worker `worker` holds the object (a ref, handle or view of it arrived there). */
+  addRef(id: string, worker: string): void {
+    if (!addHolder(this.entry(id), worker)) return;
+    let held = this.byWorker.get(worker);
+    if (!held) this.byWorker.set(worker, (held = new Set()));
+    held.add(id);
   }
 
-  pin(id: string, n = 1): void {
-    const e = this.entries.get(id);
-    if (e) e.pins += n;
+  /** Worker `worker` no longer holds the object. */
+  removeRef(id: string, worker: string): void {
+    this.byWorker.get(worker)?.delete(id);
+    this.release1(id, worker);
   }
 
-  unpin(id: string, n = 1): void {
-    const e = this.entries.get(id);
-    if (!e) return;
-    e.pins -= n;
-    this.maybeFree(id, e);
+  /** Holds `ids` for a task (by task id) or a stored object (by object id). */
+  hold(ids: readonly string[], holder: string): void {
+    for (const id of ids) addHolder(this.entry(id), holder);
+  }
+
+  /** Ends the holds `hold` took. */
+  release(ids: readonly string[], holder: string): void {
+    for (const id of ids) this.release1(id, holder);
+  }
+
+  /** The worker exited: everything it held is released (and freed where nobody else holds it). */
+  releaseWorker(worker: string): void {
+    const held = this.byWorker.get(worker);
+    if (!held) return;
+    this.byWorker.delete(worker);
+    for (const id of held) this.release1(id, worker);
+  }
+
+  /** How many objects (not actors) the table has, and the bytes of those sealed: for tests and stats. */
+  stats(): { objects: number; bytes: number } {
+    let objects = 0;
+    let bytes = 0;
+    for (const e of this.entries.values()) {
+      if (e.actor) continue;
+      objects++;
+      if (e.value?.ok) for (const s of e.value.value.slices ?? []) bytes += s.size;
+    }
+    return { objects, bytes };
   }
 
   /** Drops every object: the node is shutting down. */
   clear(): void {
-    for (const e of this.entries.values()) if (e.value?.ok) this.release(e.value.value);
+    for (const e of this.entries.values()) if (e.value) this.discard(e.value);
     this.entries.clear();
+    this.byWorker.clear();
+  }
+
+  private entry(id: string): Entry {
+    let e = this.entries.get(id);
+    if (!e) this.entries.set(id, (e = {}));
+    return e;
+  }
+
+  private release1(id: string, holder: string): void {
+    const e = this.entries.get(id);
+    if (e && removeHolder(e, holder)) this.maybeFree(id, e);
   }
 
   private maybeFree(id: string, e: Entry): void {
-    if (e.refs > 0 || e.pins > 0 || e.waiters) return;
+    if (e.holders !== undefined || e.waiters) return;
     if (e.actor) {
       this.entries.delete(id);
       this.onActorOutOfScope(id);
@@ -149,12 +201,34 @@ export class ObjectTable {
     if (!e.value) return;
     this.entries.delete(id);
     if (e.value.ok) {
-      this.release(e.value.value);
-      for (const inner of e.value.value.refs ?? []) this.removeRef(inner);
+      this.discard(e.value);
+      if (e.value.value.refs) this.release(e.value.value.refs, id);
     }
   }
+}
 
-  private release(value: SerializedValue): void {
-    if (value.slices) for (const s of value.slices) this.arena.free(s.offset, s.size);
+/** Adds `holder`; false if it already held the object. */
+function addHolder(e: Entry, holder: string): boolean {
+  const h = e.holders;
+  if (h === undefined) e.holders = holder;
+  else if (typeof h === "string") {
+    if (h === holder) return false;
+    e.holders = new Set([h, holder]);
+  } else {
+    if (h.has(holder)) return false;
+    h.add(holder);
   }
+  return true;
+}
+
+/** Removes `holder`; false if it did not hold the object. */
+function removeHolder(e: Entry, holder: string): boolean {
+  const h = e.holders;
+  if (h === holder) {
+    e.holders = undefined;
+    return true;
+  }
+  if (typeof h !== "object" || !h.delete(holder)) return false;
+  if (h.size === 1) e.holders = h.values().next().value;
+  return true;
 }

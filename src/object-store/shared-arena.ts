@@ -1,20 +1,41 @@
 /**
- * The node's shared memory: one SharedArrayBuffer that every thread of the node maps, and a
- * first-fit allocator whose state lives in shared memory too, so any thread can allocate
- * synchronously (a `put` inside a task is synchronous) without a round trip to the store.
+ * The node's shared memory: one SharedArrayBuffer that every thread of the node maps, cut into
+ * chunks, and a chunk map in shared memory that says who has each chunk. Any thread allocates
+ * synchronously (a `put` inside a task is synchronous) and without a lock.
  *
- * Why first-fit from the lowest address: freed regions are reused before untouched ones, so
- * puts land in pages that are already mapped ("warm"); touching fresh pages costs far more
- * than the copy itself on this kind of machine.
+ * Why no lock: any thread may stop at any instruction (terminate, a heap limit), and a lock whose
+ * holder will never run again hangs every other thread. Here a thread takes each chunk of a free
+ * run with one compare-and-swap of its word, from 0 (free) to the thread's tag, and gives the run
+ * back if another thread took one of its chunks first. No thread ever waits for another, and
+ * every shared word is valid at every instant: a thread stopped half-way leaves only chunks that
+ * carry its tag. When a thread reports an object in a message, the store marks the object's
+ * chunks as its own (`claim`); when it sees a thread exit, it frees whatever still carries that
+ * thread's tag (`recover`): what it allocated and never reported.
  *
- * Metadata layout (meta buffer): Int32 [0] = lock, Int32 [1] = number of free extents;
- * Float64 [1] = bytes in use, Float64 [2] = high-water mark (end of the highest region ever
- * allocated: pages below it are warm), then (start, size) pairs of free extents sorted by start.
+ * Why first fit from the lowest address: freed chunks are reused before untouched ones, so puts
+ * land in pages that are already mapped ("warm"); touching fresh pages costs far more than the
+ * copy itself on this kind of machine.
+ *
+ * Meta layout, Int32 words: [0] frees so far (a thread waiting for room sleeps on it), [1] the
+ * lowest chunk that may be free (a hint, never trusted for correctness), [2] end of the highest
+ * chunk ever taken, [3] the highest tag handed out, then the chunks held per tag, then one word
+ * per chunk: 0 when free, else its holder's tag.
  */
 
-const ALIGN = 64;
-const HEADER_F64 = 3; // lock/count word, `used`, high-water mark
-const MAX_EXTENTS = 1 << 16;
+/** Allocation unit. Only bodies of 100 KB and more live here, so at most a few percent is lost to rounding. */
+export const CHUNK_BYTES = 16 * 1024;
+const MAX_TAGS = 1 << 16;
+const FREES = 0;
+const HINT = 1;
+const TOP = 2;
+const TAGS_OUT = 3;
+const COUNTS = 4;
+const MAP = COUNTS + MAX_TAGS;
+
+/** The tag of chunks that belong to the store: objects it has been told about. */
+export const STORE_TAG = 1;
+/** The tag of the thread that creates the arena (the node's main thread). */
+const MAIN_TAG = 2;
 
 export interface ArenaHandle {
   buffer: SharedArrayBuffer;
@@ -24,153 +45,185 @@ export interface ArenaHandle {
 export class SharedArena {
   readonly buffer: SharedArrayBuffer;
   readonly capacity: number;
-  private readonly meta: SharedArrayBuffer;
+  /** The meta words, the chunk map among them (see the layout above). */
   private readonly words: Int32Array;
-  private readonly table: Float64Array;
+  private readonly chunks: number;
+  /** Tags of exited threads, ready for new ones (only on the main thread, which hands tags out). */
+  private readonly freeTags: number[] = [];
 
-  private constructor(handle: ArenaHandle) {
-    this.buffer = handle.buffer;
-    this.meta = handle.meta;
-    this.capacity = handle.buffer.byteLength;
-    this.words = new Int32Array(this.meta, 0, 2);
-    this.table = new Float64Array(this.meta, 0, HEADER_F64 + MAX_EXTENTS * 2);
+  private constructor(private readonly h: ArenaHandle, readonly tag: number) {
+    this.buffer = h.buffer;
+    this.capacity = h.buffer.byteLength;
+    this.chunks = this.capacity / CHUNK_BYTES;
+    this.words = new Int32Array(h.meta);
   }
 
   static create(capacity: number): SharedArena {
-    const size = Math.floor(capacity / ALIGN) * ALIGN;
-    const arena = new SharedArena({
-      buffer: new SharedArrayBuffer(size),
-      meta: new SharedArrayBuffer((HEADER_F64 + MAX_EXTENTS * 2) * 8),
-    });
-    if (size > 0) {
-      arena.words[1] = 1;
-      arena.table[HEADER_F64] = 0;
-      arena.table[HEADER_F64 + 1] = size;
-    }
+    const chunks = Math.floor(capacity / CHUNK_BYTES);
+    const arena = new SharedArena(
+      { buffer: new SharedArrayBuffer(chunks * CHUNK_BYTES), meta: new SharedArrayBuffer((MAP + chunks) * 4) },
+      MAIN_TAG,
+    );
+    arena.words[TAGS_OUT] = MAIN_TAG;
     return arena;
   }
 
-  /** Maps an arena created by another thread. */
-  static attach(handle: ArenaHandle): SharedArena {
-    return new SharedArena(handle);
+  /** Maps an arena created by another thread; `tag` marks what this thread allocates. */
+  static attach(handle: ArenaHandle, tag: number): SharedArena {
+    return new SharedArena(handle, tag);
   }
 
   handle(): ArenaHandle {
-    return { buffer: this.buffer, meta: this.meta };
+    return this.h;
   }
 
-  /** Reserves `size` bytes; returns the offset, or -1 when no free extent is large enough. */
+  /** Main thread: a tag for a new thread, to pass to `attach`. Given back by `recover`. */
+  newTag(): number {
+    const reused = this.freeTags.pop();
+    if (reused !== undefined) return reused;
+    const tag = Atomics.add(this.words, TAGS_OUT, 1) + 1;
+    if (tag >= MAX_TAGS) throw new RangeError(`the object store cannot serve more than ${MAX_TAGS - 3} threads at once`);
+    return tag;
+  }
+
+  /** Reserves `size` bytes for this thread; returns the offset, or -1 when no free run is long enough. */
   allocate(size: number): number {
-    const need = roundUp(Math.max(size, 1));
-    this.lock();
-    try {
-      const n = this.words[1];
-      for (let i = 0; i < n; i++) {
-        const at = HEADER_F64 + i * 2;
-        const start = this.table[at];
-        const free = this.table[at + 1];
-        if (free < need) continue;
-        if (free === need) this.removeExtent(i, n);
-        else {
-          this.table[at] = start + need;
-          this.table[at + 1] = free - need;
-        }
-        this.table[1] += need;
-        if (start + need > this.table[2]) this.table[2] = start + need;
-        return start;
-      }
-      return -1;
-    } finally {
-      this.unlock();
-    }
+    const n = chunksFor(size);
+    const hint = Atomics.load(this.words, HINT);
+    let first = this.claimRun(hint, n);
+    // The hint may have raced past a free run: look from the start before giving up.
+    if (first < 0 && hint > 0) first = this.claimRun(0, n);
+    if (first < 0) return -1;
+    Atomics.add(this.words, COUNTS + this.tag, n);
+    if (first === hint) Atomics.compareExchange(this.words, HINT, hint, first + n);
+    return first * CHUNK_BYTES;
   }
 
-  /** Returns a region to the free list, merging it with its neighbours. */
+  /**
+   * Returns a region to the free chunks: the store freeing an object, or a thread freeing what
+   * it allocated and never reported (a value that failed to serialize).
+   */
   free(offset: number, size: number): void {
-    const len = roundUp(Math.max(size, 1));
-    this.lock();
-    try {
-      const n = this.words[1];
-      // First extent that starts after the freed region.
-      let lo = 0;
-      let hi = n;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (this.table[HEADER_F64 + mid * 2] < offset) lo = mid + 1;
-        else hi = mid;
-      }
-      const prev = lo - 1;
-      const mergesPrev = prev >= 0 && this.table[HEADER_F64 + prev * 2] + this.table[HEADER_F64 + prev * 2 + 1] === offset;
-      const mergesNext = lo < n && offset + len === this.table[HEADER_F64 + lo * 2];
-      if (mergesPrev && mergesNext) {
-        this.table[HEADER_F64 + prev * 2 + 1] += len + this.table[HEADER_F64 + lo * 2 + 1];
-        this.removeExtent(lo, n);
-      } else if (mergesPrev) {
-        this.table[HEADER_F64 + prev * 2 + 1] += len;
-      } else if (mergesNext) {
-        this.table[HEADER_F64 + lo * 2] = offset;
-        this.table[HEADER_F64 + lo * 2 + 1] += len;
-      } else {
-        if (n >= MAX_EXTENTS) {
-          // The table is full of tiny gaps: dropping this region leaks it, which is safer than
-          // corrupting the list. With objects of 100 KB and more this cannot happen in practice.
-          this.table[1] -= len;
-          return;
-        }
-        const at = HEADER_F64 + lo * 2;
-        this.table.copyWithin(at + 2, at, HEADER_F64 + n * 2);
-        this.table[at] = offset;
-        this.table[at + 1] = len;
-        this.words[1] = n + 1;
-      }
-      this.table[1] -= len;
-    } finally {
-      this.unlock();
+    const first = offset / CHUNK_BYTES;
+    const n = chunksFor(size);
+    const owner = Atomics.load(this.words, MAP + first);
+    if (owner === 0) return; // freed already
+    for (let i = MAP + first; i < MAP + first + n; i++) Atomics.store(this.words, i, 0);
+    Atomics.sub(this.words, COUNTS + owner, n);
+    this.freed(first);
+  }
+
+  /** Store: the object at this region was reported to it; its chunks are the store's from now on. */
+  claim(offset: number, size: number): void {
+    const first = offset / CHUNK_BYTES;
+    const owner = Atomics.load(this.words, MAP + first);
+    if (owner === STORE_TAG || owner === 0) return;
+    const n = chunksFor(size);
+    for (let i = MAP + first; i < MAP + first + n; i++) Atomics.store(this.words, i, STORE_TAG);
+    Atomics.sub(this.words, COUNTS + owner, n);
+    Atomics.add(this.words, COUNTS + STORE_TAG, n);
+  }
+
+  /**
+   * Main thread, once the thread with `tag` has exited (and its last messages were handled):
+   * frees every chunk still marked with its tag, and makes the tag available again. Returns the
+   * bytes freed.
+   */
+  recover(tag: number): number {
+    let freed = 0;
+    let lowest = -1;
+    for (let i = 0; i < this.chunks; i++) {
+      if (this.words[MAP + i] !== tag) continue;
+      Atomics.store(this.words, MAP + i, 0);
+      if (lowest < 0) lowest = i;
+      freed++;
     }
+    Atomics.store(this.words, COUNTS + tag, 0);
+    if (freed) this.freed(lowest);
+    this.freeTags.push(tag);
+    return freed * CHUNK_BYTES;
+  }
+
+  /** Whether a free run of `size` bytes exists now (another thread may take it the next moment). */
+  fits(size: number): boolean {
+    const n = chunksFor(size);
+    for (let i = 0, run = 0; i < this.chunks; i++) {
+      run = this.words[MAP + i] === 0 ? run + 1 : 0;
+      if (run === n) return true;
+    }
+    return false;
+  }
+
+  /** Bytes allocated, by the store and by threads that have not reported yet. */
+  used(): number {
+    let chunks = 0;
+    const tags = Atomics.load(this.words, TAGS_OUT);
+    for (let t = STORE_TAG; t <= tags; t++) chunks += this.words[COUNTS + t];
+    return chunks * CHUNK_BYTES;
   }
 
   /** End of the highest region ever allocated: memory below it has been touched. */
   highWater(): number {
-    return this.table[2];
+    return Atomics.load(this.words, TOP) * CHUNK_BYTES;
   }
 
-  /** Bytes currently allocated (rounded to the alignment). */
-  used(): number {
-    return this.table[1];
+  /** How many frees happened so far: pass it to `waitForFree`. */
+  frees(): number {
+    return Atomics.load(this.words, FREES);
   }
 
-  /** Size of the largest free extent: the largest allocation that can succeed now. */
-  largestFree(): number {
-    this.lock();
-    try {
-      let max = 0;
-      const n = this.words[1];
-      for (let i = 0; i < n; i++) max = Math.max(max, this.table[HEADER_F64 + i * 2 + 1]);
-      return max;
-    } finally {
-      this.unlock();
+  /** Blocks this thread until a free happens after `seen` frees, or `ms` pass. */
+  waitForFree(seen: number, ms: number): void {
+    Atomics.wait(this.words, FREES, seen, ms);
+  }
+
+  /**
+   * Finds n free chunks in a row from chunk `from` on and takes them, each with a
+   * compare-and-swap; returns the first chunk, or -1. Each chunk is looked at once per call.
+   */
+  private claimRun(from: number, n: number): number {
+    const w = this.words;
+    const end = MAP + this.chunks;
+    for (let at = MAP + from; at + n <= end; ) {
+      let run = 0;
+      while (run < n && w[at + run] === 0) run++;
+      if (run < n) {
+        at += run + 1;
+        continue;
+      }
+      // Recorded before the chunks are taken, so TOP never lags what was taken.
+      raiseTop(w, at - MAP + n);
+      let taken = 0;
+      while (taken < n && Atomics.compareExchange(w, at + taken, 0, this.tag) === 0) taken++;
+      if (taken === n) return at - MAP;
+      // Another thread took a chunk of this run first: give back ours, look further on.
+      for (let i = at; i < at + taken; i++) Atomics.store(w, i, 0);
+      at += taken + 1;
     }
+    return -1;
   }
 
-  private removeExtent(i: number, n: number): void {
-    const at = HEADER_F64 + i * 2;
-    this.table.copyWithin(at, at + 2, HEADER_F64 + n * 2);
-    this.words[1] = n - 1;
-  }
-
-  private lock(): void {
-    // Critical sections are a few dozen instructions: spin briefly, then sleep on the word.
-    for (let spins = 0; Atomics.compareExchange(this.words, 0, 0, 1) !== 0; spins++) {
-      if (spins > 100) Atomics.wait(this.words, 0, 1, 1);
+  /** Chunks from `first` on were freed: lower the hint, count the free and wake who waits for room. */
+  private freed(first: number): void {
+    for (let hint = Atomics.load(this.words, HINT); first < hint; hint = Atomics.load(this.words, HINT)) {
+      if (Atomics.compareExchange(this.words, HINT, hint, first) === hint) break;
     }
-  }
-
-  private unlock(): void {
-    Atomics.store(this.words, 0, 0);
-    Atomics.notify(this.words, 0, 1);
+    Atomics.add(this.words, FREES, 1);
+    Atomics.notify(this.words, FREES);
   }
 }
 
-function roundUp(n: number): number {
-  return Math.ceil(n / ALIGN) * ALIGN;
+function chunksFor(size: number): number {
+  return Math.max(1, Math.ceil(size / CHUNK_BYTES));
+}
+
+function raiseTop(w: Int32Array, end: number): void {
+  for (let top = Atomics.load(w, TOP); end > top; top = Atomics.load(w, TOP)) {
+    if (Atomics.compareExchange(w, TOP, top, end) === top) break;
+  }
+}
+
+/** @internal The chunk map of an arena, one word per chunk (0 free, else a tag): for tests that stop threads half-way. */
+export function chunkMap(handle: ArenaHandle): Int32Array {
+  return new Int32Array(handle.meta, MAP * 4);
 }

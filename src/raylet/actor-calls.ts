@@ -42,7 +42,7 @@ export class ActorCalls {
 
   /** A call of `actor`; with no live actor, it fails at once. */
   submit(spec: TaskSpec, actor: CallTarget | undefined): void {
-    for (const id of heldRefs(spec)) this.table.addRef(id);
+    this.table.hold(heldRefs(spec), spec.taskId);
     expectReturns(this.table, spec, this.ownerOf(spec));
     if (!actor || actor.state === "dead") {
       return this.fail(spec, actor?.death ?? { code: "ACTOR_DIED", name: "ActorDiedError", message: `the actor of ${spec.name} is dead or unknown` });
@@ -73,7 +73,7 @@ export class ActorCalls {
     }
   }
 
-  /** A call finished on thread `w`; false when `taskId` is no call in flight there. */
+  /** A call finished on thread `w`; false when `taskId` is no call in flight there (the caller discards the results). */
   done(w: PooledWorker, taskId: string, results: ObjectValue[]): boolean {
     const c = this.inflight.get(taskId);
     if (!c || c.actor.worker !== w) return false;
@@ -138,6 +138,6 @@ export class ActorCalls {
   /** Seals the call's returns and releases its holds. */
   private seal(spec: TaskSpec, results: ObjectValue[]): void {
     sealReturns(this.table, spec, results);
-    for (const id of heldRefs(spec)) this.table.removeRef(id);
+    this.table.release(heldRefs(spec), spec.taskId);
   }
 }

@@ -12,7 +12,7 @@ import { executeMessage, heldRefs, whenDependenciesReady } from "./dependencies.
 import type { FunctionTable } from "./function-table.js";
 import type { ResourceScheduler } from "./resource-scheduler.js";
 import type { ResourcePool } from "./resources.js";
-import { expectReturns } from "./task-manager.js";
+import { discardAll, expectReturns } from "./task-manager.js";
 import type { PooledWorker, WorkerPool } from "./worker-pool.js";
 import type { ActorDirectory } from "../gcs/actor-directory.js";
 import { serialize } from "../serialization/serializer.js";
@@ -61,35 +61,28 @@ export class ActorManager {
   create(spec: TaskSpec): void {
     const a = spec.actor!;
     const { table, directory } = this.d;
-    table.expectActor(a.actorId, 1);
+    table.expectActor(a.actorId, spec.ownerId);
     expectReturns(table, spec, this.d.ownerOf(spec));
-    for (const id of heldRefs(spec)) table.addRef(id);
+    table.hold(heldRefs(spec), spec.taskId);
     if (a.name) {
       const existing = directory.lookup(a.namespace, a.name);
       if (existing && this.actors.get(existing.data.actorId)?.state !== "dead") {
         if (a.getIfExists) {
+          // The new handle's id stands for the existing actor, which it keeps alive.
           this.aliases.set(a.actorId, existing.data.actorId);
-          table.addRef(existing.data.actorId);
+          table.hold([existing.data.actorId], a.actorId);
           table.seal(objectIdOf(spec.taskId, 1), okNull());
-          for (const id of heldRefs(spec)) table.removeRef(id);
+          table.release(heldRefs(spec), spec.taskId);
           return;
         }
-        const error: ErrorInfo = {
+        return this.refuse(spec, {
           code: "ACTOR_ERROR", name: "RayActorError",
           message: `an actor named '${a.name}' already exists in namespace '${a.namespace}'; use getIfExists to reuse it`,
-        };
-        this.actors.set(a.actorId, this.deadRecord(spec, error));
-        table.seal(objectIdOf(spec.taskId, 1), { ok: false, error });
-        for (const id of heldRefs(spec)) table.removeRef(id);
-        return;
+        });
       }
     }
     const pool = this.d.poolFor(spec);
-    if (!("total" in pool)) {
-      this.actors.set(a.actorId, this.deadRecord(spec, pool));
-      table.seal(objectIdOf(spec.taskId, 1), { ok: false, error: pool });
-      return;
-    }
+    if (!("total" in pool)) return this.refuse(spec, pool);
     const rec: ActorRecord = {
       id: a.actorId, creation: spec, state: "pending", pool, shared: false, restarts: 0, queue: new Fifo(),
       noRestart: false,
@@ -114,10 +107,11 @@ export class ActorManager {
     this.calls.submit(spec, this.actors.get(spec.actorId));
   }
 
+  /** A call or constructor finished on thread `w`; results nobody waits for any more are discarded. */
   onDone(w: PooledWorker, taskId: string, results: ObjectValue[]): void {
     if (this.calls.done(w, taskId, results)) return;
     const rec = this.constructing.get(taskId);
-    if (!rec || rec.worker !== w) return;
+    if (!rec || rec.worker !== w) return discardAll(this.d.table, results);
     this.constructing.delete(taskId);
     this.onConstructed(rec, results[0]);
   }
@@ -170,7 +164,7 @@ export class ActorManager {
     const target = this.aliases.get(actorId);
     if (target) {
       this.aliases.delete(actorId);
-      this.d.table.removeRef(target);
+      this.d.table.release([target], actorId);
       return;
     }
     const rec = this.actors.get(actorId);
@@ -213,6 +207,9 @@ export class ActorManager {
         w.channel.send(executeMessage(this.d.table, spec, this.d.functions.missingFor(w, spec.fnId)));
         return true;
       },
+      fail: (error) => {
+        if (rec.state !== "dead") this.die(rec, error);
+      },
     });
   }
 
@@ -227,7 +224,9 @@ export class ActorManager {
       this.kill(rec.id, true);
       return;
     }
+    // A restarted actor's constructor result has no taker: its creation result was sealed long ago.
     if (rec.state === "pending") this.d.table.seal(objectIdOf(rec.creation.taskId, 1), result);
+    else this.d.table.discard(result);
     rec.state = "alive";
     this.d.directory.setState(rec.id, "ALIVE");
     this.calls.pump(rec);
@@ -240,15 +239,18 @@ export class ActorManager {
     this.d.directory.unregisterName(rec.id);
     this.d.table.seal(objectIdOf(rec.creation.taskId, 1), { ok: false, error });
     this.calls.failQueued(rec, error);
-    for (const id of heldRefs(rec.creation)) this.d.table.removeRef(id);
+    this.d.table.release(heldRefs(rec.creation), rec.creation.taskId);
     if (!this.d.table.has(rec.id)) this.actors.delete(rec.id);
   }
 
-  private deadRecord(spec: TaskSpec, error: ErrorInfo): ActorRecord {
-    return {
+  /** The actor cannot be created: it is dead from the start, with `error` as the reason its calls fail. */
+  private refuse(spec: TaskSpec, error: ErrorInfo): void {
+    this.actors.set(spec.actor!.actorId, {
       id: spec.actor!.actorId, creation: spec, state: "dead", pool: undefined as unknown as ResourcePool, shared: false, restarts: 0,
       queue: new Fifo(), noRestart: true, death: error,
-    };
+    });
+    this.d.table.seal(objectIdOf(spec.taskId, 1), { ok: false, error });
+    this.d.table.release(heldRefs(spec), spec.taskId);
   }
 }
 

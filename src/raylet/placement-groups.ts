@@ -4,8 +4,8 @@
  * STRICT_PACK all place every bundle here; STRICT_SPREAD with more than one bundle needs more
  * nodes and stays pending, with a log line saying so.
  */
-import type { ErrorInfo } from "../common/errors.js";
-import type { ResourceScheduler } from "./resource-scheduler.js";
+import { RayError, type ErrorInfo } from "../common/errors.js";
+import type { ResourceRequest, ResourceScheduler } from "./resource-scheduler.js";
 import { format, ResourcePool, type ResourceSet } from "./resources.js";
 
 export type PlacementStrategy = "PACK" | "SPREAD" | "STRICT_PACK" | "STRICT_SPREAD";
@@ -18,7 +18,9 @@ interface Group {
   reserved: number;
   isReserved: boolean[];
   removed: boolean;
-  readyWaiters: (() => void)[];
+  /** The node's reservations of its bundles, while they wait for resources. */
+  requests: ResourceRequest[];
+  readyWaiters: { resolve(): void; reject(err: Error): void }[];
 }
 
 export class PlacementGroups {
@@ -31,7 +33,7 @@ export class PlacementGroups {
   ) {}
 
   create(id: string, bundles: ResourceSet[], strategy: PlacementStrategy, name?: string): string {
-    const g: Group = { id, name, strategy, bundles: [], reserved: 0, isReserved: bundles.map(() => false), removed: false, readyWaiters: [] };
+    const g: Group = { id, name, strategy, bundles: [], reserved: 0, isReserved: bundles.map(() => false), removed: false, requests: [], readyWaiters: [] };
     for (const b of bundles) {
       const pool = new ResourcePool(b);
       // Nothing is available in a bundle until the node has reserved it.
@@ -44,7 +46,7 @@ export class PlacementGroups {
       return id;
     }
     g.bundles.forEach((pool, i) => {
-      this.scheduler.request({
+      const req: ResourceRequest = {
         resources: pool.total,
         pool: this.node,
         describe: () => `placement group ${name ?? id} bundle ${i}`,
@@ -53,35 +55,48 @@ export class PlacementGroups {
           for (const k in pool.total) pool.available[k] += pool.total[k];
           g.isReserved[i] = true;
           if (++g.reserved === g.bundles.length) {
-            for (const w of g.readyWaiters) w();
+            for (const w of g.readyWaiters) w.resolve();
             g.readyWaiters = [];
           }
           this.scheduler.dispatch();
           return true;
         },
-      });
+        fail: () => {},
+      };
+      g.requests.push(req);
+      this.scheduler.request(req);
     });
     return id;
   }
 
-  /** Resolves once every bundle is reserved. */
+  /** Resolves once every bundle is reserved; rejects if the group is removed first. */
   ready(id: string): Promise<void> {
     const g = this.groups.get(id);
-    if (!g || g.removed) return Promise.reject(new Error(`placement group ${id} does not exist or was removed`));
+    if (!g || g.removed) return Promise.reject(new RayError(`placement group ${id} does not exist or was removed`));
     if (g.reserved === g.bundles.length) return Promise.resolve();
-    return new Promise((resolve) => g.readyWaiters.push(resolve));
+    return new Promise((resolve, reject) => g.readyWaiters.push({ resolve, reject }));
   }
 
+  /**
+   * Removes the group: the node gets its reservations back, `ready()` waiters and the tasks and
+   * actors still waiting for one of its bundles fail. Tasks already running in a bundle finish
+   * and give their resources back to the bundle, which is gone.
+   */
   remove(id: string): void {
     const g = this.groups.get(id);
     if (!g || g.removed) return;
     g.removed = true;
-    // The node gets the reservations back; tasks still running in a bundle return theirs to the bundle, which is gone.
+    this.groups.delete(id);
+    const what = `placement group ${g.name ?? id} was removed`;
+    for (const w of g.readyWaiters) w.reject(new RayError(`${what} before all its bundles were reserved`));
+    g.readyWaiters = [];
+    for (const req of g.requests) this.scheduler.withdraw(req);
+    const error: ErrorInfo = { code: "RAY_ERROR", name: "RayError", message: `${what}: work scheduled into it cannot run` };
     g.bundles.forEach((pool, i) => {
       if (g.isReserved[i]) this.node.release(pool.total);
+      this.scheduler.closePool(pool, error);
     });
     this.scheduler.dispatch();
-    this.groups.delete(id);
   }
 
   /** The pool a task in bundle `index` (-1: any) takes from, or why there is none. */

@@ -7,7 +7,7 @@ import os from "node:os";
 import { toErrorInfo, type ErrorInfo } from "../common/errors.js";
 import { taskIdOfObject } from "../common/ids.js";
 import type { Gcs } from "../gcs/gcs.js";
-import { blockFor } from "../core-worker/gc-assist.js";
+import { afterFinalizers } from "../common/gc-assist.js";
 import type { SharedArena } from "../object-store/shared-arena.js";
 import type { ObjectTable, Waiter } from "../object-store/object-table.js";
 import type { Channel } from "../rpc/channel.js";
@@ -18,7 +18,7 @@ import { MemoryMonitor } from "./memory-monitor.js";
 import { PlacementGroups, type PlacementStrategy } from "./placement-groups.js";
 import { ResourceScheduler } from "./resource-scheduler.js";
 import type { ResourcePool } from "./resources.js";
-import { TaskManager } from "./task-manager.js";
+import { discardAll, TaskManager } from "./task-manager.js";
 import { WorkerPool, type PooledWorker, type WorkerPoolOptions } from "./worker-pool.js";
 
 export interface RayletOptions {
@@ -34,14 +34,16 @@ export interface RayletOptions {
 
 /** A core worker connected to this raylet. */
 interface Client {
+  /** Its worker id: what the object table records its holds under. */
+  id: string;
   send(msg: FromRaylet): void;
   /** Sends an object's value once sealed: one function for all of the client's subscriptions. */
   deliver: Waiter;
   worker?: PooledWorker;
 }
 
-function makeClient(channel: Pick<Channel<FromRaylet, unknown>, "send" | "unsent">, worker?: PooledWorker): Client {
-  return { send: (m) => channel.send(m), deliver: (value, id) => sendObject(channel, id, value), worker };
+function makeClient(id: string, channel: Pick<Channel<FromRaylet, unknown>, "send" | "unsent">, worker?: PooledWorker): Client {
+  return { id, send: (m) => channel.send(m), deliver: (value, oid) => sendObject(channel, oid, value), worker };
 }
 
 type RequestHandler = (...args: any[]) => unknown;
@@ -49,6 +51,8 @@ type RequestHandler = (...args: any[]) => unknown;
 const CORES = os.availableParallelism();
 /** How long the driver watches for results before it goes back to its event loop. */
 const WATCH_MS = 0.5;
+/** How long a put waits for other threads to release memory before it fails with ObjectStoreFullError. */
+export const ROOM_WAIT_MS = 2000;
 
 export class Raylet {
   readonly workers: WorkerPool;
@@ -64,6 +68,9 @@ export class Raylet {
   private readonly requests: Record<string, RequestHandler>;
   private driver?: Client;
   private lastCollectAt = { top: 0, time: 0 };
+  /** Collections asked for with an acknowledgement, by ack number: the workers still to answer. */
+  private readonly collections = new Map<number, { left: Set<PooledWorker>; done(): void }>();
+  private nextAck = 1;
   private watching = false;
   private closed = false;
 
@@ -102,12 +109,13 @@ export class Raylet {
       removePlacementGroup: (id: string) => this.placementGroups.remove(id),
       kvGet: (key: string) => o.gcs.kvGet(key),
       kvPut: (key: string, value: unknown) => o.gcs.kvPut(key, value),
+      memoryStats: () => this.memoryStats(),
     };
   }
 
   /** Connects the in-process driver. */
   connectDriver(channel: Channel<FromRaylet, ToRaylet>, workerId: string): void {
-    const client = makeClient(channel);
+    const client = makeClient(workerId, channel);
     this.driver = client;
     this.clientsById.set(workerId, client);
     channel.onMessage((m) => this.handle(client, m));
@@ -116,7 +124,7 @@ export class Raylet {
   private clientOf(w: PooledWorker): Client {
     let c = this.clients.get(w);
     if (!c) {
-      this.clients.set(w, (c = makeClient(w.channel, w)));
+      this.clients.set(w, (c = makeClient(w.id, w.channel, w)));
       this.clientsById.set(w.id, c);
     }
     return c;
@@ -132,22 +140,22 @@ export class Raylet {
         if (msg.spec.actorId) return this.actors.call(msg.spec);
         return this.tasks.submit(msg.spec);
       case "put":
-        table.expect(msg.id, 1);
+        table.expect(msg.id, client.id);
         table.seal(msg.id, { ok: true, value: msg.value });
         if (msg.value.slices) this.collectOnGrowth();
         return;
       case "add-ref":
-        for (const id of msg.ids) table.addRef(id);
+        for (const id of msg.ids) table.addRef(id, client.id);
         return;
       case "remove-ref":
-        for (const id of msg.ids) table.removeRef(id);
+        for (const id of msg.ids) table.removeRef(id, client.id);
         return;
-      case "pin":
-        for (const id of msg.ids) table.pin(id);
-        return;
-      case "unpin":
-        for (const id of msg.ids) table.unpin(id);
-        return;
+      case "stream-consumed":
+        return this.tasks.streams.consumed(msg.taskId, msg.index);
+      case "stream-closed":
+        return this.tasks.streams.closed(msg.taskId);
+      case "collected":
+        return this.collected(msg.ack, client.worker);
       case "subscribe":
         for (const id of msg.ids) table.whenReady(id, client.deliver);
         return;
@@ -165,7 +173,7 @@ export class Raylet {
       case "request":
         return void this.answer(client, msg.reqId, msg.method, msg.args);
       case "task-done":
-        if (!client.worker) return;
+        if (!client.worker) return discardAll(table, msg.results);
         if (msg.results.some((r) => r.ok && r.value.slices)) this.collectOnGrowth();
         if (client.worker.dedicated) return this.actors.onDone(client.worker, msg.taskId, msg.results);
         return this.tasks.onDone(client.worker, msg.taskId, msg.results, msg.ms);
@@ -174,6 +182,7 @@ export class Raylet {
         return;
       case "stream-item":
         if (client.worker) this.tasks.onStreamItem(client.worker, msg.taskId, msg.index, msg.value);
+        else table.discard(msg.value);
         return;
       case "blocked":
       case "unblocked":
@@ -185,16 +194,61 @@ export class Raylet {
   /**
    * The arena has no room for `size` bytes and the driver's own garbage is collected: ask the
    * workers to release theirs and wait, synchronously (a put is synchronous), handling their
-   * messages as they come, until there is room or a deadline passes.
+   * messages as they come, until there is room or `waitMs` pass.
    */
-  reclaim(size: number, waitMs = 2000): boolean {
+  reclaim(size: number, waitMs = ROOM_WAIT_MS): boolean {
     this.collectEverywhere();
-    const deadline = Date.now() + waitMs;
-    while (this.o.arena.largestFree() < size && Date.now() < deadline) {
-      blockFor(2);
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      const seen = this.workers.replyRings();
       this.workers.drain();
+      if (this.o.arena.fits(size)) return true;
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      this.workers.sleepForReplies(seen, left);
     }
-    return this.o.arena.largestFree() >= size;
+  }
+
+  /**
+   * Every thread collects garbage and releases what it no longer holds; resolves once each has
+   * answered (or exited). Then the store holds only what something still refers to.
+   */
+  async collectAll(): Promise<void> {
+    this.driver?.send({ t: "collect" });
+    const driverDone = new Promise<void>((resolve) => afterFinalizers(resolve));
+    const left = new Set(this.workers.workers());
+    if (!left.size) return driverDone;
+    const ack = this.nextAck++;
+    const workersDone = new Promise<void>((resolve) => {
+      this.collections.set(ack, { left, done: resolve });
+      for (const w of left) {
+        w.channel.send({ t: "collect", ack });
+        w.channel.flushNow();
+      }
+    });
+    // The workers' ports do not keep the process alive: this wait must.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    try {
+      await Promise.all([driverDone, workersDone]);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  /** Bytes of the store in use and objects in the table, once every thread has collected (for tests and `tsray memory`). */
+  async memoryStats(): Promise<{ usedBytes: number; capacityBytes: number; objects: number; objectBytes: number }> {
+    await this.collectAll();
+    const { objects, bytes } = this.o.table.stats();
+    return { usedBytes: this.o.arena.used(), capacityBytes: this.o.arena.capacity, objects, objectBytes: bytes };
+  }
+
+  private collected(ack: number, w: PooledWorker | undefined): void {
+    const c = this.collections.get(ack);
+    if (!c || !w) return;
+    c.left.delete(w);
+    if (c.left.size) return;
+    this.collections.delete(ack);
+    c.done();
   }
 
   /**
@@ -248,9 +302,13 @@ export class Raylet {
     }
   }
 
+  /** A worker thread ended (its last messages handled, its unreported memory freed by the pool). */
   private onWorkerExit(w: PooledWorker): void {
     this.clients.delete(w);
     this.clientsById.delete(w.id);
+    this.o.table.releaseWorker(w.id);
+    this.tasks.streams.ownerExited(w.id);
+    for (const ack of [...this.collections.keys()]) this.collected(ack, w);
     if (w.dedicated) this.actors.onWorkerExit(w);
     else this.tasks.onWorkerExit(w);
   }
@@ -269,6 +327,8 @@ export class Raylet {
     this.closed = true;
     this.memoryMonitor.stop();
     this.tasks.clear();
+    for (const c of this.collections.values()) c.done();
+    this.collections.clear();
     await this.workers.close();
   }
 }

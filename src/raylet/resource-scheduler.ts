@@ -4,6 +4,7 @@
  * one-CPU tasks costs one check per grant, not a scan. A request that the node can never
  * satisfy stays pending and the log says why, as in Ray.
  */
+import type { ErrorInfo } from "../common/errors.js";
 import { Fifo } from "../common/fifo.js";
 import { format, shapeKey, type ResourcePool, type ResourceSet } from "./resources.js";
 
@@ -15,16 +16,22 @@ export interface ResourceRequest {
   describe(): string;
   /** Called with the resources taken; return false if the requester went away (they are given back). */
   grant(): boolean;
+  /** Called instead when the pool is gone for good (its placement group was removed). */
+  fail(error: ErrorInfo): void;
 }
 
 export class ResourceScheduler {
   private readonly queues = new Map<string, Fifo<ResourceRequest>>();
   private readonly warned = new Set<string>();
+  /** Pools that are gone (removed placement groups' bundles), with why. */
+  private readonly gone = new WeakMap<ResourcePool, ErrorInfo>();
   private dispatching = false;
 
   constructor(private readonly warn: (message: string) => void) {}
 
   request(req: ResourceRequest): void {
+    const gone = this.gone.get(req.pool);
+    if (gone) return req.fail(gone);
     if (!req.pool.canEverFit(req.resources)) {
       const key = shapeKey(req.resources);
       if (!this.warned.has(key)) {
@@ -40,6 +47,16 @@ export class ResourceScheduler {
     if (!q) this.queues.set(key, (q = new Fifo()));
     q.push(req);
     this.dispatch();
+  }
+
+  /** The pool is gone: what waits for it fails with `error`, and so will later requests. */
+  closePool(pool: ResourcePool, error: ErrorInfo): void {
+    this.gone.set(pool, error);
+    for (const [key, q] of this.queues) {
+      if (!key.startsWith(`${pool.id}|`)) continue;
+      this.queues.delete(key);
+      for (const req of q.takeAll()) req.fail(error);
+    }
   }
 
   /** Drops a waiting request (a cancelled task). */

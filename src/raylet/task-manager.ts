@@ -12,6 +12,7 @@ import { executeMessage, heldRefs, whenDependenciesReady } from "./dependencies.
 import type { FunctionTable } from "./function-table.js";
 import type { ResourceScheduler } from "./resource-scheduler.js";
 import type { ResourcePool } from "./resources.js";
+import { Streams } from "./streams.js";
 import { TaskQueues, type Lease } from "./task-queues.js";
 import type { PooledWorker, WorkerPool } from "./worker-pool.js";
 
@@ -45,19 +46,27 @@ export class TaskManager {
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly children = new Map<string, Set<string>>();
   private readonly queues: TaskQueues;
+  readonly streams: Streams;
 
   constructor(private readonly d: TaskManagerDeps) {
     this.queues = new TaskQueues({
       scheduler: d.scheduler,
       workers: d.workers,
       start: (task, lease) => this.send(task as TaskRecord, lease),
+      fail: (task, error) => this.finish(task as TaskRecord, [{ ok: false, error }]),
+    });
+    this.streams = new Streams({
+      table: d.table,
+      tellWorker: (taskId, index) => this.tasks.get(taskId)?.lease?.worker.channel.send({ t: "stream-consumed", taskId, index }),
+      cancel: (taskId) => this.cancel(taskId, false, true),
     });
   }
 
   submit(spec: TaskSpec): void {
     const { table } = this.d;
-    for (const id of heldRefs(spec)) table.addRef(id);
+    table.hold(heldRefs(spec), spec.taskId);
     expectReturns(table, spec, this.d.ownerOf(spec));
+    if (spec.numReturns === "streaming") this.streams.opened(spec.taskId, spec.ownerId);
     const pool = this.d.poolFor(spec);
     if (!("total" in pool)) {
       sealReturns(this.d.table, spec, [{ ok: false, error: pool }]);
@@ -91,15 +100,17 @@ export class TaskManager {
     w.channel.send(executeMessage(this.d.table, spec, this.d.functions.missingFor(w, spec.fnId)));
   }
 
-  /** A worker finished a task. */
+  /** A worker finished a task. Results not kept (a task no longer there, cancelled, retried) are discarded. */
   onDone(w: PooledWorker, taskId: string, results: ObjectValue[], ms: number): void {
     const rec = this.tasks.get(taskId);
     const lease = this.queues.leaseOf(w);
-    if (!rec || !lease || rec.lease !== lease) return;
+    if (!rec || !lease || rec.lease !== lease) return discardAll(this.d.table, results);
     this.queues.finished(lease, rec, ms);
     const first = results[0];
-    if (rec.cancelled) this.finish(rec, [cancelledValue(rec.spec)]);
-    else if (first && !first.ok && this.retriesException(rec, first.error)) this.enqueue(rec);
+    if (rec.cancelled) {
+      discardAll(this.d.table, results);
+      this.finish(rec, [cancelledValue(rec.spec)]);
+    } else if (first && !first.ok && this.retriesException(rec, first.error)) this.enqueue(rec);
     else this.finish(rec, results);
     this.queues.settle(lease.queue);
   }
@@ -126,11 +137,8 @@ export class TaskManager {
 
   onStreamItem(w: PooledWorker, taskId: string, index: number, value: ObjectValue): void {
     const rec = this.tasks.get(taskId);
-    if (!rec || rec.lease?.worker !== w) return;
-    const id = objectIdOf(taskId, index);
-    // Held for the submitter, whose generator takes that hold over.
-    this.d.table.expect(id, 1);
-    this.d.table.seal(id, value);
+    if (!rec || rec.lease?.worker !== w) return this.d.table.discard(value);
+    this.streams.item(taskId, index, value);
     rec.streamed = Math.max(rec.streamed, index);
   }
 
@@ -253,19 +261,24 @@ export class TaskManager {
   }
 
   private releaseHolds(spec: TaskSpec): void {
-    for (const id of heldRefs(spec)) this.d.table.removeRef(id);
+    this.d.table.release(heldRefs(spec), spec.taskId);
   }
 }
 
 /** Registers a spec's returns, held for the owner, who is sent each once sealed (as Ray's owners are). */
-export function expectReturns(table: ObjectTable, spec: TaskSpec, owner: Waiter | undefined): void {
+export function expectReturns(table: ObjectTable, spec: TaskSpec, deliver: Waiter | undefined): void {
   const streaming = spec.numReturns === "streaming";
   const n = streaming ? 1 : (spec.numReturns as number);
   for (let i = 0; i < n; i++) {
     const id = objectIdOf(spec.taskId, streaming ? 0 : i + 1);
-    table.expect(id, 1);
-    if (owner) table.whenReady(id, owner);
+    table.expect(id, spec.ownerId);
+    if (deliver) table.whenReady(id, deliver);
   }
+}
+
+/** Drops results that will not be stored (see ObjectTable.discard). */
+export function discardAll(table: ObjectTable, results: ObjectValue[]): void {
+  for (const r of results) table.discard(r);
 }
 
 /** Seals a spec's returns: each with its result, or all with one failure (tasks and actor calls). */

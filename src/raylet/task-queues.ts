@@ -5,6 +5,7 @@
  * wake-up for many tasks, which is what makes small tasks cheap); slow or unknown tasks go one
  * at a time, so long tasks never wait behind each other on one worker while others are free.
  */
+import type { ErrorInfo } from "../common/errors.js";
 import { Fifo } from "../common/fifo.js";
 import type { ResourceScheduler } from "./resource-scheduler.js";
 import { shapeKey, type ResourcePool, type ResourceSet } from "./resources.js";
@@ -60,6 +61,8 @@ export interface TaskQueuesDeps {
   workers: WorkerPool;
   /** Sends a task down a lease (the caller's execute message). */
   start(task: Queued, lease: Lease): void;
+  /** The task can never get a lease: its pool is gone. */
+  fail(task: Queued, error: ErrorInfo): void;
 }
 
 export class TaskQueues {
@@ -178,6 +181,11 @@ export class TaskQueues {
         this.byWorker.set(worker, lease);
         this.pump(q);
         return true;
+      },
+      fail: (error) => {
+        q.requesting = false;
+        for (const task of q.ready.takeAll()) this.d.fail(task, error);
+        if (!q.leases.size) this.queues.delete(q.key);
       },
     });
   }

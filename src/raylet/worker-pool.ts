@@ -2,6 +2,11 @@
  * The node's worker threads. Task workers are reused from an idle list per environment (the
  * same env vars and heap limit); actors get a thread of their own. Threads are unref'd: they
  * never keep the driver process alive by themselves.
+ *
+ * When a thread ends, however it ends, its exit is handled in this order: the messages it sent
+ * before it stopped are handled (a task it finished is finished), then the arena memory it
+ * allocated and never reported is freed, then the raylet releases what it held and retries or
+ * fails its work.
  */
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
@@ -9,7 +14,7 @@ import { randomHex } from "../common/ids.js";
 import { PortChannel } from "../rpc/channel.js";
 import { Doorbell } from "../rpc/doorbell.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
-import type { ArenaHandle } from "../object-store/shared-arena.js";
+import type { ArenaHandle, SharedArena } from "../object-store/shared-arena.js";
 
 export interface WorkerEnv {
   env?: Record<string, string>;
@@ -23,6 +28,8 @@ export interface WorkerBootData {
   jobId: string;
   namespace: string;
   arena: ArenaHandle;
+  /** What marks the arena chunks this thread allocates (see SharedArena). */
+  arenaTag: number;
   tsx: boolean;
   mainUrl: string;
   /** The worker's end of its channel to the raylet. */
@@ -54,7 +61,7 @@ export interface WorkerPoolOptions {
   nodeId: string;
   jobId: string;
   namespace: string;
-  arena: ArenaHandle;
+  arena: SharedArena;
   tsx: boolean;
   logToDriver: boolean;
   /** Job-wide environment variables (init's runtimeEnv.env). */
@@ -150,6 +157,16 @@ export class WorkerPool {
     return came;
   }
 
+  /** The ring count of the main thread's bell now, to pass to `sleepForReplies`. */
+  replyRings(): number {
+    return this.replyBell.rings();
+  }
+
+  /** Blocks the main thread until a worker posts to it, or `ms` pass (a put waiting for room). */
+  sleepForReplies(seen: number, ms: number): void {
+    this.replyBell.sleep(seen, ms);
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     const threads = [...this.all].map((w) => {
@@ -170,6 +187,7 @@ export class WorkerPool {
     const doorbell = new Doorbell();
     // Its slot on the main thread's bell; past the bell's slots, -1: its replies wait for the event loop.
     const slot = this.freeSlots.pop() ?? (this.bySlot.length < REPLY_SLOTS ? this.bySlot.length : -1);
+    const arenaTag = this.opts.arena.newTag();
     const workerData: WorkerBootData = {
       port: port2,
       doorbell: doorbell.buffer,
@@ -179,7 +197,8 @@ export class WorkerPool {
       nodeId: this.opts.nodeId,
       jobId: this.opts.jobId,
       namespace: this.opts.namespace,
-      arena: this.opts.arena,
+      arena: this.opts.arena.handle(),
+      arenaTag,
       tsx: this.opts.tsx,
       mainUrl: WORKER_MAIN,
       logToDriver: this.opts.logToDriver,
@@ -212,11 +231,16 @@ export class WorkerPool {
         this.freeSlots.push(slot);
       }
       this.removeIdle(w);
-      w.channel.close();
       const oom = (error as { code?: string } | undefined)?.code === "ERR_WORKER_OUT_OF_MEMORY";
       if (!w.exit) w.exit = { code, oom, error, intended: false };
       else if (oom) w.exit.oom = true;
-      if (!this.closing) this.opts.onExit(w);
+      if (!this.closing) {
+        // What it sent before it stopped still counts; what it allocated and never sent is freed.
+        w.channel.drain();
+        this.opts.arena.recover(arenaTag);
+        this.opts.onExit(w);
+      }
+      w.channel.close();
     });
     // Last: adding a "message" listener refs a port again.
     w.channel.unref();

@@ -44,6 +44,8 @@ export interface TaskSpec {
   env?: Record<string, string>;
   /** Heap limit for the worker, from the `memory` option. */
   memoryBytes?: number;
+  /** Streaming tasks: items the task may run ahead of its consumer (-1: no limit). Absent: the default. */
+  backpressure?: number;
   /** Set for an actor method call. */
   actorId?: string;
   method?: string;
@@ -72,16 +74,21 @@ export type ToRaylet =
   | { t: "register-function"; desc: FunctionDescriptor }
   | { t: "submit"; spec: TaskSpec }
   | { t: "put"; id: string; value: SerializedValue }
+  /** The sender now holds these objects (a ref, handle or view arrived), or no longer does. */
   | { t: "add-ref"; ids: string[] }
   | { t: "remove-ref"; ids: string[] }
-  | { t: "pin"; ids: string[] }
-  | { t: "unpin"; ids: string[] }
   | { t: "subscribe"; ids: string[] }
+  /** The owner of a streaming task handed item `index` to its consumer (the task may run further ahead). */
+  | { t: "stream-consumed"; taskId: string; index: number }
+  /** The owner of a streaming task closed its generator: the items not consumed are not wanted. */
+  | { t: "stream-closed"; taskId: string }
   | { t: "cancel"; objectId: string; force: boolean; recursive: boolean }
   | { t: "kill-actor"; actorId: string; noRestart: boolean }
   | { t: "request"; reqId: number; method: string; args: unknown[] }
   /** The sender's arena allocation failed: ask every thread to release what it no longer uses. */
   | { t: "collect-garbage" }
+  /** A worker collected garbage as asked with `ack` (see FromRaylet collect). */
+  | { t: "collected"; ack: number }
   // From workers only:
   | { t: "task-done"; taskId: string; results: ObjectValue[]; ms: number }
   /** Tasks a worker was sent but will not start (its running task blocked): schedule them elsewhere. */
@@ -111,11 +118,13 @@ export type FromRaylet =
   | { t: "objects"; entries: [id: string, value: ObjectValue][] }
   | { t: "reply"; reqId: number; ok: true; value: unknown }
   | { t: "reply"; reqId: number; ok: false; error: ErrorInfo }
-  /** Collect garbage now and release the shared memory of what was collected. */
-  | { t: "collect" }
+  /** Collect garbage now and release the shared memory of what was collected; with `ack`, answer `collected`. */
+  | { t: "collect"; ack?: number }
   // To workers only:
   /** `args`: the values of the spec's ref arguments; both lists are left out when empty. */
   | { t: "execute"; spec: TaskSpec; args?: ObjectValue[]; functions?: FunctionDescriptor[] }
   | { t: "cancel-task"; taskId: string }
+  /** The consumer of a streaming task took item `index`. */
+  | { t: "stream-consumed"; taskId: string; index: number }
   /** An actor on a shared host was killed: forget its instance. */
   | { t: "drop-actor"; actorId: string };

@@ -8,6 +8,8 @@ export const ACTOR_MARKER = "\u0000tsray.actor";
 
 /** Brand on ObjectRef instances (set by the core worker). */
 export const OBJECT_REF_BRAND = Symbol.for("tsray.ObjectRef");
+/** Set on an ObjectRef once disposed: it can no longer be sent or read. */
+export const REF_DISPOSED = Symbol.for("tsray.ObjectRef.disposed");
 /** Brand on ActorHandle proxies: reading it returns the handle's plain description. */
 export const ACTOR_HANDLE_BRAND = Symbol.for("tsray.ActorHandle");
 

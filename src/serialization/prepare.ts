@@ -1,12 +1,12 @@
 /**
  * The walk that runs before V8 serializes a value. It finds what structured clone cannot carry
  * and says where it is (a function at `args[1].callback` is a TypeError naming that path, at
- * the call site), swaps ObjectRefs and ActorHandles for plain markers, moves large
- * ArrayBuffers into shared segments, and copies only the containers on the way to a swap:
- * the user's value itself is never modified.
+ * the call site), swaps ObjectRefs and ActorHandles for plain markers, wraps large
+ * ArrayBuffers so that their bodies go to the arena like typed arrays', and copies only the
+ * containers on the way to a swap: the user's value itself is never modified.
  */
 import { types } from "node:util";
-import { ACTOR_HANDLE_BRAND, ACTOR_MARKER, CLASS_MARKER, OBJECT_REF_BRAND, REF_MARKER, type ActorHandleData } from "./markers.js";
+import { ACTOR_HANDLE_BRAND, ACTOR_MARKER, CLASS_MARKER, OBJECT_REF_BRAND, REF_DISPOSED, REF_MARKER, type ActorHandleData } from "./markers.js";
 import { INLINE_MAX_BYTES } from "./serialized-value.js";
 import { serializableTagOf } from "./revivable.js";
 
@@ -14,7 +14,7 @@ export interface Prepared {
   value: unknown;
   refs: string[];
   markers: boolean;
-  /** Shared segments, and the placeholder ArrayBuffer standing for each in the serialized value. */
+  /** SharedArrayBuffers (shared, not copied), and the placeholder ArrayBuffer standing for each in the serialized value. */
   segments: SharedArrayBuffer[];
   placeholders: ArrayBuffer[];
 }
@@ -48,12 +48,12 @@ class Walk {
     if (value === null) return value;
     const obj = value as object;
     if (this.seen.has(obj)) return this.seen.get(obj);
-    if (isObjectRef(obj)) return this.ref(obj);
+    if (isObjectRef(obj)) return this.ref(obj, path);
     if (isActorHandle(obj)) return this.actor(obj);
     if (types.isProxy(obj)) throw new TypeError(`${path} is a Proxy, which cannot be sent to a task or actor`);
     if (ArrayBuffer.isView(obj) || obj instanceof Date || obj instanceof RegExp) return obj;
-    if (obj instanceof SharedArrayBuffer) return this.segment(obj, obj);
-    if (obj instanceof ArrayBuffer) return obj.byteLength < INLINE_MAX_BYTES ? obj : this.segment(obj, copyToShared(obj));
+    if (obj instanceof SharedArrayBuffer) return this.segment(obj);
+    if (obj instanceof ArrayBuffer) return obj.byteLength < INLINE_MAX_BYTES ? obj : this.arrayBuffer(obj);
     if (types.isBoxedPrimitive(obj)) return obj;
     if (obj instanceof Error) return obj;
     if (Array.isArray(obj)) return this.array(obj, path);
@@ -71,7 +71,8 @@ class Walk {
     return this.object(obj as Record<string, unknown>, path);
   }
 
-  private ref(obj: object): unknown {
+  private ref(obj: object, path: string): unknown {
+    checkNotDisposed(obj, path);
     const id = (obj as { hex(): string }).hex();
     this.refs.push(id);
     this.markers = true;
@@ -86,15 +87,27 @@ class Walk {
   }
 
   /**
+   * V8 writes an ArrayBuffer's bytes inline, but hands typed arrays to the serializer (see
+   * serializer.ts): a large one is wrapped in a view marked as an ArrayBuffer's body, so its
+   * bytes go to the arena (bounded by the store's size) and come back as an ArrayBuffer.
+   */
+  private arrayBuffer(buf: ArrayBuffer): unknown {
+    const body = new Uint8Array(buf);
+    ARRAY_BUFFER_BODIES.add(body);
+    this.seen.set(buf, body);
+    return body;
+  }
+
+  /**
    * V8 cannot serialize a SharedArrayBuffer by itself, but it can leave out a transferred
    * ArrayBuffer and take a SharedArrayBuffer in its place when reading: so each segment is
    * written as a placeholder that deserialization swaps for the segment.
    */
-  private segment(original: object, shared: SharedArrayBuffer): unknown {
+  private segment(shared: SharedArrayBuffer): unknown {
     const placeholder = new ArrayBuffer(0);
     this.segments.push(shared);
     this.placeholders.push(placeholder);
-    this.seen.set(original, placeholder);
+    this.seen.set(shared, placeholder);
     return placeholder;
   }
 
@@ -170,18 +183,16 @@ class Walk {
   }
 }
 
-/**
- * An ArrayBuffer cannot alias part of the arena, so a large one gets a shared segment of its
- * own and comes back from `get` as that SharedArrayBuffer, without further copies.
- */
-function copyToShared(buf: ArrayBuffer): SharedArrayBuffer {
-  const shared = new SharedArrayBuffer(buf.byteLength);
-  new Uint8Array(shared).set(new Uint8Array(buf));
-  return shared;
-}
+/** The views that stand for a whole ArrayBuffer (see Walk.arrayBuffer). */
+export const ARRAY_BUFFER_BODIES = new WeakSet<ArrayBufferView>();
 
 export function isObjectRef(value: unknown): boolean {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[OBJECT_REF_BRAND] === true;
+}
+
+/** A disposed ObjectRef cannot be used any more: a TypeError naming `what`. */
+export function checkNotDisposed(ref: object, what: string): void {
+  if ((ref as Record<symbol, unknown>)[REF_DISPOSED]) throw new TypeError(`${what} is ${String(ref)}, which was disposed`);
 }
 
 export function isActorHandle(value: unknown): boolean {

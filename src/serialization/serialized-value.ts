@@ -1,6 +1,6 @@
 /** The serialized form of a value, as it is stored in the object store and sent between threads. */
 
-/** A region of the node's shared arena holding the body of one large typed array. */
+/** A region of the node's shared arena holding the body of one large typed array or ArrayBuffer. */
 export interface ArenaSlice {
   offset: number;
   size: number;
@@ -16,9 +16,12 @@ export interface SerializedValue {
    */
   data?: Uint8Array;
   prim?: Primitive;
-  /** Bodies of large typed arrays, in the shared arena (zero-copy for every thread of the node). */
+  /**
+   * Bodies of large typed arrays and ArrayBuffers, in the shared arena (typed arrays are read
+   * as zero-copy views by every thread of the node; ArrayBuffers are copied out).
+   */
   slices?: ArenaSlice[];
-  /** Large ArrayBuffers and SharedArrayBuffers, each in a shared segment of its own. */
+  /** SharedArrayBuffers: the user's own shared memory, passed as it is (not copied, not in the store). */
   segments?: SharedArrayBuffer[];
   /** Object ids and actor ids of the ObjectRefs and ActorHandles inside the value. */
   refs?: string[];

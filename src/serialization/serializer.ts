@@ -1,21 +1,26 @@
 /**
  * Values to bytes and back. V8's structured-clone serializer does the work (Map, Set, Date,
  * BigInt, RegExp, typed arrays, Error, -0, NaN, undefined, cycles); the subclasses below take
- * the bodies of large typed arrays out of the bytes and into the shared arena, so a 100 MB
- * Float64Array is copied once, by `put`, and every later reader gets a view of shared memory.
+ * the bodies of large typed arrays and ArrayBuffers out of the bytes and into the shared arena,
+ * so a 100 MB Float64Array is copied once, by `put`, and every later reader gets a view of
+ * shared memory.
  */
 import v8 from "node:v8";
 import { ObjectStoreFullError } from "../common/errors.js";
 import type { SharedArena } from "../object-store/shared-arena.js";
 import { ACTOR_MARKER, CLASS_MARKER, REF_MARKER, type ActorHandleData } from "./markers.js";
 import { registeredPrototype } from "./revivable.js";
-import { prepare } from "./prepare.js";
+import { ARRAY_BUFFER_BODIES, prepare } from "./prepare.js";
 import { INLINE_MAX_BYTES, type ArenaSlice, type Primitive, type SerializedValue } from "./serialized-value.js";
 
 export interface SerializeContext {
-  /** Where large typed-array bodies go; without it they stay inline. */
+  /** Where large bodies go; without it they stay inline. */
   arena?: SharedArena;
-  /** Called when the arena has no room for `size` bytes; returns true when it made room. */
+  /**
+   * Called when the arena has no room for `size` bytes: makes room if it can (collects garbage,
+   * waits a while for other threads to release theirs) and returns true to have the allocation
+   * tried again, false to give up with ObjectStoreFullError.
+   */
   makeRoom?: (size: number) => boolean;
 }
 
@@ -30,6 +35,8 @@ export interface DeserializeContext {
 // Host-object tags written before each typed array.
 const INLINE_VIEW = 0;
 const SHARED_VIEW = 1;
+/** A large ArrayBuffer's body written inline (no arena to put it in). */
+const INLINE_BUFFER = 2;
 
 type ViewCtor = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): ArrayBufferView; BYTES_PER_ELEMENT?: number };
 const VIEW_TYPES: ViewCtor[] = [
@@ -37,6 +44,8 @@ const VIEW_TYPES: ViewCtor[] = [
   Float32Array, Float64Array, DataView as unknown as ViewCtor, BigInt64Array, BigUint64Array,
 ];
 const BUFFER_TYPE = 255;
+/** A whole ArrayBuffer (see prepare.ts): read back as an ArrayBuffer copy, not a view. */
+const ARRAY_BUFFER_TYPE = 254;
 
 interface HostSerializer {
   _writeHostObject(view: ArrayBufferView): void;
@@ -50,7 +59,14 @@ class StoreSerializer extends v8.DefaultSerializer {
 
   _writeHostObject(view: ArrayBufferView): void {
     const arena = this.ctx.arena;
+    const wholeBuffer = ARRAY_BUFFER_BODIES.has(view);
     if (!arena || view.byteLength < INLINE_MAX_BYTES) {
+      if (wholeBuffer) {
+        this.writeUint32(INLINE_BUFFER);
+        this.writeUint32(view.byteLength);
+        this.writeRawBytes(view as Uint8Array);
+        return;
+      }
       this.writeUint32(INLINE_VIEW);
       (v8.DefaultSerializer.prototype as unknown as HostSerializer)._writeHostObject.call(this, view);
       return;
@@ -59,21 +75,30 @@ class StoreSerializer extends v8.DefaultSerializer {
     new Uint8Array(arena.buffer, offset, view.byteLength).set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
     this.slices.push({ offset, size: view.byteLength });
     this.writeUint32(SHARED_VIEW);
-    this.writeUint32(typeIndex(view));
+    this.writeUint32(wholeBuffer ? ARRAY_BUFFER_TYPE : typeIndex(view));
     this.writeUint32(this.slices.length - 1);
   }
 }
 
 function allocate(arena: SharedArena, size: number, ctx: SerializeContext): number {
-  let offset = arena.allocate(size);
-  if (offset < 0 && ctx.makeRoom?.(size)) offset = arena.allocate(size);
-  if (offset < 0) {
-    throw new ObjectStoreFullError(
-      `object store is full: ${size} bytes needed, ${arena.capacity - arena.used()} of ${arena.capacity} free ` +
-        `(raise init({ objectStoreMemory }) or drop references to objects you no longer need)`,
-    );
+  for (;;) {
+    const offset = arena.allocate(size);
+    if (offset >= 0) return offset;
+    if (!ctx.makeRoom?.(size)) {
+      throw new ObjectStoreFullError(
+        `object store is full: ${size} bytes needed, ${arena.capacity - arena.used()} of ${arena.capacity} free ` +
+          `(raise init({ objectStoreMemory }) or drop references to objects you no longer need)`,
+      );
+    }
   }
-  return offset;
+}
+
+/**
+ * Frees the arena memory of a value that will never be stored: what its serializing thread
+ * allocated and must give back itself, or a result the store drops. Every drop goes through here.
+ */
+export function releaseSlices(arena: SharedArena, value: SerializedValue): void {
+  if (value.slices) for (const s of value.slices) arena.free(s.offset, s.size);
 }
 
 function typeIndex(view: ArrayBufferView): number {
@@ -90,11 +115,12 @@ function typeIndex(view: ArrayBufferView): number {
 class ViewSlot {
   constructor(private readonly type: number, private readonly slice: ArenaSlice) {}
 
-  /** A new view (not kept here: the slot lives as long as the deserializer). */
-  make(ctx: DeserializeContext): ArrayBufferView {
+  /** A new view, or an ArrayBuffer copy (not kept here: the slot lives as long as the deserializer). */
+  make(ctx: DeserializeContext): ArrayBufferView | ArrayBuffer {
     const arena = ctx.arena;
     if (!arena) throw new Error("a shared value arrived in a thread without the node's arena");
     const { offset, size } = this.slice;
+    if (this.type === ARRAY_BUFFER_TYPE) return copyOut(arena, offset, size);
     let view: ArrayBufferView;
     if (this.type === BUFFER_TYPE) view = Buffer.from(arena.buffer as unknown as ArrayBuffer, offset, size);
     else {
@@ -118,6 +144,10 @@ class StoreDeserializer extends v8.DefaultDeserializer {
     if (tag === INLINE_VIEW) {
       return (v8.DefaultDeserializer.prototype as unknown as { _readHostObject(): unknown })._readHostObject.call(this);
     }
+    if (tag === INLINE_BUFFER) {
+      const bytes = this.readRawBytes(this.readUint32()) as Buffer;
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    }
     const type = this.readUint32();
     this.slots = true;
     return new ViewSlot(type, this.value.slices![this.readUint32()]);
@@ -135,7 +165,7 @@ export function serialize(value: unknown, ctx: SerializeContext, path = "value")
     ser.writeHeader();
     ser.writeValue(prepared.value);
   } catch (err) {
-    for (const s of ser.slices) ctx.arena!.free(s.offset, s.size);
+    releaseSlices(ctx.arena!, { slices: ser.slices });
     if (err instanceof Error && err.name === "DataCloneError") {
       throw new TypeError(`${path} cannot be serialized: ${err.message}`);
     }
@@ -156,6 +186,13 @@ export function deserialize(value: SerializedValue, ctx: DeserializeContext): un
   des.readHeader();
   const out = des.readValue();
   return value.markers || des.slots ? revive(out, ctx, new Map()) : out;
+}
+
+/** An ArrayBuffer's bytes, copied out of the arena: the buffer is the reader's own, as after structured clone. */
+function copyOut(arena: SharedArena, offset: number, size: number): ArrayBuffer {
+  const out = new ArrayBuffer(size);
+  new Uint8Array(out).set(new Uint8Array(arena.buffer, offset, size));
+  return out;
 }
 
 /**

@@ -24,7 +24,7 @@ let executor: TaskExecutor;
 const cw = new CoreWorker(
   { workerId: boot.workerId, nodeId: boot.nodeId, jobId: boot.jobId, namespace: boot.namespace, mode: "worker" },
   channel,
-  SharedArena.attach(boot.arena),
+  SharedArena.attach(boot.arena, boot.arenaTag),
   (data, fresh) => makeActorHandle(coreWorker, data, fresh),
   (msg) => executor.onMessage(msg),
 );

@@ -99,6 +99,10 @@ test("ObjectStoreFullError only when live objects exceed the store", () => {
     for (let i = 0; i < 10; i++) live.push(ray.put(new Float64Array(8 * 2 ** 20)));
   }, ray.ObjectStoreFullError);
   assert.ok(live.length >= 2);
+  // Refs made in this job cannot be collected before it ends (a WeakRef keeps them): the next
+  // test's puts, in the same job, would find the store full. Disposing frees them now.
+  for (const ref of live) ref[Symbol.dispose]();
+  assert.doesNotThrow(() => ray.put(new Float64Array(8 * 2 ** 20))[Symbol.dispose]());
 });
 
 test("a large typed array passed by value reaches the task, and its copy is freed with the task", async () => {

@@ -20,7 +20,11 @@ export function forceGc(): void {
   collect();
 }
 
-/** A pause that blocks this thread (a synchronous put waiting for room), without spinning. */
-export function blockFor(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+/**
+ * Runs `fn` after the finalizers of the last collection: V8 queues them as a task of their own,
+ * which the event loop runs before the second turn from now. Releases of collected refs are then
+ * on their way.
+ */
+export function afterFinalizers(fn: () => void): void {
+  setImmediate(() => setImmediate(fn));
 }

@@ -18,10 +18,11 @@ import { ObjectRef, setRefCounter } from "./object-ref.js";
 import { CurrentTask, type TaskContext } from "./current-task.js";
 import { ObjectWaits } from "./object-waits.js";
 import { ReferenceTracker } from "./reference-tracker.js";
-import { afterFinalizers, forceGc } from "../common/gc-assist.js";
+import { afterFinalizers, canSweep, forceGc } from "../common/gc-assist.js";
 
 /** How long a worker's put waits for other threads to release memory before ObjectStoreFullError. */
 const ROOM_WAIT_MS = 2000;
+const SWEEPS = canSweep();
 
 export interface CoreWorkerInfo {
   workerId: string;
@@ -66,7 +67,7 @@ export class CoreWorker {
     private readonly store?: StoreAssist,
   ) {
     this.waits = new ObjectWaits((ids) => this.channel.send({ t: "subscribe", ids }), (id) => this.tracker.holds(id));
-    this.tracker = new ReferenceTracker(channel, (id) => this.waits.values.delete(id), info.mode === "driver");
+    this.tracker = new ReferenceTracker(channel, (id) => this.waits.values.delete(id));
     setRefCounter(this.tracker);
     channel.onMessage((m) => this.handle(m));
   }
@@ -167,9 +168,9 @@ export class CoreWorker {
     const { values } = this.waits;
     const missing = ids.filter((id) => !values.has(id));
     if (missing.length) await this.fetch(missing, timeoutMs, true);
-    // Under memory pressure, let a turn of the event loop pass so that refs and views dropped
-    // by a tight put/get loop can be collected (WeakRefs clear only between turns).
-    else if (this.arena.used() > this.arena.capacity / 2) await new Promise((r) => setImmediate(r));
+    // Where collected refs and views can only be released by finalizers (no synchronous sweep),
+    // let a turn of the event loop pass under memory pressure so that a tight put/get loop's do run.
+    else if (!SWEEPS && this.arena.used() > this.arena.capacity / 2) await new Promise((r) => setImmediate(r));
     return ids.map((id) => this.decode(id, values.get(id)!));
   }
 

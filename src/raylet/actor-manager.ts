@@ -208,7 +208,8 @@ export class ActorManager {
         return true;
       },
       fail: (error) => {
-        if (rec.state !== "dead") this.die(rec, error);
+        if (rec.state === "dead") return;
+        this.die(rec, { code: "ACTOR_DIED", name: "ActorDiedError", message: `actor ${spec.actor!.className} cannot be placed: ${error.message}` });
       },
     });
   }

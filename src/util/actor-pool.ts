@@ -7,7 +7,7 @@
  * (each call is watched with `wait`), not only when the caller collects a result; and `map`
  * yields just its own results, leaving earlier unretrieved ones to `getNext`.
  */
-import { wait } from "../api/objects.js";
+import { cancel, wait } from "../api/objects.js";
 import { GetTimeoutError } from "../common/errors.js";
 import { checkKnownOptions, checkNonNegativeNumber, describe } from "../common/validate.js";
 import type { ObjectRef } from "../core-worker/object-ref.js";
@@ -37,8 +37,9 @@ export class ActorPool<T> {
   readonly #outstanding = new Set<Work<T>>();
   /** Finished and not yet taken, in completion order. */
   readonly #finished = new Set<Work<T>>();
-  /** Notified whenever a work finishes. */
+  /** Notified whenever a work finishes (and when the pool is disposed). */
   readonly #changed = new Signal();
+  #disposed = false;
 
   constructor(actors: ActorHandle<T>[]) {
     if (!Array.isArray(actors)) throw new TypeError(`ActorPool() argument actors must be an array of ActorHandles, got ${describe(actors)}`);
@@ -56,6 +57,7 @@ export class ActorPool<T> {
    * All values are submitted at once; those beyond the number of actors wait for a free one.
    */
   map<V, R>(fn: CallFn<T, V, R>, values: Iterable<V>): AsyncIterable<R> {
+    this.#checkOpen("map");
     const works = this.#submitAll("ActorPool.map()", fn, values);
     const take = (w: Work<T>) => this.#take(w) as Promise<R>;
     return (async function* ordered() {
@@ -65,12 +67,14 @@ export class ActorPool<T> {
 
   /** Like map, but yields each result as soon as it is ready. */
   mapUnordered<V, R>(fn: CallFn<T, V, R>, values: Iterable<V>): AsyncIterable<R> {
+    this.#checkOpen("mapUnordered");
     const works = new Set(this.#submitAll("ActorPool.mapUnordered()", fn, values));
     return this.#unordered(works) as AsyncIterable<R>;
   }
 
   /** Schedules `fn(actor, value)` on an idle actor, or queues it until one is free. */
   submit<V, R>(fn: CallFn<T, V, R>, value: V): void {
+    this.#checkOpen("submit");
     checkFn("ActorPool.submit()", fn);
     this.#submit(fn as CallFn<T, unknown, unknown>, value);
   }
@@ -89,6 +93,7 @@ export class ActorPool<T> {
     const deadline = checkGetOptions("ActorPool.getNext()", opts);
     this.#checkHasNext("getNext");
     for (;;) {
+      this.#checkOpen("getNext");
       // Re-read each round: a concurrent caller may have taken the work we were waiting for.
       const oldest = this.#outstanding.values().next().value;
       if (!oldest) this.#checkHasNext("getNext");
@@ -102,6 +107,7 @@ export class ActorPool<T> {
     const deadline = checkGetOptions("ActorPool.getNextUnordered()", opts);
     this.#checkHasNext("getNextUnordered");
     for (;;) {
+      this.#checkOpen("getNextUnordered");
       const first = this.#finished.values().next().value;
       if (first) return this.#take(first) as Promise<R>;
       this.#checkHasNext("getNextUnordered");
@@ -124,13 +130,35 @@ export class ActorPool<T> {
 
   /** Adds an actor to the pool; queued work starts on it at once. */
   push(actor: ActorHandle<T>): void {
+    this.#checkOpen("push");
     if (!isActorHandle(actor)) throw new TypeError(`ActorPool.push() argument actor must be an ActorHandle, got ${describe(actor)}`);
     if (this.#all.has(actor)) throw new RangeError("ActorPool.push(): the actor is already in the pool");
     this.#all.add(actor);
     this.#release(actor);
   }
 
+  /**
+   * `using pool = new ActorPool(actors)` lets go of the pool's work at the end of the block: work
+   * not started is dropped, calls in flight are cancelled, results not taken are released, and
+   * waiting or later uses of the pool throw. The actors live on: they are the caller's.
+   */
+  [Symbol.dispose](): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#pending.length = 0;
+    for (const w of this.#outstanding) if (w.ref && !w.done) cancel(w.ref).catch(() => {});
+    this.#outstanding.clear();
+    this.#finished.clear();
+    this.#idle.length = 0;
+    this.#all.clear();
+    this.#changed.notify();
+  }
+
   // -------------------------------------------------------------------------------------------
+
+  #checkOpen(what?: string): void {
+    if (this.#disposed) throw new Error(`ActorPool${what ? `.${what}()` : ""}: the pool was disposed`);
+  }
 
   #submitAll(what: string, fn: Function, values: Iterable<unknown>): Work<T>[] {
     checkFn(what, fn);
@@ -195,7 +223,11 @@ export class ActorPool<T> {
 
   /** Waits for `work`, removes it from the pool's books and returns its result. */
   async #take(work: Work<T>): Promise<unknown> {
-    while (!work.done) await this.#changed.next(undefined);
+    while (!work.done) {
+      this.#checkOpen();
+      await this.#changed.next(undefined);
+    }
+    this.#checkOpen();
     this.#outstanding.delete(work);
     this.#finished.delete(work);
     if (work.ref === undefined) throw work.error;
@@ -212,6 +244,7 @@ export class ActorPool<T> {
         }
       }
       if (!next) {
+        this.#checkOpen("mapUnordered");
         await this.#changed.next(undefined);
         continue;
       }

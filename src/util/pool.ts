@@ -8,6 +8,8 @@
  * of processes bounds in the original); the rest are submitted as earlier ones finish.
  */
 import { clusterResources } from "../api/cluster.js";
+import { cancel } from "../api/objects.js";
+import { RayError } from "../common/errors.js";
 import { checkInteger, checkKnownOptions, describe } from "../common/validate.js";
 import { callerModuleUrl, describeCallable } from "../core-worker/function-manager/describe.js";
 import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
@@ -46,8 +48,11 @@ export class Pool {
   readonly #processes: number | undefined;
   #slots?: Promise<{ processes: number; slots: Semaphore }>;
   #closed = false;
+  #terminated = false;
   /** Calls still submitting or running chunks, so close() can wait for them. */
   readonly #active = new Set<Promise<void>>();
+  /** Chunk tasks submitted and not finished, so terminate() can stop them. */
+  readonly #running = new Set<ObjectRef>();
 
   constructor(opts?: PoolOptions) {
     checkKnownOptions("Pool options", opts, ["processes"]);
@@ -100,6 +105,23 @@ export class Pool {
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.allSettled([...this.#active]);
+  }
+
+  /**
+   * Stops now, as multiprocessing's terminate(): no more chunks start, the running ones are
+   * cancelled (their threads stopped), and calls not finished reject. Resolves once nothing of
+   * the pool runs.
+   */
+  async terminate(): Promise<void> {
+    this.#closed = true;
+    this.#terminated = true;
+    for (const ref of this.#running) cancel(ref, { force: true }).catch(() => {});
+    await Promise.allSettled([...this.#active]);
+  }
+
+  /** `await using pool = new Pool()` terminates it at the end of the block, as Python's `with Pool() as p:` does. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.terminate();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -166,12 +188,15 @@ export class Pool {
         await slots.acquire();
         let ref: ObjectRef<ChunkResult> | undefined;
         try {
+          if (this.#terminated) failure ??= { error: new RayError(`${name}: the pool was terminated`) };
           if (failure) throw failure.error;
           ref = submitChunk(task, desc, chunks[next], star, name, next * (chunks[0]?.length ?? 0));
         } finally {
           if (!ref) slots.release();
         }
         const i = next++;
+        const running = ref;
+        this.#running.add(running);
         getValue(ref).then(
           (value) => results[i].resolve(value),
           (error: unknown) => {
@@ -179,6 +204,7 @@ export class Pool {
             results[i].reject(error);
           },
         ).finally(() => {
+          this.#running.delete(running);
           slots.release();
           finish(i);
         });

@@ -114,6 +114,11 @@ export class Queue<T> {
   async shutdown(): Promise<void> {
     await kill(this.actor as object);
   }
+
+  /** `await using queue = new Queue()` shuts it down at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
 }
 
 function checkOpOptions(what: string, opts: QueueOpOptions | undefined): { block: boolean; timeoutMs: number | null } {

@@ -40,7 +40,7 @@ cw.collectWhenIdle = () => {
   else collectPending = true;
 };
 executor.onIdle = () => {
-  if (collectPending || cw.tracker.pinnedSinceSweep >= IDLE_COLLECT_BYTES) {
+  if (collectPending || cw.tracker.viewBytesSinceSweep >= IDLE_COLLECT_BYTES) {
     collectPending = false;
     channel.flushNow(); // the results of the tasks just run go first
     cw.collect();

@@ -71,3 +71,39 @@ test("shutdown leaves no handle of the runtime behind", async () => {
   const left = process.getActiveResourcesInfo().filter((r) => !before.has(r));
   assert.deepEqual(left, []);
 });
+
+test("shutdown settles every call still waiting, with a RayError that says so", async () => {
+  await ray.init({ numCpus: 2 });
+  const forever = ray.remote(async function forever() {
+    await new Promise(() => {});
+  });
+  const Stuck = ray.remote(
+    class Stuck {
+      async hang() {
+        await new Promise(() => {});
+      }
+    },
+  );
+  const silent = ray.remote(async function* silent() {
+    await new Promise(() => {});
+    yield 1;
+  }).options({ numReturns: "streaming" });
+  const ref = forever.remote();
+  const waiting = [
+    ray.get(ref),
+    ray.get([ray.put(1), ref]),
+    ray.wait([ref]),
+    ray.get(Stuck.remote().hang.remote()),
+    silent.remote().next(),
+    ray.util.placementGroup([{ CPU: 64 }]).ready(),
+  ];
+  const settled = Promise.allSettled(waiting);
+  await ray.shutdown();
+  const outcomes = await settled;
+  outcomes.forEach((o, i) => {
+    assert.equal(o.status, "rejected", `call ${i} was not rejected`);
+    const reason = (o as PromiseRejectedResult).reason as Error;
+    assert.ok(reason instanceof ray.RayError, `call ${i}: ${reason}`);
+    assert.match(reason.message, /tsray was shut down while this call was waiting/);
+  });
+});

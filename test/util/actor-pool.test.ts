@@ -179,3 +179,19 @@ test("popIdle, push and hasFree manage the actor set", async () => {
   assert.throws(() => pool.push(b), RangeError);
   assert.equal(await pool.getNext(), 42);
 });
+
+test("using an ActorPool lets go of its work at the end of the block; the actors live on", async () => {
+  let pool: ray.util.ActorPool<Worker>;
+  {
+    using p = new ray.util.ActorPool(workers(1));
+    pool = p;
+    p.submit((a, key: string) => a.work.remote(gate, key, true), "held-by-dispose");
+    p.submit((a, x: number) => a.double.remote(x), 21); // queued behind the held call: dropped
+    await ray.get(gate.wait.remote("started:held-by-dispose"));
+  }
+  assert.equal(pool.hasNext(), false);
+  assert.throws(() => pool.submit((a, x: number) => a.double.remote(x), 1), /ActorPool\.submit\(\): the pool was disposed/);
+  await assert.rejects(pool.getNext(), /no more results|the pool was disposed/);
+  await ray.get(gate.open.remote("held-by-dispose"));
+  assert.equal(await ray.get(workers(1)[0].double.remote(4)), 8);
+});

@@ -125,3 +125,22 @@ test("bad input is TypeError / RangeError naming the argument", async () => {
   await assert.rejects(pool.map((x: unknown) => x, [1, 2, () => 3], { chunksize: 1 }), { name: "TypeError", message: /items\[2\] is a function/ });
   assert.throws(() => pool.imap((x: number) => x, [1], { chunksize: -1 }), { name: "RangeError", message: /chunksize/ });
 });
+
+test("await using terminates the pool at the end of the block: running chunks are stopped, unfinished calls reject", async () => {
+  let map: Promise<unknown[]> | undefined;
+  let pool: InstanceType<typeof Pool>;
+  {
+    await using p = new Pool({ processes: 2 });
+    pool = p;
+    assert.deepEqual(await p.map((x: number) => x + 1, [1, 2, 3]), [2, 3, 4]);
+    // Never ends on its own: only terminate can stop it.
+    map = p.map(function spin(x: number) {
+      for (;;) if (x < 0) return x;
+    }, range(8), { chunksize: 1 });
+    map.catch(() => {});
+  }
+  await assert.rejects(map, (e: unknown) => e instanceof ray.RayError);
+  await assert.rejects(pool.map((x: number) => x, [1]), /the pool is closed/);
+  // The pool's threads were stopped, so the node's CPUs are free again.
+  assert.deepEqual(await new Pool().map((x: number) => x * 2, [1, 2]), [2, 4]);
+});

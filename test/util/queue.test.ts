@@ -167,3 +167,14 @@ test("after shutdown the queue's calls fail with RayActorError", async () => {
   await q.shutdown();
   await assert.rejects(q.get(), ray.RayActorError);
 });
+
+test("await using shuts the queue down at the end of the block", async () => {
+  let queue: InstanceType<typeof Queue<number>>;
+  {
+    await using q = new Queue<number>();
+    queue = q;
+    await q.put(1);
+    assert.equal(await q.get(), 1);
+  }
+  await assert.rejects(queue.put(2), ray.RayActorError);
+});

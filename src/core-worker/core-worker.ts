@@ -6,7 +6,7 @@
  */
 import { fromErrorInfo, RayError, type ErrorInfo } from "../common/errors.js";
 import { objectIdOf, TaskIdGenerator } from "../common/ids.js";
-import type { SharedArena } from "../object-store/shared-arena.js";
+import { ROOM_WAIT_MS, type SharedArena } from "../object-store/shared-arena.js";
 import type { ObjectValue } from "../object-store/object-table.js";
 import type { Channel } from "../rpc/channel.js";
 import { sendId, type FromRaylet, type TaskSpec, type ToRaylet } from "../rpc/protocol.js";
@@ -20,8 +20,6 @@ import { ObjectWaits } from "./object-waits.js";
 import { ReferenceTracker } from "./reference-tracker.js";
 import { afterFinalizers, canSweep, forceGc } from "../common/gc-assist.js";
 
-/** How long a worker's put waits for other threads to release memory before ObjectStoreFullError. */
-const ROOM_WAIT_MS = 2000;
 const SWEEPS = canSweep();
 
 export interface CoreWorkerInfo {
@@ -264,7 +262,7 @@ export class CoreWorker {
    * whose tasks all wait on their children does not deadlock. In the driver, the wait keeps the
    * process alive (the runtime's own threads and ports do not).
    */
-  async blockWhile<T>(wait: () => Promise<T>): Promise<T> {
+  async blockWhile(wait: () => Promise<void>): Promise<void> {
     const ctx = this.currentTask();
     if (ctx) {
       this.channel.send({ t: "blocked", taskId: ctx.taskId });
@@ -274,7 +272,7 @@ export class CoreWorker {
       const waiting = wait();
       // In the driver, results may be watched for rather than slept for (see Raylet.awaitResults).
       if (this.store && this.waits.hasWaiters()) this.store.awaitResults(this.waits.hasWaiters);
-      return await this.keepingAlive(waiting);
+      await this.keepingAlive(waiting);
     } finally {
       if (ctx) {
         this.channel.send({ t: "unblocked", taskId: ctx.taskId });

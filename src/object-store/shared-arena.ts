@@ -32,6 +32,9 @@ const TAGS_OUT = 3;
 const COUNTS = 4;
 const MAP = COUNTS + MAX_TAGS;
 
+/** How long a thread's put waits for other threads to release memory before it fails with ObjectStoreFullError. */
+export const ROOM_WAIT_MS = 2000;
+
 /** The tag of chunks that belong to the store: objects it has been told about. */
 export const STORE_TAG = 1;
 /** The tag of the thread that creates the arena (the node's main thread). */

@@ -8,7 +8,7 @@ import { toErrorInfo, type ErrorInfo } from "../common/errors.js";
 import { taskIdOfObject } from "../common/ids.js";
 import type { Gcs } from "../gcs/gcs.js";
 import { afterFinalizers } from "../common/gc-assist.js";
-import type { SharedArena } from "../object-store/shared-arena.js";
+import { ROOM_WAIT_MS, type SharedArena } from "../object-store/shared-arena.js";
 import type { ObjectTable, Waiter } from "../object-store/object-table.js";
 import type { Channel } from "../rpc/channel.js";
 import { sendObject, type FromRaylet, type TaskSpec, type ToRaylet } from "../rpc/protocol.js";
@@ -51,8 +51,6 @@ type RequestHandler = (...args: any[]) => unknown;
 const CORES = os.availableParallelism();
 /** How long the driver watches for results before it goes back to its event loop. */
 const WATCH_MS = 0.5;
-/** How long a put waits for other threads to release memory before it fails with ObjectStoreFullError. */
-export const ROOM_WAIT_MS = 2000;
 
 export class Raylet {
   readonly workers: WorkerPool;

@@ -4,21 +4,13 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as ray from "tsray";
+import { Gate } from "../helpers/gate.js";
 import { settledStore } from "../helpers/store.js";
 
 const MB = 2 ** 20;
 before(() => ray.init({ numCpus: 2, objectStoreMemory: 256 * MB }));
 after(() => ray.shutdown());
 
-class Gate {
-  open = false;
-  opened() {
-    return this.open;
-  }
-  openIt() {
-    this.open = true;
-  }
-}
 
 /** A Float64Array of `mb` megabytes. */
 const floats = (mb: number) => new Float64Array((mb * MB) / 8);
@@ -57,28 +49,18 @@ test("objects an actor held are freed when it dies", async () => {
 });
 
 test("a task force-cancelled while it puts in a tight loop never stalls the node, and its objects are freed", async () => {
-  const Started = ray.remote(
-    class Started {
-      count = 0;
-      started() {
-        return ++this.count;
-      }
-    },
-  );
-  const putter = ray.remote(async function putter(signal: ray.ActorHandle<{ started(): number }>) {
-    await ray.get(signal.started.remote());
+  const putter = ray.remote(async function putter(gate: ray.ActorHandle<Gate>, key: string) {
+    await ray.get(gate.open.remote(key));
     const kept: ray.ObjectRef[] = [];
     for (;;) {
       kept.push(ray.put(new Float64Array(32 * 1024)));
       if (kept.length > 64) kept.shift();
     }
   });
-  const signal = Started.remote();
+  const gate = ray.remote({ maxConcurrency: 100 })(Gate).remote();
   for (let round = 1; round <= 10; round++) {
-    const running = putter.remote(signal);
-    while ((await ray.get(signal.started.remote())) < 2 * round) {
-      // the putter has not started yet: ask again (each ask is a round trip, not a sleep)
-    }
+    const running = putter.remote(gate, `round ${round}`);
+    await ray.get(gate.wait.remote(`round ${round}`));
     await ray.cancel(running, { force: true });
     await assert.rejects(ray.get(running), ray.TaskCancelledError);
     // The driver's own put goes through at once, whatever state the killed thread left.
@@ -132,20 +114,29 @@ test("removing a placement group rejects its ready() and fails the work waiting 
   await assert.rejects(ray.get(actor.ping.remote()), ray.RayActorError);
 
   // Placed, with one task running in its bundle and one queued behind it: the queued one fails,
-  // the running one finishes.
+  // the running one finishes. The running one holds its CPU (a blocking wait on shared memory,
+  // not a get, which would hand the CPU back to the bundle).
   const placed = ray.util.placementGroup([{ CPU: 1 }]);
   await placed.ready();
-  const gate = ray.remote(Gate).remote();
-  const untilOpen = ray.remote(async function untilOpen(g: ray.ActorHandle<Gate>) {
-    while (!(await ray.get(g.opened.remote()))) await new Promise((r) => setImmediate(r));
+  const holdCpu = ray.remote(function holdCpu(shared: SharedArrayBuffer) {
+    const flags = new Int32Array(shared);
+    Atomics.store(flags, 1, 1);
+    Atomics.notify(flags, 1);
+    while (Atomics.load(flags, 0) === 0) Atomics.wait(flags, 0, 0);
     return "finished";
   });
+  const flags = new Int32Array(new SharedArrayBuffer(8));
   const inBundle = { schedulingStrategy: { type: "placement_group" as const, placementGroup: placed } };
-  const running = untilOpen.options(inBundle).remote(gate);
+  const running = holdCpu.options(inBundle).remote(flags.buffer as SharedArrayBuffer);
+  // Atomics.waitAsync does not keep the process alive, and the runtime's threads do not either.
+  const alive = setInterval(() => {}, 60_000);
+  const started = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: unknown } }).waitAsync(flags, 1, 0);
+  if (started.async) await started.value;
+  clearInterval(alive);
   const queued = where.options(inBundle).remote();
-  await ray.wait([queued], { timeoutMs: 0 });
   await ray.util.removePlacementGroup(placed);
   await assert.rejects(ray.get(queued), /was removed/);
-  await ray.get(gate.openIt.remote());
+  Atomics.store(flags, 0, 1);
+  Atomics.notify(flags, 0);
   assert.equal(await ray.get(running), "finished");
 });

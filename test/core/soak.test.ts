@@ -6,31 +6,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ray from "tsray";
+import { Gate } from "../helpers/gate.js";
 import { settledStore } from "../helpers/store.js";
 
 const SOAK_MS = Number(process.env.TSRAY_SOAK_MS) || 40_000;
 const SEED = Number(process.env.TSRAY_SOAK_SEED) || 20261129;
 const IN_FLIGHT = 6;
 const KB = 1024;
-
-/** Orders events without sleeps: `wait(key)` returns once `open(key)` was called, before or after. */
-class Gate {
-  private readonly opened = new Set<string>();
-  private readonly waiters = new Map<string, (() => void)[]>();
-  async wait(key: string): Promise<void> {
-    if (this.opened.has(key)) return;
-    await new Promise<void>((resolve) => this.waiters.set(key, [...(this.waiters.get(key) ?? []), resolve]));
-  }
-  open(key: string): void {
-    this.opened.add(key);
-    for (const w of this.waiters.get(key) ?? []) w();
-    this.waiters.delete(key);
-  }
-  /** Ends every wait (the calls of cancelled tasks would otherwise wait forever, as pending work). */
-  openAll(): void {
-    for (const key of [...this.waiters.keys()]) this.open(key);
-  }
-}
 
 class Keeper {
   kept: Float64Array[] = [];
@@ -204,6 +186,7 @@ test(`soak: a random mix of work and faults for ${SOAK_MS / 1000} s leaves the s
     }
     await Promise.all(inFlight);
     assert.deepEqual(failures, [], `operations failed (seed ${SEED})`);
+    // The calls of cancelled tasks still wait at the gate, as pending work would: end them.
     await ray.get(gate.openAll.remote());
     const use = await settledStore();
     assert.deepEqual(use, { usedBytes: 0, objects: 0 }, `after ${[...counts].map(([k, v]) => `${v} ${k}`).join(", ")}`);

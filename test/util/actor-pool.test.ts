@@ -1,24 +1,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as ray from "tsray";
-
-/**
- * Orders events without sleeps: `wait(key)` returns once `open(key)` was called (before or
- * after). Async with high concurrency, so many waits can be pending at once.
- */
-class Gate {
-  private readonly opened = new Set<string>();
-  private readonly waiters = new Map<string, (() => void)[]>();
-  async wait(key: string): Promise<void> {
-    if (this.opened.has(key)) return;
-    await new Promise<void>((resolve) => this.waiters.set(key, [...(this.waiters.get(key) ?? []), resolve]));
-  }
-  open(key: string): void {
-    this.opened.add(key);
-    for (const w of this.waiters.get(key) ?? []) w();
-    this.waiters.delete(key);
-  }
-}
+import { Gate } from "../helpers/gate.js";
 
 /** A pool actor: announces that `key` started, optionally holds until the gate opens `key`. */
 class Worker {

@@ -2,6 +2,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as ray from "tsray";
+import { Gate } from "../helpers/gate.js";
+import { settledStore } from "../helpers/store.js";
 
 process.env.TSRAY_MAX_ACTOR_THREADS = "2";
 before(() => ray.init({ numCpus: 2 }));
@@ -41,4 +43,32 @@ test("killing an actor on a shared host leaves its neighbours running", async ()
   await ray.kill(cells[4]);
   await assert.rejects(ray.get(cells[4].get.remote()), ray.ActorDiedError);
   assert.equal(await ray.get(cells[5].get.remote()), 5);
+});
+
+test("an actor killed on a shared host frees what it held and what its calls still return", async () => {
+  class Hoarder {
+    kept: Float64Array[] = [];
+    keep(xs: Float64Array) {
+      this.kept.push(xs);
+      return this.kept.length;
+    }
+    async slowBig(gate: ray.ActorHandle<Gate>) {
+      await ray.get(gate.wait.remote("release"));
+      return new Float64Array(2 ** 20);
+    }
+  }
+  // Fill the two threads of their own first, so these share a host.
+  const others = [RemoteCell.remote(0), RemoteCell.remote(1)];
+  await ray.get(others.map((c) => c.get.remote()));
+  const gate = ray.remote({ maxConcurrency: 10 })(Gate).remote();
+  const hoarder = ray.remote(Hoarder).options({ maxConcurrency: 2 }).remote();
+  const neighbour = RemoteCell.remote(7);
+  assert.equal(await ray.get(hoarder.keep.remote(new Float64Array(2 ** 20))), 1);
+  const inFlight = hoarder.slowBig.remote(gate);
+  await ray.kill(hoarder);
+  await assert.rejects(ray.get(inFlight), ray.RayActorError);
+  // The call's result still arrives from the host, after its actor is gone: it is dropped.
+  await ray.get(gate.open.remote("release"));
+  assert.equal(await ray.get(neighbour.get.remote()), 7);
+  assert.equal((await settledStore()).usedBytes, 0);
 });

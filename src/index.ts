@@ -12,6 +12,9 @@
  *
  * The contract of this module is `shared/spec/tsray.d.ts`; see README.md for a tour.
  */
+// Refs, generators and pools are disposable (`using`): users' projects get the declarations of
+// Symbol.dispose and Disposable even when their target or lib predates them.
+/// <reference lib="esnext.disposable" preserve="true" />
 import type {
   ActorClass as ActorClassType, ActorHandle as ActorHandleType, RemoteFunction as RemoteFunctionType,
   ActorOptions, TaskOptions, Args, GetOptions, WaitOptions, CancelOptions, ObjectRefGenerator,

@@ -55,6 +55,7 @@ export class ObjectRef<T = unknown> implements Disposable {
     return this.toString();
   }
 
+  /** @internal How console.log prints it. */
   [inspect.custom](): string {
     return this.toString();
   }

@@ -63,6 +63,14 @@ function checkInitOptions(o: InitOptions): void {
   for (const reserved of ["CPU", "GPU"]) {
     if (o.resources && reserved in o.resources) throw new TypeError(`init() option resources must not contain '${reserved}': use num${reserved === "CPU" ? "Cpus" : "Gpus"}`);
   }
+  // Refused rather than ignored until what they configure exists.
+  const dashboard = "the dashboard is not available in this release";
+  if (o.includeDashboard === true) throw new RayError(`init() option includeDashboard: true: ${dashboard}; leave the option out or pass false`);
+  if (o.dashboardHost !== undefined) throw new RayError(`init() option dashboardHost: ${dashboard}`);
+  if (o.dashboardPort !== undefined) throw new RayError(`init() option dashboardPort: ${dashboard}`);
+  if (o.token !== undefined) {
+    throw new RayError("init() option token: a token is for connecting to a running cluster (init({ address })), which is not available in this release");
+  }
 }
 
 /**

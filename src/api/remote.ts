@@ -2,6 +2,7 @@
  * `remote()`: turns a function into a RemoteFunction and a class into an ActorClass. Both can
  * be made before `init` (usually at module top level); `.remote()` needs a running cluster.
  */
+import { RayActorError } from "../common/errors.js";
 import { checkKnownOptions, describe } from "../common/validate.js";
 import { makeActorHandle, methodNames } from "../core-worker/actor-handle.js";
 import { callerModuleUrl, describeCallable } from "../core-worker/function-manager/describe.js";
@@ -33,6 +34,10 @@ export class RemoteFunction {
   }
 
   remote(...args: unknown[]): ObjectRef | ObjectRef[] | ObjectRefGenerator {
+    if ((this.opts.numReturns ?? 1) === 1 && isGeneratorFunction(this.shipped.target)) {
+      const name = this.shipped.target.name || "the remote function";
+      throw new TypeError(`${name} is a generator function: call ${name}.options({ numReturns: "streaming" }).remote(...) to receive what it yields, as it yields it`);
+    }
     const cw = coreWorker();
     const { taskId, refs } = submitTask(cw, this.shipped.descriptor(), args, this.opts);
     if (this.opts.numReturns === "streaming") return new ObjectRefGenerator(cw, taskId, refs[0]);
@@ -56,12 +61,16 @@ export class ActorClass {
     const cls = this.shipped.target;
     const o = this.opts;
     const className = cls.name || "Actor";
+    const namespace = o.namespace ?? cw.info.namespace;
+    if (o.name !== undefined && !o.getIfExists && cw.actorNameTaken(namespace, o.name)) {
+      throw new RayActorError(`an actor named '${o.name}' already exists in namespace '${namespace}'; use getIfExists to reuse it`);
+    }
     const methods = methodNames(cls);
     const { actorId } = submitActorCreation(cw, this.shipped.descriptor(), args, o, {
       className,
       methods,
       name: o.name,
-      namespace: o.namespace ?? cw.info.namespace,
+      namespace,
       detached: o.lifetime === "detached",
       maxRestarts: o.maxRestarts ?? 0,
       maxTaskRetries: o.maxTaskRetries ?? 0,
@@ -76,6 +85,11 @@ export class ActorClass {
     checkActorOptions(`${this.shipped.target.name || "actor class"}.options()`, opts);
     return new ActorClass(this.shipped, { ...this.opts, ...opts });
   }
+}
+
+function isGeneratorFunction(f: Function): boolean {
+  const kind = Object.getPrototypeOf(f)?.constructor?.name;
+  return kind === "GeneratorFunction" || kind === "AsyncGeneratorFunction";
 }
 
 function isClass(x: Function): boolean {

@@ -32,12 +32,14 @@ export interface CoreWorkerInfo {
 
 export type { TaskContext } from "./current-task.js";
 
-/** What the store of an embedded node can do synchronously for its driver's puts. */
-export interface StoreAssist {
+/** What an embedded node, running in the driver's own thread, can do synchronously for it. */
+export interface LocalNode {
   /** Waits, briefly, for workers to release memory until `size` bytes fit. */
   reclaim(size: number): boolean;
   /** The driver waits for objects: the node may watch for them rather than sleep (see Raylet.awaitResults). */
   awaitResults(stillWaiting: () => boolean): void;
+  /** Whether a live actor has this name in this namespace. */
+  actorNameTaken(namespace: string, name: string): boolean;
 }
 
 /** Makes actor handles from their data; provided by the actor-handle module (avoids a cycle). */
@@ -61,8 +63,8 @@ export class CoreWorker {
     private readonly makeActorHandle: ActorHandleFactory,
     /** Worker threads route execute/cancel messages to their executor. */
     private readonly onTaskMessage?: (msg: FromRaylet) => void,
-    /** In the driver of an embedded node: the store's synchronous help (see StoreAssist). */
-    private readonly store?: StoreAssist,
+    /** In the driver of an embedded node: the node's synchronous help (see LocalNode). */
+    private readonly local?: LocalNode,
   ) {
     this.waits = new ObjectWaits((ids) => this.channel.send({ t: "subscribe", ids }), (id) => this.tracker.holds(id));
     this.tracker = new ReferenceTracker(channel, (id) => this.waits.values.delete(id));
@@ -79,6 +81,17 @@ export class CoreWorker {
 
   newTaskId(): string {
     return this.taskIds.next();
+  }
+
+  /**
+   * Whether a live actor already has this name, when this thread can know at once (the driver of
+   * an embedded node, once its earlier messages are handled); undefined elsewhere: the node then
+   * refuses the creation itself, and the new handle's calls fail.
+   */
+  actorNameTaken(namespace: string, name: string): boolean | undefined {
+    if (!this.local) return undefined;
+    this.channel.flushNow();
+    return this.local.actorNameTaken(namespace, name);
   }
 
   /** Makes sure the raylet knows the function before a task names it. */
@@ -126,7 +139,7 @@ export class CoreWorker {
     this.collect();
     this.channel.flushNow();
     if (this.arena.fits(size)) return true;
-    if (this.store) return this.store.reclaim(size);
+    if (this.local) return this.local.reclaim(size);
     // A worker thread: the store runs on the main thread, which is free to work meanwhile.
     this.channel.send({ t: "collect-garbage" });
     this.channel.flushNow();
@@ -271,7 +284,7 @@ export class CoreWorker {
     try {
       const waiting = wait();
       // In the driver, results may be watched for rather than slept for (see Raylet.awaitResults).
-      if (this.store && this.waits.hasWaiters()) this.store.awaitResults(this.waits.hasWaiters);
+      if (this.local && this.waits.hasWaiters()) this.local.awaitResults(this.waits.hasWaiters);
       await this.keepingAlive(waiting);
     } finally {
       if (ctx) {

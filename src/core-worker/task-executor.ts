@@ -9,7 +9,7 @@ import type { FromRaylet, TaskSpec } from "../rpc/protocol.js";
 import { releaseSlices } from "../serialization/serializer.js";
 import type { CoreWorker, TaskContext } from "./core-worker.js";
 import type { FunctionDescriptor } from "./function-manager/descriptor.js";
-import { loadCallable } from "./function-manager/load.js";
+import { explainMissingBinding, loadCallable } from "./function-manager/load.js";
 import { Fifo } from "../common/fifo.js";
 import { ActorHost, type Execution } from "./actor-host.js";
 import { DEFAULT_GENERATOR_BACKPRESSURE } from "./task-options.js";
@@ -145,10 +145,10 @@ export class TaskExecutor {
         const value = await body(this.decodeArgs(spec, argValues));
         if (ctx.cancelled) throw new TaskCancelledError(`task ${spec.name} was cancelled`);
         if (spec.numReturns === "streaming") return [await this.stream(spec, value, ctx)];
-        return this.encodeReturns(spec, value);
+        return this.encodeReturns(spec, isIterator(value) ? await yielded(spec, value) : value);
       }, mayInterleave);
     } catch (err) {
-      results = [{ ok: false, error: ctx.cancelled ? cancelled(spec) : taskErrorInfo(spec.name, err) }];
+      results = [{ ok: false, error: ctx.cancelled ? cancelled(spec) : taskErrorInfo(spec.name, explainMissingBinding(err)) }];
     } finally {
       this.running.delete(spec.taskId);
     }
@@ -219,6 +219,22 @@ export class TaskExecutor {
       if (c) fail(c.spec);
     }
   }
+}
+
+/** A generator object (sync or async), as a generator function returns. */
+function isIterator(value: unknown): value is AsyncIterable<unknown> {
+  const tag = Object.prototype.toString.call(value);
+  return tag === "[object Generator]" || tag === "[object AsyncGenerator]";
+}
+
+/** The values a generator yields, as the returns of a task with numReturns > 1 (as in Ray). */
+async function yielded(spec: TaskSpec, gen: AsyncIterable<unknown>): Promise<unknown[]> {
+  if (spec.numReturns === 1) {
+    throw new TypeError(`${spec.name} returned a generator, which cannot be sent back as one value: give it numReturns: "streaming" to receive what it yields`);
+  }
+  const values: unknown[] = [];
+  for await (const v of gen) values.push(v);
+  return values;
 }
 
 /** Resolves once the consumer took item `index`; rejects if the task is cancelled meanwhile. */

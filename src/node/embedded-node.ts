@@ -88,7 +88,11 @@ export class EmbeddedNode {
       this.arena,
       (data, fresh) => makeActorHandle(coreWorker, data, fresh),
       undefined,
-      { reclaim: (size) => this.raylet.reclaim(size), awaitResults: (stillWaiting) => this.raylet.awaitResults(stillWaiting) },
+      {
+        reclaim: (size) => this.raylet.reclaim(size),
+        awaitResults: (stillWaiting) => this.raylet.awaitResults(stillWaiting),
+        actorNameTaken: (namespace, name) => this.raylet.actors.liveActorNamed(namespace, name) !== undefined,
+      },
     );
     // One worker ahead of demand: the first task need not wait for a thread, and more threads
     // starting at once would only compete with the driver for the cores.

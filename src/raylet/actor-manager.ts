@@ -65,12 +65,12 @@ export class ActorManager {
     expectReturns(table, spec, this.d.ownerOf(spec));
     table.hold(heldRefs(spec), spec.taskId);
     if (a.name) {
-      const existing = directory.lookup(a.namespace, a.name);
-      if (existing && this.actors.get(existing.data.actorId)?.state !== "dead") {
+      const existing = this.liveActorNamed(a.namespace, a.name);
+      if (existing) {
         if (a.getIfExists) {
           // The new handle's id stands for the existing actor, which it keeps alive.
-          this.aliases.set(a.actorId, existing.data.actorId);
-          table.hold([existing.data.actorId], a.actorId);
+          this.aliases.set(a.actorId, existing);
+          table.hold([existing], a.actorId);
           table.seal(objectIdOf(spec.taskId, 1), okNull());
           table.release(heldRefs(spec), spec.taskId);
           return;
@@ -93,6 +93,12 @@ export class ActorManager {
       if (failure) return this.die(rec, failure);
       this.place(rec);
     });
+  }
+
+  /** The id of the live (not dead) actor named `name` in `namespace`, if any. */
+  liveActorNamed(namespace: string, name: string): string | undefined {
+    const entry = this.d.directory.lookup(namespace, name);
+    return entry && this.actors.get(entry.data.actorId)?.state !== "dead" ? entry.data.actorId : undefined;
   }
 
   handleData(rec: ActorRecord): ActorHandleData {

@@ -53,6 +53,29 @@ test("named actors: getActor, namespaces, getIfExists", async () => {
   await assert.rejects(ray.getActor("shared-counter", { namespace: "elsewhere" }), RangeError);
 });
 
+test("a name already taken is refused at creation, in the driver; from a task, the new handle's calls fail", async () => {
+  const first = RemoteCounter.options({ name: "taken" }).remote(1);
+  assert.throws(() => RemoteCounter.options({ name: "taken" }).remote(2), (e: unknown) => {
+    assert.ok(e instanceof ray.RayActorError);
+    assert.match((e as Error).message, /an actor named 'taken' already exists in namespace '.+'; use getIfExists to reuse it/);
+    return true;
+  });
+  // In the same turn as the first creation too (its message is handled before the check).
+  RemoteCounter.options({ name: "twin" }).remote(1);
+  assert.throws(() => RemoteCounter.options({ name: "twin" }).remote(2), ray.RayActorError);
+  const fromTask = ray.remote(async function fromTask(ns: string) {
+    const again = ray.remote(Counter).options({ name: "taken", namespace: ns }).remote(3);
+    return ray.get(again.get.remote());
+  });
+  await assert.rejects(ray.get(fromTask.remote(ray.getRuntimeContext().namespace)), /an actor named 'taken' already exists/);
+  assert.equal(await ray.get(first.get.remote()), 1);
+  // Once the actor is dead, its name is free again.
+  await ray.kill(first);
+  await assert.rejects(ray.get(first.get.remote()), ray.RayActorError);
+  const second = RemoteCounter.options({ name: "taken" }).remote(5);
+  assert.equal(await ray.get(second.get.remote()), 5);
+});
+
 test("kill: pending and later calls fail with RayActorError", async () => {
   const c = RemoteCounter.remote();
   await ray.get(c.inc.remote());

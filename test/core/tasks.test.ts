@@ -54,14 +54,60 @@ test("a closure over a local fails with a RayTaskError naming the identifier", a
     (e: unknown) => {
       assert.ok(e instanceof ray.RayTaskError);
       assert.equal(e.cause.name, "ReferenceError");
-      assert.match(e.cause.message, /factor is not defined/);
+      assert.match(e.cause.message, /factor is not defined: a remote function cannot take along the variables of the functions around it; pass factor to the task as an argument/);
     },
   );
+});
+
+// Top-level values computed or changed when the module runs: never silently undefined (nor a
+// global of the same name) in a worker, but an error that names them and says what to do.
+const startedAt = Date.now();
+function twice(n: number) {
+  return n * 2;
+}
+const four = twice(2);
+let calls = 0;
+calls++;
+const name = "shadows nothing";
+const usesTopLevel = ray.remote(function usesTopLevel(which: string) {
+  if (which === "startedAt") return startedAt;
+  if (which === "four") return four;
+  if (which === "calls") return calls;
+  return name;
+});
+
+test("top-level values a task cannot take along fail with an error that names them and says what to do", async () => {
+  assert.equal(await ray.get(usesTopLevel.remote("name")), "shadows nothing");
+  for (const binding of ["startedAt", "four", "calls"]) {
+    await assert.rejects(ray.get(usesTopLevel.remote(binding)), (e: unknown) => {
+      assert.ok(e instanceof ray.RayTaskError);
+      assert.equal(e.cause.name, "ReferenceError");
+      assert.match(e.cause.message, new RegExp(`^${binding} is a top-level binding of file:.*tasks\\.test\\.ts that workers do not have`));
+      assert.match(e.cause.message, new RegExp(`Pass ${binding} to the task as an argument`));
+      return true;
+    });
+  }
 });
 
 test("tasks can submit tasks and get them, even when every CPU is waiting on children", async () => {
   // Four parents on two CPUs: each blocks in get, giving its CPU to its child.
   assert.deepEqual(await ray.get([1, 2, 3, 4].map((x) => parent.remote(x))), [3, 5, 7, 9]);
+});
+
+test("a generator function needs numReturns: \"streaming\" (a TypeError at the call site says so), or yields numReturns values", async () => {
+  const letters = ray.remote(function* letters() {
+    yield "a";
+    yield "b";
+  });
+  assert.throws(() => letters.remote(), /letters is a generator function: call letters\.options\(\{ numReturns: "streaming" \}\)\.remote\(\.\.\.\) to receive what it yields/);
+  const [a, b] = letters.options({ numReturns: 2 }).remote() as unknown as ray.ObjectRef<string>[];
+  assert.deepEqual(await ray.get([a!, b!]), ["a", "b"]);
+  const makesOne = ray.remote(function makesOne() {
+    return (function* inner() {
+      yield 1;
+    })();
+  });
+  await assert.rejects(ray.get(makesOne.remote()), /makesOne returned a generator, which cannot be sent back as one value: give it numReturns: "streaming"/);
 });
 
 test("numReturns: n gives n refs", async () => {

@@ -70,19 +70,24 @@ describe("describeCallable", () => {
     }
   });
 
-  test("leaves behind what would differ or act in a worker", () => {
-    for (const name of ["actor", "emitter", "loaded", "mutated", "unset", "home"]) {
-      assert.doesNotMatch(code, new RegExp(`^(const|let|var) ${name}\\b`, "m"), name);
-    }
+  test("withholds what would differ or act in a worker: declared in a `let` that never runs", () => {
+    const withheld = ["actor", "emitter", "home", "loaded", "mutated", "unset"];
+    for (const name of withheld) assert.doesNotMatch(code, new RegExp(`^(const|let|var) ${name} =`, "m"), name);
+    assert.deepEqual((describeCallable(usesEverything, sampleUrl) as { withheld?: string[] }).withheld, withheld);
+    assert.match(code, new RegExp(`^let ${withheld.join(", ")};$`, "m"));
   });
 
   test("ends with the callable as default export and a sourceURL naming it", () => {
     const lines = code.trimEnd().split("\n");
     assert.equal(lines[0], `// tsray:scope=${sampleUrl}`);
     assert.match(lines[1]!, /^var __name = /);
-    assert.match(lines.at(-2)!, /^\}\)\);$/);
+    // With bindings withheld, the declarations and the callable sit in a function scope.
+    assert.match(code, /^export default \(\(\) => \{$/m);
+    assert.match(code, /^return \(\(function anonymous\(/m);
+    assert.equal(lines.at(-2), "})();");
     assert.equal(lines.at(-1), `//# sourceURL=tsray:anonymous@${sampleUrl}`);
-    assert.match(code, /^export default \(\(function anonymous\(/m);
+    // Without, the callable is the module's default export itself.
+    assert.match(sourceOf(describeCallable(new Function("return MB"), sampleUrl)), /^export default \(\(function anonymous\(/m);
   });
 
   test("the driver script is marked in the header and never module-exported", () => {

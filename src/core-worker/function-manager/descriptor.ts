@@ -10,7 +10,13 @@
  * `id` is a hash of the content, so the same callable gets the same id in every process.
  */
 export type FunctionDescriptor =
-  | { kind: "source"; id: string; name: string; scopeUrl: string; code: string }
+  | {
+      kind: "source"; id: string; name: string; scopeUrl: string; code: string;
+      /** Top-level bindings of the scope it uses whose value cannot travel (see source-descriptor.ts). */
+      withheld?: string[];
+      /** Names it uses that the scope does not declare and that are not globals: variables of functions around it. */
+      outer?: string[];
+    }
   | { kind: "module-export"; id: string; name: string; moduleUrl: string; exportName: string };
 
 /** Property under which the runtime's RemoteFunction / ActorClass wrappers keep the raw callable. */

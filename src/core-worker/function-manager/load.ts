@@ -11,6 +11,9 @@ import { setupModuleLoading } from "./worker-setup.mjs";
 
 const loaded = new Map<string, Promise<Function>>();
 
+/** What this thread knows of the names its shipped functions could not take along (see explainMissingBinding). */
+const missing = new Map<string, { withheldFrom?: string; outer?: boolean }>();
+
 /** Rebuilds the callable; cached by descriptor id. Rejects with the real error if it cannot. */
 export function loadCallable(desc: FunctionDescriptor): Promise<Function> {
   if (!isFunctionDescriptor(desc)) return Promise.reject(new TypeError("loadCallable: not a FunctionDescriptor"));
@@ -51,6 +54,8 @@ async function registerTsx(): Promise<boolean> {
 
 async function importCallable(desc: FunctionDescriptor): Promise<Function> {
   if (desc.kind === "source") {
+    for (const name of desc.withheld ?? []) missing.set(name, { withheldFrom: desc.scopeUrl });
+    for (const name of desc.outer ?? []) if (!missing.has(name)) missing.set(name, { outer: true });
     // Generated modules import absolute URLs; only `import.meta.resolve` in shipped code needs
     // our hook, whose hooks thread every other worker does without.
     if (desc.code.includes("import.meta.resolve(")) ensureResolveHooks();
@@ -80,4 +85,23 @@ function callableOf(value: unknown, desc: FunctionDescriptor): Function {
   if (typeof value === "function") return value;
   const where = desc.kind === "source" ? "its generated module" : `export '${desc.exportName}' of ${desc.moduleUrl}`;
   throw new TypeError(`tsray cannot run ${JSON.stringify(desc.name)}: ${where} is ${value === null ? "null" : typeof value}, not a function or class`);
+}
+
+/**
+ * A ReferenceError thrown by shipped code, explained: which name the worker does not have, why,
+ * and what to do instead. Other errors are returned as they are.
+ */
+export function explainMissingBinding(err: unknown): unknown {
+  if (!(err instanceof ReferenceError)) return err;
+  const name = /^Cannot access '([^']+)' before initialization$/.exec(err.message)?.[1] ?? /^(\S+) is not defined$/.exec(err.message)?.[1];
+  const known = name === undefined ? undefined : missing.get(name);
+  if (!known) return err;
+  const explanation = known.withheldFrom
+    ? `${name} is a top-level binding of ${known.withheldFrom} that workers do not have: its value is computed or changed ` +
+      `when that module runs, and a remote function takes along only imports, functions, classes and constants made of ` +
+      `literals. Pass ${name} to the task as an argument, or compute it inside the function`
+    : `${err.message}: a remote function cannot take along the variables of the functions around it; pass ${name} to the task as an argument`;
+  const explained = new ReferenceError(explanation);
+  explained.stack = `ReferenceError: ${explanation}${err.stack?.slice(err.stack.indexOf("\n")) ?? ""}`;
+  return explained;
 }

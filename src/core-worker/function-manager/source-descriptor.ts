@@ -20,6 +20,13 @@ import { resolveSpecifier } from "./resolve-specifier.js";
  *     source alone does not give it (arrows assigned to a const),
  *   - a sourceURL comment, so stack traces name "tsray:<function>@<scope URL>".
  * Never an import of the driver script: that would run the driver again inside the worker.
+ *
+ * The top-level bindings it mentions that cannot travel (their value is computed or changed when
+ * the scope module runs: `const now = Date.now()`, a reassigned `let`) are "withheld": the
+ * declarations and the function then sit in a function scope that also declares those names,
+ * in a `let` that never runs. Using one throws a ReferenceError that names it (which the worker
+ * explains, see explainMissingBinding), rather than reading a global of the same name, or
+ * `undefined`.
  */
 const KEEP_NAMES_HELPER =
   'var __name = (t, v) => Object.defineProperty(t, "name", { value: v, configurable: true });';
@@ -35,13 +42,16 @@ export function describeSource(target: Function, scopeUrl: string, scope: ScopeM
   }
   const expression = shippedExpression(target);
   const needs = collectNeeds(scope, expression.refs, scopeUrl);
+  const declarations = needs.declarations.map((declaration) => declaration.text);
+  const callable = named(expression.text, expression.intrinsicName, target.name);
   const lines = [
     formatHeader({ scopeUrl, driver: isDriverScript(scopeUrl) }).trimEnd(),
     KEEP_NAMES_HELPER,
     ...(needs.importMeta ? [importMetaStandIn(scopeUrl)] : []),
     ...needs.imports.map((entry) => withResolvedSpecifier(entry, scopeUrl)),
-    ...needs.declarations.map((declaration) => declaration.text),
-    `export default ${named(expression.text, expression.intrinsicName, target.name)};`,
+    ...(needs.withheld.length === 0
+      ? [...declarations, `export default ${callable};`]
+      : ["export default (() => {", ...declarations, `return ${callable};`, `let ${needs.withheld.join(", ")};`, "})();"]),
     // Stack traces show this short name instead of the whole data: URL (the file name, which
     // callerModuleUrl reads, stays the data: URL).
     `//# sourceURL=tsray:${encodeURIComponent(target.name || "anonymous")}@${scopeUrl}`,
@@ -49,7 +59,10 @@ export function describeSource(target: Function, scopeUrl: string, scope: ScopeM
   ];
   const code = lines.join("\n");
   const id = createHash("sha1").update(code).digest("hex");
-  return { kind: "source", id, name: target.name || "anonymous", scopeUrl, code };
+  const descriptor: FunctionDescriptor = { kind: "source", id, name: target.name || "anonymous", scopeUrl, code };
+  if (needs.withheld.length) descriptor.withheld = needs.withheld;
+  if (needs.outer.length) descriptor.outer = needs.outer;
+  return descriptor;
 }
 
 /**
@@ -72,12 +85,18 @@ interface Needs {
   imports: ImportEntry[];
   declarations: Declaration[];
   importMeta: boolean;
+  /** Top-level bindings it mentions whose value cannot travel. */
+  withheld: string[];
+  /** Names it mentions that are neither the scope module's nor globals: variables of functions around it, most likely. */
+  outer: string[];
 }
 
 /** What the shipped code mentions from its scope module, following declarations transitively. */
 function collectNeeds(scope: ScopeModule | undefined, refs: ReadonlySet<string>, scopeUrl: string): Needs {
   const imports = new Set<ImportEntry>();
   const declarations = new Set<Declaration>();
+  const withheld: string[] = [];
+  const outer: string[] = [];
   let importMeta = false;
   const seen = new Set<string>();
   const queue = [...refs];
@@ -93,7 +112,14 @@ function collectNeeds(scope: ScopeModule | undefined, refs: ReadonlySet<string>,
       continue;
     }
     const found = scope.declarations.get(name);
-    if (found === undefined || !found.every((d) => isShippable(scope, d))) continue;
+    if (found === undefined) {
+      if (!(name in globalThis)) outer.push(name);
+      continue;
+    }
+    if (!found.every((d) => isShippable(scope, d))) {
+      withheld.push(name);
+      continue;
+    }
     for (const declaration of found) {
       declarations.add(declaration);
       queue.push(...declaration.refs);
@@ -103,6 +129,8 @@ function collectNeeds(scope: ScopeModule | undefined, refs: ReadonlySet<string>,
     imports: scope ? scope.imports.filter((entry) => imports.has(entry)) : [],
     declarations: [...declarations].sort((a, b) => a.start - b.start),
     importMeta,
+    withheld: withheld.sort(),
+    outer: outer.sort(),
   };
 }
 

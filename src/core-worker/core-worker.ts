@@ -11,7 +11,7 @@ import type { ObjectValue } from "../object-store/object-table.js";
 import type { Channel } from "../rpc/channel.js";
 import { sendId, type FromRaylet, type TaskSpec, type ToRaylet } from "../rpc/protocol.js";
 import type { ActorHandleData } from "../serialization/markers.js";
-import { deserialize, serialize } from "../serialization/serializer.js";
+import { deserialize, serialize, type SerializeContext } from "../serialization/serializer.js";
 import type { SerializedValue } from "../serialization/serialized-value.js";
 import type { FunctionDescriptor } from "./function-manager/descriptor.js";
 import { ObjectRef, setRefCounter } from "./object-ref.js";
@@ -50,6 +50,7 @@ export class CoreWorker {
   private readonly current = new CurrentTask();
   private readonly taskIds = new TaskIdGenerator();
   private readonly waits: ObjectWaits;
+  private readonly serializeContext: SerializeContext;
   private readonly sentFunctions = new Set<string>();
   private readonly pendingRequests = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private nextRequestId = 1;
@@ -68,6 +69,12 @@ export class CoreWorker {
   ) {
     this.waits = new ObjectWaits((ids) => this.channel.send({ t: "subscribe", ids }), (id) => this.tracker.holds(id));
     this.tracker = new ReferenceTracker(channel, (id) => this.waits.values.delete(id));
+    this.serializeContext = {
+      arena,
+      makeRoom: (size) => this.makeRoom(size),
+      // Only the driver of an embedded node: its releases reach the store at once (see makeRoom).
+      beforeFreshMemory: local ? () => this.reuseWarmMemory() : undefined,
+    };
     setRefCounter(this.tracker);
     channel.onMessage((m) => this.handle(m));
   }
@@ -125,7 +132,21 @@ export class CoreWorker {
   // Objects
 
   serializeValue(value: unknown, path: string): SerializedValue {
-    return serialize(value, { arena: this.arena, makeRoom: (size) => this.makeRoom(size) }, path);
+    return serialize(value, this.serializeContext, path);
+  }
+
+  private lastWarmCollect = 0;
+
+  /**
+   * A large put would land in memory never touched: collect first (at most every 100 ms), so that
+   * objects dropped since, such as the previous round of a put/get loop, give their warm memory.
+   */
+  private reuseWarmMemory(): void {
+    const now = performance.now();
+    if (now - this.lastWarmCollect < 100) return;
+    this.lastWarmCollect = now;
+    this.collect();
+    this.channel.flushNow();
   }
 
   /**

@@ -2,6 +2,13 @@
  * The objects a thread has received and the waits for those it has not: the part of the core
  * worker behind `get` and `wait`. Values come from the raylet, unasked for the returns of tasks
  * this thread submitted (as Ray's owners are sent them), on subscription for the others.
+ *
+ * Each wait is an object of the Wait class below, and the loops over a wait's ids are methods
+ * that do nothing else. A get of 20,000 refs runs such a loop long enough for V8 to compile it
+ * while it runs (on-stack replacement), before the code after it has ever run; later gets then
+ * entered that compiled loop, reached the code after it and fell back to the interpreter, every
+ * time: a thousand deoptimizations of a tenth of a millisecond in a program's first few thousand
+ * round trips. With nothing after the loop, nothing is left for them to fall on.
  */
 import { fromErrorInfo, GetTimeoutError } from "../common/errors.js";
 import type { ObjectValue } from "../object-store/object-table.js";
@@ -17,8 +24,8 @@ export class ObjectWaits {
   private readonly waiters = new Map<string, Waiter | Waiter[]>();
   /** Objects the raylet will send, not arrived yet. */
   private readonly coming = new Set<string>();
-  /** How to end each wait in progress with an error (see close). */
-  private readonly pending = new Set<(err: Error) => void>();
+  /** Waits in progress (see close). */
+  private readonly pending = new Set<Wait>();
 
   constructor(
     /** Asks the raylet for the values of `ids` once sealed. */
@@ -49,39 +56,13 @@ export class ObjectWaits {
   /** Resolves once every id has a value here; with `failFast`, rejects at the first failure. */
   all(ids: string[], timeoutMs: number | undefined, failFast: boolean, onInterrupt: OnInterrupt): Promise<void> {
     this.request(ids);
-    return new Promise<void>((resolve, reject) => {
-      let left = 0;
-      let settled = false;
-      const settle = (err?: Error) => {
-        if (settled) return;
-        settled = true;
-        this.pending.delete(settle);
-        if (timer) clearTimeout(timer);
-        for (const id of ids) this.removeWaiter(id, onValue);
-        if (err) reject(err);
-        else resolve();
-      };
-      const onValue: Waiter = (value) => {
-        if (failFast && !value.ok) return settle(fromErrorInfo(value.error));
-        if (--left === 0) settle();
-      };
-      for (const id of ids) {
-        const v = this.values.get(id);
-        if (v) {
-          if (failFast && !v.ok) return settle(fromErrorInfo(v.error));
-        } else {
-          left++;
-          this.addWaiter(id, onValue);
-        }
-      }
-      const timer =
-        left > 0 && timeoutMs !== undefined
-          ? setTimeout(() => settle(new GetTimeoutError(`get timed out after ${timeoutMs} ms waiting for ${left} of ${ids.length} object(s)`)), timeoutMs)
-          : undefined;
-      if (left === 0) return settle();
-      this.pending.add(settle);
-      onInterrupt(settle, () => settled);
-    });
+    return new Wait(this, ids, failFast ? -1 : ids.length, timeoutMs, onInterrupt).promise;
+  }
+
+  /** Resolves once `numReturns` of `ids` have a value here, or when the timeout passes. */
+  some(ids: string[], numReturns: number, timeoutMs: number | undefined, onInterrupt: OnInterrupt): Promise<void> {
+    this.request(ids);
+    return new Wait(this, ids, numReturns, timeoutMs, onInterrupt).promise;
   }
 
   /** How many of `ids` have a value here. */
@@ -91,30 +72,6 @@ export class ObjectWaits {
     return n;
   }
 
-  /** Resolves once `numReturns` of `ids` have a value here, or when the timeout passes. */
-  some(ids: string[], numReturns: number, timeoutMs: number | undefined, onInterrupt: OnInterrupt): Promise<void> {
-    this.request(ids);
-    return new Promise<void>((resolve, reject) => {
-      let done = false;
-      const finish = (err?: Error) => {
-        if (done) return;
-        done = true;
-        this.pending.delete(finish);
-        if (timer) clearTimeout(timer);
-        for (const id of ids) this.removeWaiter(id, onReady);
-        if (err) reject(err);
-        else resolve();
-      };
-      const onReady: Waiter = () => {
-        if (this.readyCount(ids) >= numReturns) finish();
-      };
-      const timer = timeoutMs !== undefined ? setTimeout(finish, timeoutMs) : undefined;
-      for (const id of ids) if (!this.values.has(id)) this.addWaiter(id, onReady);
-      this.pending.add(finish);
-      onInterrupt(finish, () => done);
-    });
-  }
-
   /** Objects asked for that will never come (the item after a stream's last). */
   forget(id: string): void {
     this.coming.delete(id);
@@ -122,22 +79,36 @@ export class ObjectWaits {
 
   /** The thread's core worker is closing: every wait in progress rejects with `err()`. */
   close(err: () => Error): void {
-    for (const end of [...this.pending]) end(err());
+    for (const w of [...this.pending]) w.end(err());
   }
 
-  /** Subscribes to the ids that are neither here nor coming. */
-  private request(ids: string[]): void {
-    const fresh = ids.filter((id) => !this.coming.has(id) && !this.values.has(id));
-    if (!fresh.length) return;
-    for (const id of fresh) this.coming.add(id);
-    this.subscribe(fresh);
+  /** @internal For Wait: the first failed value of `ids` here, if any. */
+  firstFailure(ids: string[]): ObjectValue | undefined {
+    for (const id of ids) {
+      const v = this.values.get(id);
+      if (v && !v.ok) return v;
+    }
+    return undefined;
   }
 
-  private addWaiter(id: string, w: Waiter): void {
+  /** @internal For Wait: `w` waits for each id not here yet; returns how many. */
+  waitFor(ids: string[], w: Waiter): number {
+    let missing = 0;
+    for (const id of ids) if (!this.values.has(id)) missing += this.addWaiter(id, w);
+    return missing;
+  }
+
+  /** @internal For Wait. */
+  stopWaiting(ids: string[], w: Waiter): void {
+    for (const id of ids) this.removeWaiter(id, w);
+  }
+
+  private addWaiter(id: string, w: Waiter): 1 {
     const list = this.waiters.get(id);
     if (!list) this.waiters.set(id, w);
     else if (typeof list === "function") this.waiters.set(id, [list, w]);
     else list.push(w);
+    return 1;
   }
 
   private removeWaiter(id: string, w: Waiter): void {
@@ -148,5 +119,89 @@ export class ObjectWaits {
     const i = list.indexOf(w);
     if (i >= 0) list.splice(i, 1);
     if (!list.length) this.waiters.delete(id);
+  }
+
+  /** @internal For Wait. */
+  track(w: Wait, waiting: boolean): void {
+    if (waiting) this.pending.add(w);
+    else this.pending.delete(w);
+  }
+
+  /** Subscribes to the ids that are neither here nor coming. */
+  private request(ids: string[]): void {
+    const fresh = ids.filter((id) => !this.coming.has(id) && !this.values.has(id));
+    if (!fresh.length) return;
+    for (const id of fresh) this.coming.add(id);
+    this.subscribe(fresh);
+  }
+}
+
+/**
+ * One get or wait. `need` values must arrive; -1 means all of them, failing at the first failed
+ * one (get), else that many, failed or not (wait). A timeout ends a get with GetTimeoutError and
+ * a wait with what is ready.
+ */
+class Wait {
+  readonly promise: Promise<void>;
+  private resolve!: () => void;
+  private reject!: (err: Error) => void;
+  private readonly failFast: boolean;
+  /** Values still to come. */
+  private left = 0;
+  private settled = false;
+  private timer?: NodeJS.Timeout;
+  // Functions handed out (to the waiters' lists, to the interrupt hook) only call methods: the
+  // methods hold the loops, and their code is shared by every wait.
+  private readonly onValue: Waiter = (value) => this.arrived(value);
+  private readonly interrupt = (err: Error): void => this.end(err);
+
+  constructor(
+    private readonly waits: ObjectWaits,
+    private readonly ids: string[],
+    need: number,
+    timeoutMs: number | undefined,
+    onInterrupt: OnInterrupt,
+  ) {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.failFast = need < 0;
+    const failed = this.failFast ? waits.firstFailure(ids) : undefined;
+    if (failed && !failed.ok) {
+      this.settled = true;
+      this.reject(fromErrorInfo(failed.error));
+      return;
+    }
+    const missing = waits.waitFor(ids, this.onValue);
+    this.left = this.failFast ? missing : need - (ids.length - missing);
+    if (this.left <= 0) {
+      this.end();
+      return;
+    }
+    if (timeoutMs !== undefined) this.timer = setTimeout(() => this.timedOut(timeoutMs), timeoutMs);
+    waits.track(this, true);
+    onInterrupt(this.interrupt, () => this.settled);
+  }
+
+  /** Ends the wait: resolved, or rejected with `err`. */
+  end(err?: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.waits.track(this, false);
+    if (this.timer) clearTimeout(this.timer);
+    this.waits.stopWaiting(this.ids, this.onValue);
+    if (err) this.reject(err);
+    else this.resolve();
+  }
+
+  private arrived(value: ObjectValue): void {
+    if (this.failFast && !value.ok) return this.end(fromErrorInfo(value.error));
+    if (--this.left <= 0) this.end();
+  }
+
+  private timedOut(timeoutMs: number): void {
+    if (!this.failFast) return this.end();
+    this.end(new GetTimeoutError(`get timed out after ${timeoutMs} ms waiting for ${this.left} of ${this.ids.length} object(s)`));
   }
 }

@@ -149,12 +149,12 @@ export class SharedArena {
 
   /** Whether a free run of `size` bytes exists now (another thread may take it the next moment). */
   fits(size: number): boolean {
-    const n = chunksFor(size);
-    for (let i = 0, run = 0; i < this.chunks; i++) {
-      run = this.words[MAP + i] === 0 ? run + 1 : 0;
-      if (run === n) return true;
-    }
-    return false;
+    return this.freeRunBelow(this.chunks, chunksFor(size));
+  }
+
+  /** Whether a free run of `size` bytes exists in memory touched before: below the high-water mark. */
+  fitsWarm(size: number): boolean {
+    return this.freeRunBelow(Atomics.load(this.words, TOP), chunksFor(size));
   }
 
   /** Bytes allocated, by the store and by threads that have not reported yet. */
@@ -178,6 +178,14 @@ export class SharedArena {
   /** Blocks this thread until a free happens after `seen` frees, or `ms` pass. */
   waitForFree(seen: number, ms: number): void {
     Atomics.wait(this.words, FREES, seen, ms);
+  }
+
+  private freeRunBelow(end: number, n: number): boolean {
+    for (let i = 0, run = 0; i < end; i++) {
+      run = this.words[MAP + i] === 0 ? run + 1 : 0;
+      if (run === n) return true;
+    }
+    return false;
   }
 
   /**

@@ -8,7 +8,7 @@
  * allocated and never reported is freed, then the raylet releases what it held and retries or
  * fails its work.
  */
-import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
+import { MessageChannel, Worker, type MessagePort, type WorkerOptions } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { randomHex } from "../common/ids.js";
 import { PortChannel } from "../rpc/channel.js";
@@ -76,6 +76,45 @@ const BOOTSTRAP = fileURLToPath(new URL("../worker/bootstrap.mjs", here));
 const WORKER_MAIN = new URL(`../worker/worker-main.${ext}`, here).href;
 /** Threads the main thread can tell apart when they ring its bell: more than a node runs. */
 const REPLY_SLOTS = 4096;
+
+/**
+ * The process's Node options for its worker threads, without tsx's preloads: on Node 20 a
+ * thread that re-runs `--import tsx` pays for loading tsx and esbuild (tens of ms each) and
+ * still does not get its hooks; the bootstrap registers tsx itself when a module needs it.
+ * Undefined (inherit) when there is nothing to leave out. Options Node refuses in a thread (V8
+ * and process-wide ones, which inheriting skips silently) are dropped when it first says so.
+ */
+let workerExecArgv = withoutTsx(process.execArgv);
+
+function newThread(options: WorkerOptions): Worker {
+  for (;;) {
+    try {
+      return new Worker(BOOTSTRAP, { ...options, execArgv: workerExecArgv });
+    } catch (err) {
+      const refused = (err as { code?: string }).code === "ERR_WORKER_INVALID_EXEC_ARGV" ? /flags: (.*)$/.exec((err as Error).message)?.[1]?.split(", ") : undefined;
+      const kept = refused && workerExecArgv?.filter((arg) => !refused.includes(arg));
+      if (!kept || kept.length === workerExecArgv!.length) throw err;
+      workerExecArgv = kept;
+    }
+  }
+}
+
+function withoutTsx(argv: readonly string[]): string[] | undefined {
+  const out: string[] = [];
+  const preload = /^--(import|require|loader|experimental-loader)(=(.*))?$/;
+  const isTsx = (value: string) => /(^|[/\\])tsx([/\\]|$)/.test(value);
+  for (let i = 0; i < argv.length; i++) {
+    const m = preload.exec(argv[i]!);
+    if (!m) {
+      out.push(argv[i]!);
+      continue;
+    }
+    const value = m[3] ?? argv[i + 1] ?? "";
+    if (m[3] === undefined) i++;
+    if (!isTsx(value)) out.push(`--${m[1]}=${value}`);
+  }
+  return out.length === argv.length ? undefined : out;
+}
 
 export class WorkerPool {
   private readonly idle = new Map<string, PooledWorker[]>();
@@ -203,7 +242,7 @@ export class WorkerPool {
       mainUrl: WORKER_MAIN,
       logToDriver: this.opts.logToDriver,
     };
-    const thread = new Worker(BOOTSTRAP, {
+    const thread = newThread({
       workerData,
       transferList: [port2],
       env: { ...process.env, ...this.opts.jobEnv, ...env.env },

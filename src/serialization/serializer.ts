@@ -22,7 +22,16 @@ export interface SerializeContext {
    * tried again, false to give up with ObjectStoreFullError.
    */
   makeRoom?: (size: number) => boolean;
+  /**
+   * Called before a large body is allocated where it would grow into memory never touched (whose
+   * first touch costs more than the copy): a chance to free dead objects so their warm memory is
+   * reused instead.
+   */
+  beforeFreshMemory?: (size: number) => void;
 }
+
+/** Bodies this large are worth a collection to land in warm memory (see beforeFreshMemory). */
+const WARM_REUSE_BYTES = 8 * 2 ** 20;
 
 export interface DeserializeContext {
   arena?: SharedArena;
@@ -81,6 +90,7 @@ class StoreSerializer extends v8.DefaultSerializer {
 }
 
 function allocate(arena: SharedArena, size: number, ctx: SerializeContext): number {
+  if (ctx.beforeFreshMemory && size >= WARM_REUSE_BYTES && !arena.fitsWarm(size)) ctx.beforeFreshMemory(size);
   for (;;) {
     const offset = arena.allocate(size);
     if (offset >= 0) return offset;

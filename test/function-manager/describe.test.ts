@@ -138,7 +138,7 @@ describe("describeCallable", () => {
         return 1;
       },
     };
-    assert.match(sourceOf(describeCallable(object.triple, here)), /^export default \(\(\{ triple\(x\) \{[\s\S]*\} \}\)\.triple\);$/m);
+    assert.match(sourceOf(describeCallable(object.triple, here)), /^export default \(\(\{\s*triple\(x\) \{[\s\S]*\}\s*\}\s*\)\.triple\);$/m);
     const getter = Object.getOwnPropertyDescriptor(object, "value")!.get!;
     assert.throws(() => describeCallable(getter, here), { name: "TypeError", message: /getter or setter/ });
   });

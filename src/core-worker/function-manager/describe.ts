@@ -14,6 +14,7 @@ import { isDriverScript } from "./driver-script.js";
 import { resolveSpecifier } from "./resolve-specifier.js";
 import { loadScopeModule, type ScopeModule } from "./scope-module.js";
 import { describeSource } from "./source-descriptor.js";
+import { shippedExpression } from "./callable-source.js";
 
 export { callerModuleUrl } from "./caller.js";
 export { runsUnderTsx } from "./tsx-detect.js";
@@ -38,6 +39,12 @@ export function describeCallable(target: Function, scopeUrl: string): FunctionDe
 
 function describe(target: Function, scopeUrl: string, followImports: boolean): FunctionDescriptor {
   const name = target.name;
+  // An anonymous function that uses nothing but its parameters (`(x) => x * 10`): its module
+  // need not be read, let alone compiled (the first TypeScript module costs tens of ms).
+  if (!name) {
+    const expression = shippedExpression(target);
+    if (expression.selfContained) return describeSource(target, scopeUrl, undefined, expression);
+  }
   const scope = loadScopeModule(scopeUrl);
   if (scope !== undefined && name) {
     const imported = followImports ? importedAs(scope, name) : undefined;

@@ -1,9 +1,13 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
 import type { Loader } from "esbuild";
-import { lazyEsbuild } from "./lazy-deps.js";
 import { emitOptionsFor } from "./tsconfig.js";
+
+// Loaded on first use: only TypeScript scope modules need it, never a worker that only runs tasks.
+const require = createRequire(import.meta.url);
+let esbuild: typeof import("esbuild") | undefined;
 
 /**
  * A scope module's source as JavaScript. TypeScript is compiled the way tsx compiles it (same
@@ -34,7 +38,8 @@ export function readModuleSource(url: string): ModuleSource | undefined {
   const loader = LOADERS[extension];
   if (loader !== undefined) {
     // The options tsx uses, so our copies of declarations match its output.
-    text = lazyEsbuild().transformSync(text, {
+    esbuild ??= require("esbuild") as typeof import("esbuild");
+    text = esbuild.transformSync(text, {
       loader,
       format: "esm",
       target: `node${process.versions.node}`,

@@ -32,7 +32,9 @@ const KEEP_NAMES_HELPER =
   'var __name = (t, v) => Object.defineProperty(t, "name", { value: v, configurable: true });';
 const PRELUDE_NAMES = new Set(["__name", IMPORT_META_NAME]);
 
-export function describeSource(target: Function, scopeUrl: string, scope: ScopeModule | undefined): FunctionDescriptor {
+export function describeSource(
+  target: Function, scopeUrl: string, scope: ScopeModule | undefined, expression = shippedExpression(target),
+): FunctionDescriptor {
   if (target.name && scope?.decorated.has(target.name)) {
     // Shipping the class without them would silently change its behaviour.
     throw new TypeError(
@@ -40,7 +42,6 @@ export function describeSource(target: Function, scopeUrl: string, scope: ScopeM
         `top-level code of ${scopeUrl}. Export it from a module other than the driver script so workers import it.`,
     );
   }
-  const expression = shippedExpression(target);
   const needs = collectNeeds(scope, expression.refs, scopeUrl);
   const declarations = needs.declarations.map((declaration) => declaration.text);
   const callable = named(expression.text, expression.intrinsicName, target.name);

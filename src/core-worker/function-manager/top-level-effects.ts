@@ -28,7 +28,8 @@ export function reassignedNames(program: Program): Set<string> {
   return names;
 }
 
-function addPatternNames(pattern: Pattern, names: Set<string>): void {
+/** Adds the bindings a pattern names (not the names inside its default values). */
+export function addPatternNames(pattern: Pattern, names: Set<string>): void {
   switch (pattern.type) {
     case "Identifier": names.add(pattern.name); break;
     case "ObjectPattern":

@@ -101,7 +101,15 @@ export async function init(opts: InitOptions = {}): Promise<ClusterInfo> {
   });
   setCoreWorker(node.driver);
   info = { address: node.address, nodeId: node.nodeId, jobId: node.jobId, namespace: node.namespace };
-  return info;
+  const started = info;
+  // The workers' ports do not keep the process alive: this wait must.
+  const alive = setInterval(() => {}, 1 << 30);
+  try {
+    await node.ready;
+  } finally {
+    clearInterval(alive);
+  }
+  return started;
 }
 
 export function isInitialized(): boolean {

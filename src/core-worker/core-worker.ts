@@ -54,7 +54,11 @@ export class CoreWorker {
   private readonly sentFunctions = new Set<string>();
   private readonly pendingRequests = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private nextRequestId = 1;
-  private keepAlive: { count: number; timer?: NodeJS.Timeout } = { count: 0 };
+  /**
+   * In the driver, a timer that keeps the process alive while a call waits (the runtime's threads
+   * and ports do not): one timer, ref'd and unref'd, rather than one set and cleared per call.
+   */
+  private readonly keepAlive = { count: 0, timer: undefined as NodeJS.Timeout | undefined };
   closed = false;
 
   constructor(
@@ -135,18 +139,22 @@ export class CoreWorker {
     return serialize(value, this.serializeContext, path);
   }
 
-  private lastWarmCollect = 0;
+  /** The last collection for warm memory: whether it freed anything, and the high-water mark then. */
+  private lastWarmCollect?: { freed: boolean; highWater: number };
 
   /**
-   * A large put would land in memory never touched: collect first (at most every 100 ms), so that
-   * objects dropped since, such as the previous round of a put/get loop, give their warm memory.
+   * A large put would land in memory never touched: collect first, so that objects dropped since
+   * (the previous round of a put/get loop) give their warm memory, and the store does not grow.
+   * A collection that freed nothing is not repeated until the store has grown by 64 MB more
+   * (a program keeping what it puts gains nothing from it).
    */
   private reuseWarmMemory(): void {
-    const now = performance.now();
-    if (now - this.lastWarmCollect < 100) return;
-    this.lastWarmCollect = now;
+    const last = this.lastWarmCollect;
+    if (last && !last.freed && this.arena.highWater() - last.highWater < 64 * 2 ** 20) return;
+    const used = this.arena.used();
     this.collect();
     this.channel.flushNow();
+    this.lastWarmCollect = { freed: this.arena.used() < used, highWater: this.arena.highWater() };
   }
 
   /**
@@ -323,11 +331,11 @@ export class CoreWorker {
 
   private async keepingAlive<T>(p: Promise<T>): Promise<T> {
     if (this.info.mode !== "driver") return p;
-    if (this.keepAlive.count++ === 0) this.keepAlive.timer = setInterval(() => {}, 1 << 30);
+    if (this.keepAlive.count++ === 0) (this.keepAlive.timer ??= setInterval(() => {}, 1 << 30)).ref();
     try {
       return await p;
     } finally {
-      if (--this.keepAlive.count === 0) clearInterval(this.keepAlive.timer);
+      if (--this.keepAlive.count === 0) this.keepAlive.timer!.unref();
     }
   }
 

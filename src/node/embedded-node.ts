@@ -94,10 +94,13 @@ export class EmbeddedNode {
         actorNameTaken: (namespace, name) => this.raylet.actors.liveActorNamed(namespace, name) !== undefined,
       },
     );
-    // One worker ahead of demand: the first task need not wait for a thread, and more threads
-    // starting at once would only compete with the driver for the cores.
-    this.raylet.workers.prestart(Math.min(cpus, 1));
+    // Two task workers ahead of demand, started while the caller of init waits (the driver has
+    // nothing else to run then): a first task, or a first pair of parallel ones, finds them ready.
+    this.ready = this.raylet.workers.prestart(Math.min(Math.ceil(cpus), 2));
   }
+
+  /** Resolves once the workers started ahead of demand are ready. */
+  readonly ready: Promise<void>;
 
   async close(): Promise<void> {
     this.driver.close();

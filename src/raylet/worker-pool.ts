@@ -124,6 +124,8 @@ export class WorkerPool {
   private readonly replyBell = Doorbell.withSlots(REPLY_SLOTS);
   private readonly bySlot: (PooledWorker | undefined)[] = [];
   private readonly freeSlots: number[] = [];
+  /** Workers started ahead of demand and not ready yet, with what to tell when they are (see prestart). */
+  private readonly booting = new Map<PooledWorker, () => void>();
 
   constructor(private readonly opts: WorkerPoolOptions) {}
 
@@ -148,10 +150,18 @@ export class WorkerPool {
     else this.idle.set(w.key, [w]);
   }
 
-  /** Starts `n` task workers ahead of demand, so the first tasks do not wait for a thread. */
-  prestart(n: number): void {
-    const have = this.idle.get(envKey({}))?.length ?? 0;
-    for (let i = have; i < n; i++) this.release(this.start({}, envKey({}), false));
+  /**
+   * Starts `n` task workers ahead of demand, so the first tasks do not wait for a thread to boot
+   * (about 100 ms). Resolves once each is ready (or has exited: then its work will say why).
+   */
+  prestart(n: number): Promise<void> {
+    const started: Promise<void>[] = [];
+    for (let i = this.idle.get(envKey({}))?.length ?? 0; i < n; i++) {
+      const w = this.start({}, envKey({}), false);
+      started.push(new Promise<void>((resolve) => (this.booting.set(w, resolve), w.thread.once("exit", () => resolve()))));
+      this.release(w);
+    }
+    return Promise.all(started).then(() => {});
   }
 
   /** Stops a worker now (cancel with force, kill, memory monitor). Its exit is reported as intended. */
@@ -258,7 +268,7 @@ export class WorkerPool {
     };
     this.all.add(w);
     if (slot >= 0) this.bySlot[slot] = w;
-    w.channel.onMessage((msg) => this.opts.onMessage(w, msg));
+    w.channel.onMessage((msg) => (msg.t === "ready" ? this.isReady(w) : this.opts.onMessage(w, msg)));
     let error: Error | undefined;
     thread.on("error", (err) => {
       error = err;
@@ -285,6 +295,11 @@ export class WorkerPool {
     w.channel.unref();
     thread.unref();
     return w;
+  }
+
+  private isReady(w: PooledWorker): void {
+    this.booting.get(w)?.();
+    this.booting.delete(w);
   }
 
   private removeIdle(w: PooledWorker): void {

@@ -90,6 +90,8 @@ export type ToRaylet =
   /** A worker collected garbage as asked with `ack` (see FromRaylet collect). */
   | { t: "collected"; ack: number }
   // From workers only:
+  /** The worker thread has started and waits for work. */
+  | { t: "ready" }
   | { t: "task-done"; taskId: string; results: ObjectValue[]; ms: number }
   /** Tasks a worker was sent but will not start (its running task blocked): schedule them elsewhere. */
   | { t: "requeue"; taskIds: string[] }

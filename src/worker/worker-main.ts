@@ -47,6 +47,7 @@ executor.onIdle = () => {
   }
   sleep();
 };
-executor.onIdle();
 setCoreWorker(cw);
+channel.send({ t: "ready" });
+executor.onIdle();
 prefixLines(() => `(${executor.current()?.name ?? executor.idleName} pid=${process.pid}, worker=${boot.workerId})`, boot.logToDriver);

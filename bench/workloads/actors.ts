@@ -1,17 +1,12 @@
 // Calls to one actor: async rate (N calls, then get all) and sync call latency.
 import * as ray from "tsray";
 import { medianTime, report, scale } from "./measure.js";
+import { Target } from "./target.js";
 
 const N = scale(20_000, 500);
 const SYNC = scale(2_000, 50);
 const ROUNDS = scale(5, 1);
 
-class Target {
-  n = 0;
-  call() {
-    return ++this.n;
-  }
-}
 
 await ray.init({ numCpus: 2, logToDriver: false });
 const a = ray.remote(Target).remote();

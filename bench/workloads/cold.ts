@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import * as ray from "tsray";
 import { noop as noopBody } from "../peers/piscina-worker.mjs";
 import { now, report, scale } from "./measure.js";
+import { Target } from "./target.js";
 
 const [what, impl = "tsray"] = process.argv.slice(2);
 const BURST = scale(20_000, 500);
@@ -26,6 +27,21 @@ async function sequential(n: number, call: (i: number) => Promise<unknown>): Pro
   const t = now();
   for (let i = 0; i < n; i++) await call(i);
   return (now() - t) / n;
+}
+
+/** `rounds` rounds of put(100 MB) and a task reading its length, in a fresh cluster: ms per round, and the RSS at the end. */
+async function bigRounds(rounds: number): Promise<{ msPerRound: number; rssMb: number }> {
+  const big = new Float64Array(BIG).fill(1);
+  const len = ray.remote(function len(xs: Float64Array) {
+    return xs.length;
+  });
+  await ray.init({ numCpus: 2, logToDriver: false });
+  const t = now();
+  for (let r = 0; r < rounds; r++) if ((await ray.get(len.remote(ray.put(big)))) !== BIG) throw new Error("wrong length");
+  const msPerRound = (now() - t) / rounds;
+  const rssMb = process.memoryUsage().rss / 2 ** 20;
+  await ray.shutdown();
+  return { msPerRound, rssMb };
 }
 
 switch (`${what}:${impl}`) {
@@ -53,30 +69,12 @@ switch (`${what}:${impl}`) {
     report({ tasksPerSecond: BURST / (burstMs / 1000), syncRoundTripUs: syncMs * 1000 });
     break;
   }
-  case "big-rounds:tsray": {
-    const big = new Float64Array(BIG).fill(1);
-    const len = ray.remote(function len(xs: Float64Array) {
-      return xs.length;
-    });
-    await ray.init({ numCpus: 2, logToDriver: false });
-    const t = now();
-    for (let r = 0; r < 4; r++) if ((await ray.get(len.remote(ray.put(big)))) !== BIG) throw new Error("wrong length");
-    const ms = (now() - t) / 4;
-    await ray.shutdown();
-    report({ msPerRound: ms, rssMb: process.memoryUsage().rss / 2 ** 20 });
+  case "big-rounds:tsray":
+    report({ msPerRound: (await bigRounds(4)).msPerRound });
     break;
-  }
   case "big-rounds-rss:tsray": {
-    const big = new Float64Array(BIG).fill(1);
-    const len = ray.remote(function len(xs: Float64Array) {
-      return xs.length;
-    });
-    await ray.init({ numCpus: 2, logToDriver: false });
     const rounds = scale(1_000, 10);
-    for (let r = 0; r < rounds; r++) if ((await ray.get(len.remote(ray.put(big)))) !== BIG) throw new Error("wrong length");
-    const rssMb = process.memoryUsage().rss / 2 ** 20;
-    await ray.shutdown();
-    report({ rounds, rssMb });
+    report({ rounds, rssMb: (await bigRounds(rounds)).rssMb });
     break;
   }
   case "big-rounds:piscina": {
@@ -113,12 +111,6 @@ switch (`${what}:${impl}`) {
     break;
   }
   case "actor-calls:tsray": {
-    class Target {
-      n = 0;
-      call() {
-        return ++this.n;
-      }
-    }
     await ray.init({ numCpus: 2, logToDriver: false });
     const a = ray.remote(Target).remote();
     const t = now();

@@ -218,11 +218,17 @@ export class Pool {
     await Promise.allSettled(results.map((d) => d.promise));
   }
 
-  /** `processes` (resolving the default from the cluster once) and the pool-wide slots. */
+  /**
+   * `processes` (resolving the default from the cluster once) and the pool-wide slots: chunks
+   * submitted and not finished. When the cluster's CPUs are no more than `processes`, they bound
+   * the chunks that run at once by themselves, and a second chunk per process waits at the node,
+   * ready to start when one finishes (rather than after a round trip through this thread).
+   */
   #slotsReady(): Promise<{ processes: number; slots: Semaphore }> {
     return (this.#slots ??= (async () => {
-      const processes = this.#processes ?? Math.max(1, Math.floor((await clusterResources()).CPU ?? 1));
-      return { processes, slots: new Semaphore(processes) };
+      const cpus = Math.max(1, Math.floor((await clusterResources()).CPU ?? 1));
+      const processes = this.#processes ?? cpus;
+      return { processes, slots: new Semaphore(processes >= cpus ? 2 * processes : processes) };
     })().catch((err: unknown) => {
       this.#slots = undefined; // e.g. not initialized yet: ask again next time
       throw err;

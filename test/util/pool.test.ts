@@ -144,3 +144,14 @@ test("await using terminates the pool at the end of the block: running chunks ar
   // The pool's threads were stopped, so the node's CPUs are free again.
   assert.deepEqual(await new Pool().map((x: number) => x * 2, [1, 2]), [2, 4]);
 });
+
+test("processes bounds the chunks that run at once, also below the node's CPUs", async () => {
+  // Each chunk records when it ran, and runs long enough that two allowed at once would overlap.
+  const spans = await new Pool({ processes: 1 }).map((_: number) => {
+    const start = performance.timeOrigin + performance.now();
+    while (performance.timeOrigin + performance.now() - start < 20);
+    return [start, performance.timeOrigin + performance.now()];
+  }, range(6), { chunksize: 1 });
+  const sorted = spans.sort((a, b) => a[0]! - b[0]!);
+  for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i]![0]! >= sorted[i - 1]![1]!, `chunks ${i - 1} and ${i} overlapped`);
+});

@@ -10,14 +10,21 @@
 import { createHash } from "node:crypto";
 import { headerOfDataUrl } from "./generated-module.js";
 import type { FunctionDescriptor } from "./descriptor.js";
-import { isDriverScript } from "./driver-script.js";
+import { driverPath, isDriverScript } from "./driver-script.js";
 import { resolveSpecifier } from "./resolve-specifier.js";
 import { loadScopeModule, type ScopeModule } from "./scope-module.js";
 import { describeSource } from "./source-descriptor.js";
 import { shippedExpression } from "./callable-source.js";
+import { prepareModuleSource } from "./module-source.js";
 
 export { callerModuleUrl } from "./caller.js";
 export { runsUnderTsx } from "./tsx-detect.js";
+
+/** Compiles the driver script ahead of its first function's description (see prepareModuleSource); never fails. */
+export function prepareDriverScript(): Promise<void> {
+  const path = driverPath();
+  return path ? prepareModuleSource(path).catch(() => {}) : Promise.resolve();
+}
 
 const cache = new WeakMap<Function, Map<string, FunctionDescriptor>>();
 

@@ -23,7 +23,8 @@ export function isDriverScript(url: string): boolean {
   return driver !== null && realPath(fileURLToPath(url)) === driver;
 }
 
-function driverPath(): string | null {
+/** The driver script's path (process.argv[1], resolved), or null when there is none (REPL, `node -e`). */
+export function driverPath(): string | null {
   if (argvDriverPath === undefined) {
     const script = process.argv[1];
     argvDriverPath = script ? realPath(script) : null;

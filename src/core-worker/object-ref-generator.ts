@@ -41,18 +41,17 @@ export class ObjectRefGenerator<T = unknown> implements AsyncIterableIterator<Ob
     // The store holds each item for this thread, so the one ref to it made here is "fresh".
     const item = new ObjectRef<T>(itemId, true);
     await this.#cw.wait([item, this.#endRef], 1);
-    // An item is sealed before the end, so when the end is ready and the item is not, there is no item i
-    // (unless its notification crossed with the end's: the count says).
+    // The end came first. Item i may still exist: the end is sent as soon as it is sealed, item i
+    // only when our subscription reaches the node. The count of items yielded says whether it does.
     if (!this.#cw.peek(itemId)) {
       const end = this.#cw.peek(endId)!;
-      if (!end.ok) {
-        this.#close();
-        throw fromErrorInfo(end.error);
-      }
-      const count = deserialize(end.value, { reviveRef: () => null, reviveActor: () => null }) as number;
+      const count = end.ok
+        ? (deserialize(end.value, { reviveRef: () => null, reviveActor: () => null }) as number)
+        : await this.#cw.request<number>("streamProduced", this.#taskId);
       if (count < i) {
         this.#cw.forget(itemId);
         this.#close();
+        if (!end.ok) throw fromErrorInfo(end.error);
         return { done: true, value: undefined };
       }
     }

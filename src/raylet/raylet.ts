@@ -108,6 +108,7 @@ export class Raylet {
       kvGet: (key: string) => o.gcs.kvGet(key),
       kvPut: (key: string, value: unknown) => o.gcs.kvPut(key, value),
       memoryStats: () => this.memoryStats(),
+      streamProduced: (taskId: string) => this.tasks.streams.produced(taskId),
     };
   }
 

@@ -46,6 +46,11 @@ export class Streams {
     if (index > s.produced) s.produced = index;
   }
 
+  /** How many items task `taskId` yielded so far (0 once its generator is closed). */
+  produced(taskId: string): number {
+    return this.open.get(taskId)?.produced ?? 0;
+  }
+
   /** The generator took item `index`. */
   consumed(taskId: string, index: number): void {
     const s = this.open.get(taskId);

@@ -135,6 +135,24 @@ test("a generator's failure is thrown by next(), after the items before it", asy
   assert.deepEqual(await gen.next(), { done: true, value: undefined });
 });
 
+test("every item yielded before a failure is delivered, however the end and the item race (300 runs)", async () => {
+  // The end of a failed stream is sent to its owner at once, its last item only on subscription:
+  // the item must not be lost when the end overtakes it.
+  const failingLate = ray.remote(async function* failingLate() {
+    yield "a";
+    await new Promise((r) => setImmediate(r));
+    yield "b";
+    throw new RangeError("no more");
+  }).options({ numReturns: "streaming" });
+  for (let run = 0; run < 300; run++) {
+    const seen: string[] = [];
+    await assert.rejects(async () => {
+      for await (const ref of failingLate.remote()) seen.push(await ray.get(ref));
+    }, /no more/);
+    assert.deepEqual(seen, ["a", "b"], `run ${run}`);
+  }
+});
+
 test("generatorBackpressureNumObjects is checked where it is given", () => {
   assert.throws(() => counting.options({ numReturns: "streaming", generatorBackpressureNumObjects: 0 }), /generatorBackpressureNumObjects must be at least 1, or -1/);
   assert.throws(() => counting.options({ generatorBackpressureNumObjects: 1.5 }), /generatorBackpressureNumObjects must be an integer/);

@@ -5,7 +5,7 @@
 import { RayActorError } from "../common/errors.js";
 import { checkKnownOptions, describe } from "../common/validate.js";
 import { makeActorHandle, methodNames } from "../core-worker/actor-handle.js";
-import { callerModuleUrl, describeCallable } from "../core-worker/function-manager/describe.js";
+import { callerModuleUrl, describeCallable, describeExport } from "../core-worker/function-manager/describe.js";
 import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
 import { ObjectRefGenerator } from "../core-worker/object-ref-generator.js";
 import type { ObjectRef } from "../core-worker/object-ref.js";
@@ -20,8 +20,7 @@ type AnyClass = abstract new (...args: any[]) => any;
 
 /** Lazily describes a callable: describing reads and parses its module, so only on first use. */
 class Shipped {
-  private desc?: FunctionDescriptor;
-  constructor(readonly target: Function, readonly scopeUrl: string) {}
+  constructor(readonly target: Function, readonly scopeUrl: string, private desc?: FunctionDescriptor) {}
   descriptor(): FunctionDescriptor {
     return (this.desc ??= describeCallable(this.target, this.scopeUrl));
   }
@@ -96,8 +95,7 @@ function isClass(x: Function): boolean {
   return /^class[\s{]/.test(Function.prototype.toString.call(x));
 }
 
-function make(target: Function, opts: ActorOptions & TaskOptions, scopeUrl: string): RemoteFunction | ActorClass {
-  const shipped = new Shipped(target, scopeUrl);
+function make(target: Function, opts: ActorOptions & TaskOptions, shipped: Shipped): RemoteFunction | ActorClass {
   if (isClass(target)) {
     checkActorOptions(`remote(${target.name}) options`, opts);
     return new ActorClass(shipped, opts);
@@ -109,23 +107,23 @@ function make(target: Function, opts: ActorOptions & TaskOptions, scopeUrl: stri
 /**
  * @internal `remote()` for functions and classes of tsray's own modules (the Pool's chunk
  * runner, the Queue's actor). `remote()` takes the scope from the first stack frame outside
- * tsray, which does not exist while one of our modules loads; here the scope is given: the
- * module that exports the target, so workers simply import it.
+ * tsray, which does not exist while one of our modules loads; here it is given: the module that
+ * exports the target under its name, so workers simply import it.
  */
-export function remoteIn(scopeUrl: string, target: Function, opts: ActorOptions & TaskOptions = {}): RemoteFunction | ActorClass {
-  return make(target, opts, scopeUrl);
+export function remoteIn(moduleUrl: string, target: Function, opts: ActorOptions & TaskOptions = {}): RemoteFunction | ActorClass {
+  return make(target, opts, new Shipped(target, moduleUrl, describeExport(target, moduleUrl)));
 }
 
 export function remote(target: AnyFn | AnyClass | (ActorOptions & TaskOptions)): unknown {
   const scopeUrl = callerModuleUrl();
-  if (typeof target === "function") return make(target, {}, scopeUrl);
+  if (typeof target === "function") return make(target, {}, new Shipped(target, scopeUrl));
   if (target && typeof target === "object") {
     // Checked here so a misspelled option fails where it was written.
     checkKnownOptions("remote() options", target, [...new Set([...TASK_OPTION_KEYS, ...ACTOR_OPTION_KEYS])]);
     const opts = target;
     return (fnOrClass: Function) => {
       if (typeof fnOrClass !== "function") throw new TypeError(`remote(options) must be applied to a function or class, got ${describe(fnOrClass)}`);
-      return make(fnOrClass, opts, scopeUrl);
+      return make(fnOrClass, opts, new Shipped(fnOrClass, scopeUrl));
     };
   }
   throw new TypeError(`remote() takes a function, a class, or an options object, got ${describe(target)}`);

@@ -1,7 +1,7 @@
 /**
  * `remote()` for functions and classes that live inside tsray itself (the Pool's chunk runner,
- * the Queue's actor), typed as the public API types them. The scope is given explicitly as the
- * module that exports the target (see remoteIn), so workers import our module.
+ * the Queue's actor), typed as the public API types them. Each is given with the module that
+ * exports it under its name (see remoteIn), which workers import.
  */
 import { get as objectsGet } from "../api/objects.js";
 import { remoteIn } from "../api/remote.js";

@@ -10,6 +10,9 @@ import { isThenable } from "./async-tools.js";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
+/** This module, which exports runChunk (for its remote function, see internal-remote.ts). */
+export const poolChunkModule = import.meta.url;
+
 /** A chunk's results: numbers come back packed. */
 export type ChunkResult = unknown[] | Float64Array;
 

@@ -17,9 +17,9 @@ import type { ObjectRef } from "../core-worker/object-ref.js";
 import { Deferred, Semaphore } from "./async-tools.js";
 import type { RemoteFunction } from "../types.js";
 import { getValue, internalRemoteFunction } from "./internal-remote.js";
-import { runChunk, type ChunkResult } from "./pool-chunk.js";
+import { poolChunkModule, runChunk, type ChunkResult } from "./pool-chunk.js";
 
-const runChunkRemote = internalRemoteFunction(runChunk, import.meta.url);
+const runChunkRemote = internalRemoteFunction(runChunk, poolChunkModule);
 
 /** Chunks per process when the caller gives no chunksize: enough to even out uneven chunks. */
 const CHUNKS_PER_PROCESS = 4;
@@ -37,6 +37,9 @@ export interface MapOptions {
 /** One call's chunks: their results once cut, and the order in which they finish. */
 interface Run {
   chunks: Deferred<Deferred<ChunkResult>[]>;
+  items: number;
+  /** Items per chunk (the last may have fewer), known once the chunks are cut. */
+  chunkSize: number;
   finished: number[];
   onFinish?: () => void;
 }
@@ -147,7 +150,7 @@ export class Pool {
       }
     }
     const desc = describeCallable(fn, callerModuleUrl());
-    const run: Run = { chunks: new Deferred(), finished: [] };
+    const run: Run = { chunks: new Deferred(), items: list.length, chunkSize: 0, finished: [] };
     const submitting = this.#submitChunks(`${where.slice(0, -2)}(${fn.name || "anonymous"})`, desc, list, opts?.chunksize, star, run);
     this.#active.add(submitting);
     void submitting.finally(() => this.#active.delete(submitting));
@@ -175,22 +178,20 @@ export class Pool {
     };
     try {
       const { processes, slots } = await this.#slotsReady();
-      const size = chunksize ?? Math.max(1, Math.ceil(list.length / (processes * CHUNKS_PER_PROCESS)));
-      const chunks: ArrayLike<unknown>[] = [];
-      // Plain numbers travel packed, as one buffer per chunk (in shared memory when large).
-      const source = !star && allNumbers(list) ? Float64Array.from(list as number[]) : list;
-      for (let at = 0; at < list.length; at += size) chunks.push(sliceOf(source, at, at + size));
-      results = chunks.map(() => new Deferred<ChunkResult>());
+      const size = (run.chunkSize = chunksize ?? Math.max(1, Math.ceil(list.length / (processes * CHUNKS_PER_PROCESS))));
+      results = Array.from({ length: Math.ceil(list.length / size) }, () => new Deferred<ChunkResult>());
       run.chunks.resolve(results);
       const task = runChunkRemote.options({ name });
       let failure: { error: unknown } | undefined;
-      while (next < chunks.length) {
+      // Each chunk is cut just before it is submitted: the first starts without waiting for the rest.
+      while (next < results.length) {
         await slots.acquire();
         let ref: ObjectRef<ChunkResult> | undefined;
         try {
           if (this.#terminated) failure ??= { error: new RayError(`${name}: the pool was terminated`) };
           if (failure) throw failure.error;
-          ref = submitChunk(task, desc, chunks[next], star, name, next * (chunks[0]?.length ?? 0));
+          const first = next * size;
+          ref = submitChunk(task, desc, chunkOf(list, first, first + size, star), star, name, first);
         } finally {
           if (!ref) slots.release();
         }
@@ -257,30 +258,36 @@ function toList(items: Iterable<unknown>): ArrayLike<unknown> {
   return Array.from(items);
 }
 
-function sliceOf(list: ArrayLike<unknown>, start: number, end: number): ArrayLike<unknown> {
-  // subarray shares memory, and serializing a view writes only its own bytes.
+/**
+ * Items [start, end) as one task's chunk. A typed array's chunk is a view (serializing a view
+ * writes only its own bytes); plain numbers travel packed, as one buffer (in shared memory when
+ * large) rather than as an array of boxed numbers (not worth it for small chunks).
+ */
+function chunkOf(list: ArrayLike<unknown>, start: number, end: number, star: boolean): ArrayLike<unknown> {
   if (ArrayBuffer.isView(list)) return (list as unknown as TypedArray).subarray(start, end) as unknown as ArrayLike<unknown>;
-  return (list as unknown[]).slice(start, end);
+  const items = list as unknown[];
+  end = Math.min(end, items.length);
+  if (star || end - start < 4096) return items.slice(start, end);
+  const packed = new Float64Array(end - start);
+  for (let i = start; i < end; i++) {
+    const x = items[i];
+    if (typeof x !== "number") return items.slice(start, end);
+    packed[i - start] = x;
+  }
+  return packed;
 }
 
-/** True for a plain array of numbers only (not worth packing when small). */
-function allNumbers(list: ArrayLike<unknown>): boolean {
-  if (!Array.isArray(list) || list.length < 4096) return false;
-  for (let i = 0; i < list.length; i++) if (typeof list[i] !== "number") return false;
-  return true;
-}
-
-/** All results of a run, in order; rejects at the first failed chunk. */
+/**
+ * All results of a run, in order; rejects at the first failed chunk. Each chunk's results are
+ * copied into place as soon as it finishes, while later chunks still run. A chunk of numeric
+ * results comes back packed in a Float64Array (see runChunk): unpacked here.
+ */
 async function collect(run: Run): Promise<unknown[]> {
-  return flatten(await Promise.all((await run.chunks.promise).map((c) => c.promise)));
-}
-
-function flatten(chunks: ChunkResult[]): unknown[] {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Array<unknown>(n);
-  let k = 0;
-  // A chunk of numeric results comes back packed in a Float64Array (see runChunk): unpacked here.
-  for (const c of chunks) for (let i = 0; i < c.length; i++) out[k++] = c[i];
+  const chunks = await run.chunks.promise;
+  const out = new Array<unknown>(run.items);
+  const place = (values: ChunkResult, at: number) => {
+    for (let i = 0; i < values.length; i++) out[at + i] = values[i];
+  };
+  await Promise.all(chunks.map((c, k) => c.promise.then((values) => place(values, k * run.chunkSize))));
   return out;
 }

@@ -22,6 +22,9 @@ interface Putter extends Waiter<boolean> {
   box: Box;
 }
 
+/** This module, which exports QueueActor (for its actor class, see internal-remote.ts). */
+export const queueActorModule = import.meta.url;
+
 export class QueueActor {
   private readonly items = new Fifo<Box>();
   private readonly getters = new Fifo<Waiter<Box | null>>();

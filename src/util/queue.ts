@@ -15,7 +15,7 @@ import { isActorHandle } from "../serialization/prepare.js";
 import { registerSerializableClass } from "../serialization/revivable.js";
 import type { ActorHandle, ActorOptions } from "../types.js";
 import { getValue, internalActorClass } from "./internal-remote.js";
-import { QueueActor } from "./queue-actor.js";
+import { QueueActor, queueActorModule } from "./queue-actor.js";
 
 /** Raised by a put that finds the queue full (not blocking, or after its timeout), as in Ray. */
 export class Full extends Error {
@@ -44,7 +44,7 @@ export interface QueueOpOptions {
 // Enough concurrent calls that waiting getters and putters never starve the calls that would
 // release them (Ray's async actors default to 1000 as well).
 const MAX_CONCURRENCY = 1000;
-const QueueActorClass = internalActorClass(QueueActor, import.meta.url);
+const QueueActorClass = internalActorClass(QueueActor, queueActorModule);
 // The actor's class name, to recognise its handles in Queue.from.
 const ACTOR_CLASS_NAME = QueueActor.name;
 

@@ -8,6 +8,7 @@
  * 3. Otherwise the source is shipped with what it uses from the scope (source-descriptor.ts).
  */
 import { createHash } from "node:crypto";
+import { pathToFileURL } from "node:url";
 import { headerOfDataUrl } from "./generated-module.js";
 import type { FunctionDescriptor } from "./descriptor.js";
 import { driverPath, isDriverScript } from "./driver-script.js";
@@ -20,10 +21,19 @@ import { prepareModuleSource } from "./module-source.js";
 export { callerModuleUrl } from "./caller.js";
 export { runsUnderTsx } from "./tsx-detect.js";
 
-/** Compiles the driver script ahead of its first function's description (see prepareModuleSource); never fails. */
-export function prepareDriverScript(): Promise<void> {
+/**
+ * Reads, compiles (see prepareModuleSource) and analyzes the driver script ahead of the first
+ * description of one of its functions, while `init` waits for its workers; never fails.
+ */
+export async function prepareDriverScript(): Promise<void> {
   const path = driverPath();
-  return path ? prepareModuleSource(path).catch(() => {}) : Promise.resolve();
+  if (!path) return;
+  try {
+    await prepareModuleSource(path);
+    loadScopeModule(pathToFileURL(path).href);
+  } catch {
+    // Describing will meet the same problem, and report it, if it needs this module.
+  }
 }
 
 const cache = new WeakMap<Function, Map<string, FunctionDescriptor>>();
@@ -42,6 +52,14 @@ export function describeCallable(target: Function, scopeUrl: string): FunctionDe
     byScope.set(scope, descriptor);
   }
   return descriptor;
+}
+
+/**
+ * Describes a function or class that the module at `moduleUrl` exports under its own name (tsray's
+ * own tasks and actors): the worker imports it, and nothing need be read or parsed to know that.
+ */
+export function describeExport(target: Function, moduleUrl: string): FunctionDescriptor {
+  return Object.freeze(moduleExport(target.name, canonicalScopeUrl(moduleUrl), target.name));
 }
 
 function describe(target: Function, scopeUrl: string, followImports: boolean): FunctionDescriptor {

@@ -77,7 +77,7 @@ export class CoreWorker {
       arena,
       makeRoom: (size) => this.makeRoom(size),
       // Only the driver of an embedded node: its releases reach the store at once (see makeRoom).
-      beforeFreshMemory: local ? () => this.reuseWarmMemory() : undefined,
+      beforeFreshMemory: local ? (size) => this.reuseWarmMemory(size) : undefined,
     };
     setRefCounter(this.tracker);
     channel.onMessage((m) => this.handle(m));
@@ -148,7 +148,9 @@ export class CoreWorker {
    * A collection that freed nothing is not repeated until the store has grown by 64 MB more
    * (a program keeping what it puts gains nothing from it).
    */
-  private reuseWarmMemory(): void {
+  private reuseWarmMemory(size: number): void {
+    // Below a store this small, no run of `size` bytes has ever been touched.
+    if (this.arena.highWater() < size) return;
     const last = this.lastWarmCollect;
     if (last && !last.freed && this.arena.highWater() - last.highWater < 64 * 2 ** 20) return;
     const used = this.arena.used();

@@ -141,7 +141,7 @@ export class Raylet {
       case "put":
         table.expect(msg.id, client.id);
         table.seal(msg.id, { ok: true, value: msg.value });
-        if (msg.value.slices) this.collectOnGrowth();
+        if (msg.value.slices) this.collectOnGrowth(client === this.driver);
         return;
       case "add-ref":
         for (const id of msg.ids) table.addRef(id, client.id);
@@ -270,15 +270,17 @@ export class Raylet {
    * objects whose refs and views are dead get freed and later puts reuse warm memory (faulting
    * in fresh pages costs several times the copy). At most every 100 ms, per 64 MB of growth.
    */
-  private collectOnGrowth(): void {
+  private collectOnGrowth(putByDriver = false): void {
     const top = this.o.arena.highWater();
     if (top - this.lastCollectAt.top < 64 * 2 ** 20 || Date.now() - this.lastCollectAt.time < 100) return;
     this.lastCollectAt = { top, time: Date.now() };
     // After the rest of this batch: a task submitted with the new object reaches its worker
     // before the request, and runs before the worker collects (workers collect when idle).
+    // The driver collects before its own large puts grow the store (CoreWorker.reuseWarmMemory),
+    // so not again after them: its program would wait for that collection.
     queueMicrotask(() => {
       this.collectEverywhere(false);
-      this.driver?.send({ t: "collect" });
+      if (!putByDriver) this.driver?.send({ t: "collect" });
     });
   }
 

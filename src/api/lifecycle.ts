@@ -6,6 +6,7 @@ import {
 import { maybeCoreWorker, setCoreWorker } from "../core-worker/runtime.js";
 import { rejectWorkingDir } from "../core-worker/task-options.js";
 import { prepareDriverScript } from "../core-worker/function-manager/describe.js";
+import { keepingProcessAlive } from "../common/keep-alive.js";
 import { EmbeddedNode } from "../node/embedded-node.js";
 import type { RuntimeEnv } from "../types.js";
 
@@ -103,14 +104,8 @@ export async function init(opts: InitOptions = {}): Promise<ClusterInfo> {
   setCoreWorker(node.driver);
   info = { address: node.address, nodeId: node.nodeId, jobId: node.jobId, namespace: node.namespace };
   const started = info;
-  // The workers' ports do not keep the process alive: this wait must. Meanwhile the driver
-  // script, if it is TypeScript, is compiled for the description of its first remote function.
-  const alive = setInterval(() => {}, 1 << 30);
-  try {
-    await Promise.all([node.ready, prepareDriverScript()]);
-  } finally {
-    clearInterval(alive);
-  }
+  // Meanwhile the driver script is compiled and analyzed for the description of its first remote function.
+  await keepingProcessAlive(Promise.all([node.ready, prepareDriverScript()]));
   return started;
 }
 

@@ -19,6 +19,7 @@ import { CurrentTask, type TaskContext } from "./current-task.js";
 import { ObjectWaits } from "./object-waits.js";
 import { ReferenceTracker } from "./reference-tracker.js";
 import { afterFinalizers, canSweep, forceGc } from "../common/gc-assist.js";
+import { keepingProcessAlive } from "../common/keep-alive.js";
 
 const SWEEPS = canSweep();
 
@@ -54,11 +55,6 @@ export class CoreWorker {
   private readonly sentFunctions = new Set<string>();
   private readonly pendingRequests = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private nextRequestId = 1;
-  /**
-   * In the driver, a timer that keeps the process alive while a call waits (the runtime's threads
-   * and ports do not): one timer, ref'd and unref'd, rather than one set and cleared per call.
-   */
-  private readonly keepAlive = { count: 0, timer: undefined as NodeJS.Timeout | undefined };
   closed = false;
 
   constructor(
@@ -331,14 +327,9 @@ export class CoreWorker {
   /** Told when the running task starts and stops waiting in get/wait (the executor hands back queued tasks). */
   onBlocked?: (blocked: boolean) => void;
 
-  private async keepingAlive<T>(p: Promise<T>): Promise<T> {
-    if (this.info.mode !== "driver") return p;
-    if (this.keepAlive.count++ === 0) (this.keepAlive.timer ??= setInterval(() => {}, 1 << 30)).ref();
-    try {
-      return await p;
-    } finally {
-      if (--this.keepAlive.count === 0) this.keepAlive.timer!.unref();
-    }
+  /** In the driver, `p` with the process kept alive until it settles (worker threads end with their node). */
+  private keepingAlive<T>(p: Promise<T>): Promise<T> {
+    return this.info.mode === "driver" ? keepingProcessAlive(p) : p;
   }
 
   /** Disconnects: every get, wait and request still pending rejects with a RayError that says so. */
@@ -347,7 +338,6 @@ export class CoreWorker {
     this.closed = true;
     this.tracker.close();
     setRefCounter(undefined);
-    if (this.keepAlive.timer) clearInterval(this.keepAlive.timer);
     const err = () => new RayError("tsray was shut down while this call was waiting (ray.shutdown())");
     this.waits.close(err);
     for (const p of this.pendingRequests.values()) p.reject(err());

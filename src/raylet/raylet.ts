@@ -8,6 +8,7 @@ import { toErrorInfo, type ErrorInfo } from "../common/errors.js";
 import { taskIdOfObject } from "../common/ids.js";
 import type { Gcs } from "../gcs/gcs.js";
 import { afterFinalizers } from "../common/gc-assist.js";
+import { keepingProcessAlive } from "../common/keep-alive.js";
 import { ROOM_WAIT_MS, type SharedArena } from "../object-store/shared-arena.js";
 import type { ObjectTable, Waiter } from "../object-store/object-table.js";
 import type { Channel } from "../rpc/channel.js";
@@ -225,13 +226,7 @@ export class Raylet {
         w.channel.flushNow();
       }
     });
-    // The workers' ports do not keep the process alive: this wait must.
-    const keepAlive = setInterval(() => {}, 1 << 30);
-    try {
-      await Promise.all([driverDone, workersDone]);
-    } finally {
-      clearInterval(keepAlive);
-    }
+    await keepingProcessAlive(Promise.all([driverDone, workersDone]));
   }
 
   /** Bytes of the store in use and objects in the table, once every thread has collected (for tests and `tsray memory`). */
@@ -276,8 +271,8 @@ export class Raylet {
     this.lastCollectAt = { top, time: Date.now() };
     // After the rest of this batch: a task submitted with the new object reaches its worker
     // before the request, and runs before the worker collects (workers collect when idle).
-    // The driver collects before its own large puts grow the store (CoreWorker.reuseWarmMemory),
-    // so not again after them: its program would wait for that collection.
+    // Before its own large puts the driver has decided whether a collection can help
+    // (CoreWorker.reuseWarmMemory): not asked again after them, its program would wait for it.
     queueMicrotask(() => {
       this.collectEverywhere(false);
       if (!putByDriver) this.driver?.send({ t: "collect" });

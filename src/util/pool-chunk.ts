@@ -13,6 +13,9 @@ type AnyFn = (...args: unknown[]) => unknown;
 /** This module, which exports runChunk (for its remote function, see internal-remote.ts). */
 export const poolChunkModule = import.meta.url;
 
+/** Chunks of numbers this long travel packed in a Float64Array, both ways; shorter ones are not worth it. */
+export const PACKED_MIN_ITEMS = 4096;
+
 /** A chunk's results: numbers come back packed. */
 export type ChunkResult = unknown[] | Float64Array;
 
@@ -26,7 +29,7 @@ export async function runChunk(desc: FunctionDescriptor, chunk: ArrayLike<unknow
   const n = chunk.length;
   // Numbers go back packed (the Pool unpacks them): one buffer instead of a serialized array.
   // Results are written there until one is not a number; then they move to a plain array.
-  let packed: Float64Array | undefined = n >= 4096 ? new Float64Array(n) : undefined;
+  let packed: Float64Array | undefined = n >= PACKED_MIN_ITEMS ? new Float64Array(n) : undefined;
   let out: unknown[] | undefined = packed ? undefined : new Array<unknown>(n);
   for (let i = 0; i < n; i++) {
     let r = star ? fn(...(chunk[i] as unknown[])) : fn(chunk[i]);

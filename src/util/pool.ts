@@ -17,7 +17,7 @@ import type { ObjectRef } from "../core-worker/object-ref.js";
 import { Deferred, Semaphore } from "./async-tools.js";
 import type { RemoteFunction } from "../types.js";
 import { getValue, internalRemoteFunction } from "./internal-remote.js";
-import { poolChunkModule, runChunk, type ChunkResult } from "./pool-chunk.js";
+import { PACKED_MIN_ITEMS, poolChunkModule, runChunk, type ChunkResult } from "./pool-chunk.js";
 
 const runChunkRemote = internalRemoteFunction(runChunk, poolChunkModule);
 
@@ -267,7 +267,7 @@ function chunkOf(list: ArrayLike<unknown>, start: number, end: number, star: boo
   if (ArrayBuffer.isView(list)) return (list as unknown as TypedArray).subarray(start, end) as unknown as ArrayLike<unknown>;
   const items = list as unknown[];
   end = Math.min(end, items.length);
-  if (star || end - start < 4096) return items.slice(start, end);
+  if (star || end - start < PACKED_MIN_ITEMS) return items.slice(start, end);
   const packed = new Float64Array(end - start);
   for (let i = start; i < end; i++) {
     const x = items[i];

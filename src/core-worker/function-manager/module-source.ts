@@ -2,13 +2,9 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createRequire } from "node:module";
 import type { Loader } from "esbuild";
+import { lazyEsbuild } from "./lazy-deps.js";
 import { emitOptionsFor } from "./tsconfig.js";
-
-// Loaded on first use: only TypeScript scope modules need it, never a worker that only runs tasks.
-const require = createRequire(import.meta.url);
-let esbuild: typeof import("esbuild") | undefined;
 
 /**
  * A scope module's source as JavaScript. TypeScript is compiled the way tsx compiles it (same
@@ -35,8 +31,7 @@ export async function prepareModuleSource(path: string): Promise<void> {
   const loader = LOADERS[extname(path)];
   if (loader === undefined || prepared.has(path)) return;
   const text = await readFile(path, "utf8");
-  esbuild ??= require("esbuild") as typeof import("esbuild");
-  const { code } = await esbuild.transform(text, compileOptions(path, loader));
+  const { code } = await lazyEsbuild().transform(text, compileOptions(path, loader));
   prepared.set(path, { text: code, commonJs: false });
 }
 
@@ -69,8 +64,7 @@ export function readModuleSource(url: string): ModuleSource | undefined {
   const extension = extname(path);
   const loader = LOADERS[extension];
   if (loader !== undefined) {
-    esbuild ??= require("esbuild") as typeof import("esbuild");
-    text = esbuild.transformSync(text, compileOptions(path, loader)).code;
+    text = lazyEsbuild().transformSync(text, compileOptions(path, loader)).code;
   }
   return { text, commonJs: extension === ".cjs" };
 }

@@ -20,7 +20,7 @@ export interface Channel<Out, In> {
   close(): void;
 }
 
-abstract class BatchingChannel<Out, In> implements Channel<Out, In> {
+export abstract class BatchingChannel<Out, In> implements Channel<Out, In> {
   private batch: Out[] = [];
   private scheduled = false;
   /** Past this many messages a batch goes at once, without waiting for the end of the job. */

@@ -1,0 +1,79 @@
+/**
+ * Frames on a byte stream (a TCP or TLS socket, or a local socket to a worker process): a
+ * 4-byte big-endian length of what follows, a 1-byte kind, then the payload. The reader copes
+ * with frames split over chunks and chunks holding many frames, and refuses a frame longer than
+ * its limit before buffering any of it: a peer cannot make the node allocate what it announces.
+ */
+import type { Socket } from "node:net";
+
+export const FrameKind = {
+  /** A handshake step: UTF-8 JSON (see handshake.ts). */
+  control: 0,
+  /** A batch of protocol messages (see socket-channel.ts). */
+  batch: 1,
+} as const;
+export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
+
+const HEADER = 5;
+
+/** The largest frame once a peer is authenticated: objects move in chunks well below it. */
+export const MAX_FRAME_BYTES = 64 * 2 ** 20;
+
+export class FrameTooLargeError extends Error {
+  constructor(readonly bytes: number, readonly limit: number) {
+    super(`a frame of ${bytes} bytes is over the limit of ${limit}`);
+  }
+}
+
+export function writeFrame(socket: Socket, kind: FrameKind, payload: Uint8Array): boolean {
+  const header = Buffer.allocUnsafe(HEADER);
+  header.writeUInt32BE(payload.byteLength + 1, 0);
+  header[4] = kind;
+  // One write for small frames (one segment on the wire); large payloads are not copied.
+  if (payload.byteLength < 16 * 1024) return socket.write(Buffer.concat([header, payload]));
+  socket.write(header);
+  return socket.write(payload);
+}
+
+/**
+ * Cuts a byte stream into frames for `onFrame`. Both may change as the connection moves on from
+ * its handshake: the limit is raised and the frames go to the channel once the peer is trusted.
+ */
+export class FrameReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+
+  constructor(
+    public onFrame: (kind: number, payload: Buffer) => void,
+    public limit: number,
+  ) {}
+
+  /** Feeds bytes; throws FrameTooLargeError as soon as a header announces too much. */
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    while (this.buffered >= HEADER) {
+      const head = this.peek(HEADER);
+      const length = head.readUInt32BE(0);
+      if (length - 1 > this.limit || length === 0) throw new FrameTooLargeError(length - 1, this.limit);
+      if (this.buffered < 4 + length) return;
+      const frame = this.take(4 + length);
+      this.onFrame(frame[4], frame.subarray(HEADER));
+    }
+  }
+
+  /** The first `n` buffered bytes, joined only when they span chunks. */
+  private peek(n: number): Buffer {
+    if (this.chunks[0].length >= n) return this.chunks[0];
+    this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0];
+  }
+
+  private take(n: number): Buffer {
+    const all = this.peek(n);
+    const rest = all.subarray(n);
+    this.chunks = rest.length ? [rest, ...this.chunks.slice(1)] : this.chunks.slice(1);
+    this.buffered -= n;
+    return all.subarray(0, n);
+  }
+}

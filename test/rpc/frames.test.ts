@@ -1,0 +1,38 @@
+// Frames cut back out of a byte stream however the stream was split into chunks.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { FrameReader, FrameTooLargeError } from "../../src/rpc/frames.js";
+
+/** The bytes of frames as writeFrame puts them on the wire. */
+function wire(frames: [number, Uint8Array][]): Buffer {
+  return Buffer.concat(frames.map(([kind, payload]) => {
+    const head = Buffer.alloc(5);
+    head.writeUInt32BE(payload.length + 1, 0);
+    head[4] = kind;
+    return Buffer.concat([head, payload]);
+  }));
+}
+
+test("any split of a stream into chunks gives back the frames sent, in order", () => {
+  fc.assert(fc.property(
+    fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.uint8Array({ maxLength: 300 })), { maxLength: 20 }),
+    fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 30 }),
+    (frames, cuts) => {
+      const bytes = wire(frames);
+      const got: [number, Uint8Array][] = [];
+      const reader = new FrameReader((kind, payload) => got.push([kind, new Uint8Array(payload)]), 1024);
+      for (let at = 0, k = 0; at < bytes.length; k++) {
+        const n = cuts[k % cuts.length];
+        reader.push(bytes.subarray(at, at + n));
+        at += n;
+      }
+      assert.deepEqual(got, frames.map(([k, p]) => [k, new Uint8Array(p)]));
+    },
+  ));
+});
+
+test("a header announcing more than the limit is refused before its payload arrives", () => {
+  const reader = new FrameReader(() => assert.fail("no frame"), 100);
+  assert.throws(() => reader.push(Buffer.from([0, 0, 0, 102, 1])), FrameTooLargeError);
+});

@@ -11,6 +11,8 @@ export const FrameKind = {
   control: 0,
   /** A batch of protocol messages (see socket-channel.ts). */
   batch: 1,
+  /** A chunk of a large body the next batch refers to (see socket-channel.ts). */
+  body: 2,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
@@ -25,14 +27,19 @@ export class FrameTooLargeError extends Error {
   }
 }
 
-export function writeFrame(socket: Socket, kind: FrameKind, payload: Uint8Array): boolean {
+/** Writes one frame whose payload is `parts`, joined. False once the socket's buffer is full. */
+export function writeFrame(socket: Socket, kind: FrameKind, ...parts: Uint8Array[]): boolean {
+  let length = 1;
+  for (const p of parts) length += p.byteLength;
   const header = Buffer.allocUnsafe(HEADER);
-  header.writeUInt32BE(payload.byteLength + 1, 0);
+  header.writeUInt32BE(length, 0);
   header[4] = kind;
-  // One write for small frames (one segment on the wire); large payloads are not copied.
-  if (payload.byteLength < 16 * 1024) return socket.write(Buffer.concat([header, payload]));
+  // One write for small frames (one segment on the wire); large parts are not copied.
+  if (length < 16 * 1024) return socket.write(Buffer.concat([header, ...parts]));
   socket.write(header);
-  return socket.write(payload);
+  let ok = true;
+  for (const p of parts) ok = socket.write(p);
+  return ok;
 }
 
 /**

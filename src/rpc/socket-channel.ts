@@ -7,12 +7,13 @@
  * connection alone, with a log line on the listening side.
  *
  * Messages travel as V8's serialization of their wire form (structured clone, as over a
- * MessagePort). Shared memory does not: a SharedArrayBuffer in a message fails to serialize
- * here, since an arena offset means nothing on another node (values cross as bytes or ids).
+ * MessagePort), large byte arrays ahead of them in chunks (batch-codec.ts). Shared memory does
+ * not: a SharedArrayBuffer in a message fails to serialize here, since an arena offset means
+ * nothing on another node (values cross as bytes: see serialization/wire-value.ts).
  */
 import net from "node:net";
 import tls from "node:tls";
-import v8 from "node:v8";
+import { BatchDecoder, encodeBatch } from "./batch-codec.js";
 import { BatchingChannel } from "./channel.js";
 import { FrameKind, FrameReader, MAX_FRAME_BYTES, writeFrame } from "./frames.js";
 import { answerHello, checkAnswer, checkWelcome, HandshakeError, newChallenge, serverHello, type Greeting, type Peer } from "./handshake.js";
@@ -128,6 +129,7 @@ export class SocketChannel<Out, In> extends BatchingChannel<Out, In> {
   private ended = false;
   /** Frames that came before anyone listened (a client hears the server right after the welcome). */
   private unheard: [number, Buffer][] | undefined = [];
+  private readonly decoder = new BatchDecoder();
 
   constructor(
     private readonly socket: net.Socket,
@@ -170,7 +172,9 @@ export class SocketChannel<Out, In> extends BatchingChannel<Out, In> {
     if (this.socket.destroyed) return;
     const wire = new Array(batch.length);
     for (let i = 0; i < batch.length; i++) wire[i] = encode(batch[i] as Message);
-    writeFrame(this.socket, FrameKind.batch, v8.serialize(wire));
+    const { batch: bytes, bodyFrames } = encodeBatch(wire);
+    for (const parts of bodyFrames) writeFrame(this.socket, FrameKind.body, ...parts);
+    writeFrame(this.socket, FrameKind.batch, bytes);
   }
 
   override close(): void {
@@ -186,14 +190,13 @@ export class SocketChannel<Out, In> extends BatchingChannel<Out, In> {
       this.unheard.push([kind, payload]);
       return;
     }
-    if (kind !== FrameKind.batch) return this.drop(`sent a frame of unknown kind ${kind}`);
+    if (kind !== FrameKind.batch && kind !== FrameKind.body) return this.drop(`sent a frame of unknown kind ${kind}`);
     let messages: In[];
     try {
-      const wire = v8.deserialize(payload) as unknown[];
-      if (!Array.isArray(wire)) throw new TypeError("a batch is not a list");
-      messages = wire.map((w) => decode(w as Message) as In);
+      if (kind === FrameKind.body) return this.decoder.body(payload);
+      messages = this.decoder.batch(payload).map((w) => decode(w as Message) as In);
     } catch (err) {
-      return this.drop(`sent a batch that cannot be read (${(err as Error).message})`);
+      return this.drop(`sent a ${kind === FrameKind.body ? "body" : "batch"} that cannot be read (${(err as Error).message})`);
     }
     this.deliver(messages);
   }

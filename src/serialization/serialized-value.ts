@@ -21,6 +21,12 @@ export interface SerializedValue {
    * as zero-copy views by every thread of the node; ArrayBuffers are copied out).
    */
   slices?: ArenaSlice[];
+  /**
+   * The same bodies in this process's own memory, where the value is away from any node's arena
+   * (in a driver of another process, on the wire between nodes): indexed as `slices` would be,
+   * and turned back into slices by the node that stores the value (see wire-value.ts).
+   */
+  bodies?: Uint8Array[];
   /** SharedArrayBuffers: the user's own shared memory, passed as it is (not copied, not in the store). */
   segments?: SharedArrayBuffer[];
   /** Object ids and actor ids of the ObjectRefs and ActorHandles inside the value. */

@@ -14,8 +14,10 @@ import { ARRAY_BUFFER_BODIES, prepare } from "./prepare.js";
 import { INLINE_MAX_BYTES, type ArenaSlice, type Primitive, type SerializedValue } from "./serialized-value.js";
 
 export interface SerializeContext {
-  /** Where large bodies go; without it they stay inline. */
+  /** Where large bodies go; without it they stay inline, or go apart as `bodies` (below). */
   arena?: SharedArena;
+  /** Without an arena: large bodies are copied apart, as `bodies`, for a node to store as slices. */
+  bodies?: boolean;
   /**
    * Called when the arena has no room for `size` bytes: makes room if it can (collects garbage,
    * waits a while for other threads to release theirs) and returns true to have the allocation
@@ -62,6 +64,7 @@ interface HostSerializer {
 
 class StoreSerializer extends v8.DefaultSerializer {
   readonly slices: ArenaSlice[] = [];
+  readonly bodies: Uint8Array[] = [];
   constructor(private readonly ctx: SerializeContext) {
     super();
   }
@@ -69,6 +72,13 @@ class StoreSerializer extends v8.DefaultSerializer {
   _writeHostObject(view: ArrayBufferView): void {
     const arena = this.ctx.arena;
     const wholeBuffer = ARRAY_BUFFER_BODIES.has(view);
+    if (!arena && this.ctx.bodies && view.byteLength >= INLINE_MAX_BYTES) {
+      this.bodies.push(new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice());
+      this.writeUint32(SHARED_VIEW);
+      this.writeUint32(wholeBuffer ? ARRAY_BUFFER_TYPE : typeIndex(view));
+      this.writeUint32(this.bodies.length - 1);
+      return;
+    }
     if (!arena || view.byteLength < INLINE_MAX_BYTES) {
       if (wholeBuffer) {
         this.writeUint32(INLINE_BUFFER);
@@ -123,22 +133,32 @@ function typeIndex(view: ArrayBufferView): number {
  * were that the view, the view (and the shared memory it pins) would outlive one collection.
  */
 class ViewSlot {
-  constructor(private readonly type: number, private readonly slice: ArenaSlice) {}
+  constructor(private readonly type: number, private readonly index: number, private readonly value: SerializedValue) {}
 
   /** A new view, or an ArrayBuffer copy (not kept here: the slot lives as long as the deserializer). */
   make(ctx: DeserializeContext): ArrayBufferView | ArrayBuffer {
+    if (this.value.bodies) return this.fromBody(this.value.bodies[this.index]);
     const arena = ctx.arena;
     if (!arena) throw new Error("a shared value arrived in a thread without the node's arena");
-    const { offset, size } = this.slice;
+    const { offset, size } = this.value.slices![this.index];
     if (this.type === ARRAY_BUFFER_TYPE) return copyOut(arena, offset, size);
-    let view: ArrayBufferView;
-    if (this.type === BUFFER_TYPE) view = Buffer.from(arena.buffer as unknown as ArrayBuffer, offset, size);
-    else {
-      const Ctor = VIEW_TYPES[this.type];
-      view = new Ctor(arena.buffer, offset, size / (Ctor.BYTES_PER_ELEMENT ?? 1));
-    }
+    const view = this.viewOf(arena.buffer, offset, size);
     ctx.onSharedView?.(view);
     return view;
+  }
+
+  /** A body in this process's memory: a view of it where its alignment allows, else of a copy. */
+  private fromBody(body: Uint8Array): ArrayBufferView | ArrayBuffer {
+    const align = this.type === ARRAY_BUFFER_TYPE || this.type === BUFFER_TYPE ? 1 : (VIEW_TYPES[this.type].BYTES_PER_ELEMENT ?? 1);
+    if (this.type === ARRAY_BUFFER_TYPE || body.byteOffset % align !== 0) body = body.slice();
+    if (this.type === ARRAY_BUFFER_TYPE) return body.buffer as ArrayBuffer;
+    return this.viewOf(body.buffer, body.byteOffset, body.byteLength);
+  }
+
+  private viewOf(buffer: ArrayBufferLike, offset: number, size: number): ArrayBufferView {
+    if (this.type === BUFFER_TYPE) return Buffer.from(buffer as ArrayBuffer, offset, size);
+    const Ctor = VIEW_TYPES[this.type];
+    return new Ctor(buffer, offset, size / (Ctor.BYTES_PER_ELEMENT ?? 1));
   }
 }
 
@@ -160,7 +180,7 @@ class StoreDeserializer extends v8.DefaultDeserializer {
     }
     const type = this.readUint32();
     this.slots = true;
-    return new ViewSlot(type, this.value.slices![this.readUint32()]);
+    return new ViewSlot(type, this.readUint32(), this.value);
   }
 }
 
@@ -183,6 +203,7 @@ export function serialize(value: unknown, ctx: SerializeContext, path = "value")
   }
   const out: SerializedValue = { data: ser.releaseBuffer() };
   if (ser.slices.length) out.slices = ser.slices;
+  if (ser.bodies.length) out.bodies = ser.bodies;
   if (prepared.segments.length) out.segments = prepared.segments;
   if (prepared.refs.length) out.refs = prepared.refs;
   if (prepared.markers) out.markers = true;

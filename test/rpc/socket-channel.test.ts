@@ -82,6 +82,21 @@ test("messages arrive in order and as sent, both ways, and the peers learn who t
   channel.close();
 });
 
+test("a value larger than a frame crosses as chunks, intact", async () => {
+  const { channel } = await client(shared.server.port);
+  const body = new Uint8Array(150 * 2 ** 20);
+  for (let i = 0; i < body.length; i += 4096) body[i] = (i / 4096) & 0xff;
+  const put: Message = { t: "put", id: "d".repeat(28), value: { data: new Uint8Array([1, 2, 3]), bodies: [body, new Uint8Array(2 ** 20 + 1).fill(3)] } };
+  const got = receive(channel, 1);
+  channel.send(put);
+  const [back] = (await got) as Extract<Message, { t: "put" }>[];
+  assert.deepEqual(back.value.data, new Uint8Array([1, 2, 3]));
+  assert.equal(back.value.bodies![0].length, body.length);
+  assert.ok(Buffer.from(back.value.bodies![0]).equals(body));
+  assert.ok(back.value.bodies![1].every((b) => b === 3));
+  channel.close();
+});
+
 test("a wrong or missing token is refused, and the refusal is logged", async () => {
   for (const token of ["b".repeat(64), ""]) {
     const logged = shared.nextLog();
@@ -161,6 +176,27 @@ test("an authenticated peer that breaks the protocol is dropped; the other peers
   good.channel.send({ t: "request", reqId: 2, method: "m", args: [] });
   assert.equal((await got).length, 1);
   good.channel.close();
+});
+
+test("body frames that do not fit what they announce drop the connection", async () => {
+  const bodyFrame = (index: number, total: number, chunk: number[]) => {
+    const head = Buffer.alloc(17);
+    head.writeUInt32BE(13 + chunk.length, 0);
+    head[4] = FrameKind.body;
+    head.writeUInt32BE(index, 5);
+    head.writeDoubleBE(total, 9);
+    return Buffer.concat([head, Buffer.from(chunk)]);
+  };
+  for (const [frame, why] of [
+    [bodyFrame(0, 2 ** 40, [1]), /a body of \d+ bytes was announced/],
+    [bodyFrame(3, 10, [1]), /body 3 arrived where body 0 was due/],
+    [bodyFrame(0, 2, [1, 2, 3]), /goes past its body/],
+  ] as const) {
+    const peer = await client(shared.server.port);
+    const logged = shared.nextLog();
+    (peer.channel as unknown as { socket: net.Socket }).socket.write(frame);
+    assert.match(await logged, why);
+  }
 });
 
 test("connecting to a port nobody listens on rejects with an error naming the address", async () => {

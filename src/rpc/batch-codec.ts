@@ -1,0 +1,104 @@
+/**
+ * A batch of messages as bytes for a socket: V8's serialization of the messages' wire form, with
+ * every byte array of 1 MiB or more (a large value's body, a long serialized value) taken out
+ * and sent ahead as body frames of at most 8 MiB. So no frame outgrows the limit whatever the
+ * size of an object, and the bytes of a body are never copied into the batch.
+ *
+ * Body frame payload: u32 index of the body in its batch, f64 total bytes, then the chunk.
+ */
+import v8 from "node:v8";
+
+/** Byte arrays at least this long travel as bodies. */
+export const SIDE_BODY_MIN = 2 ** 20;
+const CHUNK = 8 * 2 ** 20;
+/** The largest body a peer may announce (it is allocated whole when its first chunk arrives). */
+export const MAX_BODY_BYTES = 2 ** 34;
+
+const INLINE = 0;
+const SIDE_UINT8 = 1;
+const SIDE_BUFFER = 2;
+
+type DefaultHost = { _writeHostObject(view: ArrayBufferView): void; _readHostObject(): unknown };
+
+class BatchSerializer extends v8.DefaultSerializer {
+  readonly bodies: Uint8Array[] = [];
+  _writeHostObject(view: ArrayBufferView): void {
+    if (view.byteLength >= SIDE_BODY_MIN && view instanceof Uint8Array) {
+      this.writeUint32(Buffer.isBuffer(view) ? SIDE_BUFFER : SIDE_UINT8);
+      this.writeUint32(this.bodies.push(view) - 1);
+      return;
+    }
+    this.writeUint32(INLINE);
+    (v8.DefaultSerializer.prototype as unknown as DefaultHost)._writeHostObject.call(this, view);
+  }
+}
+
+class BatchDeserializer extends v8.DefaultDeserializer {
+  constructor(data: Buffer, private readonly bodies: Uint8Array[]) {
+    super(data);
+  }
+  _readHostObject(): unknown {
+    const tag = this.readUint32();
+    if (tag === INLINE) return (v8.DefaultDeserializer.prototype as unknown as DefaultHost)._readHostObject.call(this);
+    const body = this.bodies[this.readUint32()];
+    if (!body) throw new RangeError("a batch refers to a body that did not arrive");
+    return tag === SIDE_BUFFER ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : body;
+  }
+}
+
+/** The batch's bytes and the bodies to send ahead of it, as body-frame payloads. */
+export function encodeBatch(wire: unknown[]): { batch: Buffer; bodyFrames: Uint8Array[][] } {
+  const ser = new BatchSerializer();
+  ser.writeHeader();
+  ser.writeValue(wire);
+  const bodyFrames = ser.bodies.map((body, index) => {
+    const frames: Uint8Array[][] = [];
+    for (let at = 0; at < body.byteLength; at += CHUNK) {
+      const head = Buffer.allocUnsafe(12);
+      head.writeUInt32BE(index, 0);
+      head.writeDoubleBE(body.byteLength, 4);
+      frames.push([head, body.subarray(at, Math.min(at + CHUNK, body.byteLength))]);
+    }
+    return frames;
+  });
+  return { batch: ser.releaseBuffer(), bodyFrames: bodyFrames.flat() };
+}
+
+/** Reassembles the bodies of the next batch from body frames; then reads the batch. */
+export class BatchDecoder {
+  private bodies: Uint8Array[] = [];
+  private filling?: { body: Uint8Array; at: number };
+
+  /** Takes one body frame's payload; throws RangeError on one that does not fit its announcement. */
+  body(payload: Buffer): void {
+    if (payload.length < 12) throw new RangeError("a body frame is too short");
+    const index = payload.readUInt32BE(0);
+    const total = payload.readDoubleBE(4);
+    const chunk = payload.subarray(12);
+    if (!this.filling) {
+      if (index !== this.bodies.length) throw new RangeError(`body ${index} arrived where body ${this.bodies.length} was due`);
+      if (!Number.isInteger(total) || total < 0 || total > MAX_BODY_BYTES) throw new RangeError(`a body of ${total} bytes was announced`);
+      this.filling = { body: new Uint8Array(total), at: 0 };
+    }
+    const f = this.filling;
+    if (f.at + chunk.length > f.body.byteLength || total !== f.body.byteLength) throw new RangeError("a body frame goes past its body");
+    f.body.set(chunk, f.at);
+    f.at += chunk.length;
+    if (f.at === f.body.byteLength) {
+      this.bodies.push(f.body);
+      this.filling = undefined;
+    }
+  }
+
+  /** The batch's wire messages, with the bodies that came ahead of it. */
+  batch(payload: Buffer): unknown[] {
+    if (this.filling) throw new RangeError("a batch arrived before its body was complete");
+    const bodies = this.bodies;
+    this.bodies = [];
+    const des = new BatchDeserializer(payload, bodies);
+    des.readHeader();
+    const wire = des.readValue();
+    if (!Array.isArray(wire)) throw new TypeError("a batch is not a list");
+    return wire;
+  }
+}

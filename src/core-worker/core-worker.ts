@@ -60,7 +60,8 @@ export class CoreWorker {
   constructor(
     readonly info: CoreWorkerInfo,
     private readonly channel: Channel<ToRaylet, FromRaylet>,
-    readonly arena: SharedArena,
+    /** The node's shared memory; absent in a driver of another process, whose values carry their bodies. */
+    readonly arena: SharedArena | undefined,
     private readonly makeActorHandle: ActorHandleFactory,
     /** Worker threads route execute/cancel messages to their executor. */
     private readonly onTaskMessage?: (msg: FromRaylet) => void,
@@ -71,6 +72,7 @@ export class CoreWorker {
     this.tracker = new ReferenceTracker(channel, (id) => this.waits.values.delete(id));
     this.serializeContext = {
       arena,
+      bodies: !arena,
       makeRoom: (size) => this.makeRoom(size),
       // Only the driver of an embedded node: its releases reach the store at once (see makeRoom).
       beforeFreshMemory: local ? (size) => this.reuseWarmMemory(size) : undefined,
@@ -145,14 +147,15 @@ export class CoreWorker {
    * (a program keeping what it puts gains nothing from it).
    */
   private reuseWarmMemory(size: number): void {
+    const arena = this.arena!;
     // Below a store this small, no run of `size` bytes has ever been touched.
-    if (this.arena.highWater() < size) return;
+    if (arena.highWater() < size) return;
     const last = this.lastWarmCollect;
-    if (last && !last.freed && this.arena.highWater() - last.highWater < 64 * 2 ** 20) return;
-    const used = this.arena.used();
+    if (last && !last.freed && arena.highWater() - last.highWater < 64 * 2 ** 20) return;
+    const used = arena.used();
     this.collect();
     this.channel.flushNow();
-    this.lastWarmCollect = { freed: this.arena.used() < used, highWater: this.arena.highWater() };
+    this.lastWarmCollect = { freed: arena.used() < used, highWater: arena.highWater() };
   }
 
   /**
@@ -163,20 +166,21 @@ export class CoreWorker {
    * the put fails with ObjectStoreFullError.
    */
   private makeRoom(size: number): boolean {
+    const arena = this.arena!;
     this.collect();
     this.channel.flushNow();
-    if (this.arena.fits(size)) return true;
+    if (arena.fits(size)) return true;
     if (this.local) return this.local.reclaim(size);
     // A worker thread: the store runs on the main thread, which is free to work meanwhile.
     this.channel.send({ t: "collect-garbage" });
     this.channel.flushNow();
     const deadline = performance.now() + ROOM_WAIT_MS;
     for (;;) {
-      const seen = this.arena.frees();
-      if (this.arena.fits(size)) return true;
+      const seen = arena.frees();
+      if (arena.fits(size)) return true;
       const left = deadline - performance.now();
       if (left <= 0) return false;
-      this.arena.waitForFree(seen, left);
+      arena.waitForFree(seen, left);
     }
   }
 
@@ -208,7 +212,7 @@ export class CoreWorker {
     if (missing.length) await this.fetch(missing, timeoutMs, true);
     // Where collected refs and views can only be released by finalizers (no synchronous sweep),
     // let a turn of the event loop pass under memory pressure so that a tight put/get loop's do run.
-    else if (!SWEEPS && this.arena.used() > this.arena.capacity / 2) await new Promise((r) => setImmediate(r));
+    else if (!SWEEPS && this.arena && this.arena.used() > this.arena.capacity / 2) await new Promise((r) => setImmediate(r));
     return ids.map((id) => this.decode(id, values.get(id)!));
   }
 

@@ -55,7 +55,7 @@ function serializeArgs(cw: CoreWorker, args: readonly unknown[]): { args: TaskAr
     }
     const v = cw.serializeValue(a, `args[${i}]`);
     if (v.refs) nested.push(...v.refs);
-    if (v.slices || v.segments) {
+    if (v.slices || v.bodies || v.segments) {
       const id = objectIdOf(cw.newTaskId(), 0);
       cw.send({ t: "put", id, value: v });
       out[i] = { ref: id };

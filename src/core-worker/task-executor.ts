@@ -166,7 +166,7 @@ export class TaskExecutor {
       for (let i = 0; i < n; i++) out.push({ ok: true, value: this.cw.serializeValue(value[i], `return value[${i}]`) });
     } catch (err) {
       // The task fails as a whole: the returns serialized so far will never be sent.
-      for (const r of out) if (r.ok) releaseSlices(this.cw.arena, r.value);
+      for (const r of out) if (r.ok) releaseSlices(this.cw.arena!, r.value);
       throw err;
     }
     return out;

@@ -69,15 +69,8 @@ export class EmbeddedNode {
       arena: this.arena,
       resources: new ResourcePool(total),
       log: (message) => process.stderr.write(`tsray: ${message}\n`),
-      workerPool: {
-        nodeId: this.nodeId,
-        jobId: this.jobId,
-        namespace: this.namespace,
-        arena: this.arena,
-        tsx: runsUnderTsx(),
-        logToDriver: config.logToDriver ?? true,
-        jobEnv: config.env ?? {},
-      },
+      defaultJob: { jobId: this.jobId, namespace: this.namespace, tsx: runsUnderTsx(), logToDriver: config.logToDriver ?? true, env: config.env ?? {} },
+      workerPool: { nodeId: this.nodeId, arena: this.arena },
     });
     const [driverEnd, rayletEnd] = LocalChannel.pair<ToRaylet, FromRaylet>();
     const driverId = randomHex(6);

@@ -165,6 +165,13 @@ export class ActorManager {
     else if (noRestart) this.die(rec, rec.death!);
   }
 
+  /** The job's driver is gone: its actors end, but for detached ones (as in Ray). */
+  endJob(jobId: string): void {
+    for (const rec of [...this.actors.values()]) {
+      if (rec.creation.jobId === jobId && !rec.creation.actor!.detached) this.kill(rec.id, true);
+    }
+  }
+
   /** The last handle of an actor is gone: an anonymous, non-detached actor ends. */
   onOutOfScope(actorId: string): void {
     const target = this.aliases.get(actorId);

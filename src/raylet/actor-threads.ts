@@ -59,16 +59,17 @@ export class ActorThreads<A extends Seated> {
     if (!light || this.ownThreads < ownThreadLimit()) {
       rec.shared = false;
       this.ownThreads++;
-      return this.workers.startDedicated({ env: spec.env, memoryBytes: spec.memoryBytes });
+      return this.workers.startDedicated({ env: spec.env, memoryBytes: spec.memoryBytes, jobId: spec.jobId });
     }
     rec.shared = true;
+    // A host runs the actors of one job: its thread carries that job's settings.
     for (const [w, n] of this.hosts) {
-      if (n < ACTORS_PER_HOST && !w.exit) {
+      if (n < ACTORS_PER_HOST && !w.exit && w.jobId === spec.jobId) {
         this.hosts.set(w, n + 1);
         return w;
       }
     }
-    const host = this.workers.startDedicated({});
+    const host = this.workers.startDedicated({ jobId: spec.jobId });
     this.hosts.set(host, 1);
     return host;
   }

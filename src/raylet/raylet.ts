@@ -4,7 +4,7 @@
  * through an in-process channel, workers through their threads' ports).
  */
 import os from "node:os";
-import { toErrorInfo, type ErrorInfo } from "../common/errors.js";
+import { ObjectStoreFullError, toErrorInfo, type ErrorInfo } from "../common/errors.js";
 import { taskIdOfObject } from "../common/ids.js";
 import type { Gcs } from "../gcs/gcs.js";
 import { afterFinalizers } from "../common/gc-assist.js";
@@ -13,6 +13,8 @@ import { ROOM_WAIT_MS, type SharedArena } from "../object-store/shared-arena.js"
 import type { ObjectTable, Waiter } from "../object-store/object-table.js";
 import type { Channel } from "../rpc/channel.js";
 import { sendObject, type FromRaylet, type TaskSpec, type ToRaylet } from "../rpc/protocol.js";
+import type { SerializedValue } from "../serialization/serialized-value.js";
+import { bodiesOf, mapValues, slicesOf } from "../serialization/wire-value.js";
 import { ActorManager } from "./actor-manager.js";
 import { FunctionTable } from "./function-table.js";
 import { MemoryMonitor } from "./memory-monitor.js";
@@ -20,7 +22,7 @@ import { PlacementGroups, type PlacementStrategy } from "./placement-groups.js";
 import { ResourceScheduler } from "./resource-scheduler.js";
 import type { ResourcePool } from "./resources.js";
 import { discardAll, TaskManager } from "./task-manager.js";
-import { WorkerPool, type PooledWorker, type WorkerPoolOptions } from "./worker-pool.js";
+import { WorkerPool, type JobConfig, type PooledWorker, type WorkerPoolOptions } from "./worker-pool.js";
 
 export interface RayletOptions {
   nodeId: string;
@@ -29,7 +31,9 @@ export interface RayletOptions {
   table: ObjectTable;
   arena: SharedArena;
   resources: ResourcePool;
-  workerPool: Omit<WorkerPoolOptions, "onMessage" | "onExit">;
+  /** The node's own job: an embedded cluster's driver and its workers run it. */
+  defaultJob: JobConfig;
+  workerPool: Omit<WorkerPoolOptions, "onMessage" | "onExit" | "job">;
   log: (message: string) => void;
 }
 
@@ -41,10 +45,12 @@ interface Client {
   /** Sends an object's value once sealed: one function for all of the client's subscriptions. */
   deliver: Waiter;
   worker?: PooledWorker;
+  /** The job it runs code of, when not the node's own: stamped on the tasks it submits. */
+  jobId?: string;
 }
 
 function makeClient(id: string, channel: Pick<Channel<FromRaylet, unknown>, "send" | "unsent">, worker?: PooledWorker): Client {
-  return { id, send: (m) => channel.send(m), deliver: (value, oid) => sendObject(channel, oid, value), worker };
+  return { id, send: (m) => channel.send(m), deliver: (value, oid) => sendObject(channel, oid, value), worker, jobId: worker?.jobId };
 }
 
 type RequestHandler = (...args: any[]) => unknown;
@@ -72,11 +78,14 @@ export class Raylet {
   private nextAck = 1;
   private watching = false;
   private closed = false;
+  /** Jobs of drivers in other processes, by id. */
+  private readonly jobs = new Map<string, JobConfig>();
 
   constructor(private readonly o: RayletOptions) {
     this.scheduler = new ResourceScheduler(o.log);
     this.workers = new WorkerPool({
       ...o.workerPool,
+      job: (jobId) => (jobId === undefined ? o.defaultJob : (this.jobs.get(jobId) ?? o.defaultJob)),
       onMessage: (w, msg) => this.handle(this.clientOf(w), msg),
       onExit: (w) => this.onWorkerExit(w),
     });
@@ -113,12 +122,66 @@ export class Raylet {
     };
   }
 
-  /** Connects the in-process driver. */
+  /** Connects the in-process driver (an embedded cluster's). */
   connectDriver(channel: Channel<FromRaylet, ToRaylet>, workerId: string): void {
     const client = makeClient(workerId, channel);
     this.driver = client;
     this.clientsById.set(workerId, client);
     channel.onMessage((m) => this.handle(client, m));
+  }
+
+  /**
+   * Connects the driver of `job` from another process. Its values cross this node's boundary:
+   * their bodies are stored in the arena as they arrive, and leave as bytes (wire-value.ts).
+   * Returns what to call when it is gone: its job then ends here (its holds, tasks, and actors
+   * but the detached ones, and its idle workers).
+   */
+  connectRemoteDriver(channel: Channel<FromRaylet, ToRaylet>, workerId: string, job: JobConfig): () => void {
+    const { arena } = this.o;
+    const leaving = (v: SerializedValue) => bodiesOf(v, arena);
+    const client: Client = {
+      id: workerId,
+      jobId: job.jobId,
+      send: (m) => channel.send(mapValues(m, leaving)),
+      deliver: (value, oid) => sendObject(channel, oid, value.ok ? { ok: true, value: leaving(value.value) } : value),
+    };
+    this.jobs.set(job.jobId, job);
+    this.clientsById.set(workerId, client);
+    channel.onMessage((m) => {
+      const stored = this.storeArrival(client, m);
+      if (stored) this.handle(client, stored);
+    });
+    return () => {
+      this.clientsById.delete(workerId);
+      this.o.table.releaseWorker(workerId);
+      this.tasks.streams.ownerExited(workerId);
+      this.tasks.endJob(job.jobId);
+      this.actors.endJob(job.jobId);
+      this.workers.endJob(job.jobId);
+    };
+  }
+
+  /**
+   * A message from another process with its values' bodies stored here; undefined when a put's
+   * value found no room (the object then fails with ObjectStoreFullError, as a local put would).
+   */
+  private storeArrival(client: Client, msg: ToRaylet): ToRaylet | undefined {
+    try {
+      return mapValues(msg, (v) => slicesOf(v, this.o.arena, (size) => this.allocate(size)));
+    } catch (err) {
+      if (msg.t !== "put") throw err;
+      this.o.table.expect(msg.id, client.id);
+      this.o.table.seal(msg.id, { ok: false, error: toErrorInfo(err) });
+      return undefined;
+    }
+  }
+
+  /** Room in the arena for a body from another process, after the workers released what they could. */
+  private allocate(size: number): number {
+    let offset = this.o.arena.allocate(size);
+    if (offset < 0 && this.reclaim(size)) offset = this.o.arena.allocate(size);
+    if (offset >= 0) return offset;
+    throw new ObjectStoreFullError(`object store is full: ${size} bytes needed, ${this.o.arena.capacity - this.o.arena.used()} of ${this.o.arena.capacity} free`);
   }
 
   private clientOf(w: PooledWorker): Client {
@@ -136,6 +199,7 @@ export class Raylet {
       case "register-function":
         return this.functions.register(msg.desc);
       case "submit":
+        if (client.jobId !== undefined) msg.spec.jobId ??= client.jobId;
         if (msg.spec.actor) return this.actors.create(msg.spec);
         if (msg.spec.actorId) return this.actors.call(msg.spec);
         return this.tasks.submit(msg.spec);

@@ -233,6 +233,11 @@ export class TaskManager {
     }
   }
 
+  /** The job's driver is gone: its tasks still to finish are cancelled, the running ones stopped. */
+  endJob(jobId: string): void {
+    for (const [taskId, rec] of this.tasks) if (rec.spec.jobId === jobId) this.cancel(taskId, true, false);
+  }
+
   /** Forgets every task (the node is stopping). */
   clear(): void {
     this.tasks.clear();

@@ -13,7 +13,7 @@ import type { PooledWorker, WorkerEnv, WorkerPool } from "./worker-pool.js";
 
 /** What a queue needs to know of a task. */
 export interface Queued {
-  readonly spec: { taskId: string; name: string; resources: ResourceSet; env?: Record<string, string>; memoryBytes?: number };
+  readonly spec: { taskId: string; name: string; resources: ResourceSet; env?: Record<string, string>; memoryBytes?: number; jobId?: string };
   lease?: Lease;
 }
 
@@ -143,7 +143,7 @@ export class TaskQueues {
     const key = queueKey(task, pool);
     let q = this.queues.get(key);
     if (!q) {
-      q = new TaskQueue(key, pool, task.spec.resources, { env: task.spec.env, memoryBytes: task.spec.memoryBytes });
+      q = new TaskQueue(key, pool, task.spec.resources, { env: task.spec.env, memoryBytes: task.spec.memoryBytes, jobId: task.spec.jobId });
       this.queues.set(key, q);
     }
     return q;
@@ -208,6 +208,6 @@ export class TaskQueues {
 }
 
 function queueKey(task: Queued, pool: ResourcePool): string {
-  const { resources, env, memoryBytes } = task.spec;
-  return `${pool.id}|${shapeKey(resources)}|${memoryBytes ?? 0}|${env ? JSON.stringify(Object.entries(env).sort()) : ""}`;
+  const { resources, env, memoryBytes, jobId } = task.spec;
+  return `${pool.id}|${jobId ?? ""}|${shapeKey(resources)}|${memoryBytes ?? 0}|${env ? JSON.stringify(Object.entries(env).sort()) : ""}`;
 }

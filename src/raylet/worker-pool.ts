@@ -19,6 +19,20 @@ import type { ArenaHandle, SharedArena } from "../object-store/shared-arena.js";
 export interface WorkerEnv {
   env?: Record<string, string>;
   memoryBytes?: number;
+  /** The job the worker runs code of; absent: the node's own (an embedded cluster's driver). */
+  jobId?: string;
+}
+
+/** What a job's workers start with: its identity and its driver's settings. */
+export interface JobConfig {
+  jobId: string;
+  namespace: string;
+  /** The driver runs under tsx: workers register it for TypeScript modules. */
+  tsx: boolean;
+  /** False: the workers drop what they print (init's logToDriver). */
+  logToDriver: boolean;
+  /** Job-wide environment variables (init's runtimeEnv.env). */
+  env: Record<string, string>;
 }
 
 /** Settings every worker of the node starts with (sent as workerData). */
@@ -46,6 +60,8 @@ export interface WorkerBootData {
 export interface PooledWorker {
   readonly id: string;
   readonly key: string;
+  /** The job it runs code of (absent: the node's own). */
+  readonly jobId?: string;
   readonly thread: Worker;
   readonly channel: PortChannel<FromRaylet, ToRaylet>;
   /** The bell the worker sleeps on while idle. */
@@ -59,13 +75,9 @@ export interface PooledWorker {
 
 export interface WorkerPoolOptions {
   nodeId: string;
-  jobId: string;
-  namespace: string;
   arena: SharedArena;
-  tsx: boolean;
-  logToDriver: boolean;
-  /** Job-wide environment variables (init's runtimeEnv.env). */
-  jobEnv: Record<string, string>;
+  /** The job of a worker environment's `jobId` (undefined: the node's own). */
+  job(jobId: string | undefined): JobConfig;
   onMessage(worker: PooledWorker, msg: ToRaylet): void;
   onExit(worker: PooledWorker): void;
 }
@@ -154,14 +166,24 @@ export class WorkerPool {
    * Starts `n` task workers ahead of demand, so the first tasks do not wait for a thread to boot
    * (about 100 ms). Resolves once each is ready (or has exited: then its work will say why).
    */
-  prestart(n: number): Promise<void> {
+  prestart(n: number, jobId?: string): Promise<void> {
     const started: Promise<void>[] = [];
-    for (let i = this.idle.get(envKey({}))?.length ?? 0; i < n; i++) {
-      const w = this.start({}, envKey({}), false);
+    const env: WorkerEnv = { jobId };
+    for (let i = this.idle.get(envKey(env))?.length ?? 0; i < n; i++) {
+      const w = this.start(env, envKey(env), false);
       started.push(new Promise<void>((resolve) => (this.booting.set(w, resolve), w.thread.once("exit", () => resolve()))));
       this.release(w);
     }
     return Promise.all(started).then(() => {});
+  }
+
+  /** The job ended: its idle task workers stop (busy ones and actors end with their work). */
+  endJob(jobId: string): void {
+    for (const [key, list] of this.idle) {
+      if (!list.length || list[0].jobId !== jobId) continue;
+      this.idle.delete(key);
+      for (const w of list) this.kill(w);
+    }
   }
 
   /** Stops a worker now (cancel with force, kill, memory monitor). Its exit is reported as intended. */
@@ -237,6 +259,7 @@ export class WorkerPool {
     // Its slot on the main thread's bell; past the bell's slots, -1: its replies wait for the event loop.
     const slot = this.freeSlots.pop() ?? (this.bySlot.length < REPLY_SLOTS ? this.bySlot.length : -1);
     const arenaTag = this.opts.arena.newTag();
+    const job = this.opts.job(env.jobId);
     const workerData: WorkerBootData = {
       port: port2,
       doorbell: doorbell.buffer,
@@ -244,24 +267,24 @@ export class WorkerPool {
       slot,
       workerId: id,
       nodeId: this.opts.nodeId,
-      jobId: this.opts.jobId,
-      namespace: this.opts.namespace,
+      jobId: job.jobId,
+      namespace: job.namespace,
       arena: this.opts.arena.handle(),
       arenaTag,
-      tsx: this.opts.tsx,
+      tsx: job.tsx,
       mainUrl: WORKER_MAIN,
-      logToDriver: this.opts.logToDriver,
+      logToDriver: job.logToDriver,
     };
     const thread = newThread({
       workerData,
       transferList: [port2],
-      env: { ...process.env, ...this.opts.jobEnv, ...env.env },
+      env: { ...process.env, ...job.env, ...env.env },
       resourceLimits: env.memoryBytes ? { maxOldGenerationSizeMb: Math.max(16, Math.floor(env.memoryBytes / 2 ** 20)) } : undefined,
       // Output goes straight to this process's stdout and stderr, prefixed by the worker itself:
       // reading it here instead would keep the worker's port referenced, and the process alive.
     });
     const w: PooledWorker = {
-      id, key, thread, dedicated,
+      id, key, thread, dedicated, jobId: env.jobId,
       channel: new PortChannel<FromRaylet, ToRaylet>(port1, doorbell),
       bell: doorbell,
       knownFunctions: new Set(),
@@ -311,6 +334,6 @@ export class WorkerPool {
 }
 
 function envKey(env: WorkerEnv): string {
-  if (!env.env && !env.memoryBytes) return "";
-  return JSON.stringify([env.memoryBytes ?? 0, Object.entries(env.env ?? {}).sort()]);
+  if (!env.env && !env.memoryBytes) return env.jobId ?? "";
+  return JSON.stringify([env.jobId ?? "", env.memoryBytes ?? 0, Object.entries(env.env ?? {}).sort()]);
 }

@@ -51,6 +51,8 @@ export interface TaskSpec {
   method?: string;
   /** Set for actor creation. */
   actor?: ActorCreationSpec;
+  /** The job whose code it runs, set by the node from its submitter; absent: the node's own job. */
+  jobId?: string;
 }
 
 export interface ActorCreationSpec {

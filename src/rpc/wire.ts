@@ -75,12 +75,12 @@ export function decode(wire: Wire): Message {
 
 // A spec is its fields in this order; an absent optional field is `undefined` (one byte). An
 // execute message adds its values and functions after them.
-const SPEC_SLOTS = 18;
+const SPEC_SLOTS = 19;
 
 function wireSpec(kind: number, s: TaskSpec, values?: unknown[], functions?: unknown): unknown[] {
   return [
     kind, s.taskId, s.name, s.fnId, encodeArgs(s.args), s.nestedRefs, s.numReturns, s.resources, s.maxRetries, s.retryExceptions,
-    s.ownerId, s.parentTaskId, s.scheduling, s.env, s.memoryBytes, s.actorId, s.method, s.actor, s.backpressure, values, functions,
+    s.ownerId, s.parentTaskId, s.scheduling, s.env, s.memoryBytes, s.actorId, s.method, s.actor, s.backpressure, s.jobId, values, functions,
   ];
 }
 
@@ -106,6 +106,7 @@ function decodeSpec(w: unknown[], at: number): TaskSpec {
   if (w[at + 15] !== undefined) spec.method = w[at + 15] as string;
   if (w[at + 16] !== undefined) spec.actor = w[at + 16] as TaskSpec["actor"];
   if (w[at + 17] !== undefined) spec.backpressure = w[at + 17] as number;
+  if (w[at + 18] !== undefined) spec.jobId = w[at + 18] as string;
   return spec;
 }
 

@@ -30,6 +30,7 @@ const everyField: TaskSpec = {
   scheduling: { type: "placement_group", placementGroupId: "pg", bundleIndex: 1 },
   env: { A: "1" },
   memoryBytes: 2 ** 20,
+  jobId: "0a0b",
 };
 
 const actorCall: TaskSpec = { taskId: "e".repeat(24), name: "C.m", args: [{ v: { prim: "x" } }], numReturns: 2, resources: {}, maxRetries: 0, ownerId: "o2", actorId: "f".repeat(24), method: "m" };

@@ -8,6 +8,8 @@ import { rejectWorkingDir } from "../core-worker/task-options.js";
 import { prepareDriverScript } from "../core-worker/function-manager/describe.js";
 import { keepingProcessAlive } from "../common/keep-alive.js";
 import { EmbeddedNode } from "../node/embedded-node.js";
+import { connectDriver } from "../node/remote-driver.js";
+import type { CoreWorker } from "../core-worker/core-worker.js";
 import type { RuntimeEnv } from "../types.js";
 
 export interface InitOptions {
@@ -40,6 +42,8 @@ const INIT_KEYS = [
 ] as const;
 
 let node: EmbeddedNode | undefined;
+/** The driver's connection to a running cluster (init({ address })). */
+let connection: CoreWorker | undefined;
 let info: ClusterInfo | undefined;
 
 function checkInitOptions(o: InitOptions): void {
@@ -70,8 +74,13 @@ function checkInitOptions(o: InitOptions): void {
   if (o.includeDashboard === true) throw new RayError(`init() option includeDashboard: true: ${dashboard}; leave the option out or pass false`);
   if (o.dashboardHost !== undefined) throw new RayError(`init() option dashboardHost: ${dashboard}`);
   if (o.dashboardPort !== undefined) throw new RayError(`init() option dashboardPort: ${dashboard}`);
-  if (o.token !== undefined) {
-    throw new RayError("init() option token: a token is for connecting to a running cluster (init({ address })), which is not available in this release");
+  if (o.address === undefined) {
+    if (o.token !== undefined) throw new TypeError("init() option token is for connecting to a running cluster: pass it with init({ address })");
+  } else {
+    // As in Ray: the cluster's nodes have their resources already.
+    for (const key of ["numCpus", "numGpus", "resources", "objectStoreMemory"] as const) {
+      if (o[key] !== undefined) throw new TypeError(`init() option ${key} is for a cluster started here; a running cluster (init({ address })) has its nodes' own`);
+    }
   }
 }
 
@@ -82,15 +91,20 @@ function checkInitOptions(o: InitOptions): void {
  */
 export async function init(opts: InitOptions = {}): Promise<ClusterInfo> {
   checkInitOptions(opts);
-  if (node && info) {
+  if (info) {
     if (opts.ignoreReinitError) return info;
     throw new RayError("init() was called twice: call shutdown() first, or pass { ignoreReinitError: true }");
   }
   if (opts.address !== undefined) {
-    throw new RayError(
-      `init({ address: ${JSON.stringify(opts.address)} }): connecting to a running cluster is not available yet; ` +
-        `call init() without an address to start an embedded cluster`,
-    );
+    const remote = await connectDriver({
+      address: opts.address, token: opts.token, namespace: opts.namespace, logToDriver: opts.logToDriver, env: opts.runtimeEnv?.env,
+    });
+    connection = remote.coreWorker;
+    setCoreWorker(remote.coreWorker);
+    info = { address: remote.address, nodeId: remote.nodeId, jobId: remote.jobId, namespace: remote.namespace };
+    const connected = info;
+    await prepareDriverScript();
+    return connected;
   }
   node = new EmbeddedNode({
     numCpus: opts.numCpus,
@@ -113,12 +127,19 @@ export function isInitialized(): boolean {
   return maybeCoreWorker() !== undefined;
 }
 
-/** Stops the embedded cluster: every worker thread, port and timer of the runtime ends. */
+/**
+ * Stops the embedded cluster: every worker thread, port and timer of the runtime ends. A driver
+ * of a running cluster disconnects (its job ends there).
+ */
 export async function shutdown(): Promise<void> {
   const n = node;
+  const c = connection;
   node = undefined;
+  connection = undefined;
   info = undefined;
   setCoreWorker(undefined);
+  c?.send({ t: "goodbye" });
+  c?.close();
   await n?.close();
 }
 

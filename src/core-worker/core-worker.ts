@@ -134,7 +134,14 @@ export class CoreWorker {
   // Objects
 
   serializeValue(value: unknown, path: string): SerializedValue {
-    return serialize(value, this.serializeContext, path);
+    const v = serialize(value, this.serializeContext, path);
+    if (v.segments && !this.arena) {
+      throw new TypeError(
+        `${path} contains a SharedArrayBuffer, which cannot be shared with a cluster in another process: ` +
+          `send a typed array over an ordinary ArrayBuffer (it is copied to the node)`,
+      );
+    }
+    return v;
   }
 
   /** The last collection for warm memory: whether it freed anything, and the high-water mark then. */
@@ -336,13 +343,13 @@ export class CoreWorker {
     return this.info.mode === "driver" ? keepingProcessAlive(p) : p;
   }
 
-  /** Disconnects: every get, wait and request still pending rejects with a RayError that says so. */
-  close(): void {
+  /** Disconnects: every get, wait and request still pending rejects with a RayError that says why. */
+  close(why = "tsray was shut down while this call was waiting (ray.shutdown())"): void {
     if (this.closed) return;
     this.closed = true;
     this.tracker.close();
     setRefCounter(undefined);
-    const err = () => new RayError("tsray was shut down while this call was waiting (ray.shutdown())");
+    const err = () => new RayError(why);
     this.waits.close(err);
     for (const p of this.pendingRequests.values()) p.reject(err());
     this.pendingRequests.clear();

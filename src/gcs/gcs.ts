@@ -19,6 +19,8 @@ export interface JobEntry {
   startTime: number;
   endTime?: number;
   status: "RUNNING" | "SUCCEEDED" | "FAILED" | "STOPPED";
+  /** What the driver runs (its script), when it said. */
+  entrypoint?: string;
 }
 
 export class Gcs {
@@ -38,6 +40,10 @@ export class Gcs {
 
   addJob(job: JobEntry): void {
     this.storage.put("jobs", job.jobId, job);
+  }
+
+  jobs(): JobEntry[] {
+    return this.storage.list<JobEntry>("jobs").map(([, j]) => j);
   }
 
   finishJob(jobId: string, status: JobEntry["status"]): void {

@@ -15,6 +15,8 @@ export interface NodeSession {
   port: number;
   pid: number;
   head: boolean;
+  /** Started in the background as the leader of its own process group (`stop` signals the group). */
+  group: boolean;
   /** The head's address, for a worker node. */
   headAddress?: string;
   version: string;
@@ -72,6 +74,11 @@ export function liveSessions(): NodeSession[] {
     else removeSession(s.nodeId);
   }
   return out;
+}
+
+/** TSRAY_TOKEN, unless unset or empty. */
+export function envToken(): string | undefined {
+  return process.env.TSRAY_TOKEN || undefined;
 }
 
 /** The token the head on this machine keeps, if it is here. */

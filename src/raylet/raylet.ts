@@ -122,6 +122,11 @@ export class Raylet {
     };
   }
 
+  /** The node's resources, in all and free now. */
+  resourceView(): { total: Record<string, number>; available: Record<string, number> } {
+    return { total: { ...this.o.resources.total }, available: positive(this.o.resources.available) };
+  }
+
   /** Connects the in-process driver (an embedded cluster's). */
   connectDriver(channel: Channel<FromRaylet, ToRaylet>, workerId: string): void {
     const client = makeClient(workerId, channel);
@@ -134,9 +139,10 @@ export class Raylet {
    * Connects the driver of `job` from another process. Its values cross this node's boundary:
    * their bodies are stored in the arena as they arrive, and leave as bytes (wire-value.ts).
    * Returns what to call when it is gone: its job then ends here (its holds, tasks, and actors
-   * but the detached ones, and its idle workers).
+   * but the detached ones, and its idle workers), and the job's outcome: SUCCEEDED when the
+   * driver said goodbye before it went, FAILED when it vanished.
    */
-  connectRemoteDriver(channel: Channel<FromRaylet, ToRaylet>, workerId: string, job: JobConfig): () => void {
+  connectRemoteDriver(channel: Channel<FromRaylet, ToRaylet>, workerId: string, job: JobConfig): () => "SUCCEEDED" | "FAILED" {
     const { arena } = this.o;
     const leaving = (v: SerializedValue) => bodiesOf(v, arena);
     const client: Client = {
@@ -147,7 +153,9 @@ export class Raylet {
     };
     this.jobs.set(job.jobId, job);
     this.clientsById.set(workerId, client);
+    let goodbye = false;
     channel.onMessage((m) => {
+      if (m.t === "goodbye") return void (goodbye = true);
       const stored = this.storeArrival(client, m);
       if (stored) this.handle(client, stored);
     });
@@ -158,6 +166,7 @@ export class Raylet {
       this.tasks.endJob(job.jobId);
       this.actors.endJob(job.jobId);
       this.workers.endJob(job.jobId);
+      return goodbye ? "SUCCEEDED" : "FAILED";
     };
   }
 
@@ -236,6 +245,8 @@ export class Raylet {
         return this.actors.kill(msg.actorId, msg.noRestart);
       case "request":
         return void this.answer(client, msg.reqId, msg.method, msg.args);
+      case "goodbye":
+        return;
       case "task-done":
         if (!client.worker) return discardAll(table, msg.results);
         if (msg.results.some((r) => r.ok && r.value.slices)) this.collectOnGrowth();

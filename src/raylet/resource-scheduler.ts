@@ -49,6 +49,16 @@ export class ResourceScheduler {
     this.dispatch();
   }
 
+  /** What waits for resources, by shape: how many requests ask for each ("pending demand"). */
+  pendingDemand(): { resources: ResourceSet; count: number }[] {
+    const out: { resources: ResourceSet; count: number }[] = [];
+    for (const q of this.queues.values()) {
+      const first = q.peek();
+      if (first) out.push({ resources: first.resources, count: q.length });
+    }
+    return out;
+  }
+
   /** The pool is gone: what waits for it fails with `error`, and so will later requests. */
   closePool(pool: ResourcePool, error: ErrorInfo): void {
     this.gone.set(pool, error);

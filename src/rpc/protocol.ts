@@ -87,6 +87,8 @@ export type ToRaylet =
   | { t: "cancel"; objectId: string; force: boolean; recursive: boolean }
   | { t: "kill-actor"; actorId: string; noRestart: boolean }
   | { t: "request"; reqId: number; method: string; args: unknown[] }
+  /** A driver of another process is done (shutdown, or its process exits): its job succeeded. */
+  | { t: "goodbye" }
   /** The sender's arena allocation failed: ask every thread to release what it no longer uses. */
   | { t: "collect-garbage" }
   /** A worker collected garbage as asked with `ack` (see FromRaylet collect). */

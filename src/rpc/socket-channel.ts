@@ -163,6 +163,11 @@ export class SocketChannel<Out, In> extends BatchingChannel<Out, In> {
     for (const [kind, payload] of unheard ?? []) this.receive(kind, payload);
   }
 
+  /** Lets the process exit while the connection is open (a driver's waits keep it alive themselves). */
+  unref(): void {
+    this.socket.unref();
+  }
+
   /** Called once the connection is gone, by either side or by a failure. */
   onClose(listener: (err?: Error) => void): void {
     this.closeListeners.push(listener);

@@ -1,0 +1,52 @@
+/** The CLI's connection to a running cluster: requests answered by the head (see cluster-node.ts). */
+import { fromErrorInfo, type ErrorInfo } from "../common/errors.js";
+import { packageVersion } from "../common/version.js";
+import { parseAddress, resolveAddress } from "../node/remote-driver.js";
+import { envToken, localToken } from "../node/session.js";
+import { connect, type SocketChannel } from "../rpc/socket-channel.js";
+import { UsageError } from "./args.js";
+
+type Request = { t: "request"; reqId: number; method: string; args: unknown[] };
+type Reply = { t: "reply"; reqId: number; ok: true; value: unknown } | { t: "reply"; reqId: number; ok: false; error: ErrorInfo };
+
+export class ClusterClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+
+  private constructor(private readonly channel: SocketChannel<Request, Reply>, readonly address: string) {
+    channel.onMessage((m) => {
+      const p = this.pending.get(m.reqId);
+      this.pending.delete(m.reqId);
+      if (m.ok) p?.resolve(m.value);
+      else p?.reject(fromErrorInfo(m.error));
+    });
+    channel.onClose(() => {
+      for (const p of this.pending.values()) p.reject(new Error(`the cluster at ${address} closed the connection`));
+    });
+  }
+
+  /** `--address`, else TSRAY_ADDRESS, else the head on this machine; the token likewise. */
+  static async connect(verb: string, flags: { address?: string; token?: string }): Promise<ClusterClient> {
+    let address: string;
+    try {
+      address = resolveAddress(flags.address ?? "auto");
+    } catch {
+      throw new UsageError(`tsray ${verb}: no cluster runs on this machine; start one with \`tsray start --head\`, or pass --address`);
+    }
+    const { host, port } = parseAddress(address, `tsray ${verb}: --address`);
+    const token = flags.token ?? envToken() ?? localToken(address);
+    if (token === undefined) throw new UsageError(`tsray ${verb}: no cluster token for ${address}: pass --token or set TSRAY_TOKEN`);
+    const { channel } = await connect<Request, Reply>({ host, port, token, version: packageVersion(), role: "cli", timeoutMs: 15_000 });
+    return new ClusterClient(channel, address);
+  }
+
+  request<T>(method: string, ...args: unknown[]): Promise<T> {
+    const reqId = this.nextId++;
+    this.channel.send({ t: "request", reqId, method, args });
+    return new Promise<T>((resolve, reject) => this.pending.set(reqId, { resolve: resolve as (v: unknown) => void, reject }));
+  }
+
+  close(): void {
+    this.channel.close();
+  }
+}

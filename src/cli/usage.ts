@@ -1,0 +1,33 @@
+/** The verbs of the tsray command and their usage (shared/spec/CLI.md). */
+export const USAGE = {
+  start:
+    "tsray start --head [--port 6380] [--node-ip-address IP] [--num-cpus N] [--num-gpus N] [--resources JSON]\n" +
+    "                   [--object-store-memory BYTES] [--dashboard-host HOST] [--dashboard-port PORT]\n" +
+    "                   [--include-dashboard true|false] [--gcs-storage redis://HOST:PORT] [--token TOKEN] [--block]\n" +
+    "tsray start --address HOST:PORT [--token TOKEN] [--node-ip-address IP] [--num-cpus N] [--num-gpus N]\n" +
+    "                   [--resources JSON] [--object-store-memory BYTES] [--block]",
+  stop: "tsray stop [--force]",
+  status: "tsray status [--address HOST:PORT] [--token TOKEN]",
+  list: "tsray list nodes|jobs|actors|tasks|objects|placement-groups [--filter KEY=VALUE]... [--limit N] [--format table|json] [--address ADDR]",
+  logs: "tsray logs (--actor-id ID | --task-id ID | --node-id ID) [--follow] [--address ADDR]",
+  timeline: "tsray timeline [--output FILE] [--address ADDR]",
+  memory: "tsray memory [--address ADDR]",
+  job:
+    "tsray job submit [--address URL] [--working-dir DIR] [--runtime-env-json JSON] [--no-wait] -- COMMAND ARGS...\n" +
+    "tsray job status|logs|stop JOB_ID [--address URL] [--follow]\n" +
+    "tsray job list [--address URL]",
+  serve:
+    "tsray serve run MODULE:EXPORT|CONFIG_FILE [--name N] [--route-prefix P] [--host HOST] [--port PORT] [--non-blocking]\n" +
+    "tsray serve deploy|status|config|shutdown|build ...",
+} as const;
+
+export type Verb = keyof typeof USAGE;
+
+/** Verbs that come with later work (observability, jobs, Serve). */
+export const LATER: Partial<Record<Verb, string>> = {
+  logs: "comes with the dashboard and logs",
+  timeline: "comes with the dashboard and logs",
+  memory: "comes with the dashboard and logs",
+  job: "comes with the job API",
+  serve: "comes with tsray Serve",
+};

@@ -1,0 +1,143 @@
+/**
+ * A standalone node: what `tsray start` runs. The head node holds the GCS; every node runs a
+ * NodeCore and listens on one port, where each connection says what it is in its handshake:
+ * a driver (its job runs on the node until it disconnects) or the CLI (asking for state).
+ */
+import { Gcs } from "../gcs/gcs.js";
+import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
+import { listen, type SocketChannel, type SocketServer, type TlsOptions } from "../rpc/socket-channel.js";
+import type { Peer } from "../rpc/handshake.js";
+import { toErrorInfo } from "../common/errors.js";
+import { packageVersion } from "../common/version.js";
+import type { JobConfig } from "../raylet/worker-pool.js";
+import { NodeCore, type NodeResourcesConfig } from "./node-core.js";
+import { LISTABLE, StateService, type Listable } from "./state-service.js";
+
+export interface ClusterNodeConfig extends NodeResourcesConfig {
+  /** The address ports bind to and other processes reach the node at (127.0.0.1 by default). */
+  ip: string;
+  /** 0 picks a free port. */
+  port: number;
+  token: string;
+  tls?: TlsOptions;
+  log: (line: string) => void;
+}
+
+/** What a driver says of itself in its handshake. */
+export interface DriverHello {
+  workerId: string;
+  jobId: string;
+  namespace: string;
+  tsx: boolean;
+  logToDriver: boolean;
+  env: Record<string, string>;
+  entrypoint?: string;
+}
+
+/** Task workers started for a job when its driver connects, as the embedded cluster does at init. */
+const PRESTART_WORKERS = 2;
+
+export class ClusterNode {
+  readonly gcs = new Gcs();
+  readonly core: NodeCore;
+  private readonly state: StateService;
+  private server?: SocketServer;
+
+  private constructor(private readonly config: ClusterNodeConfig) {
+    this.core = new NodeCore({
+      ...config,
+      gcs: this.gcs,
+      // A standalone node runs only its drivers' jobs; this one names the node's own threads.
+      defaultJob: { jobId: "00000000", namespace: "", tsx: false, logToDriver: true, env: {} },
+      log: config.log,
+    });
+    this.state = new StateService(this.gcs, this.core.raylet);
+  }
+
+  /** Starts the head node: resolves once it accepts connections. Rejects if the port is taken. */
+  static async startHead(config: ClusterNodeConfig): Promise<ClusterNode> {
+    const node = new ClusterNode(config);
+    try {
+      node.server = await listen<FromRaylet, ToRaylet>({
+        host: config.ip,
+        port: config.port,
+        version: packageVersion(),
+        token: config.token,
+        tls: config.tls,
+        info: { nodeId: node.core.nodeId, head: true },
+        log: config.log,
+        onPeer: (channel, peer) => node.accept(channel as unknown as SocketChannel<FromRaylet, ToRaylet>, peer),
+      });
+    } catch (err) {
+      await node.core.close();
+      throw err;
+    }
+    node.gcs.registerNode({ nodeId: node.core.nodeId, address: config.ip, alive: true, isHead: true, resources: { ...node.core.total } });
+    return node;
+  }
+
+  get port(): number {
+    return this.server!.port;
+  }
+
+  get address(): string {
+    return `${this.config.ip}:${this.port}`;
+  }
+
+  async close(): Promise<void> {
+    await this.server?.close();
+    await this.core.close();
+  }
+
+  private accept(channel: SocketChannel<FromRaylet, ToRaylet>, peer: Peer): void {
+    if (peer.role === "driver") return this.acceptDriver(channel, peer);
+    if (peer.role === "cli") return this.acceptCli(channel as unknown as SocketChannel<FromRaylet, CliRequest>);
+    this.config.log(`refused a peer at ${channel.remote}: unknown role '${peer.role}'`);
+    channel.close();
+  }
+
+  private acceptDriver(channel: SocketChannel<FromRaylet, ToRaylet>, peer: Peer): void {
+    const hello = driverHello(peer.info);
+    if (typeof hello === "string") {
+      this.config.log(`refused a driver at ${channel.remote}: ${hello}`);
+      return channel.close();
+    }
+    const job: JobConfig = { jobId: hello.jobId, namespace: hello.namespace, tsx: hello.tsx, logToDriver: hello.logToDriver, env: hello.env };
+    this.gcs.addJob({ jobId: job.jobId, namespace: job.namespace, startTime: Date.now(), status: "RUNNING", entrypoint: hello.entrypoint });
+    const leave = this.core.raylet.connectRemoteDriver(channel, hello.workerId, job);
+    void this.core.raylet.workers.prestart(PRESTART_WORKERS, job.jobId);
+    channel.onClose(() => this.gcs.finishJob(job.jobId, leave()));
+  }
+
+  private acceptCli(channel: SocketChannel<FromRaylet, CliRequest>): void {
+    channel.onMessage((msg) => {
+      if (msg.t !== "request") return;
+      try {
+        channel.send({ t: "reply", reqId: msg.reqId, ok: true, value: this.answerCli(msg.method, msg.args) });
+      } catch (err) {
+        channel.send({ t: "reply", reqId: msg.reqId, ok: false, error: toErrorInfo(err) });
+      }
+    });
+  }
+
+  private answerCli(method: string, args: unknown[]): unknown {
+    if (method === "status") return this.state.status();
+    if (method === "list" && LISTABLE.includes(args[0] as Listable)) return this.state.list(args[0] as Listable);
+    throw new TypeError(`unknown request '${method}${method === "list" ? ` ${String(args[0])}` : ""}'`);
+  }
+}
+
+type CliRequest = Extract<ToRaylet, { t: "request" }>;
+
+/** The driver's hello, checked; a string says what is wrong with it. */
+function driverHello(info: Record<string, unknown>): DriverHello | string {
+  const hex = (v: unknown) => typeof v === "string" && /^[0-9a-f]{4,32}$/.test(v);
+  if (!hex(info.workerId) || !hex(info.jobId)) return "its hello has no valid workerId and jobId";
+  if (typeof info.namespace !== "string" || typeof info.tsx !== "boolean" || typeof info.logToDriver !== "boolean") return "its hello is incomplete";
+  const env = info.env ?? {};
+  if (typeof env !== "object" || env === null || Object.values(env).some((v) => typeof v !== "string")) return "its env is not a map of strings";
+  return {
+    workerId: info.workerId as string, jobId: info.jobId as string, namespace: info.namespace, tsx: info.tsx, logToDriver: info.logToDriver,
+    env: env as Record<string, string>, entrypoint: typeof info.entrypoint === "string" ? info.entrypoint : undefined,
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * What every node runs, embedded in a driver or standalone: its resources, its object store
+ * (the shared arena and the object table) and its raylet with the worker threads. Built in
+ * dependency order and closed in reverse; the embedded cluster adds an in-process driver, a
+ * standalone node a listener (see embedded-node.ts, cluster-node.ts).
+ */
+import { readdirSync } from "node:fs";
+import os from "node:os";
+import { randomHex } from "../common/ids.js";
+import type { Gcs } from "../gcs/gcs.js";
+import { ObjectTable } from "../object-store/object-table.js";
+import { SharedArena } from "../object-store/shared-arena.js";
+import { Raylet } from "../raylet/raylet.js";
+import { ResourcePool } from "../raylet/resources.js";
+import type { JobConfig } from "../raylet/worker-pool.js";
+
+export interface NodeResourcesConfig {
+  numCpus?: number;
+  numGpus?: number;
+  resources?: Record<string, number>;
+  objectStoreMemory?: number;
+}
+
+export interface NodeCoreConfig extends NodeResourcesConfig {
+  /** Chosen by whoever made the node's session folder first; new otherwise. */
+  nodeId?: string;
+  /** The node's IP address, as other processes reach it. */
+  ip: string;
+  gcs: Gcs;
+  /** The job of the node's own driver (embedded), or of nothing (standalone). */
+  defaultJob: JobConfig;
+  log: (message: string) => void;
+}
+
+export class NodeCore {
+  readonly nodeId: string;
+  readonly ip: string;
+  readonly cpus: number;
+  readonly total: Record<string, number>;
+  readonly arena: SharedArena;
+  readonly table: ObjectTable;
+  readonly raylet: Raylet;
+
+  constructor(config: NodeCoreConfig) {
+    this.nodeId = config.nodeId ?? randomHex(14);
+    this.ip = config.ip;
+    this.cpus = config.numCpus ?? os.availableParallelism();
+    const gpus = config.numGpus ?? detectGpus();
+    const storeBytes = config.objectStoreMemory ?? Math.floor(os.totalmem() * 0.3);
+    const total: Record<string, number> = {
+      CPU: this.cpus,
+      memory: Math.floor(os.totalmem() * 0.7),
+      object_store_memory: storeBytes,
+      [`node:${this.ip}`]: 1,
+      ...config.resources,
+    };
+    if (gpus) total.GPU = gpus;
+    if (!total.CPU) delete total.CPU;
+    this.total = total;
+    this.arena = SharedArena.create(storeBytes);
+    let raylet: Raylet | undefined;
+    this.table = new ObjectTable(this.arena, (actorId) => raylet?.actors.onOutOfScope(actorId));
+    this.raylet = raylet = new Raylet({
+      nodeId: this.nodeId,
+      address: this.ip,
+      gcs: config.gcs,
+      table: this.table,
+      arena: this.arena,
+      resources: new ResourcePool(total),
+      log: config.log,
+      defaultJob: config.defaultJob,
+      workerPool: { nodeId: this.nodeId, arena: this.arena },
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.raylet.close();
+    this.table.clear();
+  }
+}
+
+/** GPUs the NVIDIA driver reports on Linux; 0 elsewhere. */
+function detectGpus(): number {
+  try {
+    return readdirSync("/proc/driver/nvidia/gpus").length;
+  } catch {
+    return 0;
+  }
+}

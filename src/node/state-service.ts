@@ -1,0 +1,48 @@
+/**
+ * The cluster's state as the CLI asks for it (`tsray status`, `tsray list`): rows of the GCS's
+ * tables and the nodes' resources, in Ray's words (ALIVE, DEAD, RUNNING, CREATED...).
+ */
+import type { Gcs } from "../gcs/gcs.js";
+import type { Raylet } from "../raylet/raylet.js";
+
+export type Row = Record<string, unknown> & { state: string };
+
+export const LISTABLE = ["nodes", "jobs", "actors", "placement-groups"] as const;
+export type Listable = (typeof LISTABLE)[number];
+
+export interface ClusterStatus {
+  nodes: Row[];
+  total: Record<string, number>;
+  available: Record<string, number>;
+  pendingDemand: { resources: Record<string, number>; count: number }[];
+}
+
+export class StateService {
+  constructor(private readonly gcs: Gcs, private readonly raylet: Raylet) {}
+
+  status(): ClusterStatus {
+    const { total, available } = this.raylet.resourceView();
+    return { nodes: this.list("nodes"), total, available, pendingDemand: this.raylet.scheduler.pendingDemand() };
+  }
+
+  list(kind: Listable): Row[] {
+    switch (kind) {
+      case "nodes":
+        return this.gcs.nodes().map((n) => ({
+          node_id: n.nodeId, node_ip: n.address, is_head_node: n.isHead, state: n.alive ? "ALIVE" : "DEAD", resources_total: n.resources,
+        }));
+      case "jobs":
+        return this.gcs.jobs().map((j) => ({
+          job_id: j.jobId, state: j.status, status: j.status, entrypoint: j.entrypoint ?? "", namespace: j.namespace, start_time: j.startTime, end_time: j.endTime,
+        }));
+      case "actors":
+        return this.gcs.actors.list().map((a) => ({
+          actor_id: a.data.actorId, class_name: a.data.className, state: a.state, name: a.name ?? "", namespace: a.namespace, detached: a.detached,
+        }));
+      case "placement-groups":
+        return this.raylet.placementGroups.list().map((g) => ({
+          placement_group_id: g.id, name: g.name ?? "", state: g.state, strategy: g.strategy, bundles: g.bundles,
+        }));
+    }
+  }
+}

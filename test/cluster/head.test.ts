@@ -1,0 +1,163 @@
+// A head node started with the CLI, as a user does, and drivers in processes of their own that
+// connect to it with init({ address: "auto" }): their tasks, actors and large objects work across
+// the process boundary, their jobs end with them, and the CLI reports and stops the node. One
+// head serves the whole file; every process it starts is gone at the end.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const bin = fileURLToPath(new URL("../../bin/tsray.mjs", import.meta.url));
+const driver = fileURLToPath(new URL("../fixtures/cluster/driver.ts", import.meta.url));
+const tmp = mkdtempSync(path.join(os.tmpdir(), "tsray-cluster-test-"));
+const env = { ...process.env, TSRAY_TMPDIR: tmp, TSRAY_ADDRESS: "", TSRAY_TOKEN: "" };
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(file: string, args: string[], nodeArgs: string[] = []): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...nodeArgs, file, ...args], { env }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+const tsray = (...args: string[]) => run(bin, args);
+const drive = (...args: string[]) => run(driver, args, ["--conditions=tsray-source", "--import", "tsx"]);
+/** The driver's one line of JSON. */
+const result = (r: Run) => {
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
+};
+
+interface Session {
+  nodeId: string;
+  address: string;
+  pid: number;
+}
+const sessionDirs = () => readdirSync(tmp).filter((f) => f.startsWith("node-"));
+let head: Session;
+
+before(async () => {
+  const started = await tsray("start", "--head", "--port", "0", "--num-cpus", "2");
+  assert.equal(started.code, 0, started.stderr);
+  const [dir] = sessionDirs();
+  head = JSON.parse(readFileSync(path.join(tmp, dir, "node.json"), "utf8")) as Session;
+  assert.match(started.stdout, new RegExp(`Started the head node ${head.nodeId} at ${head.address.replace(/\./g, "\\.")}`));
+  assert.match(started.stdout, /tsray start --address 127\.0\.0\.1:\d+ --token [0-9a-f]{48}/);
+});
+
+after(async () => {
+  await tsray("stop", "--force");
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+test("the session folder is the user's alone, and status and list describe the node", async () => {
+  const dir = path.join(tmp, `node-${head.nodeId}`);
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
+  assert.equal(statSync(path.join(dir, "token")).mode & 0o777, 0o600);
+  const status = await tsray("status");
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, new RegExp(`ALIVE +${head.nodeId} +127\\.0\\.0\\.1 +\\(head\\)`));
+  assert.match(status.stdout, /CPU +0 \/ 2/);
+  const nodes = JSON.parse((await tsray("list", "nodes", "--format", "json")).stdout) as Record<string, unknown>[];
+  assert.deepEqual(nodes.map((n) => [n.node_id, n.state, n.is_head_node]), [[head.nodeId, "ALIVE", true]]);
+});
+
+test("a driver in another process runs tasks and actors and moves large objects both ways", async () => {
+  const r = result(await drive("work"));
+  assert.deepEqual(r.squares, [1, 4, 9]);
+  assert.equal(r.total, r.expected);
+  assert.equal(r.doubledOk, true);
+  assert.equal(r.count, 2);
+  assert.equal(r.address, head.address);
+  assert.deepEqual(r.nodes, [{ alive: true, isHead: true }]);
+  assert.match(r.sabError as string, /^value contains a SharedArrayBuffer, which cannot be shared with a cluster in another process/);
+  const jobs = JSON.parse((await tsray("list", "jobs", "--format", "json", "--filter", `job_id=${r.jobId}`)).stdout) as Record<string, unknown>[];
+  assert.equal(jobs.length, 1);
+  assert.equal(jobs[0].state, "SUCCEEDED");
+  assert.equal(jobs[0].entrypoint, driver);
+});
+
+test("a detached actor outlives its driver's job; the job's other actors end with it", async () => {
+  assert.deepEqual(result(await drive("detached-create")), { created: true });
+  const r = result(await drive("detached-use"));
+  assert.equal(r.count, 2);
+  assert.match(r.temp as string, /no actor named 'temp'/);
+  const actors = JSON.parse((await tsray("list", "actors", "--format", "json", "--filter", "class_name=counter")).stdout) as Record<string, unknown>[];
+  assert.ok(actors.length >= 2 && actors.every((a) => a.state === "DEAD"), JSON.stringify(actors));
+});
+
+test("a driver killed with work in flight fails its job; the node goes on serving", async () => {
+  const child = spawn(process.execPath, ["--conditions=tsray-source", "--import", "tsx", driver, "hang"], { env, stdio: ["ignore", "pipe", "inherit"] });
+  let line = "";
+  await new Promise<void>((resolve) => child.stdout.on("data", (d: Buffer) => (line += d.toString()).includes("\n") && resolve()));
+  child.kill("SIGKILL");
+  await new Promise((resolve) => child.once("exit", resolve));
+  assert.deepEqual(result(await drive("work")).squares, [1, 4, 9]);
+  const status = await tsray("status");
+  assert.match(status.stdout, /CPU +0 \/ 2/, "the killed job's task no longer holds a CPU");
+  const jobs = JSON.parse((await tsray("list", "jobs", "--format", "json")).stdout) as Record<string, unknown>[];
+  const killed = jobs.find((j) => j.job_id === (JSON.parse(line) as { jobId: string }).jobId);
+  assert.equal(killed?.state, "FAILED");
+});
+
+test("a script that ends without shutdown() ends its job as succeeded", async () => {
+  const { jobId } = result(await drive("connect", JSON.stringify({ address: "auto" }), "exit"));
+  const jobs = JSON.parse((await tsray("list", "jobs", "--format", "json", "--filter", `job_id=${jobId as string}`)).stdout) as Record<string, unknown>[];
+  assert.equal(jobs[0]?.state, "SUCCEEDED");
+});
+
+test("a wrong token, a wrong address and a taken port are refused with one clear line", async () => {
+  const wrong = result(await drive("connect", JSON.stringify({ address: head.address, token: "0".repeat(48) })));
+  assert.equal(wrong.ok, false);
+  assert.match(wrong.message as string, new RegExp(`tsray at ${head.address.replace(/\./g, "\\.")} refused the connection: wrong or missing cluster token`));
+  const log = readFileSync(path.join(tmp, `node-${head.nodeId}`, "logs", "node.log"), "utf8");
+  assert.match(log, /refused a connection from 127\.0\.0\.1:\d+: wrong or missing cluster token/);
+
+  const free = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+  const nobody = result(await drive("connect", JSON.stringify({ address: `127.0.0.1:${free}`, token: "t" })));
+  assert.equal(nobody.ok, false);
+  assert.match(nobody.message as string, new RegExp(`cannot connect to tsray at 127\\.0\\.0\\.1:${free}`));
+
+  const taken = await tsray("start", "--head", "--port", head.address.split(":")[1]);
+  assert.equal(taken.code, 2);
+  assert.equal(taken.stderr.trim().split("\n").length, 1);
+  assert.match(taken.stderr, /^tsray start: port \d+ on 127\.0\.0\.1 is taken/);
+  assert.equal(sessionDirs().length, 1, "the failed start left no session behind");
+});
+
+test("stop ends every node process and removes the sessions; a second stop is quiet", async () => {
+  const stopped = await tsray("stop");
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.throws(() => process.kill(head.pid, 0), /ESRCH/);
+  assert.deepEqual(sessionDirs(), []);
+  assert.deepEqual(await tsray("stop"), { code: 0, stdout: "", stderr: "" });
+  const status = await tsray("status");
+  assert.equal(status.code, 2);
+  assert.match(status.stderr, /no cluster runs on this machine/);
+});
+
+test("--block runs the node in the foreground until SIGTERM, then leaves nothing", async () => {
+  const child = spawn(process.execPath, [bin, "start", "--head", "--port", "0", "--block"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  await new Promise<void>((resolve) => child.stdout.on("data", (d: Buffer) => (out += d.toString()).includes("Stop:") && resolve()));
+  assert.equal(sessionDirs().length, 1);
+  assert.equal(result(await drive("connect", JSON.stringify({ address: "auto" }))).ok, true);
+  child.kill("SIGTERM");
+  const code = await new Promise((resolve) => child.once("exit", resolve));
+  assert.equal(code, 0);
+  assert.deepEqual(sessionDirs(), []);
+});

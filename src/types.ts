@@ -40,6 +40,12 @@ export interface ResourceOptions {
   resources?: Record<string, number>;
   schedulingStrategy?: SchedulingStrategy;
   runtimeEnv?: RuntimeEnv;
+  /**
+   * Where the work runs on its node: "thread" (default), a worker thread sharing the node's
+   * memory; "process", a worker process of its own (its own pid, cwd and environment; objects
+   * copied in and out). A runtimeEnv with `workingDir` implies "process".
+   */
+  isolation?: "thread" | "process";
 }
 
 export interface TaskOptions extends ResourceOptions {

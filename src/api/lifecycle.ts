@@ -1,10 +1,11 @@
 /** init, isInitialized, shutdown. */
+import path from "node:path";
 import { RayError } from "../common/errors.js";
 import {
   checkBoolean, checkInteger, checkKnownOptions, checkNonNegativeNumber, checkResourceMap, checkString, checkStringMap,
 } from "../common/validate.js";
 import { maybeCoreWorker, setCoreWorker } from "../core-worker/runtime.js";
-import { rejectWorkingDir } from "../core-worker/task-options.js";
+import { checkWorkingDir } from "../core-worker/task-options.js";
 import { prepareDriverScript } from "../core-worker/function-manager/describe.js";
 import { keepingProcessAlive } from "../common/keep-alive.js";
 import { EmbeddedNode } from "../node/embedded-node.js";
@@ -63,8 +64,7 @@ function checkInitOptions(o: InitOptions): void {
   if (o.runtimeEnv !== undefined) {
     checkKnownOptions("init() option runtimeEnv", o.runtimeEnv, ["env", "workingDir"]);
     checkStringMap("init() option runtimeEnv.env", o.runtimeEnv.env);
-    checkString("init() option runtimeEnv.workingDir", o.runtimeEnv.workingDir);
-    rejectWorkingDir("init() option runtimeEnv.workingDir", o.runtimeEnv.workingDir);
+    checkWorkingDir("init() option runtimeEnv.workingDir", o.runtimeEnv.workingDir);
   }
   for (const reserved of ["CPU", "GPU"]) {
     if (o.resources && reserved in o.resources) throw new TypeError(`init() option resources must not contain '${reserved}': use num${reserved === "CPU" ? "Cpus" : "Gpus"}`);
@@ -98,6 +98,7 @@ export async function init(opts: InitOptions = {}): Promise<ClusterInfo> {
   if (opts.address !== undefined) {
     const remote = await connectDriver({
       address: opts.address, token: opts.token, namespace: opts.namespace, logToDriver: opts.logToDriver, env: opts.runtimeEnv?.env,
+      workingDir: absolute(opts.runtimeEnv?.workingDir),
     });
     connection = remote.coreWorker;
     setCoreWorker(remote.coreWorker);
@@ -114,6 +115,7 @@ export async function init(opts: InitOptions = {}): Promise<ClusterInfo> {
     namespace: opts.namespace,
     logToDriver: opts.logToDriver,
     env: opts.runtimeEnv?.env,
+    workingDir: absolute(opts.runtimeEnv?.workingDir),
   });
   setCoreWorker(node.driver);
   info = { address: node.address, nodeId: node.nodeId, jobId: node.jobId, namespace: node.namespace };
@@ -122,6 +124,8 @@ export async function init(opts: InitOptions = {}): Promise<ClusterInfo> {
   await keepingProcessAlive(Promise.all([node.ready, prepareDriverScript()]));
   return started;
 }
+
+const absolute = (dir: string | undefined) => (dir === undefined ? undefined : path.resolve(dir));
 
 export function isInitialized(): boolean {
   return maybeCoreWorker() !== undefined;

@@ -10,7 +10,7 @@ import type { CoreWorker } from "./core-worker.js";
 import type { FunctionDescriptor } from "./function-manager/descriptor.js";
 import { ObjectRef } from "./object-ref.js";
 import type { ActorOptions, ResourceOptions, TaskOptions } from "../types.js";
-import { schedulingSpec, taskResources } from "./task-options.js";
+import { isolationOf, schedulingSpec, taskResources } from "./task-options.js";
 
 export interface Submitted {
   taskId: string;
@@ -108,6 +108,7 @@ export function submitTask(cw: CoreWorker, desc: FunctionDescriptor, args: reado
   schedule(spec, opts);
   if (opts.runtimeEnv?.env) spec.env = opts.runtimeEnv.env;
   if (opts.memory) spec.memoryBytes = opts.memory;
+  if (opts.isolation === "process" || opts.runtimeEnv?.workingDir !== undefined) Object.assign(spec, isolationOf(opts));
   if (numReturns === "streaming" && opts.generatorBackpressureNumObjects !== undefined) spec.backpressure = opts.generatorBackpressureNumObjects;
   return { taskId: spec.taskId, refs: submitAndRefer(cw, spec, transfers) };
 }
@@ -128,6 +129,7 @@ export function submitActorCreation(
   schedule(spec, opts);
   if (opts.runtimeEnv?.env) spec.env = opts.runtimeEnv.env;
   if (opts.memory) spec.memoryBytes = opts.memory;
+  if (opts.isolation === "process" || opts.runtimeEnv?.workingDir !== undefined) Object.assign(spec, isolationOf(opts));
   const actorId = spec.taskId;
   spec.actor = { ...actor, actorId };
   spec.actorId = actorId;

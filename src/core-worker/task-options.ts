@@ -5,11 +5,12 @@
 import {
   checkBoolean, checkInteger, checkKnownOptions, checkNonNegativeNumber, checkResourceMap, checkString, checkStringMap, describe,
 } from "../common/validate.js";
-import { RayError } from "../common/errors.js";
+import { statSync } from "node:fs";
+import path from "node:path";
 import type { SchedulingSpec } from "../rpc/protocol.js";
 import type { ActorOptions, ResourceOptions, SchedulingStrategy, TaskOptions } from "../types.js";
 
-const RESOURCE_KEYS = ["numCpus", "numGpus", "memory", "resources", "schedulingStrategy", "runtimeEnv"] as const;
+const RESOURCE_KEYS = ["numCpus", "numGpus", "memory", "resources", "schedulingStrategy", "runtimeEnv", "isolation"] as const;
 export const TASK_OPTION_KEYS = [...RESOURCE_KEYS, "maxRetries", "retryExceptions", "numReturns", "name", "generatorBackpressureNumObjects"] as const;
 
 /**
@@ -35,20 +36,35 @@ function checkResourceOptions(what: string, o: ResourceOptions): void {
   if (o.runtimeEnv !== undefined) {
     checkKnownOptions(`${what}.runtimeEnv`, o.runtimeEnv, ["env", "workingDir"]);
     checkStringMap(`${what}.runtimeEnv.env`, o.runtimeEnv.env);
-    checkString(`${what}.runtimeEnv.workingDir`, o.runtimeEnv.workingDir);
-    rejectWorkingDir(`${what}.runtimeEnv.workingDir`, o.runtimeEnv.workingDir);
+    checkWorkingDir(`${what}.runtimeEnv.workingDir`, o.runtimeEnv.workingDir);
+  }
+  if (o.isolation !== undefined && o.isolation !== "thread" && o.isolation !== "process") {
+    throw new TypeError(`${what}.isolation must be "thread" or "process", got ${describe(o.isolation)}`);
+  }
+  if (o.isolation === "thread" && o.runtimeEnv?.workingDir !== undefined) {
+    throw new TypeError(`${what}.runtimeEnv.workingDir needs a worker process (a thread shares its process's working directory): leave out isolation: "thread"`);
   }
   if (o.schedulingStrategy !== undefined) checkStrategy(`${what}.schedulingStrategy`, o.schedulingStrategy);
 }
 
-/**
- * Worker threads share their process's working directory, so a per-job or per-task one needs
- * worker processes (they come with multi-node support). Said plainly rather than ignored.
- */
-export function rejectWorkingDir(name: string, value: string | undefined): void {
-  if (value !== undefined) {
-    throw new RayError(`${name} is not supported by the embedded cluster yet: its workers are threads that share this process's working directory`);
+/** A working directory must be a folder that exists (on this machine: the node's is the driver's). */
+export function checkWorkingDir(name: string, value: string | undefined): void {
+  checkString(name, value);
+  if (value === undefined) return;
+  let isDir = false;
+  try {
+    isDir = statSync(value).isDirectory();
+  } catch {
+    // Reported below.
   }
+  if (!isDir) throw new TypeError(`${name} must be an existing folder, got ${JSON.stringify(value)}`);
+}
+
+/** The spec's isolation and working directory from the options (a working directory implies a process). */
+export function isolationOf(o: ResourceOptions): { isolation?: "process"; workingDir?: string } {
+  const workingDir = o.runtimeEnv?.workingDir === undefined ? undefined : path.resolve(o.runtimeEnv.workingDir);
+  if (workingDir !== undefined) return { isolation: "process", workingDir };
+  return o.isolation === "process" ? { isolation: "process" } : {};
 }
 
 function checkStrategy(name: string, s: unknown): void {

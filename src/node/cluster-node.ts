@@ -3,6 +3,7 @@
  * NodeCore and listens on one port, where each connection says what it is in its handshake:
  * a driver (its job runs on the node until it disconnects) or the CLI (asking for state).
  */
+import path from "node:path";
 import { Gcs } from "../gcs/gcs.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import { listen, type SocketChannel, type SocketServer, type TlsOptions } from "../rpc/socket-channel.js";
@@ -31,6 +32,8 @@ export interface DriverHello {
   tsx: boolean;
   logToDriver: boolean;
   env: Record<string, string>;
+  /** Absolute, on this machine (uploading a folder to nodes elsewhere comes later). */
+  workingDir?: string;
   entrypoint?: string;
 }
 
@@ -102,7 +105,7 @@ export class ClusterNode {
       this.config.log(`refused a driver at ${channel.remote}: ${hello}`);
       return channel.close();
     }
-    const job: JobConfig = { jobId: hello.jobId, namespace: hello.namespace, tsx: hello.tsx, logToDriver: hello.logToDriver, env: hello.env };
+    const job: JobConfig = { jobId: hello.jobId, namespace: hello.namespace, tsx: hello.tsx, logToDriver: hello.logToDriver, env: hello.env, workingDir: hello.workingDir };
     this.gcs.addJob({ jobId: job.jobId, namespace: job.namespace, startTime: Date.now(), status: "RUNNING", entrypoint: hello.entrypoint });
     const leave = this.core.raylet.connectRemoteDriver(channel, hello.workerId, job);
     void this.core.raylet.workers.prestart(PRESTART_WORKERS, job.jobId);
@@ -139,5 +142,6 @@ function driverHello(info: Record<string, unknown>): DriverHello | string {
   return {
     workerId: info.workerId as string, jobId: info.jobId as string, namespace: info.namespace, tsx: info.tsx, logToDriver: info.logToDriver,
     env: env as Record<string, string>, entrypoint: typeof info.entrypoint === "string" ? info.entrypoint : undefined,
+    workingDir: typeof info.workingDir === "string" && path.isAbsolute(info.workingDir) ? info.workingDir : undefined,
   };
 }

@@ -21,6 +21,7 @@ export interface NodeConfig extends NodeResourcesConfig {
   namespace?: string;
   logToDriver?: boolean;
   env?: Record<string, string>;
+  workingDir?: string;
 }
 
 export class EmbeddedNode {
@@ -37,7 +38,7 @@ export class EmbeddedNode {
       ...config,
       ip: this.address,
       gcs: this.gcs,
-      defaultJob: { jobId: this.jobId, namespace: this.namespace, tsx: runsUnderTsx(), logToDriver: config.logToDriver ?? true, env: config.env ?? {} },
+      defaultJob: { jobId: this.jobId, namespace: this.namespace, tsx: runsUnderTsx(), logToDriver: config.logToDriver ?? true, env: config.env ?? {}, workingDir: config.workingDir },
       log: (message) => process.stderr.write(`tsray: ${message}\n`),
     });
     this.gcs.registerNode({ nodeId: this.nodeId, address: this.address, alive: true, isHead: true, resources: { ...this.node.total } });

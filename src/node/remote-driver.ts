@@ -22,6 +22,7 @@ export interface RemoteDriverOptions {
   namespace?: string;
   logToDriver?: boolean;
   env?: Record<string, string>;
+  workingDir?: string;
 }
 
 export interface RemoteDriver {
@@ -66,6 +67,7 @@ export async function connectDriver(o: RemoteDriverOptions): Promise<RemoteDrive
     tsx: runsUnderTsx(),
     logToDriver: o.logToDriver ?? true,
     env: o.env ?? {},
+    workingDir: o.workingDir,
     entrypoint: process.argv[1],
   };
   const { channel, info } = await connect<ToRaylet, FromRaylet>({

@@ -5,7 +5,7 @@
  * would bring the node down. The first actors keep a thread each, for parallelism and isolation.
  */
 import type { TaskSpec } from "../rpc/protocol.js";
-import type { PooledWorker, WorkerPool } from "./worker-pool.js";
+import { workerEnvOf, type PooledWorker, type WorkerPool } from "./worker-pool.js";
 
 export const MAX_OWN_ACTOR_THREADS = 64;
 export const ACTORS_PER_HOST = 32;
@@ -55,11 +55,13 @@ export class ActorThreads<A extends Seated> {
 
   private threadFor(rec: A): PooledWorker {
     const spec = rec.creation;
-    const light = !spec.actor!.holdsResources && !spec.env && !spec.memoryBytes;
+    const env = workerEnvOf(spec);
+    // An actor in a process of its own never shares it (that is what it asked for).
+    const light = !spec.actor!.holdsResources && !spec.env && !spec.memoryBytes && !this.workers.runsInProcess(env);
     if (!light || this.ownThreads < ownThreadLimit()) {
       rec.shared = false;
       this.ownThreads++;
-      return this.workers.startDedicated({ env: spec.env, memoryBytes: spec.memoryBytes, jobId: spec.jobId });
+      return this.workers.startDedicated(env);
     }
     rec.shared = true;
     // A host runs the actors of one job: its thread carries that job's settings.

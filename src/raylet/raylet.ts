@@ -13,9 +13,8 @@ import { ROOM_WAIT_MS, type SharedArena } from "../object-store/shared-arena.js"
 import type { ObjectTable, Waiter } from "../object-store/object-table.js";
 import type { Channel } from "../rpc/channel.js";
 import { sendObject, type FromRaylet, type TaskSpec, type ToRaylet } from "../rpc/protocol.js";
-import type { SerializedValue } from "../serialization/serialized-value.js";
-import { bodiesOf, mapValues, slicesOf } from "../serialization/wire-value.js";
 import { ActorManager } from "./actor-manager.js";
+import { BoundaryChannel } from "./boundary-channel.js";
 import { FunctionTable } from "./function-table.js";
 import { MemoryMonitor } from "./memory-monitor.js";
 import { PlacementGroups, type PlacementStrategy } from "./placement-groups.js";
@@ -33,7 +32,7 @@ export interface RayletOptions {
   resources: ResourcePool;
   /** The node's own job: an embedded cluster's driver and its workers run it. */
   defaultJob: JobConfig;
-  workerPool: Omit<WorkerPoolOptions, "onMessage" | "onExit" | "job">;
+  workerPool: Omit<WorkerPoolOptions, "onMessage" | "onExit" | "job" | "boundary" | "log">;
   log: (message: string) => void;
 }
 
@@ -41,6 +40,7 @@ export interface RayletOptions {
 interface Client {
   /** Its worker id: what the object table records its holds under. */
   id: string;
+  channel: Channel<FromRaylet, ToRaylet>;
   send(msg: FromRaylet): void;
   /** Sends an object's value once sealed: one function for all of the client's subscriptions. */
   deliver: Waiter;
@@ -49,8 +49,8 @@ interface Client {
   jobId?: string;
 }
 
-function makeClient(id: string, channel: Pick<Channel<FromRaylet, unknown>, "send" | "unsent">, worker?: PooledWorker): Client {
-  return { id, send: (m) => channel.send(m), deliver: (value, oid) => sendObject(channel, oid, value), worker, jobId: worker?.jobId };
+function makeClient(id: string, channel: Channel<FromRaylet, ToRaylet>, worker?: PooledWorker): Client {
+  return { id, channel, send: (m) => channel.send(m), deliver: (value, oid) => sendObject(channel, oid, value), worker, jobId: worker?.jobId };
 }
 
 type RequestHandler = (...args: any[]) => unknown;
@@ -86,6 +86,8 @@ export class Raylet {
     this.workers = new WorkerPool({
       ...o.workerPool,
       job: (jobId) => (jobId === undefined ? o.defaultJob : (this.jobs.get(jobId) ?? o.defaultJob)),
+      boundary: (channel, workerId) => this.boundary(channel, workerId),
+      log: o.log,
       onMessage: (w, msg) => this.handle(this.clientOf(w), msg),
       onExit: (w) => this.onWorkerExit(w),
     });
@@ -136,29 +138,18 @@ export class Raylet {
   }
 
   /**
-   * Connects the driver of `job` from another process. Its values cross this node's boundary:
-   * their bodies are stored in the arena as they arrive, and leave as bytes (wire-value.ts).
-   * Returns what to call when it is gone: its job then ends here (its holds, tasks, and actors
-   * but the detached ones, and its idle workers), and the job's outcome: SUCCEEDED when the
-   * driver said goodbye before it went, FAILED when it vanished.
+   * Connects the driver of `job` from another process; its values cross this node's boundary
+   * (see BoundaryChannel). Returns what to call when it is gone: its job then ends here (its
+   * holds, tasks, and actors but the detached ones, and its idle workers), and the job's outcome:
+   * SUCCEEDED when the driver said goodbye before it went, FAILED when it vanished.
    */
   connectRemoteDriver(channel: Channel<FromRaylet, ToRaylet>, workerId: string, job: JobConfig): () => "SUCCEEDED" | "FAILED" {
-    const { arena } = this.o;
-    const leaving = (v: SerializedValue) => bodiesOf(v, arena);
-    const client: Client = {
-      id: workerId,
-      jobId: job.jobId,
-      send: (m) => channel.send(mapValues(m, leaving)),
-      deliver: (value, oid) => sendObject(channel, oid, value.ok ? { ok: true, value: leaving(value.value) } : value),
-    };
+    const client = makeClient(workerId, this.boundary(channel, workerId));
+    client.jobId = job.jobId;
     this.jobs.set(job.jobId, job);
     this.clientsById.set(workerId, client);
     let goodbye = false;
-    channel.onMessage((m) => {
-      if (m.t === "goodbye") return void (goodbye = true);
-      const stored = this.storeArrival(client, m);
-      if (stored) this.handle(client, stored);
-    });
+    client.channel.onMessage((m) => (m.t === "goodbye" ? (goodbye = true) : this.handle(client, m)));
     return () => {
       this.clientsById.delete(workerId);
       this.o.table.releaseWorker(workerId);
@@ -170,19 +161,17 @@ export class Raylet {
     };
   }
 
-  /**
-   * A message from another process with its values' bodies stored here; undefined when a put's
-   * value found no room (the object then fails with ObjectStoreFullError, as a local put would).
-   */
-  private storeArrival(client: Client, msg: ToRaylet): ToRaylet | undefined {
-    try {
-      return mapValues(msg, (v) => slicesOf(v, this.o.arena, (size) => this.allocate(size)));
-    } catch (err) {
-      if (msg.t !== "put") throw err;
-      this.o.table.expect(msg.id, client.id);
-      this.o.table.seal(msg.id, { ok: false, error: toErrorInfo(err) });
-      return undefined;
-    }
+  /** `channel` to a core worker of another process, whose values cross this node's boundary. */
+  boundary(channel: Channel<FromRaylet, ToRaylet>, workerId: string): BoundaryChannel {
+    const { table, arena } = this.o;
+    return new BoundaryChannel(channel, {
+      arena,
+      allocate: (size) => this.allocate(size),
+      putFailed: (id, err) => {
+        table.expect(id, workerId);
+        table.seal(id, { ok: false, error: toErrorInfo(err) });
+      },
+    });
   }
 
   /** Room in the arena for a body from another process, after the workers released what they could. */

@@ -9,11 +9,12 @@ import type { ErrorInfo } from "../common/errors.js";
 import { Fifo } from "../common/fifo.js";
 import type { ResourceScheduler } from "./resource-scheduler.js";
 import { shapeKey, type ResourcePool, type ResourceSet } from "./resources.js";
-import type { PooledWorker, WorkerEnv, WorkerPool } from "./worker-pool.js";
+import type { TaskSpec } from "../rpc/protocol.js";
+import { workerEnvOf, type PooledWorker, type WorkerEnv, type WorkerPool } from "./worker-pool.js";
 
 /** What a queue needs to know of a task. */
 export interface Queued {
-  readonly spec: { taskId: string; name: string; resources: ResourceSet; env?: Record<string, string>; memoryBytes?: number; jobId?: string };
+  readonly spec: Pick<TaskSpec, "taskId" | "name" | "resources" | "env" | "memoryBytes" | "jobId" | "isolation" | "workingDir">;
   lease?: Lease;
 }
 
@@ -143,7 +144,7 @@ export class TaskQueues {
     const key = queueKey(task, pool);
     let q = this.queues.get(key);
     if (!q) {
-      q = new TaskQueue(key, pool, task.spec.resources, { env: task.spec.env, memoryBytes: task.spec.memoryBytes, jobId: task.spec.jobId });
+      q = new TaskQueue(key, pool, task.spec.resources, workerEnvOf(task.spec));
       this.queues.set(key, q);
     }
     return q;
@@ -208,6 +209,7 @@ export class TaskQueues {
 }
 
 function queueKey(task: Queued, pool: ResourcePool): string {
-  const { resources, env, memoryBytes, jobId } = task.spec;
-  return `${pool.id}|${jobId ?? ""}|${shapeKey(resources)}|${memoryBytes ?? 0}|${env ? JSON.stringify(Object.entries(env).sort()) : ""}`;
+  const { resources, env, memoryBytes, jobId, isolation, workingDir } = task.spec;
+  const where = isolation ? `|${isolation}|${workingDir ?? ""}` : "";
+  return `${pool.id}|${jobId ?? ""}|${shapeKey(resources)}|${memoryBytes ?? 0}|${env ? JSON.stringify(Object.entries(env).sort()) : ""}${where}`;
 }

@@ -11,16 +11,25 @@
 import { MessageChannel, Worker, type MessagePort, type WorkerOptions } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { randomHex } from "../common/ids.js";
-import { PortChannel } from "../rpc/channel.js";
+import { PortChannel, type Channel } from "../rpc/channel.js";
 import { Doorbell } from "../rpc/doorbell.js";
-import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
+import type { FromRaylet, TaskSpec, ToRaylet } from "../rpc/protocol.js";
 import type { ArenaHandle, SharedArena } from "../object-store/shared-arena.js";
+import { WorkerProcesses } from "./worker-processes.js";
 
 export interface WorkerEnv {
   env?: Record<string, string>;
   memoryBytes?: number;
   /** The job the worker runs code of; absent: the node's own (an embedded cluster's driver). */
   jobId?: string;
+  /** A worker process of its own rather than a thread (isolation "process", or a working directory). */
+  isolation?: "process";
+  workingDir?: string;
+}
+
+/** The worker a spec needs. */
+export function workerEnvOf(spec: Pick<TaskSpec, "env" | "memoryBytes" | "jobId" | "isolation" | "workingDir">): WorkerEnv {
+  return { env: spec.env, memoryBytes: spec.memoryBytes, jobId: spec.jobId, isolation: spec.isolation, workingDir: spec.workingDir };
 }
 
 /** What a job's workers start with: its identity and its driver's settings. */
@@ -33,6 +42,8 @@ export interface JobConfig {
   logToDriver: boolean;
   /** Job-wide environment variables (init's runtimeEnv.env). */
   env: Record<string, string>;
+  /** Job-wide working directory (init's runtimeEnv.workingDir): the job's workers are processes there. */
+  workingDir?: string;
 }
 
 /** Settings every worker of the node starts with (sent as workerData). */
@@ -62,22 +73,40 @@ export interface PooledWorker {
   readonly key: string;
   /** The job it runs code of (absent: the node's own). */
   readonly jobId?: string;
-  readonly thread: Worker;
-  readonly channel: PortChannel<FromRaylet, ToRaylet>;
-  /** The bell the worker sleeps on while idle. */
-  readonly bell: Doorbell;
+  readonly channel: Channel<FromRaylet, ToRaylet>;
   /** Function ids this worker has been sent. */
   readonly knownFunctions: Set<string>;
   dedicated: boolean;
   /** Why it ended, once it has. */
   exit?: { code: number; oom: boolean; error?: Error; intended: boolean };
+  /** A worker process's pid (isolation "process"); undefined for a thread, or before it spawned. */
+  pid(): number | undefined;
 }
+
+/** A worker thread of the node's process: its port can be drained, its bell watched. */
+interface ThreadWorker extends PooledWorker {
+  readonly kind: "thread";
+  readonly thread: Worker;
+  readonly channel: PortChannel<FromRaylet, ToRaylet>;
+  /** The bell the worker sleeps on while idle. */
+  readonly bell: Doorbell;
+}
+
+interface ProcessWorker extends PooledWorker {
+  readonly kind: "process";
+  kill(): void;
+}
+
+type Pooled = ThreadWorker | ProcessWorker;
 
 export interface WorkerPoolOptions {
   nodeId: string;
   arena: SharedArena;
   /** The job of a worker environment's `jobId` (undefined: the node's own). */
   job(jobId: string | undefined): JobConfig;
+  /** The raylet's end of a channel to a worker process, whose values cross the node's boundary. */
+  boundary(channel: Channel<FromRaylet, ToRaylet>, workerId: string): Channel<FromRaylet, ToRaylet>;
+  log(line: string): void;
   onMessage(worker: PooledWorker, msg: ToRaylet): void;
   onExit(worker: PooledWorker): void;
 }
@@ -129,17 +158,25 @@ function withoutTsx(argv: readonly string[]): string[] | undefined {
 }
 
 export class WorkerPool {
-  private readonly idle = new Map<string, PooledWorker[]>();
-  private readonly all = new Set<PooledWorker>();
+  private readonly idle = new Map<string, Pooled[]>();
+  private readonly all = new Set<Pooled>();
   private closing = false;
   /** Workers ring it after posting, so the main thread can watch for their replies (see watchReplies). */
   private readonly replyBell = Doorbell.withSlots(REPLY_SLOTS);
-  private readonly bySlot: (PooledWorker | undefined)[] = [];
+  private readonly bySlot: (ThreadWorker | undefined)[] = [];
   private readonly freeSlots: number[] = [];
   /** Workers started ahead of demand and not ready yet, with what to tell when they are (see prestart). */
   private readonly booting = new Map<PooledWorker, () => void>();
+  private readonly processes: WorkerProcesses;
 
-  constructor(private readonly opts: WorkerPoolOptions) {}
+  constructor(private readonly opts: WorkerPoolOptions) {
+    this.processes = new WorkerProcesses(opts.nodeId, () => workerExecArgv, opts.log);
+  }
+
+  /** Whether work of this environment runs in a worker process (its own, or its job's working directory). */
+  runsInProcess(env: WorkerEnv): boolean {
+    return env.isolation === "process" || this.opts.job(env.jobId).workingDir !== undefined;
+  }
 
   /** An idle worker for this environment, or a new one. */
   acquire(env: WorkerEnv): PooledWorker {
@@ -150,6 +187,10 @@ export class WorkerPool {
     return this.start(env, key, false);
   }
 
+  private start(env: WorkerEnv, key: string, dedicated: boolean): Pooled {
+    return this.runsInProcess(env) ? this.startProcess(env, key, dedicated) : this.startThread(env, key, dedicated);
+  }
+
   /** A new thread that belongs to one actor for its whole life. */
   startDedicated(env: WorkerEnv): PooledWorker {
     return this.start(env, envKey(env), true);
@@ -157,9 +198,10 @@ export class WorkerPool {
 
   release(w: PooledWorker): void {
     if (w.exit || w.dedicated || this.closing) return;
+    const pooled = w as Pooled;
     const list = this.idle.get(w.key);
-    if (list) list.push(w);
-    else this.idle.set(w.key, [w]);
+    if (list) list.push(pooled);
+    else this.idle.set(w.key, [pooled]);
   }
 
   /**
@@ -169,8 +211,10 @@ export class WorkerPool {
   prestart(n: number, jobId?: string): Promise<void> {
     const started: Promise<void>[] = [];
     const env: WorkerEnv = { jobId };
+    // Worker processes start as they are needed (a job with a working directory has only those).
+    if (this.runsInProcess(env)) return Promise.resolve();
     for (let i = this.idle.get(envKey(env))?.length ?? 0; i < n; i++) {
-      const w = this.start(env, envKey(env), false);
+      const w = this.startThread(env, envKey(env), false);
       started.push(new Promise<void>((resolve) => (this.booting.set(w, resolve), w.thread.once("exit", () => resolve()))));
       this.release(w);
     }
@@ -190,13 +234,15 @@ export class WorkerPool {
   kill(w: PooledWorker, opts: { oom?: boolean } = {}): void {
     if (w.exit) return;
     w.exit = { code: 1, oom: opts.oom ?? false, intended: !opts.oom };
-    this.removeIdle(w);
-    void w.thread.terminate();
+    const pooled = w as Pooled;
+    this.removeIdle(pooled);
+    if (pooled.kind === "thread") void pooled.thread.terminate();
+    else pooled.kill();
   }
 
-  /** Handles what every worker has sent, now (see PortChannel.drain). */
+  /** Handles what every worker thread has sent, now (see PortChannel.drain). */
   drain(): void {
-    for (const w of this.all) w.channel.drain();
+    for (const w of this.all) if (w.kind === "thread") w.channel.drain();
   }
 
   workers(): Iterable<PooledWorker> {
@@ -206,7 +252,7 @@ export class WorkerPool {
   /** Threads not asleep on their bell: running something, starting, or about to sleep. */
   busyThreads(): number {
     let n = 0;
-    for (const w of this.all) if (!w.bell.ownerSleeps()) n++;
+    for (const w of this.all) if (w.kind === "thread" && !w.bell.ownerSleeps()) n++;
     return n;
   }
 
@@ -243,15 +289,37 @@ export class WorkerPool {
     const threads = [...this.all].map((w) => {
       w.exit ??= { code: 0, oom: false, intended: true };
       w.channel.close();
-      return w.thread.terminate();
+      return w.kind === "thread" ? w.thread.terminate() : undefined;
     });
     this.all.clear();
     this.idle.clear();
     this.bySlot.length = 0;
-    await Promise.allSettled(threads);
+    await Promise.allSettled([...threads, this.processes.close()]);
   }
 
-  private start(env: WorkerEnv, key: string, dedicated: boolean): PooledWorker {
+  private startProcess(env: WorkerEnv, key: string, dedicated: boolean): ProcessWorker {
+    const id = randomHex(6);
+    const job = this.opts.job(env.jobId);
+    const launched = this.processes.launch(id, job, { ...job.env, ...env.env }, env.workingDir ?? job.workingDir, env.memoryBytes);
+    const w: ProcessWorker = {
+      kind: "process", id, key, dedicated, jobId: env.jobId, knownFunctions: new Set(),
+      channel: this.opts.boundary(launched.channel, id),
+      pid: launched.pid,
+      kill: launched.kill,
+    };
+    this.all.add(w);
+    w.channel.onMessage((msg) => (msg.t === "ready" ? this.isReady(w) : this.opts.onMessage(w, msg)));
+    launched.onExit((code, signal) => {
+      this.all.delete(w);
+      this.removeIdle(w);
+      w.exit ??= { code, oom: false, intended: false, error: signal ? new Error(`its process was killed (${signal})`) : undefined };
+      if (!this.closing) this.opts.onExit(w);
+      w.channel.close();
+    });
+    return w;
+  }
+
+  private startThread(env: WorkerEnv, key: string, dedicated: boolean): ThreadWorker {
     const id = randomHex(6);
     // A channel of its own rather than the worker's built-in port: it can be drained synchronously.
     const { port1, port2 } = new MessageChannel();
@@ -283,11 +351,12 @@ export class WorkerPool {
       // Output goes straight to this process's stdout and stderr, prefixed by the worker itself:
       // reading it here instead would keep the worker's port referenced, and the process alive.
     });
-    const w: PooledWorker = {
-      id, key, thread, dedicated, jobId: env.jobId,
+    const w: ThreadWorker = {
+      kind: "thread", id, key, thread, dedicated, jobId: env.jobId,
       channel: new PortChannel<FromRaylet, ToRaylet>(port1, doorbell),
       bell: doorbell,
       knownFunctions: new Set(),
+      pid: () => undefined,
     };
     this.all.add(w);
     if (slot >= 0) this.bySlot[slot] = w;
@@ -325,7 +394,7 @@ export class WorkerPool {
     this.booting.delete(w);
   }
 
-  private removeIdle(w: PooledWorker): void {
+  private removeIdle(w: Pooled): void {
     const list = this.idle.get(w.key);
     if (!list) return;
     const i = list.indexOf(w);
@@ -334,6 +403,6 @@ export class WorkerPool {
 }
 
 function envKey(env: WorkerEnv): string {
-  if (!env.env && !env.memoryBytes) return env.jobId ?? "";
-  return JSON.stringify([env.jobId ?? "", env.memoryBytes ?? 0, Object.entries(env.env ?? {}).sort()]);
+  if (!env.env && !env.memoryBytes && !env.isolation) return env.jobId ?? "";
+  return JSON.stringify([env.jobId ?? "", env.memoryBytes ?? 0, Object.entries(env.env ?? {}).sort(), env.isolation ?? "", env.workingDir ?? ""]);
 }

@@ -53,6 +53,10 @@ export interface TaskSpec {
   actor?: ActorCreationSpec;
   /** The job whose code it runs, set by the node from its submitter; absent: the node's own job. */
   jobId?: string;
+  /** Runs in a worker process of its own (isolation "process", or a working directory). */
+  isolation?: "process";
+  /** The worker process's working directory (runtimeEnv.workingDir), absolute. */
+  workingDir?: string;
 }
 
 export interface ActorCreationSpec {

@@ -33,10 +33,14 @@ export interface TlsOptions {
   ca?: string | Buffer;
 }
 
-export interface ListenOptions<Out, In> extends Greeting {
-  host: string;
-  /** 0 picks a free port. */
-  port: number;
+/** Where a listener is: TCP on `host:port` (port 0 picks a free one), or a Unix socket at `path`. */
+export type Endpoint = { host: string; port: number; path?: undefined } | { path: string; host?: undefined; port?: undefined };
+
+const describeEndpoint = (e: Endpoint) => (e.path !== undefined ? e.path : `${e.host}:${e.port}`);
+
+export type ListenOptions<Out, In> = Endpoint & ListenSettings<Out, In>;
+
+export interface ListenSettings<Out, In> extends Greeting {
   tls?: TlsOptions;
   /** What this side says of itself to every peer. */
   info?: Record<string, unknown>;
@@ -47,9 +51,9 @@ export interface ListenOptions<Out, In> extends Greeting {
   onPeer(channel: SocketChannel<Out, In>, peer: Peer): void;
 }
 
-export interface ConnectOptions extends Greeting {
-  host: string;
-  port: number;
+export type ConnectOptions = Endpoint & ConnectSettings;
+
+export interface ConnectSettings extends Greeting {
   /** What this side connects as. */
   role: string;
   info?: Record<string, unknown>;
@@ -159,8 +163,13 @@ export class SocketChannel<Out, In> extends BatchingChannel<Out, In> {
   override onMessage(handler: (msg: In) => void): void {
     super.onMessage(handler);
     const unheard = this.unheard;
-    this.unheard = undefined;
-    for (const [kind, payload] of unheard ?? []) this.receive(kind, payload);
+    if (!unheard) return;
+    // After the caller's own job (a handler set in a constructor may need the rest of it), and
+    // before any later frame (those come with I/O, after microtasks).
+    queueMicrotask(() => {
+      this.unheard = undefined;
+      for (const [kind, payload] of unheard) this.receive(kind, payload);
+    });
   }
 
   /** Lets the process exit while the connection is open (a driver's waits keep it alive themselves). */
@@ -236,6 +245,11 @@ export class SocketServer {
     return (this.server.address() as net.AddressInfo).port;
   }
 
+  /** Lets the process exit while it listens. */
+  unref(): void {
+    this.server.unref();
+  }
+
   /** Stops listening and closes every connection it accepted. */
   close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
@@ -246,7 +260,7 @@ export class SocketServer {
 export function listen<Out, In>(o: ListenOptions<Out, In>): Promise<SocketServer> {
   const log = o.log ?? (() => {});
   const accept = (socket: net.Socket) => {
-    const where = `${socket.remoteAddress}:${socket.remotePort}`;
+    const where = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : "a local process";
     socket.setNoDelay(true);
     const steps = handshaking(socket, true);
     const refuse = (why: string) => {
@@ -285,22 +299,25 @@ export function listen<Out, In>(o: ListenOptions<Out, In>): Promise<SocketServer
   const wrapped = new SocketServer(server);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(o.port, o.host, () => {
+    const listening = () => {
       server.off("error", reject);
-      server.on("error", (err) => log(`listener on ${o.host}:${o.port}: ${err.message}`));
+      server.on("error", (err) => log(`listener on ${describeEndpoint(o)}: ${err.message}`));
       resolve(wrapped);
-    });
+    };
+    if (o.path !== undefined) server.listen(o.path, listening);
+    else server.listen(o.port, o.host, listening);
   });
 }
 
 /** Connects and runs the handshake; rejects with an error that names the address. */
 export function connect<Out, In>(o: ConnectOptions): Promise<{ channel: SocketChannel<Out, In>; info: Record<string, unknown> }> {
-  const where = `tsray at ${o.host}:${o.port}`;
+  const where = `tsray at ${describeEndpoint(o)}`;
   const timeoutMs = o.timeoutMs ?? CONNECT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
+    const target = o.path !== undefined ? { path: o.path } : { host: o.host, port: o.port };
     const socket = o.tls
-      ? tls.connect({ host: o.host, port: o.port, ca: o.tls.ca, cert: o.tls.cert, key: o.tls.key, servername: net.isIP(o.host) ? undefined : o.host })
-      : net.connect({ host: o.host, port: o.port });
+      ? tls.connect({ ...target, ca: o.tls.ca, cert: o.tls.cert, key: o.tls.key, servername: o.host === undefined || net.isIP(o.host) ? undefined : o.host })
+      : net.connect(target);
     socket.setNoDelay(true);
     const steps = handshaking(socket, false);
     const fail = (err: Error) => {
@@ -315,7 +332,7 @@ export function connect<Out, In>(o: ConnectOptions): Promise<{ channel: SocketCh
       steps.send(reply);
       const info = checkWelcome(o, challenge, (hello as { challenge: string }).challenge, await steps.next(), where);
       clearTimeout(timer);
-      resolve({ channel: new SocketChannel<Out, In>(socket, steps, `${o.host}:${o.port}`, o.log ?? (() => {})), info });
+      resolve({ channel: new SocketChannel<Out, In>(socket, steps, describeEndpoint(o), o.log ?? (() => {})), info });
     })().catch(fail);
   });
 }

@@ -75,12 +75,12 @@ export function decode(wire: Wire): Message {
 
 // A spec is its fields in this order; an absent optional field is `undefined` (one byte). An
 // execute message adds its values and functions after them.
-const SPEC_SLOTS = 19;
+const SPEC_SLOTS = 21;
 
 function wireSpec(kind: number, s: TaskSpec, values?: unknown[], functions?: unknown): unknown[] {
   return [
     kind, s.taskId, s.name, s.fnId, encodeArgs(s.args), s.nestedRefs, s.numReturns, s.resources, s.maxRetries, s.retryExceptions,
-    s.ownerId, s.parentTaskId, s.scheduling, s.env, s.memoryBytes, s.actorId, s.method, s.actor, s.backpressure, s.jobId, values, functions,
+    s.ownerId, s.parentTaskId, s.scheduling, s.env, s.memoryBytes, s.actorId, s.method, s.actor, s.backpressure, s.jobId, s.isolation, s.workingDir, values, functions,
   ];
 }
 
@@ -107,6 +107,8 @@ function decodeSpec(w: unknown[], at: number): TaskSpec {
   if (w[at + 16] !== undefined) spec.actor = w[at + 16] as TaskSpec["actor"];
   if (w[at + 17] !== undefined) spec.backpressure = w[at + 17] as number;
   if (w[at + 18] !== undefined) spec.jobId = w[at + 18] as string;
+  if (w[at + 19] !== undefined) spec.isolation = w[at + 19] as "process";
+  if (w[at + 20] !== undefined) spec.workingDir = w[at + 20] as string;
   return spec;
 }
 

@@ -35,7 +35,7 @@ test("bad init options are errors naming the option", async () => {
   await assert.rejects(ray.init({ runtimeEnv: { env: { A: 1 } } } as never), /runtimeEnv\.env\.A must be a string/);
   await assert.rejects(ray.init({ address: "no-port-here", token: "t" }), /init\(\) option address must be HOST:PORT/);
   await assert.rejects(ray.init({ address: "127.0.0.1:6380", numCpus: 2 }), /option numCpus is for a cluster started here/);
-  await assert.rejects(ray.init({ runtimeEnv: { workingDir: "." } }), /workingDir is not supported/);
+  await assert.rejects(ray.init({ runtimeEnv: { workingDir: "/nonexistent/tsray" } }), /init\(\) option runtimeEnv.workingDir must be an existing folder/);
   // Options for what this release does not have are refused, not ignored.
   await assert.rejects(ray.init({ includeDashboard: true }), /includeDashboard: true: the dashboard is not available in this release/);
   await assert.rejects(ray.init({ dashboardPort: 8265 }), /dashboardPort: the dashboard is not available/);

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { connect, listen, type SocketChannel, type SocketServer, type TlsOptions } from "../../src/rpc/socket-channel.js";
+import { connect, listen, type ConnectSettings, type SocketChannel, type SocketServer, type TlsOptions } from "../../src/rpc/socket-channel.js";
 import type { Peer } from "../../src/rpc/handshake.js";
 import { PROTOCOL_VERSION, type TaskSpec } from "../../src/rpc/protocol.js";
 import { FrameKind } from "../../src/rpc/frames.js";
@@ -46,7 +46,7 @@ async function echoServer(opts: { tls?: TlsOptions; handshakeTimeoutMs?: number 
   return { server, log, peers, nextLog };
 }
 
-const client = (port: number, over: Partial<Parameters<typeof connect>[0]> = {}) =>
+const client = (port: number, over: Partial<ConnectSettings> = {}) =>
   connect<Message, Message>({ host: "127.0.0.1", port, version: VERSION, token: TOKEN, role: "driver", info: { pid: 1 }, ...over });
 
 /** The next `n` messages the channel receives. */
@@ -222,6 +222,24 @@ test("a closed connection is told to the other side", async () => {
     await closed;
   } finally {
     await server.close();
+  }
+});
+
+test("over a Unix socket, as worker processes reach their node", async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "tsray-sock-"));
+  const at = path.join(dir, "node.sock");
+  const local = await listen<Message, Message>({
+    path: at, version: VERSION, token: TOKEN, onPeer: (channel) => channel.onMessage((m) => channel.send(m)),
+  });
+  try {
+    const { channel } = await connect<Message, Message>({ path: at, version: VERSION, token: TOKEN, role: "worker" });
+    const got = receive(channel, 1);
+    channel.send({ t: "request", reqId: 4, method: "local", args: [] });
+    assert.deepEqual(await got, [{ t: "request", reqId: 4, method: "local", args: [] }]);
+    channel.close();
+  } finally {
+    await local.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

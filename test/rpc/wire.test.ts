@@ -31,6 +31,8 @@ const everyField: TaskSpec = {
   env: { A: "1" },
   memoryBytes: 2 ** 20,
   jobId: "0a0b",
+  isolation: "process",
+  workingDir: "/srv/job",
 };
 
 const actorCall: TaskSpec = { taskId: "e".repeat(24), name: "C.m", args: [{ v: { prim: "x" } }], numReturns: 2, resources: {}, maxRetries: 0, ownerId: "o2", actorId: "f".repeat(24), method: "m" };

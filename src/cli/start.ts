@@ -1,6 +1,6 @@
 /** `tsray start`: a head node, in the background (returning once it accepts connections) or with --block in this process. */
 import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomHex } from "../common/ids.js";
@@ -12,6 +12,7 @@ const FLAGS = {
   head: "boolean", address: "string", port: "number", "node-ip-address": "string", "num-cpus": "number", "num-gpus": "number",
   resources: "string", "object-store-memory": "number", "dashboard-host": "string", "dashboard-port": "number",
   "include-dashboard": "boolean", "gcs-storage": "string", token: "string", block: "boolean", verbose: "boolean",
+  "tls-cert": "string", "tls-key": "string", "tls-ca": "string",
 } as const;
 
 const NODE_MAIN = fileURLToPath(new URL("../node/node-main.js", import.meta.url));
@@ -29,6 +30,11 @@ export async function start(argv: string[]): Promise<number> {
   if (flags.token === "") throw new UsageError("tsray start: --token must not be empty");
   const port = flags.port ?? 6380;
   if (!Number.isInteger(port) || port > 65535) throw new UsageError(`tsray start: --port must be a port number, got ${port}`);
+  if (Boolean(flags["tls-cert"]) !== Boolean(flags["tls-key"])) throw new UsageError("tsray start: --tls-cert and --tls-key go together");
+  for (const f of ["tls-cert", "tls-key", "tls-ca"] as const) {
+    const file = flags[f];
+    if (file !== undefined && !existsSync(file)) throw new UsageError(`tsray start: --${f}: no file ${file}`);
+  }
   const nodeId = randomHex(14);
   const config: NodeProcessConfig = {
     nodeId,
@@ -40,6 +46,7 @@ export async function start(argv: string[]): Promise<number> {
     resources: flags.resources === undefined ? undefined : parseResources(flags.resources),
     objectStoreMemory: flags["object-store-memory"],
     group: !flags.block,
+    tlsFiles: flags["tls-cert"] ? { cert: path.resolve(flags["tls-cert"]), key: path.resolve(flags["tls-key"]!), ca: flags["tls-ca"] && path.resolve(flags["tls-ca"]) } : undefined,
   };
   const takenHint = `is a head already running (\`tsray status\`)? Pass another --port`;
   if (flags.block) {

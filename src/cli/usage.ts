@@ -4,10 +4,11 @@ export const USAGE = {
     "tsray start --head [--port 6380] [--node-ip-address IP] [--num-cpus N] [--num-gpus N] [--resources JSON]\n" +
     "                   [--object-store-memory BYTES] [--dashboard-host HOST] [--dashboard-port PORT]\n" +
     "                   [--include-dashboard true|false] [--gcs-storage redis://HOST:PORT] [--token TOKEN] [--block]\n" +
+    "                   [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]\n" +
     "tsray start --address HOST:PORT [--token TOKEN] [--node-ip-address IP] [--num-cpus N] [--num-gpus N]\n" +
     "                   [--resources JSON] [--object-store-memory BYTES] [--block]",
   stop: "tsray stop [--force]",
-  status: "tsray status [--address HOST:PORT] [--token TOKEN]",
+  status: "tsray status [--address HOST:PORT] [--token TOKEN]   (TLS: TSRAY_TLS_CA=FILE)",
   list: "tsray list nodes|jobs|actors|tasks|objects|placement-groups [--filter KEY=VALUE]... [--limit N] [--format table|json] [--address ADDR]",
   logs: "tsray logs (--actor-id ID | --task-id ID | --node-id ID) [--follow] [--address ADDR]",
   timeline: "tsray timeline [--output FILE] [--address ADDR]",

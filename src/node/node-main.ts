@@ -5,11 +5,15 @@
  * the node accepts connections (or why it could not start).
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { packageVersion } from "../common/version.js";
 import { ClusterNode, type ClusterNodeConfig } from "./cluster-node.js";
 import { createSessionDir, envToken, removeSession, writeSession, type NodeSession } from "./session.js";
 
-export interface NodeProcessConfig extends Omit<ClusterNodeConfig, "token" | "log"> {
+export interface NodeProcessConfig extends Omit<ClusterNodeConfig, "token" | "log" | "tls"> {
+  /** PEM files: the node's certificate and key, and the CA that signed it (default: the certificate). */
+  tlsFiles?: { cert: string; key: string; ca?: string };
   nodeId: string;
   /** Default: TSRAY_TOKEN, else a new random one. */
   token?: string;
@@ -24,13 +28,15 @@ export async function runNode(config: NodeProcessConfig): Promise<{ session: Nod
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} tsray: ${line}\n`);
   let node: ClusterNode;
   try {
-    node = await ClusterNode.startHead({ ...config, token, log });
+    const tls = config.tlsFiles && { cert: readFileSync(config.tlsFiles.cert), key: readFileSync(config.tlsFiles.key) };
+    node = await ClusterNode.startHead({ ...config, token, log, tls });
   } catch (err) {
     removeSession(config.nodeId);
     throw err;
   }
   const session: NodeSession = {
     nodeId: node.core.nodeId, address: node.address, port: node.port, pid: process.pid, head: true, group: config.group, version: packageVersion(), startedAt: Date.now(),
+    tlsCa: config.tlsFiles && path.resolve(config.tlsFiles.ca ?? config.tlsFiles.cert),
   };
   writeSession(session, token);
   let stopping: Promise<void> | undefined;

@@ -13,7 +13,7 @@ import { runsUnderTsx } from "../core-worker/function-manager/describe.js";
 import { coreWorker } from "../core-worker/runtime.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import { connect } from "../rpc/socket-channel.js";
-import { envToken, liveSessions, localToken } from "./session.js";
+import { envToken, liveSessions, localToken, tlsFor } from "./session.js";
 import type { DriverHello } from "./cluster-node.js";
 
 export interface RemoteDriverOptions {
@@ -71,7 +71,7 @@ export async function connectDriver(o: RemoteDriverOptions): Promise<RemoteDrive
     entrypoint: process.argv[1],
   };
   const { channel, info } = await connect<ToRaylet, FromRaylet>({
-    host, port, token, version: packageVersion(), role: "driver", info: { ...hello },
+    host, port, token, version: packageVersion(), role: "driver", info: { ...hello }, tls: tlsFor(address),
   });
   const nodeId = String(info.nodeId);
   const cw = new CoreWorker(

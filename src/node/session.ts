@@ -17,6 +17,8 @@ export interface NodeSession {
   head: boolean;
   /** Started in the background as the leader of its own process group (`stop` signals the group). */
   group: boolean;
+  /** Set when the node's port speaks TLS: the PEM file that verifies its certificate (its CA, or the certificate itself). */
+  tlsCa?: string;
   /** The head's address, for a worker node. */
   headAddress?: string;
   version: string;
@@ -74,6 +76,15 @@ export function liveSessions(): NodeSession[] {
     else removeSession(s.nodeId);
   }
   return out;
+}
+
+/**
+ * How to reach `address` over TLS, if it needs it: TSRAY_TLS_CA (a PEM file), or what the head on
+ * this machine recorded; undefined for plain TCP.
+ */
+export function tlsFor(address: string): { ca: Buffer } | undefined {
+  const file = process.env.TSRAY_TLS_CA || liveSessions().find((s) => s.address === address)?.tlsCa;
+  return file ? { ca: readFileSync(file) } : undefined;
 }
 
 /** TSRAY_TOKEN, unless unset or empty. */

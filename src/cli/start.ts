@@ -22,7 +22,6 @@ export async function start(argv: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`tsray start: unexpected argument '${positionals[0]}'`);
   if (flags.head && flags.address) throw new UsageError("tsray start: pass --head or --address, not both");
   if (!flags.head && !flags.address) throw new UsageError("tsray start: pass --head to start a head node, or --address HOST:PORT to join one");
-  if (flags.address) throw new UsageError("tsray start --address: joining worker nodes to a head is not available in this release yet");
   if (flags["gcs-storage"]) throw new UsageError("tsray start: --gcs-storage is not available in this release yet (the GCS keeps its tables in memory)");
   if (flags["include-dashboard"] || flags["dashboard-host"] || flags["dashboard-port"] !== undefined) {
     throw new UsageError("tsray start: the dashboard is not available in this release yet; leave out the dashboard options");
@@ -31,6 +30,7 @@ export async function start(argv: string[]): Promise<number> {
   const port = flags.port ?? 6380;
   if (!Number.isInteger(port) || port > 65535) throw new UsageError(`tsray start: --port must be a port number, got ${port}`);
   if (Boolean(flags["tls-cert"]) !== Boolean(flags["tls-key"])) throw new UsageError("tsray start: --tls-cert and --tls-key go together");
+  if (flags.address && flags["tls-cert"]) throw new UsageError("tsray start --address: a worker node takes only --tls-ca (to verify the head)");
   for (const f of ["tls-cert", "tls-key", "tls-ca"] as const) {
     const file = flags[f];
     if (file !== undefined && !existsSync(file)) throw new UsageError(`tsray start: --${f}: no file ${file}`);
@@ -46,6 +46,8 @@ export async function start(argv: string[]): Promise<number> {
     resources: flags.resources === undefined ? undefined : parseResources(flags.resources),
     objectStoreMemory: flags["object-store-memory"],
     group: !flags.block,
+    headAddress: flags.address,
+    tlsCa: flags.address && flags["tls-ca"] ? path.resolve(flags["tls-ca"]) : undefined,
     tlsFiles: flags["tls-cert"] ? { cert: path.resolve(flags["tls-cert"]), key: path.resolve(flags["tls-key"]!), ca: flags["tls-ca"] && path.resolve(flags["tls-ca"]) } : undefined,
   };
   const takenHint = `is a head already running (\`tsray status\`)? Pass another --port`;
@@ -102,6 +104,10 @@ function parseResources(json: string): Record<string, number> {
 }
 
 function printStarted(s: NodeSession, token: string): void {
+  if (!s.head) {
+    process.stdout.write(`Worker node ${s.nodeId} joined the cluster at ${s.headAddress} (session and logs in ${sessionDir(s.nodeId)}).\nStop: tsray stop\n`);
+    return;
+  }
   process.stdout.write(
     `Started the head node ${s.nodeId} at ${s.address} (session and logs in ${sessionDir(s.nodeId)}).\n\n` +
       `Connect a program on this machine:  await ray.init({ address: "auto" })\n` +

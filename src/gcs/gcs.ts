@@ -34,6 +34,11 @@ export class Gcs {
     this.storage.put("nodes", node.nodeId, node);
   }
 
+  markNodeDead(nodeId: string): void {
+    const n = this.storage.get<NodeEntry>("nodes", nodeId);
+    if (n) this.storage.put("nodes", nodeId, { ...n, alive: false });
+  }
+
   nodes(): NodeEntry[] {
     return this.storage.list<NodeEntry>("nodes").map(([, n]) => n);
   }

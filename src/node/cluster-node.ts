@@ -6,6 +6,8 @@
 import path from "node:path";
 import { Gcs } from "../gcs/gcs.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
+import { HEALTH_CHECK_TIMEOUT_MS, HEARTBEAT_MS, type FromNode, type NodeHello, type ToNode } from "../rpc/node-protocol.js";
+import { NodeLink } from "./node-link.js";
 import { listen, type SocketChannel, type SocketServer, type TlsOptions } from "../rpc/socket-channel.js";
 import type { Peer } from "../rpc/handshake.js";
 import { toErrorInfo } from "../common/errors.js";
@@ -45,6 +47,10 @@ export class ClusterNode {
   readonly core: NodeCore;
   private readonly state: StateService;
   private server?: SocketServer;
+  /** Worker nodes in the cluster, by node id. */
+  private readonly links = new Map<string, NodeLink>();
+  private readonly health: NodeJS.Timeout;
+  private readonly healthTimeoutMs = Number(process.env.TSRAY_HEALTH_CHECK_TIMEOUT_MS) || HEALTH_CHECK_TIMEOUT_MS;
 
   private constructor(private readonly config: ClusterNodeConfig) {
     this.core = new NodeCore({
@@ -55,6 +61,13 @@ export class ClusterNode {
       log: config.log,
     });
     this.state = new StateService(this.gcs, this.core.raylet);
+    // A node that stops talking (hung, cut off) is dead once its heartbeats are overdue.
+    this.health = setInterval(() => {
+      for (const [nodeId, link] of this.links) {
+        if (link.silentFor() > this.healthTimeoutMs) this.nodeGone(nodeId, `missed its heartbeats for ${this.healthTimeoutMs} ms`);
+      }
+    }, HEARTBEAT_MS);
+    this.health.unref();
   }
 
   /** Starts the head node: resolves once it accepts connections. Rejects if the port is taken. */
@@ -88,12 +101,15 @@ export class ClusterNode {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.health);
+    for (const link of this.links.values()) link.close();
     await this.server?.close();
     await this.core.close();
   }
 
   private accept(channel: SocketChannel<FromRaylet, ToRaylet>, peer: Peer): void {
     if (peer.role === "driver") return this.acceptDriver(channel, peer);
+    if (peer.role === "node") return this.acceptNode(channel as unknown as SocketChannel<ToNode, FromNode>, peer);
     if (peer.role === "cli") return this.acceptCli(channel as unknown as SocketChannel<FromRaylet, CliRequest>);
     this.config.log(`refused a peer at ${channel.remote}: unknown role '${peer.role}'`);
     channel.close();
@@ -110,6 +126,32 @@ export class ClusterNode {
     const leave = this.core.raylet.connectRemoteDriver(channel, hello.workerId, job);
     void this.core.raylet.workers.prestart(PRESTART_WORKERS, job.jobId);
     channel.onClose(() => this.gcs.finishJob(job.jobId, leave()));
+  }
+
+  private acceptNode(channel: SocketChannel<ToNode, FromNode>, peer: Peer): void {
+    const hello = nodeHello(peer.info);
+    if (typeof hello === "string" || this.links.has(hello.nodeId)) {
+      this.config.log(`refused a node at ${channel.remote}: ${typeof hello === "string" ? hello : "a node of that id is in the cluster already"}`);
+      return channel.close();
+    }
+    const link = new NodeLink(hello.nodeId, channel);
+    this.links.set(hello.nodeId, link);
+    this.gcs.registerNode({ nodeId: hello.nodeId, address: hello.ip, alive: true, isHead: false, resources: hello.resources });
+    this.core.raylet.addNode(link, hello.resources);
+    this.config.log(`node ${hello.nodeId} at ${hello.ip} joined with ${JSON.stringify(hello.resources)}`);
+    channel.onClose(() => this.nodeGone(hello.nodeId, "left the cluster (its connection closed)"));
+  }
+
+  /** A worker node died or left: what ran there is retried or restarted elsewhere, or fails. */
+  private nodeGone(nodeId: string, why: string): void {
+    const link = this.links.get(nodeId);
+    if (!link) return;
+    this.links.delete(nodeId);
+    this.config.log(`node ${nodeId} ${why}`);
+    this.gcs.markNodeDead(nodeId);
+    this.core.raylet.removeNode(nodeId, why);
+    link.lost(`its node ${nodeId} ${why}`);
+    link.close();
   }
 
   private acceptCli(channel: SocketChannel<FromRaylet, CliRequest>): void {
@@ -131,6 +173,15 @@ export class ClusterNode {
 }
 
 type CliRequest = Extract<ToRaylet, { t: "request" }>;
+
+/** A worker node's hello, checked; a string says what is wrong with it. */
+function nodeHello(info: Record<string, unknown>): NodeHello | string {
+  if (typeof info.nodeId !== "string" || !/^[0-9a-f]{8,32}$/.test(info.nodeId)) return "its hello has no valid nodeId";
+  if (typeof info.ip !== "string") return "its hello has no ip";
+  const r = info.resources;
+  if (typeof r !== "object" || r === null || Object.values(r).some((v) => typeof v !== "number" || !(v >= 0))) return "its resources are not amounts";
+  return { nodeId: info.nodeId, ip: info.ip, resources: r as Record<string, number> };
+}
 
 /** The driver's hello, checked; a string says what is wrong with it. */
 function driverHello(info: Record<string, unknown>): DriverHello | string {

@@ -45,17 +45,7 @@ export class NodeCore {
     this.nodeId = config.nodeId ?? randomHex(14);
     this.ip = config.ip;
     this.cpus = config.numCpus ?? os.availableParallelism();
-    const gpus = config.numGpus ?? detectGpus();
-    const storeBytes = config.objectStoreMemory ?? Math.floor(os.totalmem() * 0.3);
-    const total: Record<string, number> = {
-      CPU: this.cpus,
-      memory: Math.floor(os.totalmem() * 0.7),
-      object_store_memory: storeBytes,
-      [`node:${this.ip}`]: 1,
-      ...config.resources,
-    };
-    if (gpus) total.GPU = gpus;
-    if (!total.CPU) delete total.CPU;
+    const { total, storeBytes } = nodeResources(config, this.ip);
     this.total = total;
     this.arena = SharedArena.create(storeBytes);
     let raylet: Raylet | undefined;
@@ -80,6 +70,23 @@ export class NodeCore {
 }
 
 /** GPUs the NVIDIA driver reports on Linux; 0 elsewhere. */
+/** A node's resources from its configuration (defaults: the machine's) and its store's size. */
+export function nodeResources(config: NodeResourcesConfig, ip: string): { total: Record<string, number>; storeBytes: number } {
+  const cpus = config.numCpus ?? os.availableParallelism();
+  const gpus = config.numGpus ?? detectGpus();
+  const storeBytes = config.objectStoreMemory ?? Math.floor(os.totalmem() * 0.3);
+  const total: Record<string, number> = {
+    CPU: cpus,
+    memory: Math.floor(os.totalmem() * 0.7),
+    object_store_memory: storeBytes,
+    [`node:${ip}`]: 1,
+    ...config.resources,
+  };
+  if (gpus) total.GPU = gpus;
+  if (!total.CPU) delete total.CPU;
+  return { total, storeBytes };
+}
+
 function detectGpus(): number {
   try {
     return readdirSync("/proc/driver/nvidia/gpus").length;

@@ -9,43 +9,81 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { packageVersion } from "../common/version.js";
 import { ClusterNode, type ClusterNodeConfig } from "./cluster-node.js";
-import { createSessionDir, envToken, removeSession, writeSession, type NodeSession } from "./session.js";
+import { createSessionDir, envToken, localToken, removeSession, tlsFor, writeSession, type NodeSession } from "./session.js";
+import { parseAddress } from "./remote-driver.js";
+import { WorkerNode } from "./worker-node.js";
 
 export interface NodeProcessConfig extends Omit<ClusterNodeConfig, "token" | "log" | "tls"> {
   /** PEM files: the node's certificate and key, and the CA that signed it (default: the certificate). */
   tlsFiles?: { cert: string; key: string; ca?: string };
   nodeId: string;
-  /** Default: TSRAY_TOKEN, else a new random one. */
+  /** A head: default TSRAY_TOKEN, else a new random one. A worker node: the head's. */
   token?: string;
   /** Runs in the background, leading its own process group. */
   group: boolean;
+  /** For a worker node: the head to join, HOST:PORT, and what verifies its TLS certificate. */
+  headAddress?: string;
+  tlsCa?: string;
 }
 
-/** Starts the head node and its session; resolves with the session and a stop function. */
-export async function runNode(config: NodeProcessConfig): Promise<{ session: NodeSession; token: string; stop(): Promise<void> }> {
+export interface RunningNode {
+  session: NodeSession;
+  token: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the node (a head, or a worker node joining `headAddress`) and its session. */
+export async function runNode(config: NodeProcessConfig): Promise<RunningNode> {
   createSessionDir(config.nodeId);
-  const token = config.token ?? envToken() ?? randomBytes(24).toString("hex");
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} tsray: ${line}\n`);
-  let node: ClusterNode;
   try {
-    const tls = config.tlsFiles && { cert: readFileSync(config.tlsFiles.cert), key: readFileSync(config.tlsFiles.key) };
-    node = await ClusterNode.startHead({ ...config, token, log, tls });
+    return await (config.headAddress === undefined ? runHead(config, log) : runWorkerNode(config, config.headAddress, log));
   } catch (err) {
     removeSession(config.nodeId);
     throw err;
   }
+}
+
+async function runHead(config: NodeProcessConfig, log: (line: string) => void): Promise<RunningNode> {
+  const token = config.token ?? envToken() ?? randomBytes(24).toString("hex");
+  const tls = config.tlsFiles && { cert: readFileSync(config.tlsFiles.cert), key: readFileSync(config.tlsFiles.key) };
+  const node = await ClusterNode.startHead({ ...config, token, log, tls });
   const session: NodeSession = {
     nodeId: node.core.nodeId, address: node.address, port: node.port, pid: process.pid, head: true, group: config.group, version: packageVersion(), startedAt: Date.now(),
     tlsCa: config.tlsFiles && path.resolve(config.tlsFiles.ca ?? config.tlsFiles.cert),
   };
   writeSession(session, token);
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      await node.close();
-      removeSession(config.nodeId);
-    })());
+  return { session, token, stop: stopping(config.nodeId, () => node.close()) };
+}
+
+async function runWorkerNode(config: NodeProcessConfig, headAddress: string, log: (line: string) => void): Promise<RunningNode> {
+  const head = parseAddress(headAddress, "tsray start --address");
+  const token = config.token ?? envToken() ?? localToken(headAddress);
+  if (token === undefined) throw new Error(`no cluster token for ${headAddress}: pass --token (the head printed it) or set TSRAY_TOKEN`);
+  const tls = config.tlsCa ? { ca: readFileSync(config.tlsCa) } : tlsFor(headAddress);
+  const node = await WorkerNode.join({ ...config, head, token, tls, log });
+  const session: NodeSession = {
+    nodeId: node.nodeId, address: config.ip, port: 0, pid: process.pid, head: false, group: config.group, headAddress,
+    version: packageVersion(), startedAt: Date.now(),
+  };
+  writeSession(session);
+  const stop = stopping(config.nodeId, () => node.close());
+  // Without its head a worker node has nothing to do.
+  node.onHeadLost(() => {
+    log(`the head at ${headAddress} is gone: this node stops`);
+    void stop().then(() => process.exit(1));
+  });
   return { session, token, stop };
+}
+
+/** Stops the node once, however many ask, then removes its session. */
+function stopping(nodeId: string, close: () => Promise<void>): () => Promise<void> {
+  let stopped: Promise<void> | undefined;
+  return () =>
+    (stopped ??= (async () => {
+      await close();
+      removeSession(nodeId);
+    })());
 }
 
 /** Until SIGINT or SIGTERM; then the node stops and the process exits 0. */

@@ -206,6 +206,12 @@ export class ActorManager {
   /** Reserves the actor's resources, then starts its thread and runs the constructor. */
   private place(rec: ActorRecord): void {
     const spec = rec.creation;
+    if (rec.pool.closed) {
+      // Its node is gone (a restart after the node died): placed again among the live ones.
+      const pool = this.d.poolFor(spec);
+      if (!("total" in pool)) return this.die(rec, { code: "ACTOR_DIED", name: "ActorDiedError", message: `actor ${spec.actor!.className} cannot be placed: ${pool.message}` });
+      rec.pool = pool;
+    }
     this.d.scheduler.request({
       resources: spec.resources,
       pool: rec.pool,
@@ -222,6 +228,7 @@ export class ActorManager {
       },
       fail: (error) => {
         if (rec.state === "dead") return;
+        if (rec.pool.closed) return this.place(rec);
         this.die(rec, { code: "ACTOR_DIED", name: "ActorDiedError", message: `actor ${spec.actor!.className} cannot be placed: ${error.message}` });
       },
     });

@@ -5,6 +5,7 @@
  * would bring the node down. The first actors keep a thread each, for parallelism and isolation.
  */
 import type { TaskSpec } from "../rpc/protocol.js";
+import type { ResourcePool } from "./resources.js";
 import { workerEnvOf, type PooledWorker, type WorkerPool } from "./worker-pool.js";
 
 export const MAX_OWN_ACTOR_THREADS = 64;
@@ -15,6 +16,8 @@ const ownThreadLimit = (): number => Number(process.env.TSRAY_MAX_ACTOR_THREADS)
 /** What this module needs of an actor's record. */
 export interface Seated {
   creation: TaskSpec;
+  /** Whose resources it took: its node's (or a bundle's on that node). */
+  pool: ResourcePool;
   /** Set by `seat`: true when the actor shares a host thread. */
   shared: boolean;
 }
@@ -55,7 +58,7 @@ export class ActorThreads<A extends Seated> {
 
   private threadFor(rec: A): PooledWorker {
     const spec = rec.creation;
-    const env = workerEnvOf(spec);
+    const env = { ...workerEnvOf(spec), nodeId: rec.pool.nodeId };
     // An actor in a process of its own never shares it (that is what it asked for).
     const light = !spec.actor!.holdsResources && !spec.env && !spec.memoryBytes && !this.workers.runsInProcess(env);
     if (!light || this.ownThreads < ownThreadLimit()) {
@@ -66,12 +69,12 @@ export class ActorThreads<A extends Seated> {
     rec.shared = true;
     // A host runs the actors of one job: its thread carries that job's settings.
     for (const [w, n] of this.hosts) {
-      if (n < ACTORS_PER_HOST && !w.exit && w.jobId === spec.jobId) {
+      if (n < ACTORS_PER_HOST && !w.exit && w.jobId === spec.jobId && w.nodeId === env.nodeId) {
         this.hosts.set(w, n + 1);
         return w;
       }
     }
-    const host = this.workers.startDedicated({ jobId: spec.jobId });
+    const host = this.workers.startDedicated({ jobId: spec.jobId, nodeId: env.nodeId });
     this.hosts.set(host, 1);
     return host;
   }

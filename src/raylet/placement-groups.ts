@@ -1,12 +1,14 @@
 /**
- * Placement groups on this node: each bundle reserves its resources from the node, and tasks
- * and actors scheduled into a bundle take from that reservation. On one node PACK, SPREAD and
- * STRICT_PACK all place every bundle here; STRICT_SPREAD with more than one bundle needs more
- * nodes and stays pending, with a log line saying so.
+ * Placement groups: each bundle reserves its resources from a node, and tasks and actors
+ * scheduled into a bundle take from that reservation, on that node. Bundles are given nodes
+ * when the group is created: PACK puts them all on one node that could hold them all (else
+ * spreads them), STRICT_PACK only on such a node, SPREAD on different nodes where it can,
+ * STRICT_SPREAD on different nodes or not at all: a group that cannot be placed stays pending,
+ * with a log line saying why.
  */
 import { RayError, type ErrorInfo } from "../common/errors.js";
 import type { ResourceRequest, ResourceScheduler } from "./resource-scheduler.js";
-import { format, ResourcePool, type ResourceSet } from "./resources.js";
+import { add, fits, format, ResourcePool, type ResourceSet } from "./resources.js";
 
 export type PlacementStrategy = "PACK" | "SPREAD" | "STRICT_PACK" | "STRICT_SPREAD";
 
@@ -15,6 +17,8 @@ interface Group {
   name?: string;
   strategy: PlacementStrategy;
   bundles: ResourcePool[];
+  /** The node each bundle reserves its resources from. */
+  hosts: ResourcePool[];
   reserved: number;
   isReserved: boolean[];
   removed: boolean;
@@ -27,28 +31,33 @@ export class PlacementGroups {
   private readonly groups = new Map<string, Group>();
 
   constructor(
-    private readonly node: ResourcePool,
+    /** Every live node's resources, this node's first. */
+    private readonly nodes: () => ResourcePool[],
     private readonly scheduler: ResourceScheduler,
     private readonly warn: (message: string) => void,
   ) {}
 
   create(id: string, bundles: ResourceSet[], strategy: PlacementStrategy, name?: string): string {
-    const g: Group = { id, name, strategy, bundles: [], reserved: 0, isReserved: bundles.map(() => false), removed: false, requests: [], readyWaiters: [] };
-    for (const b of bundles) {
-      const pool = new ResourcePool(b);
-      // Nothing is available in a bundle until the node has reserved it.
+    const g: Group = { id, name, strategy, bundles: [], hosts: [], reserved: 0, isReserved: bundles.map(() => false), removed: false, requests: [], readyWaiters: [] };
+    const hosts = placeBundles(this.nodes(), bundles, strategy);
+    bundles.forEach((b, i) => {
+      const host = hosts?.[i] ?? this.nodes()[0];
+      const pool = new ResourcePool(b, host.nodeId);
+      // Nothing is available in a bundle until its node has reserved it.
       for (const k in b) pool.available[k] = 0;
       g.bundles.push(pool);
-    }
+      g.hosts.push(host);
+    });
     this.groups.set(id, g);
-    if (strategy === "STRICT_SPREAD" && bundles.length > 1) {
-      this.warn(`placement group ${name ?? id} (STRICT_SPREAD, ${bundles.length} bundles) needs ${bundles.length} nodes and this cluster has 1: it stays pending`);
+    if (!hosts) {
+      const nodes = this.nodes().length;
+      this.warn(`placement group ${name ?? id} (${strategy}, ${bundles.length} bundles) cannot be placed on this cluster's ${nodes} node${nodes > 1 ? "s" : ""}: it stays pending`);
       return id;
     }
     g.bundles.forEach((pool, i) => {
       const req: ResourceRequest = {
         resources: pool.total,
-        pool: this.node,
+        pool: g.hosts[i],
         describe: () => `placement group ${name ?? id} bundle ${i}`,
         grant: () => {
           if (g.removed) return false;
@@ -93,7 +102,7 @@ export class PlacementGroups {
     for (const req of g.requests) this.scheduler.withdraw(req);
     const error: ErrorInfo = { code: "RAY_ERROR", name: "RayError", message: `${what}: work scheduled into it cannot run` };
     g.bundles.forEach((pool, i) => {
-      if (g.isReserved[i]) this.node.release(pool.total);
+      if (g.isReserved[i]) g.hosts[i].release(pool.total);
       this.scheduler.closePool(pool, error);
     });
     this.scheduler.dispatch();
@@ -117,4 +126,28 @@ export class PlacementGroups {
       bundles: g.bundles.map((b) => format(b.total)),
     }));
   }
+}
+
+/** A node for each bundle as the strategy says, or undefined when the cluster cannot place them. */
+function placeBundles(nodes: ResourcePool[], bundles: ResourceSet[], strategy: PlacementStrategy): ResourcePool[] | undefined {
+  if (strategy === "PACK" || strategy === "STRICT_PACK") {
+    const all: ResourceSet = {};
+    for (const b of bundles) add(all, b);
+    const one = nodes.find((n) => fits(all, n.available)) ?? nodes.find((n) => n.canEverFit(all));
+    if (one) return bundles.map(() => one);
+    if (strategy === "STRICT_PACK") return undefined;
+  }
+  // Different nodes where it can (STRICT_SPREAD: or none): each bundle on the least loaded
+  // node not used yet that could hold it, preferring nodes with room now.
+  const used = new Set<ResourcePool>();
+  const out: ResourcePool[] = [];
+  for (const b of bundles) {
+    const fresh = nodes.filter((n) => !used.has(n) && n.canEverFit(b));
+    const candidates = fresh.length || strategy === "STRICT_SPREAD" ? fresh : nodes.filter((n) => n.canEverFit(b));
+    const pick = candidates.find((n) => fits(b, n.available)) ?? candidates[0];
+    if (!pick) return undefined;
+    used.add(pick);
+    out.push(pick);
+  }
+  return out;
 }

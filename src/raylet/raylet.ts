@@ -19,9 +19,10 @@ import { FunctionTable } from "./function-table.js";
 import { MemoryMonitor } from "./memory-monitor.js";
 import { PlacementGroups, type PlacementStrategy } from "./placement-groups.js";
 import { ResourceScheduler } from "./resource-scheduler.js";
-import type { ResourcePool } from "./resources.js";
+import { add, ResourcePool } from "./resources.js";
 import { discardAll, TaskManager } from "./task-manager.js";
-import { WorkerPool, type JobConfig, type PooledWorker, type WorkerPoolOptions } from "./worker-pool.js";
+import { WorkerPool, type JobConfig, type PooledWorker, type RemoteNodeLink, type WorkerPoolOptions } from "./worker-pool.js";
+import { NodeChoice } from "./node-choice.js";
 
 export interface RayletOptions {
   nodeId: string;
@@ -32,7 +33,7 @@ export interface RayletOptions {
   resources: ResourcePool;
   /** The node's own job: an embedded cluster's driver and its workers run it. */
   defaultJob: JobConfig;
-  workerPool: Omit<WorkerPoolOptions, "onMessage" | "onExit" | "job" | "boundary" | "log">;
+  workerPool: Omit<WorkerPoolOptions, "onMessage" | "onExit" | "job" | "boundary" | "log" | "remote">;
   log: (message: string) => void;
 }
 
@@ -80,6 +81,9 @@ export class Raylet {
   private closed = false;
   /** Jobs of drivers in other processes, by id. */
   private readonly jobs = new Map<string, JobConfig>();
+  /** Worker nodes this raylet places work on, while they are in the cluster. */
+  private readonly remoteNodes = new Map<string, { pool: ResourcePool; link: RemoteNodeLink }>();
+  private readonly choice: NodeChoice;
 
   constructor(private readonly o: RayletOptions) {
     this.scheduler = new ResourceScheduler(o.log);
@@ -87,11 +91,14 @@ export class Raylet {
       ...o.workerPool,
       job: (jobId) => (jobId === undefined ? o.defaultJob : (this.jobs.get(jobId) ?? o.defaultJob)),
       boundary: (channel, workerId) => this.boundary(channel, workerId),
+      remote: (nodeId) => this.remoteNodes.get(nodeId)?.link,
       log: o.log,
       onMessage: (w, msg) => this.handle(this.clientOf(w), msg),
       onExit: (w) => this.onWorkerExit(w),
     });
-    this.placementGroups = new PlacementGroups(o.resources, this.scheduler, o.log);
+    this.placementGroups = new PlacementGroups(() => this.pools(), this.scheduler, o.log);
+    this.choice = new NodeChoice(o.resources, () => this.pools());
+    this.choice.localId = o.nodeId;
     const poolFor = (spec: TaskSpec) => this.poolFor(spec);
     const ownerOf = (spec: TaskSpec) => this.clientsById.get(spec.ownerId)?.deliver;
     this.tasks = new TaskManager({
@@ -111,8 +118,8 @@ export class Raylet {
         return e.data;
       },
       nodes: () => o.gcs.nodes(),
-      clusterResources: () => ({ ...o.resources.total }),
-      availableResources: () => positive(o.resources.available),
+      clusterResources: () => this.resourceView().total,
+      availableResources: () => this.resourceView().available,
       createPlacementGroup: (id: string, bundles: Record<string, number>[], strategy: PlacementStrategy, name?: string) =>
         this.placementGroups.create(id, bundles, strategy, name),
       placementGroupReady: (id: string) => this.placementGroups.ready(id),
@@ -124,9 +131,38 @@ export class Raylet {
     };
   }
 
-  /** The node's resources, in all and free now. */
+  /** The cluster's resources as this raylet places work: every node's, in all and free now. */
   resourceView(): { total: Record<string, number>; available: Record<string, number> } {
-    return { total: { ...this.o.resources.total }, available: positive(this.o.resources.available) };
+    const total: Record<string, number> = {};
+    const available: Record<string, number> = {};
+    for (const pool of this.pools()) {
+      add(total, pool.total);
+      add(available, pool.available);
+    }
+    return { total, available: positive(available) };
+  }
+
+  /** Every live node's resources, this one's first. */
+  private pools(): ResourcePool[] {
+    return [this.o.resources, ...[...this.remoteNodes.values()].map((n) => n.pool)];
+  }
+
+  /** A worker node joined: work may be placed there. */
+  addNode(link: RemoteNodeLink, total: Record<string, number>): void {
+    this.remoteNodes.set(link.nodeId, { link, pool: new ResourcePool(total, link.nodeId) });
+    this.scheduler.dispatch();
+  }
+
+  /**
+   * A worker node left or died. Work waiting for its resources is placed again elsewhere; its
+   * workers' exits (which its link reports) retry or fail what ran there, as for a crashed thread.
+   */
+  removeNode(nodeId: string, why: string): void {
+    const n = this.remoteNodes.get(nodeId);
+    if (!n) return;
+    this.remoteNodes.delete(nodeId);
+    n.pool.closed = true;
+    this.scheduler.closePool(n.pool, { code: "NODE_DIED", name: "NodeDiedError", message: `node ${nodeId} ${why}` });
   }
 
   /** Connects the in-process driver (an embedded cluster's). */
@@ -375,12 +411,9 @@ export class Raylet {
 
   private poolFor(spec: TaskSpec): ResourcePool | ErrorInfo {
     const s = spec.scheduling;
-    if (!s) return this.o.resources;
-    if (s.type === "placement_group") return this.placementGroups.poolFor(s.placementGroupId, s.bundleIndex, spec.resources);
-    if (s.type === "node_affinity" && s.nodeId !== this.o.nodeId && !s.soft) {
-      return { code: "RAY_ERROR", name: "RayError", message: `task ${spec.name} must run on node ${s.nodeId}, which is not in the cluster` };
-    }
-    return this.o.resources;
+    if (!s && !this.remoteNodes.size) return this.o.resources;
+    if (s?.type === "placement_group") return this.placementGroups.poolFor(s.placementGroupId, s.bundleIndex, spec.resources);
+    return this.choice.choose(spec);
   }
 
   async close(): Promise<void> {

@@ -37,8 +37,26 @@ export class ResourcePool {
   readonly available: ResourceSet;
   /** Tells pools apart in queue keys. */
   readonly id = nextPoolId++;
-  constructor(readonly total: ResourceSet) {
+  /** Set once its node is gone: work placed here is placed again. */
+  closed = false;
+  /**
+   * `nodeId`: the worker node whose resources these are; undefined for the node this raylet
+   * runs on (workers there are its own threads and processes).
+   */
+  constructor(readonly total: ResourceSet, readonly nodeId?: string) {
     this.available = { ...total };
+  }
+
+  /** How much of its CPUs (else of its resources) is in use, from 0 to 1. */
+  utilization(): number {
+    const keys = "CPU" in this.total ? ["CPU"] : Object.keys(this.total);
+    let used = 0;
+    let total = 0;
+    for (const k of keys) {
+      used += this.total[k] - (this.available[k] ?? 0);
+      total += this.total[k];
+    }
+    return total > 0 ? used / total : 0;
   }
   canEverFit(need: ResourceSet): boolean {
     return fits(need, this.total);

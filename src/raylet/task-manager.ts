@@ -53,7 +53,8 @@ export class TaskManager {
       scheduler: d.scheduler,
       workers: d.workers,
       start: (task, lease) => this.send(task as TaskRecord, lease),
-      fail: (task, error) => this.finish(task as TaskRecord, [{ ok: false, error }]),
+      // A queue whose node is gone: its tasks are placed again; a removed placement group fails them.
+      fail: (task, error) => (task.pool.closed ? this.enqueue(task as TaskRecord) : this.finish(task as TaskRecord, [{ ok: false, error }])),
     });
     this.streams = new Streams({
       table: d.table,
@@ -88,6 +89,12 @@ export class TaskManager {
   }
 
   private enqueue(rec: TaskRecord): void {
+    if (rec.pool.closed) {
+      // Its node is gone (a retry after the node died): placed again among the live ones.
+      const pool = this.d.poolFor(rec.spec);
+      if (!("total" in pool)) return this.finish(rec, [{ ok: false, error: pool }]);
+      rec.pool = pool;
+    }
     rec.state = "queued";
     this.queues.push(rec, rec.pool);
   }

@@ -15,6 +15,8 @@ import { workerEnvOf, type PooledWorker, type WorkerEnv, type WorkerPool } from 
 /** What a queue needs to know of a task. */
 export interface Queued {
   readonly spec: Pick<TaskSpec, "taskId" | "name" | "resources" | "env" | "memoryBytes" | "jobId" | "isolation" | "workingDir">;
+  /** Whose resources it takes (a node's, or a bundle's). */
+  readonly pool: ResourcePool;
   lease?: Lease;
 }
 
@@ -144,7 +146,7 @@ export class TaskQueues {
     const key = queueKey(task, pool);
     let q = this.queues.get(key);
     if (!q) {
-      q = new TaskQueue(key, pool, task.spec.resources, workerEnvOf(task.spec));
+      q = new TaskQueue(key, pool, task.spec.resources, { ...workerEnvOf(task.spec), nodeId: pool.nodeId });
       this.queues.set(key, q);
     }
     return q;

@@ -16,6 +16,7 @@ import { Doorbell } from "../rpc/doorbell.js";
 import type { FromRaylet, TaskSpec, ToRaylet } from "../rpc/protocol.js";
 import type { ArenaHandle, SharedArena } from "../object-store/shared-arena.js";
 import { WorkerProcesses } from "./worker-processes.js";
+import { LateChannel } from "../rpc/late-channel.js";
 
 export interface WorkerEnv {
   env?: Record<string, string>;
@@ -25,6 +26,24 @@ export interface WorkerEnv {
   /** A worker process of its own rather than a thread (isolation "process", or a working directory). */
   isolation?: "process";
   workingDir?: string;
+  /** The worker node it runs on; absent: this one. */
+  nodeId?: string;
+}
+
+/** A worker node this raylet places work on; its side is node/worker-node.ts. */
+export interface RemoteNodeLink {
+  readonly nodeId: string;
+  /** Starts a worker there. Its channel works at once; values cross as bytes (see BoundaryChannel). */
+  startWorker(workerId: string, env: WorkerEnv, job: JobConfig): LaunchedWorker;
+}
+
+/** A worker being started outside this process (a worker process here, a worker on another node). */
+export interface LaunchedWorker {
+  channel: Channel<FromRaylet, ToRaylet>;
+  pid(): number | undefined;
+  kill(): void;
+  /** Called once, when it has exited and everything it sent has been handled. */
+  onExit(listener: (code: number, why?: string) => void): void;
 }
 
 /** The worker a spec needs. */
@@ -73,6 +92,8 @@ export interface PooledWorker {
   readonly key: string;
   /** The job it runs code of (absent: the node's own). */
   readonly jobId?: string;
+  /** The worker node it runs on (absent: this one). */
+  readonly nodeId?: string;
   readonly channel: Channel<FromRaylet, ToRaylet>;
   /** Function ids this worker has been sent. */
   readonly knownFunctions: Set<string>;
@@ -92,6 +113,7 @@ interface ThreadWorker extends PooledWorker {
   readonly bell: Doorbell;
 }
 
+/** A worker process of this node, or a worker of another node. */
 interface ProcessWorker extends PooledWorker {
   readonly kind: "process";
   kill(): void;
@@ -104,6 +126,8 @@ export interface WorkerPoolOptions {
   arena: SharedArena;
   /** The job of a worker environment's `jobId` (undefined: the node's own). */
   job(jobId: string | undefined): JobConfig;
+  /** A worker node's link, while it is in the cluster. */
+  remote(nodeId: string): RemoteNodeLink | undefined;
   /** The raylet's end of a channel to a worker process, whose values cross the node's boundary. */
   boundary(channel: Channel<FromRaylet, ToRaylet>, workerId: string): Channel<FromRaylet, ToRaylet>;
   log(line: string): void;
@@ -187,13 +211,22 @@ export class WorkerPool {
     return this.start(env, key, false);
   }
 
-  private start(env: WorkerEnv, key: string, dedicated: boolean): Pooled {
-    return this.runsInProcess(env) ? this.startProcess(env, key, dedicated) : this.startThread(env, key, dedicated);
+  private start(env: WorkerEnv, key: string, dedicated: boolean, id = randomHex(6)): Pooled {
+    if (env.nodeId === undefined && !this.runsInProcess(env)) return this.startThread(env, key, dedicated, id);
+    const job = this.opts.job(env.jobId);
+    let launched: LaunchedWorker;
+    if (env.nodeId === undefined) launched = this.processes.launch(id, job, { ...job.env, ...env.env }, env.workingDir ?? job.workingDir, env.memoryBytes);
+    else {
+      const link = this.opts.remote(env.nodeId);
+      // Its node just left: a worker that has exited already, so that its work is placed again.
+      launched = link ? link.startWorker(id, env, job) : exitedAtOnce(`node ${env.nodeId} left the cluster`);
+    }
+    return this.startExternal(id, env, key, dedicated, launched);
   }
 
-  /** A new thread that belongs to one actor for its whole life. */
-  startDedicated(env: WorkerEnv): PooledWorker {
-    return this.start(env, envKey(env), true);
+  /** A new worker that belongs to one actor for its whole life (`id`: one chosen by the caller). */
+  startDedicated(env: WorkerEnv, id = randomHex(6)): PooledWorker {
+    return this.start(env, envKey(env), true, id);
   }
 
   release(w: PooledWorker): void {
@@ -297,30 +330,26 @@ export class WorkerPool {
     await Promise.allSettled([...threads, this.processes.close()]);
   }
 
-  private startProcess(env: WorkerEnv, key: string, dedicated: boolean): ProcessWorker {
-    const id = randomHex(6);
-    const job = this.opts.job(env.jobId);
-    const launched = this.processes.launch(id, job, { ...job.env, ...env.env }, env.workingDir ?? job.workingDir, env.memoryBytes);
+  private startExternal(id: string, env: WorkerEnv, key: string, dedicated: boolean, launched: LaunchedWorker): ProcessWorker {
     const w: ProcessWorker = {
-      kind: "process", id, key, dedicated, jobId: env.jobId, knownFunctions: new Set(),
+      kind: "process", id, key, dedicated, jobId: env.jobId, nodeId: env.nodeId, knownFunctions: new Set(),
       channel: this.opts.boundary(launched.channel, id),
       pid: launched.pid,
       kill: launched.kill,
     };
     this.all.add(w);
     w.channel.onMessage((msg) => (msg.t === "ready" ? this.isReady(w) : this.opts.onMessage(w, msg)));
-    launched.onExit((code, signal) => {
+    launched.onExit((code, why) => {
       this.all.delete(w);
       this.removeIdle(w);
-      w.exit ??= { code, oom: false, intended: false, error: signal ? new Error(`its process was killed (${signal})`) : undefined };
+      w.exit ??= { code, oom: false, intended: false, error: why ? new Error(why) : undefined };
       if (!this.closing) this.opts.onExit(w);
       w.channel.close();
     });
     return w;
   }
 
-  private startThread(env: WorkerEnv, key: string, dedicated: boolean): ThreadWorker {
-    const id = randomHex(6);
+  private startThread(env: WorkerEnv, key: string, dedicated: boolean, id = randomHex(6)): ThreadWorker {
     // A channel of its own rather than the worker's built-in port: it can be drained synchronously.
     const { port1, port2 } = new MessageChannel();
     const doorbell = new Doorbell();
@@ -403,6 +432,13 @@ export class WorkerPool {
 }
 
 function envKey(env: WorkerEnv): string {
-  if (!env.env && !env.memoryBytes && !env.isolation) return env.jobId ?? "";
-  return JSON.stringify([env.jobId ?? "", env.memoryBytes ?? 0, Object.entries(env.env ?? {}).sort(), env.isolation ?? "", env.workingDir ?? ""]);
+  if (!env.env && !env.memoryBytes && !env.isolation && env.nodeId === undefined) return env.jobId ?? "";
+  return JSON.stringify([env.jobId ?? "", env.memoryBytes ?? 0, Object.entries(env.env ?? {}).sort(), env.isolation ?? "", env.workingDir ?? "", env.nodeId ?? ""]);
+}
+
+/** A worker that could not start and has exited already. */
+function exitedAtOnce(why: string): LaunchedWorker {
+  const channel = new LateChannel<FromRaylet, ToRaylet>();
+  channel.close();
+  return { channel, pid: () => undefined, kill: () => {}, onExit: (listener) => queueMicrotask(() => listener(1, why)) };
 }

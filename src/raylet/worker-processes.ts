@@ -15,7 +15,7 @@ import { packageVersion } from "../common/version.js";
 import { LateChannel } from "../rpc/late-channel.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import { listen, type SocketChannel, type SocketServer } from "../rpc/socket-channel.js";
-import type { JobConfig } from "./worker-pool.js";
+import type { JobConfig, LaunchedWorker } from "./worker-pool.js";
 
 const here = import.meta.url;
 const ext = here.endsWith(".ts") ? "ts" : "js";
@@ -36,16 +36,6 @@ export interface ProcessBootData {
   logToDriver: boolean;
 }
 
-/** A worker process being started: its channel works at once (messages wait until it connects). */
-export interface LaunchedProcess {
-  channel: LateChannel<FromRaylet, ToRaylet>;
-  /** Its pid, once spawned. */
-  pid(): number | undefined;
-  kill(): void;
-  /** Called once, when the process has exited and everything it sent has been handled. */
-  onExit(listener: (code: number, signal: NodeJS.Signals | null) => void): void;
-}
-
 export class WorkerProcesses {
   private dir?: string;
   private server?: Promise<SocketServer>;
@@ -64,7 +54,7 @@ export class WorkerProcesses {
   ) {}
 
   /** `heapBytes`: the process's heap limit (the `memory` option), as for a thread. */
-  launch(workerId: string, job: JobConfig, env: Record<string, string>, cwd: string | undefined, heapBytes?: number): LaunchedProcess {
+  launch(workerId: string, job: JobConfig, env: Record<string, string>, cwd: string | undefined, heapBytes?: number): LaunchedWorker {
     const channel = new LateChannel<FromRaylet, ToRaylet>();
     let child: ChildProcess | undefined;
     let killed = false;
@@ -117,7 +107,7 @@ export class WorkerProcesses {
           if (child) this.children.delete(child);
           this.connecting.delete(workerId);
           await connection;
-          listener(code, signal);
+          listener(code, signal ? `its process was killed (${signal})` : undefined);
         }),
     };
   }

@@ -4,46 +4,15 @@
 // head serves the whole file; every process it starts is gone at the end.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { isAlive } from "../../src/node/session.js";
+import { bin, clusterFolder, driver, DRIVER_ARGS, result, type Session } from "../helpers/cluster.js";
 
-const bin = fileURLToPath(new URL("../../bin/tsray.mjs", import.meta.url));
-const driver = fileURLToPath(new URL("../fixtures/cluster/driver.ts", import.meta.url));
-const tmp = mkdtempSync(path.join(os.tmpdir(), "tsray-cluster-test-"));
-const env = { ...process.env, TSRAY_TMPDIR: tmp, TSRAY_ADDRESS: "", TSRAY_TOKEN: "" };
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[], nodeArgs: string[] = []): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...nodeArgs, file, ...args], { env }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-  });
-}
-
-const tsray = (...args: string[]) => run(bin, args);
-const drive = (...args: string[]) => run(driver, args, ["--conditions=tsray-source", "--import", "tsx"]);
-/** The driver's one line of JSON. */
-const result = (r: Run) => {
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
-};
-
-interface Session {
-  nodeId: string;
-  address: string;
-  pid: number;
-}
-const sessionDirs = () => readdirSync(tmp).filter((f) => f.startsWith("node-"));
+const { tmp, env, tsray, drive, sessionDirs } = clusterFolder();
 let head: Session;
 
 before(async () => {
@@ -97,7 +66,7 @@ test("a detached actor outlives its driver's job; the job's other actors end wit
 });
 
 test("a driver killed with work in flight fails its job; the node goes on serving", async () => {
-  const child = spawn(process.execPath, ["--conditions=tsray-source", "--import", "tsx", driver, "hang"], { env, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...DRIVER_ARGS, driver, "hang"], { env, stdio: ["ignore", "pipe", "inherit"] });
   let line = "";
   await new Promise<void>((resolve) => child.stdout.on("data", (d: Buffer) => (line += d.toString()).includes("\n") && resolve()));
   child.kill("SIGKILL");

@@ -1,0 +1,188 @@
+/**
+ * A worker node (`tsray start --address`): it runs workers for the head, which places work and
+ * owns the jobs' objects, and relays their messages both ways (node-protocol.ts). Values cross
+ * the connection as bytes; those the head sends its workers are stored in this node's own arena,
+ * so every worker here reads them zero-copy, and are freed once no worker here holds them.
+ */
+import { randomHex } from "../common/ids.js";
+import { packageVersion } from "../common/version.js";
+import { ObjectStoreFullError } from "../common/errors.js";
+import { ObjectTable, type ObjectValue } from "../object-store/object-table.js";
+import { SharedArena } from "../object-store/shared-arena.js";
+import { HEARTBEAT_MS, type FromNode, type NodeHello, type ToNode } from "../rpc/node-protocol.js";
+import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
+import { connect, type SocketChannel, type TlsOptions } from "../rpc/socket-channel.js";
+import { refArgs } from "../raylet/dependencies.js";
+import { BoundaryChannel } from "../raylet/boundary-channel.js";
+import { WorkerPool, type JobConfig, type PooledWorker } from "../raylet/worker-pool.js";
+import { releaseSlices } from "../serialization/serializer.js";
+import { bodiesOf, mapValues, slicesOf } from "../serialization/wire-value.js";
+import type { SerializedValue } from "../serialization/serialized-value.js";
+import { nodeResources, type NodeResourcesConfig } from "./node-core.js";
+
+export interface WorkerNodeConfig extends NodeResourcesConfig {
+  nodeId?: string;
+  ip: string;
+  head: { host: string; port: number };
+  token: string;
+  tls?: TlsOptions;
+  log: (line: string) => void;
+}
+
+export class WorkerNode {
+  readonly nodeId: string;
+  readonly total: Record<string, number>;
+  private readonly arena: SharedArena;
+  /** This node's copies of the head's objects, held per worker: keys are `${objectId}/${workerId}`. */
+  private readonly copies: ObjectTable;
+  private readonly workers: WorkerPool;
+  private readonly byId = new Map<string, PooledWorker>();
+  private readonly jobs = new Map<string, JobConfig>();
+  /** The copies each running task holds, by task id, and each worker's running tasks. */
+  private readonly taskCopies = new Map<string, string[]>();
+  private readonly tasksOf = new Map<string, Set<string>>();
+  private head?: SocketChannel<FromNode, ToNode>;
+  private heartbeat?: NodeJS.Timeout;
+  private closed = false;
+
+  private constructor(private readonly config: WorkerNodeConfig) {
+    this.nodeId = config.nodeId ?? randomHex(14);
+    const { total, storeBytes } = nodeResources(config, config.ip);
+    this.total = total;
+    this.arena = SharedArena.create(storeBytes);
+    this.copies = new ObjectTable(this.arena, () => {});
+    const defaultJob: JobConfig = { jobId: "00000000", namespace: "", tsx: false, logToDriver: true, env: {} };
+    this.workers = new WorkerPool({
+      nodeId: this.nodeId,
+      arena: this.arena,
+      job: (jobId) => (jobId === undefined ? defaultJob : (this.jobs.get(jobId) ?? defaultJob)),
+      boundary: (channel) =>
+        new BoundaryChannel(channel, { arena: this.arena, allocate: (size) => this.allocate(size), putFailed: () => {} }),
+      remote: () => undefined,
+      log: config.log,
+      onMessage: (w, msg) => this.fromWorker(w, msg),
+      onExit: (w) => this.workerExited(w),
+    });
+  }
+
+  /** Joins the head; resolves once it has accepted this node. */
+  static async join(config: WorkerNodeConfig): Promise<WorkerNode> {
+    const node = new WorkerNode(config);
+    const hello: NodeHello = { nodeId: node.nodeId, ip: config.ip, resources: node.total };
+    try {
+      const { channel } = await connect<FromNode, ToNode>({
+        host: config.head.host, port: config.head.port, token: config.token, version: packageVersion(), role: "node",
+        info: { ...hello }, tls: config.tls,
+      });
+      node.head = channel;
+    } catch (err) {
+      await node.workers.close();
+      throw err;
+    }
+    node.head.onMessage((m) => node.fromHead(m));
+    node.heartbeat = setInterval(() => node.head?.send({ t: "heartbeat" }), HEARTBEAT_MS);
+    return node;
+  }
+
+  /** Called once the head's connection is gone (the node then has nothing to do). */
+  onHeadLost(listener: () => void): void {
+    this.head!.onClose(() => {
+      if (!this.closed) listener();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    this.head?.close();
+    await this.workers.close();
+    this.copies.clear();
+  }
+
+  private fromHead(m: ToNode): void {
+    if (m.t === "start-worker") {
+      this.jobs.set(m.job.jobId, m.job);
+      const w = this.workers.startDedicated(m.env, m.workerId);
+      this.byId.set(m.workerId, w);
+      return;
+    }
+    const w = this.byId.get(m.workerId);
+    if (!w) return;
+    if (m.t === "kill-worker") return this.workers.kill(w);
+    w.channel.send(this.storeFor(w, m.msg));
+  }
+
+  /** A message for worker `w` with the values it carries stored here, held for it. */
+  private storeFor(w: PooledWorker, msg: FromRaylet): FromRaylet {
+    if (msg.t === "execute" && msg.args) {
+      const ids = refArgs(msg.spec);
+      const keys: string[] = [];
+      const args = msg.args.map((v, i) => {
+        const key = `${ids[i]}/${w.id}`;
+        keys.push(key);
+        this.copies.hold([key], msg.spec.taskId);
+        return this.copy(key, v);
+      });
+      this.taskCopies.set(msg.spec.taskId, keys);
+      let tasks = this.tasksOf.get(w.id);
+      if (!tasks) this.tasksOf.set(w.id, (tasks = new Set()));
+      tasks.add(msg.spec.taskId);
+      return { ...msg, args };
+    }
+    if (msg.t === "objects") {
+      return {
+        t: "objects",
+        entries: msg.entries.map(([id, v]) => {
+          const key = `${id}/${w.id}`;
+          this.copies.addRef(key, w.id);
+          return [id, this.copy(key, v)];
+        }),
+      };
+    }
+    return msg;
+  }
+
+  /** This node's copy of an object's value (made on its first arrival for that worker). */
+  private copy(key: string, value: ObjectValue): ObjectValue {
+    const have = this.copies.get(key);
+    if (have) return have;
+    const stored: ObjectValue = value.ok ? { ok: true, value: slicesOf(value.value, this.arena, (size) => this.allocate(size)) } : value;
+    this.copies.seal(key, stored);
+    return stored;
+  }
+
+  private fromWorker(w: PooledWorker, msg: ToRaylet): void {
+    if (msg.t === "add-ref") for (const id of msg.ids) if (this.copies.has(`${id}/${w.id}`)) this.copies.addRef(`${id}/${w.id}`, w.id);
+    if (msg.t === "remove-ref") for (const id of msg.ids) this.copies.removeRef(`${id}/${w.id}`, w.id);
+    if (msg.t === "task-done") this.taskEnded(w.id, msg.taskId);
+    // What the worker made in this arena leaves as bytes; its memory here is not needed after.
+    const made: SerializedValue[] = [];
+    const out = mapValues(msg, (v) => {
+      if (v.slices) made.push(v);
+      return bodiesOf(v, this.arena);
+    });
+    for (const v of made) releaseSlices(this.arena, v);
+    this.head?.send({ t: "from-worker", workerId: w.id, msg: out });
+  }
+
+  private taskEnded(workerId: string, taskId: string): void {
+    this.copies.release(this.taskCopies.get(taskId) ?? [], taskId);
+    this.taskCopies.delete(taskId);
+    this.tasksOf.get(workerId)?.delete(taskId);
+  }
+
+  private workerExited(w: PooledWorker): void {
+    for (const taskId of this.tasksOf.get(w.id) ?? []) this.taskEnded(w.id, taskId);
+    this.tasksOf.delete(w.id);
+    this.copies.releaseWorker(w.id);
+    this.byId.delete(w.id);
+    const exit = w.exit!;
+    this.head?.send({ t: "worker-exit", workerId: w.id, code: exit.code, why: exit.oom ? "ran out of memory" : exit.error?.message });
+  }
+
+  private allocate(size: number): number {
+    const offset = this.arena.allocate(size);
+    if (offset >= 0) return offset;
+    throw new ObjectStoreFullError(`the object store of node ${this.nodeId} is full: ${size} bytes needed, ${this.arena.capacity - this.arena.used()} free`);
+  }
+}

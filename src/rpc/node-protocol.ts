@@ -1,0 +1,31 @@
+/**
+ * The messages between the head's raylet and a worker node (see node/node-link.ts and
+ * node/worker-node.ts). The head places work and owns the jobs' objects; a worker node runs
+ * workers for it and relays their messages, which are the same protocol as a local worker's.
+ */
+import type { JobConfig, WorkerEnv } from "../raylet/worker-pool.js";
+import type { FromRaylet, ToRaylet } from "./protocol.js";
+
+/** Head → worker node. */
+export type ToNode =
+  | { t: "start-worker"; workerId: string; env: WorkerEnv; job: JobConfig }
+  | { t: "to-worker"; workerId: string; msg: FromRaylet }
+  | { t: "kill-worker"; workerId: string };
+
+/** Worker node → head. */
+export type FromNode =
+  | { t: "heartbeat" }
+  | { t: "from-worker"; workerId: string; msg: ToRaylet }
+  | { t: "worker-exit"; workerId: string; code: number; why?: string };
+
+/** What a worker node says of itself in its handshake. */
+export interface NodeHello {
+  nodeId: string;
+  ip: string;
+  resources: Record<string, number>;
+}
+
+/** How often a worker node tells the head it is alive. */
+export const HEARTBEAT_MS = 1000;
+/** A node silent this long is marked dead (TSRAY_HEALTH_CHECK_TIMEOUT_MS overrides it). */
+export const HEALTH_CHECK_TIMEOUT_MS = 10_000;

@@ -1,0 +1,93 @@
+// A cluster of three node processes on this machine, started with the CLI as a user does (a
+// head and two worker nodes of one CPU each): work spreads over them, runs where it is pinned
+// with its large arguments, and survives a worker node killed with SIGKILL. One cluster serves
+// the whole file; every process it starts is gone at the end.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { isAlive } from "../../src/node/session.js";
+import { clusterFolder, driver, DRIVER_ARGS, result, type Session } from "../helpers/cluster.js";
+
+const { tmp, env, tsray, drive, sessions } = clusterFolder();
+let head: Session;
+const workers: Session[] = [];
+
+before(async () => {
+  const started = await tsray("start", "--head", "--port", "0", "--num-cpus", "1");
+  assert.equal(started.code, 0, started.stderr);
+  [head] = sessions();
+  for (let i = 0; i < 2; i++) {
+    const joined = await tsray("start", "--address", head.address, "--num-cpus", "1");
+    assert.equal(joined.code, 0, joined.stderr);
+    assert.match(joined.stdout, new RegExp(`^Worker node [0-9a-f]+ joined the cluster at ${head.address.replace(/\./g, "\\.")}`));
+  }
+  workers.push(...sessions().filter((s) => !s.head));
+});
+
+after(async () => {
+  await tsray("stop", "--force");
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+test("worker nodes join the head: status and list show every node and the cluster's resources", async () => {
+  assert.equal(workers.length, 2);
+  const status = await tsray("status");
+  assert.match(status.stdout, /Nodes \(3\):/);
+  for (const s of [head, ...workers]) assert.match(status.stdout, new RegExp(`ALIVE +${s.nodeId}`));
+  assert.match(status.stdout, /CPU +0 \/ 3/);
+  const rows = JSON.parse((await tsray("list", "nodes", "--format", "json", "--filter", "is_head_node=false")).stdout) as Record<string, unknown>[];
+  assert.deepEqual(rows.map((r) => r.node_id).sort(), workers.map((w) => w.nodeId).sort());
+});
+
+test("SPREAD reaches every node; pinned work runs where pinned, with its large arguments; actors and nested tasks work there", async () => {
+  const r = result(await drive("nodes"));
+  const nodes = r.nodes as string[];
+  assert.equal(nodes.length, 3);
+  assert.deepEqual(new Set(r.spread as string[]), new Set(nodes), "SPREAD tasks ran on every node");
+  assert.deepEqual(r.sums, nodes.map((n) => [n, (24 * 2 ** 20) / 8 / 2]));
+  assert.equal(r.count, 2);
+  assert.equal(r.nested, 42);
+  assert.equal(r.cpus, 3);
+});
+
+test("a STRICT_SPREAD placement group puts a bundle on each node, and work in a bundle runs there", async () => {
+  const { placed } = result(await drive("placement")) as { placed: string[] };
+  assert.equal(new Set(placed).size, 3);
+  assert.deepEqual(new Set(placed), new Set([head, ...workers].map((s) => s.nodeId)));
+});
+
+test("a worker node killed with SIGKILL: its task is retried elsewhere, the node is DEAD, work pinned there is refused", async () => {
+  const victim = workers[1];
+  const child = spawn(process.execPath, [...DRIVER_ARGS, driver, "node-dies", victim.nodeId], { env, stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  await new Promise<void>((resolve) => child.stdout.on("data", (d: Buffer) => (out += d.toString()).includes("started") && resolve()));
+  process.kill(victim.pid, "SIGKILL");
+  assert.equal(await exited, 0);
+  const r = JSON.parse(out.trim().split("\n").at(-1)!) as { ranOn: string; refused: string; alive: boolean };
+  assert.notEqual(r.ranOn, victim.nodeId);
+  assert.match(r.refused, new RegExp(`must run on node ${victim.nodeId}, which is not in the cluster`));
+  assert.equal(r.alive, false);
+  assert.equal(isAlive(victim.pid), false);
+  const rows = JSON.parse((await tsray("list", "nodes", "--format", "json", "--filter", `node_id=${victim.nodeId}`)).stdout) as Record<string, unknown>[];
+  assert.equal(rows[0]?.state, "DEAD");
+  assert.match((await tsray("status")).stdout, /CPU +0 \/ 2/);
+});
+
+test("joining with a wrong token, or to an address nobody listens on, fails with one line", async () => {
+  const wrong = await tsray("start", "--address", head.address, "--token", "0".repeat(48));
+  assert.equal(wrong.code, 2);
+  assert.equal(wrong.stderr.trim().split("\n").length, 1);
+  assert.match(wrong.stderr, /refused the connection: wrong or missing cluster token/);
+  const nobody = await tsray("start", "--address", "127.0.0.1:1", "--token", "t");
+  assert.equal(nobody.code, 2);
+  assert.match(nobody.stderr, /^tsray start: cannot connect to tsray at 127\.0\.0\.1:1/);
+});
+
+test("stop ends the head and every worker node", async () => {
+  const all = sessions();
+  assert.equal((await tsray("stop")).code, 0);
+  for (const s of all) assert.equal(isAlive(s.pid), false, `node ${s.nodeId} stopped`);
+  assert.deepEqual(sessions(), []);
+});

@@ -1,0 +1,54 @@
+// Running the tsray command and driver programs as a user does, each in a process of its own,
+// against nodes whose session folders live in a temporary folder of the test file's.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const bin = fileURLToPath(new URL("../../bin/tsray.mjs", import.meta.url));
+export const driver = fileURLToPath(new URL("../fixtures/cluster/driver.ts", import.meta.url));
+/**
+ * Drivers import the built package, as the nodes the CLI starts do: a shipped function that uses
+ * the API must find, in its worker, the same tsray module as the node's runtime.
+ */
+export const DRIVER_ARGS = ["--import", "tsx"];
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Session {
+  nodeId: string;
+  address: string;
+  pid: number;
+  head: boolean;
+}
+
+export function clusterFolder() {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "tsray-cluster-test-"));
+  const env = { ...process.env, TSRAY_TMPDIR: tmp, TSRAY_ADDRESS: "", TSRAY_TOKEN: "" };
+  const run = (file: string, args: string[], nodeArgs: string[] = []): Promise<Run> =>
+    new Promise((resolve) => {
+      execFile(process.execPath, [...nodeArgs, file, ...args], { env }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    });
+  const sessionDirs = () => readdirSync(tmp).filter((f) => f.startsWith("node-"));
+  return {
+    tmp,
+    env,
+    tsray: (...args: string[]) => run(bin, args),
+    drive: (...args: string[]) => run(driver, args, DRIVER_ARGS),
+    sessionDirs,
+    sessions: (): Session[] => sessionDirs().map((d) => JSON.parse(readFileSync(path.join(tmp, d, "node.json"), "utf8")) as Session),
+  };
+}
+
+/** The driver's last line of output, as JSON. */
+export function result(r: Run): Record<string, unknown> {
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
+}

@@ -64,6 +64,7 @@ async function round(i: number): Promise<Record<string, Metrics | null>> {
   out.startup = await node("startup");
   out.millionTasks = await node("million-tasks");
   out.thousandActors = args.includes("--skip-actors") ? null : await node("thousand-actors");
+  out.cluster = await node("cluster");
   return out;
 }
 
@@ -153,6 +154,13 @@ const add = (workload: string, tsray: string, peer: string, ratio: number | null
   add("1M tasks queued, then drained", `${fmt(b, "B/pending task")}, peak RSS ${fmt(rss, "MB")}, ${fmt(sec, "s", 1)}`, "", null, "completes; driver < 2 GB", rss === null ? null : rss < 2048);
   const a = m("thousandActors", "perActorMb"), n = m("thousandActors", "actors");
   add("1,000 actors alive", `${fmt(n, "actors")}, ${fmt(a, "MB/idle actor", 2)}`, "", null, "works; memory reported", n !== null);
+}
+
+{
+  const gb = m("cluster", "transferGbPerSecond"), rt = m("cluster", "remoteRoundTripUs"), sp = m("cluster", "spreadSpeedup");
+  add("cluster: 100 MB from one worker node to another", fmt(gb, "GB/s", 2), "through the head in this version", null, ">= 1 GB/s", gb === null ? null : gb >= 1);
+  add("cluster: task round trip to a worker node", fmt(rt, "µs"), "", null, "< 1 ms", rt === null ? null : rt < 1000);
+  add("cluster: 20 ms tasks, 3 one-CPU nodes vs 1", sp === null ? "skipped" : `${sp.toFixed(2)}x`, "", null, ">= 2.5x", sp === null ? null : sp >= 2.5);
 }
 
 const machine = {

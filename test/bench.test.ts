@@ -15,7 +15,7 @@ test("npm run bench works end to end (smoke: tiny counts)", { timeout: 300_000 }
   assert.equal(report.machine.smoke, true);
   const workloads = report.rows.map((r) => r.workload);
   for (const w of ["async no-op tasks (20k)", "sync task round trip", "actor calls (20k, one actor)", "100 MB Float64Array to a task",
-    "put 100 MB into a warm store", "seed 004: Pool.map x*10 over 1M", "init() to first result", "1M tasks queued, then drained", "1,000 actors alive"]) {
+    "put 100 MB into a warm store", "seed 004: Pool.map x*10 over 1M", "init() to first result", "1M tasks queued, then drained", "1,000 actors alive", "cluster: task round trip to a worker node"]) {
     assert.ok(workloads.includes(w), `missing row: ${w}`);
   }
   for (const row of report.rows) assert.doesNotMatch(row.tsray, /^skipped/, `${row.workload} did not run`);

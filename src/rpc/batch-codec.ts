@@ -42,7 +42,7 @@ class BatchDeserializer extends v8.DefaultDeserializer {
     if (tag === INLINE) return (v8.DefaultDeserializer.prototype as unknown as DefaultHost)._readHostObject.call(this);
     const body = this.bodies[this.readUint32()];
     if (!body) throw new RangeError("a batch refers to a body that did not arrive");
-    return tag === SIDE_BUFFER ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : body;
+    return tag === SIDE_BUFFER ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
   }
 }
 
@@ -78,7 +78,8 @@ export class BatchDecoder {
     if (!this.filling) {
       if (index !== this.bodies.length) throw new RangeError(`body ${index} arrived where body ${this.bodies.length} was due`);
       if (!Number.isInteger(total) || total < 0 || total > MAX_BODY_BYTES) throw new RangeError(`a body of ${total} bytes was announced`);
-      this.filling = { body: new Uint8Array(total), at: 0 };
+      // Not zeroed: every byte is written by the chunks before the body is used.
+      this.filling = { body: Buffer.allocUnsafeSlow(total), at: 0 };
     }
     const f = this.filling;
     if (f.at + chunk.length > f.body.byteLength || total !== f.body.byteLength) throw new RangeError("a body frame goes past its body");

@@ -8,7 +8,7 @@ import { createSessionDir, removeSession, sessionDir, type NodeSession } from ".
 import { runNode, stopOnSignals, type NodeProcessConfig } from "../node/node-main.js";
 import { parseFlags, UsageError } from "./args.js";
 
-const FLAGS = {
+export const START_FLAGS = {
   head: "boolean", address: "string", port: "number", "node-ip-address": "string", "num-cpus": "number", "num-gpus": "number",
   resources: "string", "object-store-memory": "number", "dashboard-host": "string", "dashboard-port": "number",
   "include-dashboard": "boolean", "gcs-storage": "string", token: "string", block: "boolean", verbose: "boolean",
@@ -18,7 +18,7 @@ const FLAGS = {
 const NODE_MAIN = fileURLToPath(new URL("../node/node-main.js", import.meta.url));
 
 export async function start(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseFlags("start", argv, FLAGS);
+  const { flags, positionals } = parseFlags("start", argv, START_FLAGS);
   if (positionals.length) throw new UsageError(`tsray start: unexpected argument '${positionals[0]}'`);
   if (flags.head && flags.address) throw new UsageError("tsray start: pass --head or --address, not both");
   if (!flags.head && !flags.address) throw new UsageError("tsray start: pass --head to start a head node, or --address HOST:PORT to join one");

@@ -65,6 +65,7 @@ async function round(i: number): Promise<Record<string, Metrics | null>> {
   out.millionTasks = await node("million-tasks");
   out.thousandActors = args.includes("--skip-actors") ? null : await node("thousand-actors");
   out.cluster = await node("cluster");
+  if (i === 0) out.manyNodes = await node("many-nodes");
   return out;
 }
 
@@ -161,6 +162,14 @@ const add = (workload: string, tsray: string, peer: string, ratio: number | null
   add("cluster: 100 MB from one worker node to another", fmt(gb, "GB/s", 2), "through the head in this version", null, ">= 1 GB/s", gb === null ? null : gb >= 1);
   add("cluster: task round trip to a worker node", fmt(rt, "µs"), "", null, "< 1 ms", rt === null ? null : rt < 1000);
   add("cluster: 20 ms tasks, 3 one-CPU nodes vs 1", sp === null ? "skipped" : `${sp.toFixed(2)}x`, "", null, ">= 2.5x", sp === null ? null : sp >= 2.5);
+  const n = m("manyNodes", "nodes"), join = m("manyNodes", "joinSeconds"), listed = m("manyNodes", "listed"), used = m("manyNodes", "nodesUsed");
+  const tasks = m("manyNodes", "tasks"), secs = m("manyNodes", "taskSeconds"), rss = m("manyNodes", "headIdleRssMb"), cpu = m("manyNodes", "headIdleCpuPercent");
+  add(
+    `cluster: ${fmt(n, "worker nodes")} join, SPREAD tasks`,
+    `joined in ${fmt(join, "s", 1)}, ${fmt(listed, "listed")}; ${fmt(tasks, "tasks")} in ${fmt(secs, "s", 1)} on ${fmt(used, "nodes")}`,
+    `head idle: ${fmt(rss, "MB")}, ${fmt(cpu, "% CPU", 1)}`, null, "join < 60 s, all listed, all used",
+    join === null ? null : join < 60 && listed === (n ?? 0) + 1 && used === (n ?? 0) + 1,
+  );
 }
 
 const machine = {

@@ -57,7 +57,7 @@ test("a STRICT_SPREAD placement group puts a bundle on each node, and work in a 
   assert.deepEqual(new Set(placed), new Set([head, ...workers].map((s) => s.nodeId)));
 });
 
-test("a worker node killed with SIGKILL: its task is retried elsewhere, the node is DEAD, work pinned there is refused", async () => {
+test("a worker node killed with SIGKILL: its task is retried and its actor restarted elsewhere, the node is DEAD, work pinned there is refused", async () => {
   const victim = workers[1];
   const child = spawn(process.execPath, [...DRIVER_ARGS, driver, "node-dies", victim.nodeId], { env, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
@@ -65,8 +65,10 @@ test("a worker node killed with SIGKILL: its task is retried elsewhere, the node
   await new Promise<void>((resolve) => child.stdout.on("data", (d: Buffer) => (out += d.toString()).includes("started") && resolve()));
   process.kill(victim.pid, "SIGKILL");
   assert.equal(await exited, 0);
-  const r = JSON.parse(out.trim().split("\n").at(-1)!) as { ranOn: string; refused: string; alive: boolean };
+  const r = JSON.parse(out.trim().split("\n").at(-1)!) as { ranOn: string; refused: string; alive: boolean; actorBefore: string; actorAfter: string };
   assert.notEqual(r.ranOn, victim.nodeId);
+  assert.equal(r.actorBefore, victim.nodeId);
+  assert.notEqual(r.actorAfter, victim.nodeId, "the actor was restarted on a live node");
   assert.match(r.refused, new RegExp(`must run on node ${victim.nodeId}, which is not in the cluster`));
   assert.equal(r.alive, false);
   assert.equal(isAlive(victim.pid), false);

@@ -298,6 +298,10 @@ export class CoreWorker {
         else p.reject(fromErrorInfo(msg.error as ErrorInfo));
         return;
       }
+      case "log":
+        // A driver of a cluster in another process: what its job's workers printed.
+        (msg.stderr ? process.stderr : process.stdout).write(msg.text);
+        return;
       case "collect":
         if (msg.ack !== undefined) return this.collectAndAnswer(msg.ack);
         if (this.collectWhenIdle) this.collectWhenIdle();

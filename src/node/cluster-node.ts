@@ -121,7 +121,10 @@ export class ClusterNode {
       this.config.log(`refused a driver at ${channel.remote}: ${hello}`);
       return channel.close();
     }
-    const job: JobConfig = { jobId: hello.jobId, namespace: hello.namespace, tsx: hello.tsx, logToDriver: hello.logToDriver, env: hello.env, workingDir: hello.workingDir };
+    const job: JobConfig = {
+      jobId: hello.jobId, namespace: hello.namespace, tsx: hello.tsx, logToDriver: hello.logToDriver, env: hello.env, workingDir: hello.workingDir,
+      forwardLogs: hello.logToDriver,
+    };
     this.gcs.addJob({ jobId: job.jobId, namespace: job.namespace, startTime: Date.now(), status: "RUNNING", entrypoint: hello.entrypoint });
     const leave = this.core.raylet.connectRemoteDriver(channel, hello.workerId, job);
     void this.core.raylet.workers.prestart(PRESTART_WORKERS, job.jobId);
@@ -134,7 +137,7 @@ export class ClusterNode {
       this.config.log(`refused a node at ${channel.remote}: ${typeof hello === "string" ? hello : "a node of that id is in the cluster already"}`);
       return channel.close();
     }
-    const link = new NodeLink(hello.nodeId, channel);
+    const link = new NodeLink(hello.nodeId, channel, (jobId, text, stderr) => this.core.raylet.forwardLog(jobId, text, stderr));
     this.links.set(hello.nodeId, link);
     this.gcs.registerNode({ nodeId: hello.nodeId, address: hello.ip, alive: true, isHead: false, resources: hello.resources });
     this.core.raylet.addNode(link, hello.resources);

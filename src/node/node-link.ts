@@ -18,11 +18,16 @@ export class NodeLink implements RemoteNodeLink {
   private readonly workers = new Map<string, RemoteWorker>();
   private lastHeard = Date.now();
 
-  constructor(readonly nodeId: string, private readonly channel: SocketChannel<ToNode, FromNode>) {
+  constructor(
+    readonly nodeId: string,
+    private readonly channel: SocketChannel<ToNode, FromNode>,
+    onLog: (jobId: string, text: string, stderr: boolean) => void,
+  ) {
     channel.onMessage((m) => {
       this.lastHeard = Date.now();
       if (m.t === "from-worker") this.workers.get(m.workerId)?.handler?.(m.msg);
       else if (m.t === "worker-exit") this.exited(m.workerId, m.code, m.why);
+      else if (m.t === "log") onLog(m.jobId, m.text, m.stderr);
     });
   }
 

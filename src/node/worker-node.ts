@@ -60,6 +60,7 @@ export class WorkerNode {
         new BoundaryChannel(channel, { arena: this.arena, allocate: (size) => this.allocate(size), putFailed: () => {} }),
       remote: () => undefined,
       log: config.log,
+      onLog: (jobId, text, stderr) => this.head?.send({ t: "log", jobId, text, stderr }),
       onMessage: (w, msg) => this.fromWorker(w, msg),
       onExit: (w) => this.workerExited(w),
     });

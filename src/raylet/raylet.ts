@@ -79,8 +79,9 @@ export class Raylet {
   private nextAck = 1;
   private watching = false;
   private closed = false;
-  /** Jobs of drivers in other processes, by id. */
+  /** Jobs of drivers in other processes, by id, and their drivers. */
   private readonly jobs = new Map<string, JobConfig>();
+  private readonly jobDrivers = new Map<string, Client>();
   /** Worker nodes this raylet places work on, while they are in the cluster. */
   private readonly remoteNodes = new Map<string, { pool: ResourcePool; link: RemoteNodeLink }>();
   private readonly choice: NodeChoice;
@@ -92,6 +93,7 @@ export class Raylet {
       job: (jobId) => (jobId === undefined ? o.defaultJob : (this.jobs.get(jobId) ?? o.defaultJob)),
       boundary: (channel, workerId) => this.boundary(channel, workerId),
       remote: (nodeId) => this.remoteNodes.get(nodeId)?.link,
+      onLog: (jobId, text, stderr) => this.forwardLog(jobId, text, stderr),
       log: o.log,
       onMessage: (w, msg) => this.handle(this.clientOf(w), msg),
       onExit: (w) => this.onWorkerExit(w),
@@ -183,10 +185,12 @@ export class Raylet {
     const client = makeClient(workerId, this.boundary(channel, workerId));
     client.jobId = job.jobId;
     this.jobs.set(job.jobId, job);
+    this.jobDrivers.set(job.jobId, client);
     this.clientsById.set(workerId, client);
     let goodbye = false;
     client.channel.onMessage((m) => (m.t === "goodbye" ? (goodbye = true) : this.handle(client, m)));
     return () => {
+      this.jobDrivers.delete(job.jobId);
       this.clientsById.delete(workerId);
       this.o.table.releaseWorker(workerId);
       this.tasks.streams.ownerExited(workerId);
@@ -195,6 +199,11 @@ export class Raylet {
       this.workers.endJob(job.jobId);
       return goodbye ? "SUCCEEDED" : "FAILED";
     };
+  }
+
+  /** What a job's workers printed (here or on a worker node), for its driver in another process. */
+  forwardLog(jobId: string, text: string, stderr: boolean): void {
+    this.jobDrivers.get(jobId)?.send({ t: "log", text, stderr });
   }
 
   /** `channel` to a core worker of another process, whose values cross this node's boundary. */

@@ -44,6 +44,9 @@ export interface LaunchedWorker {
   kill(): void;
   /** Called once, when it has exited and everything it sent has been handled. */
   onExit(listener: (code: number, why?: string) => void): void;
+  /** What it prints, when its job forwards logs (see JobConfig.forwardLogs). */
+  stdout?: NodeJS.ReadableStream;
+  stderr?: NodeJS.ReadableStream;
 }
 
 /** The worker a spec needs. */
@@ -63,6 +66,8 @@ export interface JobConfig {
   env: Record<string, string>;
   /** Job-wide working directory (init's runtimeEnv.workingDir): the job's workers are processes there. */
   workingDir?: string;
+  /** The driver is in another process: what the workers print goes to it (see WorkerPoolOptions.onLog). */
+  forwardLogs?: boolean;
 }
 
 /** Settings every worker of the node starts with (sent as workerData). */
@@ -131,6 +136,8 @@ export interface WorkerPoolOptions {
   /** The raylet's end of a channel to a worker process, whose values cross the node's boundary. */
   boundary(channel: Channel<FromRaylet, ToRaylet>, workerId: string): Channel<FromRaylet, ToRaylet>;
   log(line: string): void;
+  /** Output of the workers of a job with `forwardLogs`, as it comes. */
+  onLog?(jobId: string, text: string, stderr: boolean): void;
   onMessage(worker: PooledWorker, msg: ToRaylet): void;
   onExit(worker: PooledWorker): void;
 }
@@ -215,7 +222,10 @@ export class WorkerPool {
     if (env.nodeId === undefined && !this.runsInProcess(env)) return this.startThread(env, key, dedicated, id);
     const job = this.opts.job(env.jobId);
     let launched: LaunchedWorker;
-    if (env.nodeId === undefined) launched = this.processes.launch(id, job, { ...job.env, ...env.env }, env.workingDir ?? job.workingDir, env.memoryBytes);
+    if (env.nodeId === undefined) {
+      launched = this.processes.launch(id, job, { ...job.env, ...env.env }, env.workingDir ?? job.workingDir, env.memoryBytes);
+      if (job.forwardLogs) this.forwardLogs(job.jobId, launched.stdout ?? null, launched.stderr ?? null);
+    }
     else {
       const link = this.opts.remote(env.nodeId);
       // Its node just left: a worker that has exited already, so that its work is placed again.
@@ -379,7 +389,11 @@ export class WorkerPool {
       resourceLimits: env.memoryBytes ? { maxOldGenerationSizeMb: Math.max(16, Math.floor(env.memoryBytes / 2 ** 20)) } : undefined,
       // Output goes straight to this process's stdout and stderr, prefixed by the worker itself:
       // reading it here instead would keep the worker's port referenced, and the process alive.
+      // Except for a driver elsewhere, which is sent what its job's workers print.
+      stdout: job.forwardLogs,
+      stderr: job.forwardLogs,
     });
+    if (job.forwardLogs) this.forwardLogs(job.jobId, thread.stdout, thread.stderr);
     const w: ThreadWorker = {
       kind: "thread", id, key, thread, dedicated, jobId: env.jobId,
       channel: new PortChannel<FromRaylet, ToRaylet>(port1, doorbell),
@@ -416,6 +430,11 @@ export class WorkerPool {
     w.channel.unref();
     thread.unref();
     return w;
+  }
+
+  private forwardLogs(jobId: string, stdout: NodeJS.ReadableStream | null, stderr: NodeJS.ReadableStream | null): void {
+    stdout?.on("data", (d: Buffer) => this.opts.onLog?.(jobId, d.toString("utf8"), false));
+    stderr?.on("data", (d: Buffer) => this.opts.onLog?.(jobId, d.toString("utf8"), true));
   }
 
   private isReady(w: PooledWorker): void {

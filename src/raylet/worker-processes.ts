@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { PassThrough } from "node:stream";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -56,6 +57,9 @@ export class WorkerProcesses {
   /** `heapBytes`: the process's heap limit (the `memory` option), as for a thread. */
   launch(workerId: string, job: JobConfig, env: Record<string, string>, cwd: string | undefined, heapBytes?: number): LaunchedWorker {
     const channel = new LateChannel<FromRaylet, ToRaylet>();
+    // The streams exist at once; the process is spawned once the node listens.
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
     let child: ChildProcess | undefined;
     let killed = false;
     // Its exit counts once its connection has delivered all it sent (or it never connected).
@@ -77,11 +81,14 @@ export class WorkerProcesses {
           child = spawn(process.execPath, [...(this.execArgv() ?? process.execArgv), ...heap, BOOTSTRAP], {
             cwd,
             env: { ...process.env, ...env, TSRAY_WORKER_BOOT: JSON.stringify(boot) },
-            // What it prints goes where the node's own output goes, prefixed by the worker itself.
-            stdio: ["ignore", "inherit", "inherit"],
+            // What it prints goes where the node's own output goes, prefixed by the worker itself,
+            // or to the driver elsewhere (read here).
+            stdio: ["ignore", job.forwardLogs ? "pipe" : "inherit", job.forwardLogs ? "pipe" : "inherit"],
           });
           this.children.add(child);
           child.unref();
+          if (child.stdout) child.stdout.pipe(stdout);
+          if (child.stderr) child.stderr.pipe(stderr);
           child.once("error", (err) => {
             this.log(`worker process ${workerId} could not start: ${err.message}`);
             resolve([1, null]);
@@ -97,6 +104,8 @@ export class WorkerProcesses {
     void exited.then(() => this.exits.delete(exited));
     return {
       channel,
+      stdout,
+      stderr,
       pid: () => child?.pid,
       kill: () => {
         killed = true;

@@ -16,7 +16,9 @@ export type ToNode =
 export type FromNode =
   | { t: "heartbeat" }
   | { t: "from-worker"; workerId: string; msg: ToRaylet }
-  | { t: "worker-exit"; workerId: string; code: number; why?: string };
+  | { t: "worker-exit"; workerId: string; code: number; why?: string }
+  /** What the workers of a job whose driver is elsewhere printed. */
+  | { t: "log"; jobId: string; text: string; stderr: boolean };
 
 /** What a worker node says of itself in its handshake. */
 export interface NodeHello {

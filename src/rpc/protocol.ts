@@ -126,6 +126,8 @@ export function sendObject(channel: Pick<Channel<FromRaylet, unknown>, "send" | 
 /** Messages from the raylet to a core worker. */
 export type FromRaylet =
   | { t: "objects"; entries: [id: string, value: ObjectValue][] }
+  /** What the job's workers printed, already prefixed, for a driver in another process to print. */
+  | { t: "log"; text: string; stderr: boolean }
   | { t: "reply"; reqId: number; ok: true; value: unknown }
   | { t: "reply"; reqId: number; ok: false; error: ErrorInfo }
   /** Collect garbage now and release the shared memory of what was collected; with `ack`, answer `collected`. */

@@ -51,6 +51,11 @@ test("SPREAD reaches every node; pinned work runs where pinned, with its large a
   assert.equal(r.cpus, 3);
 });
 
+test("what tasks print on every node reaches the driver, prefixed with the task's name", async () => {
+  const { seen } = result(await drive("logs")) as { seen: string[] };
+  assert.deepEqual(new Set(seen), new Set([head, ...workers].map((s) => s.nodeId)));
+});
+
 test("a STRICT_SPREAD placement group puts a bundle on each node, and work in a bundle runs there", async () => {
   const { placed } = result(await drive("placement")) as { placed: string[] };
   assert.equal(new Set(placed).size, 3);

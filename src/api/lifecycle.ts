@@ -103,6 +103,7 @@ export async function init(opts: InitOptions = {}): Promise<ClusterInfo> {
     connection = remote.coreWorker;
     setCoreWorker(remote.coreWorker);
     info = { address: remote.address, nodeId: remote.nodeId, jobId: remote.jobId, namespace: remote.namespace };
+    if (remote.dashboardUrl) info.dashboardUrl = remote.dashboardUrl;
     const connected = info;
     await prepareDriverScript();
     return connected;

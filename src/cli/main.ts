@@ -4,12 +4,13 @@
  */
 import { packageVersion } from "../common/version.js";
 import { UsageError } from "./args.js";
+import { job } from "./job.js";
 import { start } from "./start.js";
 import { list, status } from "./state.js";
 import { stop } from "./stop.js";
 import { LATER, USAGE, type Verb } from "./usage.js";
 
-const RUN: Partial<Record<Verb, (argv: string[]) => Promise<number>>> = { start, stop, status, list };
+const RUN: Partial<Record<Verb, (argv: string[]) => Promise<number>>> = { start, stop, status, list, job };
 
 export async function main(args: string[]): Promise<void> {
   const [verb, ...rest] = args;

@@ -5,7 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomHex } from "../common/ids.js";
 import { createSessionDir, removeSession, sessionDir, type NodeSession } from "../node/session.js";
-import { runNode, stopOnSignals, type NodeProcessConfig } from "../node/node-main.js";
+import { DEFAULT_DASHBOARD_PORT, runNode, stopOnSignals, type NodeProcessConfig } from "../node/node-main.js";
 import { parseFlags, UsageError } from "./args.js";
 
 export const START_FLAGS = {
@@ -23,9 +23,8 @@ export async function start(argv: string[]): Promise<number> {
   if (flags.head && flags.address) throw new UsageError("tsray start: pass --head or --address, not both");
   if (!flags.head && !flags.address) throw new UsageError("tsray start: pass --head to start a head node, or --address HOST:PORT to join one");
   if (flags["gcs-storage"]) throw new UsageError("tsray start: --gcs-storage is not available in this release yet (the GCS keeps its tables in memory)");
-  if (flags["include-dashboard"] || flags["dashboard-host"] || flags["dashboard-port"] !== undefined) {
-    throw new UsageError("tsray start: the dashboard is not available in this release yet; leave out the dashboard options");
-  }
+  const dashboardPort = flags["dashboard-port"] ?? DEFAULT_DASHBOARD_PORT;
+  if (!Number.isInteger(dashboardPort) || dashboardPort > 65535) throw new UsageError(`tsray start: --dashboard-port must be a port number, got ${dashboardPort}`);
   if (flags.token === "") throw new UsageError("tsray start: --token must not be empty");
   const port = flags.port ?? 6380;
   if (!Number.isInteger(port) || port > 65535) throw new UsageError(`tsray start: --port must be a port number, got ${port}`);
@@ -47,6 +46,7 @@ export async function start(argv: string[]): Promise<number> {
     objectStoreMemory: flags["object-store-memory"],
     group: !flags.block,
     headAddress: flags.address,
+    dashboard: flags.address || flags["include-dashboard"] === false ? undefined : { host: flags["dashboard-host"] ?? "127.0.0.1", port: dashboardPort },
     tlsCa: flags.address && flags["tls-ca"] ? path.resolve(flags["tls-ca"]) : undefined,
     tlsFiles: flags["tls-cert"] ? { cert: path.resolve(flags["tls-cert"]), key: path.resolve(flags["tls-key"]!), ca: flags["tls-ca"] && path.resolve(flags["tls-ca"]) } : undefined,
   };
@@ -111,6 +111,7 @@ function printStarted(s: NodeSession, token: string): void {
   process.stdout.write(
     `Started the head node ${s.nodeId} at ${s.address} (session and logs in ${sessionDir(s.nodeId)}).\n\n` +
       `Connect a program on this machine:  await ray.init({ address: "auto" })\n` +
+      (s.dashboardUrl ? `Submit jobs:                        tsray job submit --address ${s.dashboardUrl} -- COMMAND\n` : "") +
       `From elsewhere:                     init({ address: "${s.address}", token }) with TSRAY_TOKEN=${token}\n` +
       `Join a worker node:                 tsray start --address ${s.address} --token ${token}\n` +
       `Stop:                               tsray stop\n`,

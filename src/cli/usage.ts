@@ -14,7 +14,7 @@ export const USAGE = {
   timeline: "tsray timeline [--output FILE] [--address ADDR]",
   memory: "tsray memory [--address ADDR]",
   job:
-    "tsray job submit [--address URL] [--working-dir DIR] [--runtime-env-json JSON] [--no-wait] -- COMMAND ARGS...\n" +
+    "tsray job submit [--address URL] [--working-dir DIR] [--runtime-env-json JSON] [--submission-id ID] [--no-wait] -- COMMAND ARGS...\n" +
     "tsray job status|logs|stop JOB_ID [--address URL] [--follow]\n" +
     "tsray job list [--address URL]",
   serve:
@@ -29,6 +29,5 @@ export const LATER: Partial<Record<Verb, string>> = {
   logs: "comes with the dashboard and logs",
   timeline: "comes with the dashboard and logs",
   memory: "comes with the dashboard and logs",
-  job: "comes with the job API",
   serve: "comes with tsray Serve",
 };

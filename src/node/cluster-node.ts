@@ -51,6 +51,8 @@ export class ClusterNode {
   private readonly links = new Map<string, NodeLink>();
   private readonly health: NodeJS.Timeout;
   private readonly healthTimeoutMs = Number(process.env.TSRAY_HEALTH_CHECK_TIMEOUT_MS) || HEALTH_CHECK_TIMEOUT_MS;
+  /** What the head says of itself to every peer in its handshake. */
+  private readonly welcome: Record<string, unknown>;
 
   private constructor(private readonly config: ClusterNodeConfig) {
     this.core = new NodeCore({
@@ -61,6 +63,7 @@ export class ClusterNode {
       log: config.log,
     });
     this.state = new StateService(this.gcs, this.core.raylet);
+    this.welcome = { nodeId: this.core.nodeId, head: true };
     // A node that stops talking (hung, cut off) is dead once its heartbeats are overdue.
     this.health = setInterval(() => {
       for (const [nodeId, link] of this.links) {
@@ -80,7 +83,7 @@ export class ClusterNode {
         version: packageVersion(),
         token: config.token,
         tls: config.tls,
-        info: { nodeId: node.core.nodeId, head: true },
+        info: node.welcome,
         log: config.log,
         onPeer: (channel, peer) => node.accept(channel as unknown as SocketChannel<FromRaylet, ToRaylet>, peer),
       });
@@ -94,6 +97,11 @@ export class ClusterNode {
 
   get port(): number {
     return this.server!.port;
+  }
+
+  /** Drivers that connect from now on are told where the head's HTTP API (the dashboard's port) is. */
+  set dashboardUrl(url: string) {
+    this.welcome.dashboardUrl = url;
   }
 
   get address(): string {

@@ -9,7 +9,11 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { packageVersion } from "../common/version.js";
 import { ClusterNode, type ClusterNodeConfig } from "./cluster-node.js";
-import { createSessionDir, envToken, localToken, removeSession, tlsFor, writeSession, type NodeSession } from "./session.js";
+import { createSessionDir, envToken, localToken, removeSession, sessionDir, tlsFor, writeSession, type NodeSession } from "./session.js";
+import { JobManager } from "../jobs/job-manager.js";
+import { startJobApi, type JobApi } from "../jobs/http-api.js";
+
+export const DEFAULT_DASHBOARD_PORT = 8265;
 import { parseAddress } from "./remote-driver.js";
 import { WorkerNode } from "./worker-node.js";
 
@@ -21,6 +25,8 @@ export interface NodeProcessConfig extends Omit<ClusterNodeConfig, "token" | "lo
   token?: string;
   /** Runs in the background, leading its own process group. */
   group: boolean;
+  /** The head's HTTP API (jobs): where, and whether (`--include-dashboard false`: none). */
+  dashboard?: { host: string; port: number };
   /** For a worker node: the head to join, HOST:PORT, and what verifies its TLS certificate. */
   headAddress?: string;
   tlsCa?: string;
@@ -48,12 +54,36 @@ async function runHead(config: NodeProcessConfig, log: (line: string) => void): 
   const token = config.token ?? envToken() ?? randomBytes(24).toString("hex");
   const tls = config.tlsFiles && { cert: readFileSync(config.tlsFiles.cert), key: readFileSync(config.tlsFiles.key) };
   const node = await ClusterNode.startHead({ ...config, token, log, tls });
+  let api: JobApi | undefined;
+  let jobs: JobManager | undefined;
+  if (config.dashboard) {
+    jobs = new JobManager({ dir: path.join(sessionDir(config.nodeId), "jobs"), headAddress: node.address, token, log });
+    try {
+      api = await startJobApi({ ...config.dashboard, token, jobs, log });
+    } catch (err) {
+      // The default port taken (another head, say): a free one, and a line that says so.
+      if ((err as { code?: string }).code !== "EADDRINUSE" || config.dashboard.port !== DEFAULT_DASHBOARD_PORT) {
+        await node.close();
+        throw err;
+      }
+      api = await startJobApi({ ...config.dashboard, port: 0, token, jobs, log });
+      log(`port ${DEFAULT_DASHBOARD_PORT} is taken: the HTTP API listens at ${api.url}`);
+    }
+    node.dashboardUrl = api.url;
+  }
   const session: NodeSession = {
     nodeId: node.core.nodeId, address: node.address, port: node.port, pid: process.pid, head: true, group: config.group, version: packageVersion(), startedAt: Date.now(),
-    tlsCa: config.tlsFiles && path.resolve(config.tlsFiles.ca ?? config.tlsFiles.cert),
+    tlsCa: config.tlsFiles && path.resolve(config.tlsFiles.ca ?? config.tlsFiles.cert), dashboardUrl: api?.url,
   };
   writeSession(session, token);
-  return { session, token, stop: stopping(config.nodeId, () => node.close()) };
+  return {
+    session, token,
+    stop: stopping(config.nodeId, async () => {
+      await api?.close();
+      await jobs?.close();
+      await node.close();
+    }),
+  };
 }
 
 async function runWorkerNode(config: NodeProcessConfig, headAddress: string, log: (line: string) => void): Promise<RunningNode> {

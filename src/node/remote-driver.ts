@@ -29,6 +29,8 @@ export interface RemoteDriver {
   coreWorker: CoreWorker;
   /** HOST:PORT of the node it is connected to. */
   address: string;
+  /** The head's HTTP API, when it serves one. */
+  dashboardUrl?: string;
   nodeId: string;
   jobId: string;
   namespace: string;
@@ -90,5 +92,6 @@ export async function connectDriver(o: RemoteDriverOptions): Promise<RemoteDrive
   };
   process.once("exit", sayGoodbye);
   channel.onClose(() => process.off("exit", sayGoodbye));
-  return { coreWorker: cw, address, nodeId, jobId: hello.jobId, namespace: hello.namespace };
+  const dashboardUrl = typeof info.dashboardUrl === "string" ? info.dashboardUrl : undefined;
+  return { coreWorker: cw, address, nodeId, jobId: hello.jobId, namespace: hello.namespace, dashboardUrl };
 }

@@ -17,6 +17,8 @@ export interface NodeSession {
   head: boolean;
   /** Started in the background as the leader of its own process group (`stop` signals the group). */
   group: boolean;
+  /** The head's HTTP API (jobs; the dashboard later), when it serves one. */
+  dashboardUrl?: string;
   /** Set when the node's port speaks TLS: the PEM file that verifies its certificate (its CA, or the certificate itself). */
   tlsCa?: string;
   /** The head's address, for a worker node. */

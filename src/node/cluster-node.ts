@@ -26,16 +26,9 @@ export interface ClusterNodeConfig extends NodeResourcesConfig {
   log: (line: string) => void;
 }
 
-/** What a driver says of itself in its handshake. */
-export interface DriverHello {
+/** What a driver says of itself in its handshake: its job (workingDir absolute, on this machine), and more. */
+export interface DriverHello extends Omit<JobConfig, "forwardLogs"> {
   workerId: string;
-  jobId: string;
-  namespace: string;
-  tsx: boolean;
-  logToDriver: boolean;
-  env: Record<string, string>;
-  /** Absolute, on this machine (uploading a folder to nodes elsewhere comes later). */
-  workingDir?: string;
   entrypoint?: string;
 }
 
@@ -129,12 +122,10 @@ export class ClusterNode {
       this.config.log(`refused a driver at ${channel.remote}: ${hello}`);
       return channel.close();
     }
-    const job: JobConfig = {
-      jobId: hello.jobId, namespace: hello.namespace, tsx: hello.tsx, logToDriver: hello.logToDriver, env: hello.env, workingDir: hello.workingDir,
-      forwardLogs: hello.logToDriver,
-    };
-    this.gcs.addJob({ jobId: job.jobId, namespace: job.namespace, startTime: Date.now(), status: "RUNNING", entrypoint: hello.entrypoint });
-    const leave = this.core.raylet.connectRemoteDriver(channel, hello.workerId, job);
+    const { workerId, entrypoint, ...settings } = hello;
+    const job: JobConfig = { ...settings, forwardLogs: hello.logToDriver };
+    this.gcs.addJob({ jobId: job.jobId, namespace: job.namespace, startTime: Date.now(), status: "RUNNING", entrypoint });
+    const leave = this.core.raylet.connectRemoteDriver(channel, workerId, job);
     void this.core.raylet.workers.prestart(PRESTART_WORKERS, job.jobId);
     channel.onClose(() => this.gcs.finishJob(job.jobId, leave()));
   }

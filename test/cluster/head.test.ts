@@ -4,13 +4,14 @@
 // head serves the whole file; every process it starts is gone at the end.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { readFileSync, rmSync, statSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { isAlive } from "../../src/node/session.js";
 import { bin, clusterFolder, driver, DRIVER_ARGS, result, type Session } from "../helpers/cluster.js";
+import { selfSignedCert } from "../helpers/tls.js";
 
 const { tmp, env, tsray, drive, sessionDirs } = clusterFolder();
 let head: Session;
@@ -121,23 +122,18 @@ test("stop ends every node process and removes the sessions; a second stop is qu
 });
 
 test("a head with --tls-cert and --tls-key speaks TLS; local drivers and the CLI find how to verify it", async (t) => {
-  const certs = mkdtempSync(path.join(os.tmpdir(), "tsray-tls-"));
+  const tls = selfSignedCert();
+  if (!tls) return t.skip("openssl is not installed");
   try {
-    try {
-      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-        "-keyout", path.join(certs, "key.pem"), "-out", path.join(certs, "cert.pem")], { stdio: "ignore" });
-    } catch {
-      return t.skip("openssl is not installed");
-    }
-    const started = await tsray("start", "--head", "--port", "0", "--tls-cert", path.join(certs, "cert.pem"), "--tls-key", path.join(certs, "key.pem"));
+    const started = await tsray("start", "--head", "--port", "0", "--tls-cert", tls.certPath, "--tls-key", tls.keyPath);
     assert.equal(started.code, 0, started.stderr);
     assert.equal(result(await drive("connect", JSON.stringify({ address: "auto" }))).ok, true);
     assert.match((await tsray("status")).stdout, /ALIVE/);
     assert.equal((await tsray("stop")).code, 0);
-    const half = await tsray("start", "--head", "--tls-cert", path.join(certs, "cert.pem"));
+    const half = await tsray("start", "--head", "--tls-cert", tls.certPath);
     assert.match(half.stderr, /^tsray start: --tls-cert and --tls-key go together\n$/);
   } finally {
-    rmSync(certs, { recursive: true, force: true });
+    rmSync(tls.dir, { recursive: true, force: true });
   }
 });
 

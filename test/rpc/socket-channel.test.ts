@@ -5,8 +5,7 @@
 // goes on serving the next client.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -14,6 +13,7 @@ import { connect, listen, type ConnectSettings, type SocketChannel, type SocketS
 import type { Peer } from "../../src/rpc/handshake.js";
 import { PROTOCOL_VERSION, type TaskSpec } from "../../src/rpc/protocol.js";
 import { FrameKind } from "../../src/rpc/frames.js";
+import { selfSignedCert } from "../helpers/tls.js";
 import type { Message } from "../../src/rpc/wire.js";
 
 const TOKEN = "a".repeat(64);
@@ -244,16 +244,10 @@ test("over a Unix socket, as worker processes reach their node", async () => {
 });
 
 test("over TLS, with a certificate the client trusts", async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "tsray-tls-"));
+  const tls = selfSignedCert();
+  if (!tls) return t.skip("openssl is not installed");
   try {
-    try {
-      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-        "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { stdio: "ignore" });
-    } catch {
-      return t.skip("openssl is not installed");
-    }
-    const cert = readFileSync(path.join(dir, "cert.pem"));
-    const key = readFileSync(path.join(dir, "key.pem"));
+    const { cert, key } = tls;
     const secure = await echoServer({ tls: { cert, key } });
     try {
       const { channel } = await client(secure.server.port, { tls: { ca: cert } });
@@ -270,6 +264,6 @@ test("over TLS, with a certificate the client trusts", async (t) => {
       await secure.server.close();
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(tls.dir, { recursive: true, force: true });
   }
 });

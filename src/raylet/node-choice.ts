@@ -15,8 +15,12 @@ const PACK_UNTIL = 0.5;
 export class NodeChoice {
   private spreadNext = 0;
 
-  /** `local`: this raylet's node; `pools`: every live node's, local first. */
-  constructor(private readonly local: ResourcePool, private readonly pools: () => ResourcePool[]) {}
+  /** `local`: this raylet's node, `localId` its id; `pools`: every live node's, local first. */
+  constructor(
+    private readonly local: ResourcePool,
+    private readonly localId: string,
+    private readonly pools: () => ResourcePool[],
+  ) {}
 
   choose(spec: TaskSpec): ResourcePool | ErrorInfo {
     const s = spec.scheduling;
@@ -30,9 +34,6 @@ export class NodeChoice {
     if (s?.type === "SPREAD") return this.spread(need);
     return this.hybrid(need);
   }
-
-  /** The local node's id, as node affinity names it. */
-  localId = "";
 
   private hybrid(need: Record<string, number>): ResourcePool {
     const local = this.local;

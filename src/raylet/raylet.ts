@@ -1,7 +1,9 @@
 /**
  * The raylet: the node's hub. It owns the node's resources, object table, worker pool, task
  * and actor managers, and answers the messages of every core worker on the node (the driver
- * through an in-process channel, workers through their threads' ports).
+ * through an in-process channel, workers through their threads' ports, drivers and worker
+ * processes of other processes through sockets). On a head, it also places work on the worker
+ * nodes that joined, whose workers it sees as its own (see node/node-link.ts).
  */
 import os from "node:os";
 import { ObjectStoreFullError, toErrorInfo, type ErrorInfo } from "../common/errors.js";
@@ -99,8 +101,7 @@ export class Raylet {
       onExit: (w) => this.onWorkerExit(w),
     });
     this.placementGroups = new PlacementGroups(() => this.pools(), this.scheduler, o.log);
-    this.choice = new NodeChoice(o.resources, () => this.pools());
-    this.choice.localId = o.nodeId;
+    this.choice = new NodeChoice(o.resources, o.nodeId, () => this.pools());
     const poolFor = (spec: TaskSpec) => this.poolFor(spec);
     const ownerOf = (spec: TaskSpec) => this.clientsById.get(spec.ownerId)?.deliver;
     this.tasks = new TaskManager({

@@ -1,7 +1,9 @@
 /**
- * The node's worker threads. Task workers are reused from an idle list per environment (the
- * same env vars and heap limit); actors get a thread of their own. Threads are unref'd: they
- * never keep the driver process alive by themselves.
+ * The node's workers: threads of its process by default, worker processes of their own
+ * (isolation "process", see worker-processes.ts), and on a head the workers of the worker nodes
+ * that joined (see node/node-link.ts). Task workers are reused from an idle list per
+ * environment (job, env vars, heap limit, isolation, node); actors get a worker of their own.
+ * Threads are unref'd: they never keep the driver process alive by themselves.
  *
  * When a thread ends, however it ends, its exit is handled in this order: the messages it sent
  * before it stopped are handled (a task it finished is finished), then the arena memory it
@@ -118,13 +120,13 @@ interface ThreadWorker extends PooledWorker {
   readonly bell: Doorbell;
 }
 
-/** A worker process of this node, or a worker of another node. */
-interface ProcessWorker extends PooledWorker {
+/** A worker outside this process: a worker process of this node, or a worker of another node. */
+interface ExternalWorker extends PooledWorker {
   readonly kind: "process";
   kill(): void;
 }
 
-type Pooled = ThreadWorker | ProcessWorker;
+type Pooled = ThreadWorker | ExternalWorker;
 
 export interface WorkerPoolOptions {
   nodeId: string;
@@ -340,8 +342,8 @@ export class WorkerPool {
     await Promise.allSettled([...threads, this.processes.close()]);
   }
 
-  private startExternal(id: string, env: WorkerEnv, key: string, dedicated: boolean, launched: LaunchedWorker): ProcessWorker {
-    const w: ProcessWorker = {
+  private startExternal(id: string, env: WorkerEnv, key: string, dedicated: boolean, launched: LaunchedWorker): ExternalWorker {
+    const w: ExternalWorker = {
       kind: "process", id, key, dedicated, jobId: env.jobId, nodeId: env.nodeId, knownFunctions: new Set(),
       channel: this.opts.boundary(launched.channel, id),
       pid: launched.pid,

@@ -99,8 +99,8 @@ async function runWorkerNode(config: NodeProcessConfig, headAddress: string, log
   writeSession(session);
   const stop = stopping(config.nodeId, () => node.close());
   // Without its head a worker node has nothing to do.
-  node.onHeadLost(() => {
-    log(`the head at ${headAddress} is gone: this node stops`);
+  node.onHeadGone(() => {
+    log(`the head at ${headAddress} did not come back: this node stops`);
     void stop().then(() => process.exit(1));
   });
   return { session, token, stop };

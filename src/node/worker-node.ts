@@ -29,6 +29,10 @@ export interface WorkerNodeConfig extends NodeResourcesConfig {
   log: (line: string) => void;
 }
 
+/** How long a worker node keeps trying to join a head that went away, and how often. */
+const RECONNECT_WINDOW_MS = Number(process.env.TSRAY_RECONNECT_WINDOW_MS) || 60_000;
+const RECONNECT_EVERY_MS = 1000;
+
 export class WorkerNode {
   readonly nodeId: string;
   readonly total: Record<string, number>;
@@ -69,27 +73,56 @@ export class WorkerNode {
   /** Joins the head; resolves once it has accepted this node. */
   static async join(config: WorkerNodeConfig): Promise<WorkerNode> {
     const node = new WorkerNode(config);
-    const hello: NodeHello = { nodeId: node.nodeId, ip: config.ip, resources: node.total };
     try {
-      const { channel } = await connect<FromNode, ToNode>({
-        host: config.head.host, port: config.head.port, token: config.token, version: packageVersion(), role: "node",
-        info: { ...hello }, tls: config.tls,
-      });
-      node.head = channel;
+      await node.connect();
     } catch (err) {
       await node.workers.close();
       throw err;
     }
-    node.head.onMessage((m) => node.fromHead(m));
     node.heartbeat = setInterval(() => node.head?.send({ t: "heartbeat" }), HEARTBEAT_MS);
     return node;
   }
 
-  /** Called once the head's connection is gone (the node then has nothing to do). */
-  onHeadLost(listener: () => void): void {
-    this.head!.onClose(() => {
-      if (!this.closed) listener();
+  /**
+   * Called when the head has been gone for RECONNECT_WINDOW_MS: the node then has nothing to do.
+   * Until then it tries to join again (a head restarted on the same address), with none of the
+   * work it had: that work belonged to the head that went.
+   */
+  onHeadGone(listener: () => void): void {
+    this.headGone = listener;
+  }
+
+  private headGone: () => void = () => {};
+
+  private async connect(): Promise<void> {
+    const hello: NodeHello = { nodeId: this.nodeId, ip: this.config.ip, resources: this.total };
+    const { channel } = await connect<FromNode, ToNode>({
+      host: this.config.head.host, port: this.config.head.port, token: this.config.token, version: packageVersion(), role: "node",
+      info: { ...hello }, tls: this.config.tls,
     });
+    this.head = channel;
+    channel.onMessage((m) => this.fromHead(m));
+    channel.onClose(() => {
+      if (this.head === channel && !this.closed) void this.reconnect();
+    });
+  }
+
+  private async reconnect(): Promise<void> {
+    this.head = undefined;
+    this.config.log(`the head at ${this.config.head.host}:${this.config.head.port} is gone: this node drops its work and tries to join again`);
+    for (const w of this.byId.values()) this.workers.kill(w);
+    const deadline = Date.now() + RECONNECT_WINDOW_MS;
+    while (!this.closed && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, RECONNECT_EVERY_MS));
+      try {
+        await this.connect();
+        this.config.log("joined the head again");
+        return;
+      } catch {
+        // Not back yet.
+      }
+    }
+    if (!this.closed) this.headGone();
   }
 
   async close(): Promise<void> {

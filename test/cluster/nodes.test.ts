@@ -5,9 +5,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import path from "node:path";
 import { isAlive } from "../../src/node/session.js";
-import { clusterFolder, driver, DRIVER_ARGS, result, type Session } from "../helpers/cluster.js";
+import { clusterFolder, driver, DRIVER_ARGS, result, untilLine, type Session } from "../helpers/cluster.js";
 
 const { tmp, env, tsray, drive, sessions } = clusterFolder();
 let head: Session;
@@ -80,6 +81,20 @@ test("a worker node killed with SIGKILL: its task is retried and its actor resta
   const rows = JSON.parse((await tsray("list", "nodes", "--format", "json", "--filter", `node_id=${victim.nodeId}`)).stdout) as Record<string, unknown>[];
   assert.equal(rows[0]?.state, "DEAD");
   assert.match((await tsray("status")).stdout, /CPU +0 \/ 2/);
+});
+
+test("a head killed with SIGKILL and started again on its address: the worker node joins it again by itself", async () => {
+  const survivor = workers[0];
+  const token = readFileSync(path.join(tmp, `node-${head.nodeId}`, "token"), "utf8");
+  process.kill(head.pid, "SIGKILL");
+  const again = await tsray("start", "--head", "--port", head.address.split(":")[1], "--num-cpus", "1", "--token", token);
+  assert.equal(again.code, 0, again.stderr);
+  const newHead = sessions().find((s) => s.head && s.pid !== head.pid)!;
+  await untilLine(path.join(tmp, `node-${newHead.nodeId}`, "logs", "node.log"), new RegExp(`node ${survivor.nodeId} at \\S+ joined`));
+  head = newHead;
+  assert.match((await tsray("status")).stdout, new RegExp(`ALIVE +${survivor.nodeId}`));
+  const r = result(await drive("connect", JSON.stringify({ address: "auto" })));
+  assert.equal(r.ok, true);
 });
 
 test("joining with a wrong token, or to an address nobody listens on, fails with one line", async () => {

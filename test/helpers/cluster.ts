@@ -2,7 +2,7 @@
 // against nodes whose session folders live in a temporary folder of the test file's.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, watch } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,4 +51,25 @@ export function clusterFolder() {
 export function result(r: Run): Record<string, unknown> {
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
+}
+
+/** Resolves once the file has a line matching `line` (watching it, not polling). */
+export function untilLine(file: string, line: RegExp): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      let text = "";
+      try {
+        text = readFileSync(file, "utf8");
+      } catch {
+        return false;
+      }
+      return line.test(text);
+    };
+    if (check()) return resolve();
+    const watcher = watch(path.dirname(file), () => {
+      if (!check()) return;
+      watcher.close();
+      resolve();
+    });
+  });
 }

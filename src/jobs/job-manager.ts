@@ -178,8 +178,8 @@ export class JobManager {
   }
 }
 
-/** A working directory without node_modules imports tsray (and tsx, to run TypeScript) from the head's installation. */
-function linkInstallation(cwd: string): void {
+/** A working directory without node_modules imports tsray (and tsx, to run TypeScript) from this node's installation. */
+export function linkInstallation(cwd: string): void {
   const modules = path.join(cwd, "node_modules");
   if (existsSync(modules)) return;
   mkdirSync(modules);

@@ -3,7 +3,10 @@
  * NodeCore and listens on one port, where each connection says what it is in its handshake:
  * a driver (its job runs on the node until it disconnects) or the CLI (asking for state).
  */
+import { mkdirSync } from "node:fs";
 import path from "node:path";
+import { unpack } from "../jobs/archive.js";
+import { linkInstallation } from "../jobs/job-manager.js";
 import { Gcs } from "../gcs/gcs.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import { HEALTH_CHECK_TIMEOUT_MS, HEARTBEAT_MS, type FromNode, type NodeHello, type ToNode } from "../rpc/node-protocol.js";
@@ -23,6 +26,8 @@ export interface ClusterNodeConfig extends NodeResourcesConfig {
   port: number;
   token: string;
   tls?: TlsOptions;
+  /** The node's session folder: jobs' uploaded working directories are unpacked under it. */
+  workDir: string;
   log: (line: string) => void;
 }
 
@@ -57,6 +62,7 @@ export class ClusterNode {
     });
     this.state = new StateService(this.gcs, this.core.raylet);
     this.welcome = { nodeId: this.core.nodeId, head: true };
+    this.core.raylet.handleRequest("uploadWorkingDir", (jobId: string, archive: Uint8Array) => this.unpackWorkingDir(jobId, archive));
     // A node that stops talking (hung, cut off) is dead once its heartbeats are overdue.
     this.health = setInterval(() => {
       for (const [nodeId, link] of this.links) {
@@ -128,6 +134,21 @@ export class ClusterNode {
     const leave = this.core.raylet.connectRemoteDriver(channel, workerId, job);
     void this.core.raylet.workers.prestart(PRESTART_WORKERS, job.jobId);
     channel.onClose(() => this.gcs.finishJob(job.jobId, leave()));
+  }
+
+  /**
+   * A driver's working directory, uploaded before its init resolves: unpacked here, where its
+   * workers run (processes, in that folder), and sent to each worker node that runs the job.
+   */
+  private unpackWorkingDir(jobId: string, archive: Uint8Array): void {
+    const job = this.core.raylet.job(jobId);
+    if (!job?.workingDir) throw new RangeError(`job ${jobId} has no working directory to upload`);
+    const dir = path.join(this.config.workDir, "jobs", jobId, "working_dir");
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    unpack(archive, dir);
+    linkInstallation(dir);
+    job.uploaded = { from: job.workingDir, archive };
+    job.workingDir = dir;
   }
 
   private acceptNode(channel: SocketChannel<ToNode, FromNode>, peer: Peer): void {

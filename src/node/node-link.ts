@@ -16,6 +16,8 @@ interface RemoteWorker {
 
 export class NodeLink implements RemoteNodeLink {
   private readonly workers = new Map<string, RemoteWorker>();
+  /** Jobs whose uploaded working directory this node has been sent. */
+  private readonly sentArchives = new Set<string>();
   private lastHeard = Date.now();
 
   constructor(
@@ -47,7 +49,13 @@ export class NodeLink implements RemoteNodeLink {
     };
     this.workers.set(workerId, worker);
     const { nodeId: _here, ...remoteEnv } = env;
-    this.channel.send({ t: "start-worker", workerId, env: remoteEnv, job });
+    // The packed working directory goes with the job's first worker there, and only then.
+    let sent = job;
+    if (job.uploaded) {
+      if (this.sentArchives.has(job.jobId)) sent = { ...job, uploaded: { from: job.uploaded.from, archive: new Uint8Array(0) } };
+      this.sentArchives.add(job.jobId);
+    }
+    this.channel.send({ t: "start-worker", workerId, env: remoteEnv, job: sent });
     const link = this.channel;
     const channel: Channel<FromRaylet, ToRaylet> = {
       send: (msg) => link.send({ t: "to-worker", workerId, msg }),

@@ -17,7 +17,7 @@ export const DEFAULT_DASHBOARD_PORT = 8265;
 import { parseAddress } from "./remote-driver.js";
 import { WorkerNode } from "./worker-node.js";
 
-export interface NodeProcessConfig extends Omit<ClusterNodeConfig, "token" | "log" | "tls"> {
+export interface NodeProcessConfig extends Omit<ClusterNodeConfig, "token" | "log" | "tls" | "workDir"> {
   /** PEM files: the node's certificate and key, and the CA that signed it (default: the certificate). */
   tlsFiles?: { cert: string; key: string; ca?: string };
   nodeId: string;
@@ -53,7 +53,7 @@ export async function runNode(config: NodeProcessConfig): Promise<RunningNode> {
 async function runHead(config: NodeProcessConfig, log: (line: string) => void): Promise<RunningNode> {
   const token = config.token ?? envToken() ?? randomBytes(24).toString("hex");
   const tls = config.tlsFiles && { cert: readFileSync(config.tlsFiles.cert), key: readFileSync(config.tlsFiles.key) };
-  const node = await ClusterNode.startHead({ ...config, token, log, tls });
+  const node = await ClusterNode.startHead({ ...config, token, log, tls, workDir: sessionDir(config.nodeId) });
   let api: JobApi | undefined;
   let jobs: JobManager | undefined;
   if (config.dashboard) {
@@ -91,7 +91,7 @@ async function runWorkerNode(config: NodeProcessConfig, headAddress: string, log
   const token = config.token ?? envToken() ?? localToken(headAddress);
   if (token === undefined) throw new Error(`no cluster token for ${headAddress}: pass --token (the head printed it) or set TSRAY_TOKEN`);
   const tls = config.tlsCa ? { ca: readFileSync(config.tlsCa) } : tlsFor(headAddress);
-  const node = await WorkerNode.join({ ...config, head, token, tls, log });
+  const node = await WorkerNode.join({ ...config, head, token, tls, log, workDir: sessionDir(config.nodeId) });
   const session: NodeSession = {
     nodeId: node.nodeId, address: config.ip, port: 0, pid: process.pid, head: false, group: config.group, headAddress,
     version: packageVersion(), startedAt: Date.now(),

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { RayError } from "../common/errors.js";
+import { pack } from "../jobs/archive.js";
 import { randomHex } from "../common/ids.js";
 import { packageVersion } from "../common/version.js";
 import { CoreWorker } from "../core-worker/core-worker.js";
@@ -56,6 +57,8 @@ export function parseAddress(address: string, what: string): { host: string; por
 }
 
 export async function connectDriver(o: RemoteDriverOptions): Promise<RemoteDriver> {
+  // Packed first: a folder over the limit is an error of init, before anything connects.
+  const archive = o.workingDir === undefined ? undefined : pack(o.workingDir);
   const address = resolveAddress(o.address);
   const { host, port } = parseAddress(address, "init() option address");
   const token = o.token ?? envToken() ?? localToken(address);
@@ -83,6 +86,8 @@ export async function connectDriver(o: RemoteDriverOptions): Promise<RemoteDrive
     (data, fresh) => makeActorHandle(coreWorker, data, fresh),
   );
   channel.onClose(() => cw.close(`the connection to the cluster at ${address} was lost while this call was waiting`));
+  // Uploaded by the time init resolves: the nodes that run the job's code unpack it.
+  if (archive) await cw.request("uploadWorkingDir", hello.jobId, archive);
   // Waits keep the process alive; an idle connection does not (a script ends when its work does).
   channel.unref();
   // A script that ends without shutdown() ends its job as well as one that calls it.

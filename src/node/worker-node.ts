@@ -4,7 +4,11 @@
  * the connection as bytes; those the head sends its workers are stored in this node's own arena,
  * so every worker here reads them zero-copy, and are freed once no worker here holds them.
  */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
 import { randomHex } from "../common/ids.js";
+import { unpack } from "../jobs/archive.js";
+import { linkInstallation } from "../jobs/job-manager.js";
 import { packageVersion } from "../common/version.js";
 import { ObjectStoreFullError } from "../common/errors.js";
 import { ObjectTable, type ObjectValue } from "../object-store/object-table.js";
@@ -26,6 +30,8 @@ export interface WorkerNodeConfig extends NodeResourcesConfig {
   head: { host: string; port: number };
   token: string;
   tls?: TlsOptions;
+  /** The node's session folder: jobs' working directories are unpacked under it. */
+  workDir: string;
   log: (line: string) => void;
 }
 
@@ -135,7 +141,7 @@ export class WorkerNode {
 
   private fromHead(m: ToNode): void {
     if (m.t === "start-worker") {
-      this.jobs.set(m.job.jobId, m.job);
+      if (!this.jobs.has(m.job.jobId)) this.jobs.set(m.job.jobId, this.localJob(m.job));
       const w = this.workers.startDedicated(m.env, m.workerId);
       this.byId.set(m.workerId, w);
       return;
@@ -144,6 +150,16 @@ export class WorkerNode {
     if (!w) return;
     if (m.t === "kill-worker") return this.workers.kill(w);
     w.channel.send(this.storeFor(w, m.msg));
+  }
+
+  /** The job as it runs here: an uploaded working directory unpacked in this node's folder. */
+  private localJob(job: JobConfig): JobConfig {
+    if (!job.uploaded?.archive.byteLength) return job;
+    const dir = path.join(this.config.workDir, "jobs", job.jobId, "working_dir");
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    unpack(job.uploaded.archive, dir);
+    linkInstallation(dir);
+    return { ...job, workingDir: dir };
   }
 
   /** A message for worker `w` with the values it carries stored here, held for it. */

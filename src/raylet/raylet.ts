@@ -202,6 +202,16 @@ export class Raylet {
     };
   }
 
+  /** A job of a driver in another process, to change as it sets up (an uploaded working directory). */
+  job(jobId: string): JobConfig | undefined {
+    return this.jobs.get(jobId);
+  }
+
+  /** Answers requests named `method` too (the node's own, beyond the raylet's). */
+  handleRequest(method: string, handler: RequestHandler): void {
+    this.requests[method] = handler;
+  }
+
   /** What a job's workers printed (here or on a worker node), for its driver in another process. */
   forwardLog(jobId: string, text: string, stderr: boolean): void {
     this.jobDrivers.get(jobId)?.send({ t: "log", text, stderr });

@@ -68,6 +68,11 @@ export interface JobConfig {
   env: Record<string, string>;
   /** Job-wide working directory (init's runtimeEnv.workingDir): the job's workers are processes there. */
   workingDir?: string;
+  /**
+   * Set when `workingDir` is an uploaded copy: the folder as the driver has it (modules named
+   * there are loaded from the copy), and the packed folder, for worker nodes to unpack theirs.
+   */
+  uploaded?: { from: string; archive: Uint8Array };
   /** The driver is in another process: what the workers print goes to it (see WorkerPoolOptions.onLog). */
   forwardLogs?: boolean;
 }

@@ -35,6 +35,8 @@ export interface ProcessBootData {
   tsx: boolean;
   mainUrl: string;
   logToDriver: boolean;
+  /** The driver's working directory, whose modules load from this process's cwd (an uploaded copy). */
+  workingDirFrom?: string;
 }
 
 export class WorkerProcesses {
@@ -75,7 +77,7 @@ export class WorkerProcesses {
           if (killed || this.closed) return resolve([1, "SIGKILL"]);
           const boot: ProcessBootData = {
             socket, token: this.token, version: packageVersion(), workerId, nodeId: this.nodeId, jobId: job.jobId,
-            namespace: job.namespace, tsx: job.tsx, mainUrl: PROCESS_MAIN, logToDriver: job.logToDriver,
+            namespace: job.namespace, tsx: job.tsx, mainUrl: PROCESS_MAIN, logToDriver: job.logToDriver, workingDirFrom: job.uploaded?.from,
           };
           const heap = heapBytes ? [`--max-old-space-size=${Math.max(16, Math.floor(heapBytes / 2 ** 20))}`] : [];
           child = spawn(process.execPath, [...(this.execArgv() ?? process.execArgv), ...heap, BOOTSTRAP], {

@@ -12,11 +12,14 @@ import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import { connect } from "../rpc/socket-channel.js";
 import type { ProcessBootData } from "../raylet/worker-processes.js";
 import { prefixLines } from "./log-prefix.js";
+import { relocateWorkingDir } from "../core-worker/function-manager/load.js";
 // Registers the classes that are revived with their prototype (util.Queue) in this process.
 import "../util/index.js";
 
 const boot = JSON.parse(process.env.TSRAY_WORKER_BOOT!) as ProcessBootData;
 delete process.env.TSRAY_WORKER_BOOT;
+// Started in the job's uploaded working directory: its modules load from here.
+if (boot.workingDirFrom) relocateWorkingDir(boot.workingDirFrom, process.cwd());
 
 const { channel } = await connect<ToRaylet, FromRaylet>({
   path: boot.socket, token: boot.token, version: boot.version, role: "worker", info: { workerId: boot.workerId },

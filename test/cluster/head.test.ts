@@ -9,11 +9,12 @@ import { readFileSync, rmSync, statSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { isAlive } from "../../src/node/session.js";
-import { bin, clusterFolder, driver, DRIVER_ARGS, result, type Session } from "../helpers/cluster.js";
+import { bin, clusterFolder, driver, DRIVER_ARGS, result, workingDirApp, type Session } from "../helpers/cluster.js";
 import { selfSignedCert } from "../helpers/tls.js";
 
-const { tmp, env, tsray, drive, sessionDirs } = clusterFolder();
+const { tmp, env, tsray, drive, run, sessionDirs } = clusterFolder();
 let head: Session;
 
 before(async () => {
@@ -64,6 +65,13 @@ test("a detached actor outlives its driver's job; the job's other actors end wit
   assert.match(r.temp as string, /no actor named 'temp'/);
   const actors = JSON.parse((await tsray("list", "actors", "--format", "json", "--filter", "class_name=counter")).stdout) as Record<string, unknown>[];
   assert.ok(actors.length >= 2 && actors.every((a) => a.state === "DEAD"), JSON.stringify(actors));
+});
+
+test("init({ runtimeEnv: { workingDir } }) uploads the folder: tasks run in the head's copy, and load its modules from there", async () => {
+  const r = result(await run(workingDirApp(tmp, "{}"), [], ["--import", "tsx"]));
+  assert.equal(r.value, 42);
+  assert.match(r.cwd as string, new RegExp(`node-${head.nodeId}/jobs/[0-9a-f]+/working_dir$`));
+  assert.equal(r.libUrl, pathToFileURL(path.join(r.cwd as string, "lib.ts")).href, "the module came from the uploaded copy");
 });
 
 test("a driver killed with work in flight fails its job; the node goes on serving", async () => {

@@ -7,10 +7,11 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { isAlive } from "../../src/node/session.js";
-import { clusterFolder, driver, DRIVER_ARGS, result, untilLine, type Session } from "../helpers/cluster.js";
+import { clusterFolder, driver, DRIVER_ARGS, result, untilLine, workingDirApp, type Session } from "../helpers/cluster.js";
 
-const { tmp, env, tsray, drive, sessions } = clusterFolder();
+const { tmp, env, tsray, drive, run, sessions } = clusterFolder();
 let head: Session;
 const workers: Session[] = [];
 
@@ -55,6 +56,16 @@ test("SPREAD reaches every node; pinned work runs where pinned, with its large a
 test("what tasks print on every node reaches the driver, prefixed with the task's name", async () => {
   const { seen } = result(await drive("logs")) as { seen: string[] };
   assert.deepEqual(new Set(seen), new Set([head, ...workers].map((s) => s.nodeId)));
+});
+
+test("a driver's uploaded working directory reaches the worker node that runs its task", async () => {
+  const worker = workers[0];
+  const options = JSON.stringify({ schedulingStrategy: { type: "node_affinity", nodeId: worker.nodeId, soft: false } });
+  const r = result(await run(workingDirApp(tmp, options), [], ["--import", "tsx"]));
+  assert.equal(r.value, 42);
+  assert.equal(r.node, worker.nodeId);
+  assert.match(r.cwd as string, new RegExp(`node-${worker.nodeId}/jobs/[0-9a-f]+/working_dir$`));
+  assert.equal(r.libUrl, pathToFileURL(path.join(r.cwd as string, "lib.ts")).href, "the module came from the node's copy");
 });
 
 test("a STRICT_SPREAD placement group puts a bundle on each node, and work in a bundle runs there", async () => {

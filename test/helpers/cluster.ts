@@ -2,7 +2,7 @@
 // against nodes whose session folders live in a temporary folder of the test file's.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, watch } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, watch, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,6 +40,7 @@ export function clusterFolder() {
   return {
     tmp,
     env,
+    run,
     tsray: (...args: string[]) => run(bin, args),
     drive: (...args: string[]) => run(driver, args, DRIVER_ARGS),
     sessionDirs,
@@ -72,4 +73,28 @@ export function untilLine(file: string, line: RegExp): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * A driver program in a folder of its own (tsray linked into its node_modules, a module of its
+ * own beside it) that uploads the folder with init({ runtimeEnv: { workingDir } }), then runs a
+ * task that uses that module and says where the module was loaded from. `options` are the
+ * task's. Returns the script.
+ */
+export function workingDirApp(parent: string, options: string): string {
+  const dir = mkdtempSync(path.join(parent, "app-"));
+  mkdirSync(path.join(dir, "node_modules"));
+  symlinkSync(fileURLToPath(new URL("../../", import.meta.url)), path.join(dir, "node_modules", "tsray"), "dir");
+  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  writeFileSync(path.join(dir, "lib.ts"), "export const triple = (x: number) => 3 * x;\nexport const libUrl = import.meta.url;\n");
+  writeFileSync(path.join(dir, "main.ts"), [
+    'import * as ray from "tsray";',
+    'import { libUrl, triple } from "./lib.ts";',
+    'await ray.init({ address: "auto", runtimeEnv: { workingDir: import.meta.dirname } });',
+    "const work = ray.remote((x: number) => ({ value: triple(x), cwd: process.cwd(), libUrl, node: ray.getRuntimeContext().nodeId }));",
+    `const options = ${options};`,
+    "console.log(JSON.stringify(await ray.get(work.options(options).remote(14))));",
+    "await ray.shutdown();",
+  ].join("\n"));
+  return path.join(dir, "main.ts");
 }

@@ -3,6 +3,7 @@
  * Call setupModuleLoading (worker-setup.mjs) first in a worker, so that tsx and our resolve hook
  * are in place; if it was not called, our hook is registered here (tsx cannot be, by then).
  */
+import { pathToFileURL } from "node:url";
 import { CALLABLE_SYMBOL, isFunctionDescriptor, type FunctionDescriptor } from "./descriptor.js";
 import { markDriverScript } from "./driver-script.js";
 import { dataUrlOf, parseHeader, rememberLoadedModule } from "./generated-module.js";
@@ -14,9 +15,28 @@ const loaded = new Map<string, Promise<Function>>();
 /** What this thread knows of the names its shipped functions could not take along (see explainMissingBinding). */
 const missing = new Map<string, { withheldFrom?: string; outer?: boolean }>();
 
+/**
+ * The job's working directory as the driver has it, and where this worker has its uploaded copy:
+ * modules of the one are loaded from the other (the driver's machine may be another).
+ */
+let relocated: { from: string; to: string } | undefined;
+
+export function relocateWorkingDir(from: string, to: string): void {
+  const href = (dir: string) => `${pathToFileURL(dir).href.replace(/\/$/, "")}/`;
+  relocated = { from: href(from), to: href(to) };
+}
+
+function relocate(desc: FunctionDescriptor): FunctionDescriptor {
+  if (!relocated) return desc;
+  const { from, to } = relocated;
+  const move = (s: string) => s.split(from).join(to);
+  return desc.kind === "source" ? { ...desc, scopeUrl: move(desc.scopeUrl), code: move(desc.code) } : { ...desc, moduleUrl: move(desc.moduleUrl) };
+}
+
 /** Rebuilds the callable; cached by descriptor id. Rejects with the real error if it cannot. */
 export function loadCallable(desc: FunctionDescriptor): Promise<Function> {
   if (!isFunctionDescriptor(desc)) return Promise.reject(new TypeError("loadCallable: not a FunctionDescriptor"));
+  desc = relocate(desc);
   let promise = loaded.get(desc.id);
   if (!promise) {
     promise = load(desc);

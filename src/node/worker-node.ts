@@ -20,8 +20,7 @@ import { refArgs } from "../raylet/dependencies.js";
 import { BoundaryChannel } from "../raylet/boundary-channel.js";
 import { WorkerPool, type JobConfig, type PooledWorker } from "../raylet/worker-pool.js";
 import { releaseSlices } from "../serialization/serializer.js";
-import { bodiesOf, mapValues, slicesOf } from "../serialization/wire-value.js";
-import type { SerializedValue } from "../serialization/serialized-value.js";
+import { bodiesOf, mapValues, slicesOf, valuesOf } from "../serialization/wire-value.js";
 import { nodeResources, type NodeResourcesConfig } from "./node-core.js";
 
 export interface WorkerNodeConfig extends NodeResourcesConfig {
@@ -205,13 +204,15 @@ export class WorkerNode {
     if (msg.t === "add-ref") for (const id of msg.ids) if (this.copies.has(`${id}/${w.id}`)) this.copies.addRef(`${id}/${w.id}`, w.id);
     if (msg.t === "remove-ref") for (const id of msg.ids) this.copies.removeRef(`${id}/${w.id}`, w.id);
     if (msg.t === "task-done") this.taskEnded(w.id, msg.taskId);
-    // What the worker made in this arena leaves as bytes; its memory here is not needed after.
-    const made: SerializedValue[] = [];
-    const out = mapValues(msg, (v) => {
-      if (v.slices) made.push(v);
-      return bodiesOf(v, this.arena);
-    });
-    for (const v of made) releaseSlices(this.arena, v);
+    const out = mapValues(msg, (v) => bodiesOf(v, this.arena));
+    if (msg.t === "put" && msg.value.slices) {
+      // The worker keeps reading its own put from this memory while it holds a ref to it.
+      this.copies.addRef(`${msg.id}/${w.id}`, w.id);
+      this.copies.seal(`${msg.id}/${w.id}`, { ok: true, value: msg.value });
+    } else {
+      // Returns and stream items leave as bytes: their memory here is not needed after.
+      for (const v of valuesOf(msg)) releaseSlices(this.arena, v);
+    }
     this.head?.send({ t: "from-worker", workerId: w.id, msg: out });
   }
 

@@ -67,3 +67,10 @@ export function mapValues<M extends ToRaylet | FromRaylet>(msg: M, f: Convert): 
       return msg;
   }
 }
+
+/** Every value a message carries. */
+export function valuesOf(msg: ToRaylet | FromRaylet): SerializedValue[] {
+  const out: SerializedValue[] = [];
+  mapValues(msg, (v) => (out.push(v), v));
+  return out;
+}

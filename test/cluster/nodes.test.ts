@@ -53,6 +53,12 @@ test("SPREAD reaches every node; pinned work runs where pinned, with its large a
   assert.equal(r.cpus, 3);
 });
 
+test("a task on a worker node reads back its own large put after more puts", async () => {
+  const r = result(await drive("own-put", workers[0].nodeId));
+  assert.equal(r.sum, r.expected);
+  assert.equal(r.other, 2);
+});
+
 test("what tasks print on every node reaches the driver, prefixed with the task's name", async () => {
   const { seen } = result(await drive("logs")) as { seen: string[] };
   assert.deepEqual(new Set(seen), new Set([head, ...workers].map((s) => s.nodeId)));

@@ -3,7 +3,9 @@
  * node_modules, not .git), their modes, and nothing that could land outside the folder it is
  * unpacked into.
  */
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import path from "node:path";
 import v8 from "node:v8";
 import { gunzipSync, gzipSync } from "node:zlib";
@@ -53,5 +55,29 @@ export function unpack(archive: Uint8Array, dest: string): void {
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, e.data);
     chmodSync(file, (e.mode & 0o777) | 0o600);
+  }
+}
+
+/** A job's uploaded working directory, unpacked into `dir` on the node that runs its code. */
+export function unpackWorkingDir(archive: Uint8Array, dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  unpack(archive, dir);
+  linkInstallation(dir);
+}
+
+/** The package root of this tsray: working directories without node_modules of their own import it. */
+const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** A working directory without node_modules imports tsray (and tsx, to run TypeScript) from this node's installation. */
+export function linkInstallation(cwd: string): void {
+  const modules = path.join(cwd, "node_modules");
+  if (existsSync(modules)) return;
+  mkdirSync(modules);
+  symlinkSync(PACKAGE_ROOT, path.join(modules, "tsray"), "dir");
+  try {
+    const tsx = path.dirname(createRequire(path.join(PACKAGE_ROOT, "package.json")).resolve("tsx/package.json"));
+    symlinkSync(tsx, path.join(modules, "tsx"), "dir");
+  } catch {
+    // No tsx next to tsray: a job in TypeScript brings its own.
   }
 }

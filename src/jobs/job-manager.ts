@@ -6,12 +6,10 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { randomHex } from "../common/ids.js";
-import { unpack } from "./archive.js";
+import { linkInstallation, unpack } from "./archive.js";
 
 export type JobStatus = "PENDING" | "RUNNING" | "SUCCEEDED" | "FAILED" | "STOPPED";
 
@@ -41,8 +39,6 @@ interface Job {
   ended: Promise<void>;
 }
 
-/** The package root of this tsray: jobs without node_modules of their own import it. */
-const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const STOP_GRACE_MS = 3000;
 
 export class JobManager {
@@ -175,19 +171,5 @@ export class JobManager {
 
   private packagePath(hash: string): string {
     return path.join(this.o.dir, "packages", `${hash}.gz`);
-  }
-}
-
-/** A working directory without node_modules imports tsray (and tsx, to run TypeScript) from this node's installation. */
-export function linkInstallation(cwd: string): void {
-  const modules = path.join(cwd, "node_modules");
-  if (existsSync(modules)) return;
-  mkdirSync(modules);
-  symlinkSync(PACKAGE_ROOT, path.join(modules, "tsray"), "dir");
-  try {
-    const tsx = path.dirname(createRequire(path.join(PACKAGE_ROOT, "package.json")).resolve("tsx/package.json"));
-    symlinkSync(tsx, path.join(modules, "tsx"), "dir");
-  } catch {
-    // No tsx next to tsray: a job in TypeScript brings its own.
   }
 }

@@ -3,10 +3,8 @@
  * NodeCore and listens on one port, where each connection says what it is in its handshake:
  * a driver (its job runs on the node until it disconnects) or the CLI (asking for state).
  */
-import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { unpack } from "../jobs/archive.js";
-import { linkInstallation } from "../jobs/job-manager.js";
+import { unpackWorkingDir } from "../jobs/archive.js";
 import { Gcs } from "../gcs/gcs.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import { HEALTH_CHECK_TIMEOUT_MS, HEARTBEAT_MS, type FromNode, type NodeHello, type ToNode } from "../rpc/node-protocol.js";
@@ -144,9 +142,7 @@ export class ClusterNode {
     const job = this.core.raylet.job(jobId);
     if (!job?.workingDir) throw new RangeError(`job ${jobId} has no working directory to upload`);
     const dir = path.join(this.config.workDir, "jobs", jobId, "working_dir");
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    unpack(archive, dir);
-    linkInstallation(dir);
+    unpackWorkingDir(archive, dir);
     job.uploaded = { from: job.workingDir, archive };
     job.workingDir = dir;
   }

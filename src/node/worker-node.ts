@@ -4,11 +4,9 @@
  * the connection as bytes; those the head sends its workers are stored in this node's own arena,
  * so every worker here reads them zero-copy, and are freed once no worker here holds them.
  */
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { randomHex } from "../common/ids.js";
-import { unpack } from "../jobs/archive.js";
-import { linkInstallation } from "../jobs/job-manager.js";
+import { unpackWorkingDir } from "../jobs/archive.js";
 import { packageVersion } from "../common/version.js";
 import { ObjectStoreFullError } from "../common/errors.js";
 import { ObjectTable, type ObjectValue } from "../object-store/object-table.js";
@@ -155,9 +153,7 @@ export class WorkerNode {
   private localJob(job: JobConfig): JobConfig {
     if (!job.uploaded?.archive.byteLength) return job;
     const dir = path.join(this.config.workDir, "jobs", job.jobId, "working_dir");
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    unpack(job.uploaded.archive, dir);
-    linkInstallation(dir);
+    unpackWorkingDir(job.uploaded.archive, dir);
     return { ...job, workingDir: dir };
   }
 

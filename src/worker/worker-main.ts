@@ -35,10 +35,11 @@ const sleep = sleepWhenIdle(new Doorbell(boot.doorbell), channel as PortChannel<
 // the tasks at hand run first; and a thread that was handed large zero-copy views collects once
 // idle, so the memory they pinned goes back to the store while nothing else needs the thread.
 const IDLE_COLLECT_BYTES = 32 * 2 ** 20;
-// Below this heap a collection takes a few ms: the thread then collects before its results go,
-// so the views' memory is back in the store when the owner hears of the results, and a put the
-// owner makes next (a loop of put and task) reuses those warm pages instead of faulting in fresh
-// ones, several times slower. A larger heap's results go first.
+// When the store has no other warm run as large as the views, the thread collects before its
+// results go (if its heap is small enough for that to take a few ms): the views' memory is then
+// back in the store when the owner hears of the results, and a put the owner makes next (a loop
+// of put and task) reuses those warm pages instead of faulting in fresh ones, several times
+// slower. Otherwise the results go first, and the collection follows.
 const COLLECT_BEFORE_RESULTS_HEAP = 64 * 2 ** 20;
 let collectPending = false;
 cw.collectWhenIdle = () => {
@@ -49,7 +50,8 @@ executor.onIdle = () => {
   const viewsToRelease = cw.tracker.viewBytesSinceSweep >= IDLE_COLLECT_BYTES;
   if (collectPending || viewsToRelease) {
     collectPending = false;
-    if (!viewsToRelease || getHeapStatistics().used_heap_size > COLLECT_BEFORE_RESULTS_HEAP) channel.flushNow();
+    const first = viewsToRelease && !cw.arena!.fitsWarm(cw.tracker.viewBytesSinceSweep) && getHeapStatistics().used_heap_size <= COLLECT_BEFORE_RESULTS_HEAP;
+    if (!first) channel.flushNow();
     cw.collect();
   }
   sleep();

@@ -2,29 +2,15 @@
 // of one CPU each), and a driver in this process: a 100 MB object made on one worker node and
 // read on the other, the round trip of a task on a worker node, and 20 ms sleeping tasks spread
 // over the three nodes against the same tasks on one.
-import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import * as ray from "tsray";
+import { withLocalCluster } from "./local-cluster.js";
 import { now, report, scale } from "./measure.js";
-
-const run = promisify(execFile);
-const bin = fileURLToPath(new URL("../../bin/tsray.mjs", import.meta.url));
-const tmp = mkdtempSync(path.join(os.tmpdir(), "tsray-bench-cluster-"));
-process.env.TSRAY_TMPDIR = tmp;
-const tsray = (...args: string[]) => run(process.execPath, [bin, ...args], { env: process.env });
 
 const BIG = scale(100 * 2 ** 20, 2 ** 20) / 8;
 const ROUND_TRIPS = scale(500, 20);
 const SLEEPERS = scale(60, 6);
 
-try {
-  await tsray("start", "--head", "--port", "0", "--num-cpus", "1");
-  const head = JSON.parse(readFileSync(path.join(tmp, readdirSync(tmp)[0], "node.json"), "utf8")) as { address: string };
-  await Promise.all([0, 1].map(() => tsray("start", "--address", head.address, "--num-cpus", "1")));
+await withLocalCluster(2, async () => {
   await ray.init({ address: "auto", logToDriver: false });
   const nodes = await ray.nodes();
   const [b, c] = nodes.filter((n) => !n.isHead).map((n) => ({ schedulingStrategy: { type: "node_affinity" as const, nodeId: n.nodeId, soft: false } }));
@@ -76,7 +62,4 @@ try {
     remoteRoundTripUs,
     spreadSpeedup: oneNodeMs / threeNodesMs,
   });
-} finally {
-  await tsray("stop", "--force").catch(() => {});
-  rmSync(tmp, { recursive: true, force: true });
-}
+});

@@ -1,20 +1,10 @@
 // Scale on this machine: 32 worker node processes of one CPU each join one head, 10,000 SPREAD
 // tasks complete across them, and `tsray status` lists them all; then the head's memory and CPU
 // while idle.
-import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { readFileSync } from "node:fs";
 import * as ray from "tsray";
+import { tsray, withLocalCluster } from "./local-cluster.js";
 import { now, report, scale } from "./measure.js";
-
-const run = promisify(execFile);
-const bin = fileURLToPath(new URL("../../bin/tsray.mjs", import.meta.url));
-const tmp = mkdtempSync(path.join(os.tmpdir(), "tsray-bench-nodes-"));
-process.env.TSRAY_TMPDIR = tmp;
-const tsray = (...args: string[]) => run(process.execPath, [bin, ...args], { env: process.env, maxBuffer: 16 * 2 ** 20 });
 
 const NODES = scale(32, 2);
 const TASKS = scale(10_000, 100);
@@ -27,12 +17,8 @@ function usage(pid: number): { rssMb: number; cpuMs: number } {
   return { rssMb: (rssPages * 4096) / 2 ** 20, cpuMs: ticks * 10 };
 }
 
-try {
-  await tsray("start", "--head", "--port", "0", "--num-cpus", "1");
-  const head = JSON.parse(readFileSync(path.join(tmp, readdirSync(tmp)[0], "node.json"), "utf8")) as { address: string; pid: number };
-  let t = now();
-  await Promise.all(Array.from({ length: NODES }, () => tsray("start", "--address", head.address, "--num-cpus", "1")));
-  const joinSeconds = (now() - t) / 1000;
+await withLocalCluster(NODES, async (head, joinMs) => {
+  const joinSeconds = joinMs / 1000;
   const { stdout } = await tsray("status");
   const listed = (stdout.match(/^ +ALIVE /gm) ?? []).length;
 
@@ -40,7 +26,7 @@ try {
   const where = ray.remote(function where() {
     return ray.getRuntimeContext().nodeId;
   });
-  t = now();
+  const t = now();
   const ran = await ray.get(Array.from({ length: TASKS }, () => where.options({ schedulingStrategy: "SPREAD" }).remote()));
   const taskSeconds = (now() - t) / 1000;
   const nodesUsed = new Set(ran).size;
@@ -54,7 +40,4 @@ try {
     nodes: NODES, joinSeconds, listed, tasks: TASKS, taskSeconds, nodesUsed,
     headIdleRssMb: after.rssMb, headIdleCpuPercent: ((after.cpuMs - before.cpuMs) / 2000) * 100,
   });
-} finally {
-  await tsray("stop", "--force").catch(() => {});
-  rmSync(tmp, { recursive: true, force: true });
-}
+});

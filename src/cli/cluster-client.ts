@@ -2,7 +2,7 @@
 import { fromErrorInfo, type ErrorInfo } from "../common/errors.js";
 import { packageVersion } from "../common/version.js";
 import { parseAddress, resolveAddress } from "../node/remote-driver.js";
-import { envToken, localToken, tlsFor } from "../node/session.js";
+import { clusterToken, tlsFor } from "../node/session.js";
 import { connect, type SocketChannel } from "../rpc/socket-channel.js";
 import { UsageError } from "./args.js";
 
@@ -34,7 +34,7 @@ export class ClusterClient {
       throw new UsageError(`tsray ${verb}: no cluster runs on this machine; start one with \`tsray start --head\`, or pass --address`);
     }
     const { host, port } = parseAddress(address, `tsray ${verb}: --address`);
-    const token = flags.token ?? envToken() ?? localToken(address);
+    const token = clusterToken(address, flags.token);
     if (token === undefined) throw new UsageError(`tsray ${verb}: no cluster token for ${address}: pass --token or set TSRAY_TOKEN`);
     const { channel } = await connect<Request, Reply>({ host, port, token, version: packageVersion(), role: "cli", timeoutMs: 15_000, tls: tlsFor(address) });
     return new ClusterClient(channel, address);

@@ -1,10 +1,9 @@
 /** `tsray job submit|status|logs|stop|list`: the head's job API (jobs/http-api.ts), with the cluster token. */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
-import path from "node:path";
+import { existsSync, statSync } from "node:fs";
 import { pack } from "../jobs/archive.js";
 import type { JobInfo } from "../jobs/job-manager.js";
-import { envToken, liveSessions, sessionDir } from "../node/session.js";
+import { clusterToken, liveSessions } from "../node/session.js";
 import { parseFlags, UsageError } from "./args.js";
 
 const FLAGS = {
@@ -97,7 +96,7 @@ function apiOf(flags: { address?: string; token?: string }): Api {
   const local = liveSessions().filter((s) => s.head && s.dashboardUrl);
   const base = (flags.address ?? (process.env.TSRAY_ADDRESS?.startsWith("http") ? process.env.TSRAY_ADDRESS : undefined) ?? local[0]?.dashboardUrl ?? "http://127.0.0.1:8265").replace(/\/$/, "");
   const head = local.find((s) => s.dashboardUrl === base);
-  const token = flags.token ?? envToken() ?? (head ? readFileSync(path.join(sessionDir(head.nodeId), "token"), "utf8").trim() : undefined);
+  const token = clusterToken(head?.address, flags.token);
   if (token === undefined) throw new UsageError(`tsray job: no cluster token for ${base}: pass --token or set TSRAY_TOKEN`);
   const call = async (route: string, init: RequestInit = {}): Promise<Response> => {
     let res: Response;

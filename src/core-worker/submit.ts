@@ -27,10 +27,13 @@ function resourcesOf(opts: TaskOptions): Record<string, number> {
 
 const NO_RESOURCES: Record<string, number> = Object.freeze({}) as Record<string, number>;
 
-/** Sets the scheduling strategy unless it is the default. */
-function schedule(spec: TaskSpec, opts: ResourceOptions): void {
+/** Sets where and how the work runs (strategy, env, heap, isolation), each left out at its default. */
+function placement(spec: TaskSpec, opts: ResourceOptions): void {
   const s = schedulingSpec(opts.schedulingStrategy);
   if (s.type !== "DEFAULT") spec.scheduling = s;
+  if (opts.runtimeEnv?.env) spec.env = opts.runtimeEnv.env;
+  if (opts.memory) spec.memoryBytes = opts.memory;
+  if (opts.isolation === "process" || opts.runtimeEnv?.workingDir !== undefined) Object.assign(spec, isolationOf(opts));
 }
 
 /** What a call without arguments serializes to: shared, never modified. */
@@ -105,10 +108,7 @@ export function submitTask(cw: CoreWorker, desc: FunctionDescriptor, args: reado
   spec.resources = resourcesOf(opts);
   spec.maxRetries = opts.maxRetries ?? 3;
   if (opts.retryExceptions) spec.retryExceptions = opts.retryExceptions;
-  schedule(spec, opts);
-  if (opts.runtimeEnv?.env) spec.env = opts.runtimeEnv.env;
-  if (opts.memory) spec.memoryBytes = opts.memory;
-  if (opts.isolation === "process" || opts.runtimeEnv?.workingDir !== undefined) Object.assign(spec, isolationOf(opts));
+  placement(spec, opts);
   if (numReturns === "streaming" && opts.generatorBackpressureNumObjects !== undefined) spec.backpressure = opts.generatorBackpressureNumObjects;
   return { taskId: spec.taskId, refs: submitAndRefer(cw, spec, transfers) };
 }
@@ -126,10 +126,7 @@ export function submitActorCreation(
   // As in Ray: an actor needs 1 CPU to be placed and holds none while alive, unless it asks.
   spec.resources = taskResources(opts, 1);
   spec.maxRetries = 0;
-  schedule(spec, opts);
-  if (opts.runtimeEnv?.env) spec.env = opts.runtimeEnv.env;
-  if (opts.memory) spec.memoryBytes = opts.memory;
-  if (opts.isolation === "process" || opts.runtimeEnv?.workingDir !== undefined) Object.assign(spec, isolationOf(opts));
+  placement(spec, opts);
   const actorId = spec.taskId;
   spec.actor = { ...actor, actorId };
   spec.actorId = actorId;

@@ -58,11 +58,13 @@ export function unpack(archive: Uint8Array, dest: string): void {
   }
 }
 
-/** A job's uploaded working directory, unpacked into `dir` on the node that runs its code. */
-export function unpackWorkingDir(archive: Uint8Array, dir: string): void {
+/** A job's uploaded working directory, unpacked in the session folder of a node that runs its code; returns where. */
+export function unpackWorkingDir(archive: Uint8Array, nodeDir: string, jobId: string): string {
+  const dir = path.join(nodeDir, "jobs", jobId, "working_dir");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   unpack(archive, dir);
   linkInstallation(dir);
+  return dir;
 }
 
 /** The package root of this tsray: working directories without node_modules of their own import it. */

@@ -13,7 +13,7 @@ import { listen, type SocketChannel, type SocketServer, type TlsOptions } from "
 import type { Peer } from "../rpc/handshake.js";
 import { toErrorInfo } from "../common/errors.js";
 import { packageVersion } from "../common/version.js";
-import type { JobConfig } from "../raylet/worker-pool.js";
+import { NODE_JOB, type JobConfig } from "../raylet/worker-pool.js";
 import { NodeCore, type NodeResourcesConfig } from "./node-core.js";
 import { LISTABLE, StateService, type Listable } from "./state-service.js";
 
@@ -54,8 +54,8 @@ export class ClusterNode {
     this.core = new NodeCore({
       ...config,
       gcs: this.gcs,
-      // A standalone node runs only its drivers' jobs; this one names the node's own threads.
-      defaultJob: { jobId: "00000000", namespace: "", tsx: false, logToDriver: true, env: {} },
+      // A standalone node runs only its drivers' jobs.
+      defaultJob: NODE_JOB,
       log: config.log,
     });
     this.state = new StateService(this.gcs, this.core.raylet);
@@ -141,10 +141,8 @@ export class ClusterNode {
   private unpackWorkingDir(jobId: string, archive: Uint8Array): void {
     const job = this.core.raylet.job(jobId);
     if (!job?.workingDir) throw new RangeError(`job ${jobId} has no working directory to upload`);
-    const dir = path.join(this.config.workDir, "jobs", jobId, "working_dir");
-    unpackWorkingDir(archive, dir);
     job.uploaded = { from: job.workingDir, archive };
-    job.workingDir = dir;
+    job.workingDir = unpackWorkingDir(archive, this.config.workDir, jobId);
   }
 
   private acceptNode(channel: SocketChannel<ToNode, FromNode>, peer: Peer): void {

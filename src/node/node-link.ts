@@ -52,7 +52,7 @@ export class NodeLink implements RemoteNodeLink {
     // The packed working directory goes with the job's first worker there, and only then.
     let sent = job;
     if (job.uploaded) {
-      if (this.sentArchives.has(job.jobId)) sent = { ...job, uploaded: { from: job.uploaded.from, archive: new Uint8Array(0) } };
+      if (this.sentArchives.has(job.jobId)) sent = { ...job, uploaded: { from: job.uploaded.from } };
       this.sentArchives.add(job.jobId);
     }
     this.channel.send({ t: "start-worker", workerId, env: remoteEnv, job: sent });

@@ -9,13 +9,13 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { packageVersion } from "../common/version.js";
 import { ClusterNode, type ClusterNodeConfig } from "./cluster-node.js";
-import { createSessionDir, envToken, localToken, removeSession, sessionDir, tlsFor, writeSession, type NodeSession } from "./session.js";
+import { clusterToken, createSessionDir, envToken, removeSession, sessionDir, tlsFor, writeSession, type NodeSession } from "./session.js";
 import { JobManager } from "../jobs/job-manager.js";
 import { startJobApi, type JobApi } from "../jobs/http-api.js";
-
-export const DEFAULT_DASHBOARD_PORT = 8265;
 import { parseAddress } from "./remote-driver.js";
 import { WorkerNode } from "./worker-node.js";
+
+export const DEFAULT_DASHBOARD_PORT = 8265;
 
 export interface NodeProcessConfig extends Omit<ClusterNodeConfig, "token" | "log" | "tls" | "workDir"> {
   /** PEM files: the node's certificate and key, and the CA that signed it (default: the certificate). */
@@ -88,7 +88,7 @@ async function runHead(config: NodeProcessConfig, log: (line: string) => void): 
 
 async function runWorkerNode(config: NodeProcessConfig, headAddress: string, log: (line: string) => void): Promise<RunningNode> {
   const head = parseAddress(headAddress, "tsray start --address");
-  const token = config.token ?? envToken() ?? localToken(headAddress);
+  const token = clusterToken(headAddress, config.token);
   if (token === undefined) throw new Error(`no cluster token for ${headAddress}: pass --token (the head printed it) or set TSRAY_TOKEN`);
   const tls = config.tlsCa ? { ca: readFileSync(config.tlsCa) } : tlsFor(headAddress);
   const node = await WorkerNode.join({ ...config, head, token, tls, log, workDir: sessionDir(config.nodeId) });

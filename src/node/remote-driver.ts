@@ -14,7 +14,7 @@ import { runsUnderTsx } from "../core-worker/function-manager/describe.js";
 import { coreWorker } from "../core-worker/runtime.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import { connect } from "../rpc/socket-channel.js";
-import { envToken, liveSessions, localToken, tlsFor } from "./session.js";
+import { clusterToken, liveSessions, tlsFor } from "./session.js";
 import type { DriverHello } from "./cluster-node.js";
 
 export interface RemoteDriverOptions {
@@ -61,7 +61,7 @@ export async function connectDriver(o: RemoteDriverOptions): Promise<RemoteDrive
   const archive = o.workingDir === undefined ? undefined : pack(o.workingDir);
   const address = resolveAddress(o.address);
   const { host, port } = parseAddress(address, "init() option address");
-  const token = o.token ?? envToken() ?? localToken(address);
+  const token = clusterToken(address, o.token);
   if (token === undefined) {
     throw new RayError(`init(): no cluster token for ${address}: pass init({ token }), or set TSRAY_TOKEN (the head prints it when it starts)`);
   }

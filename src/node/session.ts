@@ -94,8 +94,16 @@ export function envToken(): string | undefined {
   return process.env.TSRAY_TOKEN || undefined;
 }
 
+/**
+ * The cluster token for the head at `address` (CLI.md's precedence): the one given (`--token`,
+ * `init({ token })`), else TSRAY_TOKEN, else the session file of that head, on its machine.
+ */
+export function clusterToken(address: string | undefined, given?: string): string | undefined {
+  return given ?? envToken() ?? (address === undefined ? undefined : localToken(address));
+}
+
 /** The token the head on this machine keeps, if it is here. */
-export function localToken(address: string): string | undefined {
+function localToken(address: string): string | undefined {
   const head = liveSessions().find((s) => s.head && s.address === address);
   if (!head) return undefined;
   try {

@@ -4,7 +4,6 @@
  * the connection as bytes; those the head sends its workers are stored in this node's own arena,
  * so every worker here reads them zero-copy, and are freed once no worker here holds them.
  */
-import path from "node:path";
 import { randomHex } from "../common/ids.js";
 import { unpackWorkingDir } from "../jobs/archive.js";
 import { packageVersion } from "../common/version.js";
@@ -16,7 +15,7 @@ import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import { connect, type SocketChannel, type TlsOptions } from "../rpc/socket-channel.js";
 import { refArgs } from "../raylet/dependencies.js";
 import { BoundaryChannel } from "../raylet/boundary-channel.js";
-import { WorkerPool, type JobConfig, type PooledWorker } from "../raylet/worker-pool.js";
+import { NODE_JOB, WorkerPool, type JobConfig, type PooledWorker } from "../raylet/worker-pool.js";
 import { releaseSlices } from "../serialization/serializer.js";
 import { bodiesOf, mapValues, slicesOf, valuesOf } from "../serialization/wire-value.js";
 import { nodeResources, type NodeResourcesConfig } from "./node-core.js";
@@ -40,7 +39,7 @@ export class WorkerNode {
   readonly nodeId: string;
   readonly total: Record<string, number>;
   private readonly arena: SharedArena;
-  /** This node's copies of the head's objects, held per worker: keys are `${objectId}/${workerId}`. */
+  /** This node's copies of the head's objects, held per worker (see copyKey). */
   private readonly copies: ObjectTable;
   private readonly workers: WorkerPool;
   private readonly byId = new Map<string, PooledWorker>();
@@ -58,11 +57,10 @@ export class WorkerNode {
     this.total = total;
     this.arena = SharedArena.create(storeBytes);
     this.copies = new ObjectTable(this.arena, () => {});
-    const defaultJob: JobConfig = { jobId: "00000000", namespace: "", tsx: false, logToDriver: true, env: {} };
     this.workers = new WorkerPool({
       nodeId: this.nodeId,
       arena: this.arena,
-      job: (jobId) => (jobId === undefined ? defaultJob : (this.jobs.get(jobId) ?? defaultJob)),
+      job: (jobId) => (jobId === undefined ? NODE_JOB : (this.jobs.get(jobId) ?? NODE_JOB)),
       boundary: (channel) =>
         new BoundaryChannel(channel, { arena: this.arena, allocate: (size) => this.allocate(size), putFailed: () => {} }),
       remote: () => undefined,
@@ -151,10 +149,8 @@ export class WorkerNode {
 
   /** The job as it runs here: an uploaded working directory unpacked in this node's folder. */
   private localJob(job: JobConfig): JobConfig {
-    if (!job.uploaded?.archive.byteLength) return job;
-    const dir = path.join(this.config.workDir, "jobs", job.jobId, "working_dir");
-    unpackWorkingDir(job.uploaded.archive, dir);
-    return { ...job, workingDir: dir };
+    if (!job.uploaded?.archive) return job;
+    return { ...job, workingDir: unpackWorkingDir(job.uploaded.archive, this.config.workDir, job.jobId) };
   }
 
   /** A message for worker `w` with the values it carries stored here, held for it. */
@@ -163,7 +159,7 @@ export class WorkerNode {
       const ids = refArgs(msg.spec);
       const keys: string[] = [];
       const args = msg.args.map((v, i) => {
-        const key = `${ids[i]}/${w.id}`;
+        const key = copyKey(ids[i], w.id);
         keys.push(key);
         this.copies.hold([key], msg.spec.taskId);
         return this.copy(key, v);
@@ -178,7 +174,7 @@ export class WorkerNode {
       return {
         t: "objects",
         entries: msg.entries.map(([id, v]) => {
-          const key = `${id}/${w.id}`;
+          const key = copyKey(id, w.id);
           this.copies.addRef(key, w.id);
           return [id, this.copy(key, v)];
         }),
@@ -197,14 +193,14 @@ export class WorkerNode {
   }
 
   private fromWorker(w: PooledWorker, msg: ToRaylet): void {
-    if (msg.t === "add-ref") for (const id of msg.ids) if (this.copies.has(`${id}/${w.id}`)) this.copies.addRef(`${id}/${w.id}`, w.id);
-    if (msg.t === "remove-ref") for (const id of msg.ids) this.copies.removeRef(`${id}/${w.id}`, w.id);
+    if (msg.t === "add-ref") for (const id of msg.ids) if (this.copies.has(copyKey(id, w.id))) this.copies.addRef(copyKey(id, w.id), w.id);
+    if (msg.t === "remove-ref") for (const id of msg.ids) this.copies.removeRef(copyKey(id, w.id), w.id);
     if (msg.t === "task-done") this.taskEnded(w.id, msg.taskId);
     const out = mapValues(msg, (v) => bodiesOf(v, this.arena));
     if (msg.t === "put" && msg.value.slices) {
       // The worker keeps reading its own put from this memory while it holds a ref to it.
-      this.copies.addRef(`${msg.id}/${w.id}`, w.id);
-      this.copies.seal(`${msg.id}/${w.id}`, { ok: true, value: msg.value });
+      this.copies.addRef(copyKey(msg.id, w.id), w.id);
+      this.copies.seal(copyKey(msg.id, w.id), { ok: true, value: msg.value });
     } else {
       // Returns and stream items leave as bytes: their memory here is not needed after.
       for (const v of valuesOf(msg)) releaseSlices(this.arena, v);
@@ -232,4 +228,9 @@ export class WorkerNode {
     if (offset >= 0) return offset;
     throw new ObjectStoreFullError(`the object store of node ${this.nodeId} is full: ${size} bytes needed, ${this.arena.capacity - this.arena.used()} free`);
   }
+}
+
+/** A worker's copy of an object in this node's table: each worker holds its own. */
+function copyKey(objectId: string, workerId: string): string {
+  return `${objectId}/${workerId}`;
 }

@@ -10,7 +10,7 @@ import { Fifo } from "../common/fifo.js";
 import type { ResourceScheduler } from "./resource-scheduler.js";
 import { shapeKey, type ResourcePool, type ResourceSet } from "./resources.js";
 import type { TaskSpec } from "../rpc/protocol.js";
-import { workerEnvOf, type PooledWorker, type WorkerEnv, type WorkerPool } from "./worker-pool.js";
+import { envKey, workerEnvOf, type PooledWorker, type WorkerEnv, type WorkerPool } from "./worker-pool.js";
 
 /** What a queue needs to know of a task. */
 export interface Queued {
@@ -211,7 +211,6 @@ export class TaskQueues {
 }
 
 function queueKey(task: Queued, pool: ResourcePool): string {
-  const { resources, env, memoryBytes, jobId, isolation, workingDir } = task.spec;
-  const where = isolation ? `|${isolation}|${workingDir ?? ""}` : "";
-  return `${pool.id}|${jobId ?? ""}|${shapeKey(resources)}|${memoryBytes ?? 0}|${env ? JSON.stringify(Object.entries(env).sort()) : ""}${where}`;
+  // The spec has the environment's fields (its node is the pool's).
+  return `${pool.id}|${shapeKey(task.spec.resources)}|${envKey(task.spec)}`;
 }

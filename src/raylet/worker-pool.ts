@@ -56,6 +56,9 @@ export function workerEnvOf(spec: Pick<TaskSpec, "env" | "memoryBytes" | "jobId"
   return { env: spec.env, memoryBytes: spec.memoryBytes, jobId: spec.jobId, isolation: spec.isolation, workingDir: spec.workingDir };
 }
 
+/** The job of a standalone node (head or worker node) itself: it runs none of its own code. */
+export const NODE_JOB: JobConfig = Object.freeze({ jobId: "00000000", namespace: "", tsx: false, logToDriver: true, env: {} });
+
 /** What a job's workers start with: its identity and its driver's settings. */
 export interface JobConfig {
   jobId: string;
@@ -72,7 +75,7 @@ export interface JobConfig {
    * Set when `workingDir` is an uploaded copy: the folder as the driver has it (modules named
    * there are loaded from the copy), and the packed folder, for worker nodes to unpack theirs.
    */
-  uploaded?: { from: string; archive: Uint8Array };
+  uploaded?: { from: string; archive?: Uint8Array };
   /** The driver is in another process: what the workers print goes to it (see WorkerPoolOptions.onLog). */
   forwardLogs?: boolean;
 }
@@ -127,7 +130,7 @@ interface ThreadWorker extends PooledWorker {
 
 /** A worker outside this process: a worker process of this node, or a worker of another node. */
 interface ExternalWorker extends PooledWorker {
-  readonly kind: "process";
+  readonly kind: "external";
   kill(): void;
 }
 
@@ -232,8 +235,7 @@ export class WorkerPool {
     if (env.nodeId === undefined) {
       launched = this.processes.launch(id, job, { ...job.env, ...env.env }, env.workingDir ?? job.workingDir, env.memoryBytes);
       if (job.forwardLogs) this.forwardLogs(job.jobId, launched.stdout ?? null, launched.stderr ?? null);
-    }
-    else {
+    } else {
       const link = this.opts.remote(env.nodeId);
       // Its node just left: a worker that has exited already, so that its work is placed again.
       launched = link ? link.startWorker(id, env, job) : exitedAtOnce(`node ${env.nodeId} left the cluster`);
@@ -349,7 +351,7 @@ export class WorkerPool {
 
   private startExternal(id: string, env: WorkerEnv, key: string, dedicated: boolean, launched: LaunchedWorker): ExternalWorker {
     const w: ExternalWorker = {
-      kind: "process", id, key, dedicated, jobId: env.jobId, nodeId: env.nodeId, knownFunctions: new Set(),
+      kind: "external", id, key, dedicated, jobId: env.jobId, nodeId: env.nodeId, knownFunctions: new Set(),
       channel: this.opts.boundary(launched.channel, id),
       pid: launched.pid,
       kill: launched.kill,
@@ -457,7 +459,8 @@ export class WorkerPool {
   }
 }
 
-function envKey(env: WorkerEnv): string {
+/** What tells worker environments apart: workers of one key are interchangeable. */
+export function envKey(env: WorkerEnv): string {
   if (!env.env && !env.memoryBytes && !env.isolation && env.nodeId === undefined) return env.jobId ?? "";
   return JSON.stringify([env.jobId ?? "", env.memoryBytes ?? 0, Object.entries(env.env ?? {}).sort(), env.isolation ?? "", env.workingDir ?? "", env.nodeId ?? ""]);
 }

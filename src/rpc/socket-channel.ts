@@ -71,6 +71,8 @@ class ControlFrames {
   private failure?: Error;
   /** Frames of other kinds that came after the last control step (the peer's first batches). */
   readonly early: [number, Buffer][] = [];
+  /** Takes the handshake's listeners off the socket (the channel adds its own). */
+  detach: () => void = () => {};
 
   /** `strict`: any other kind of frame is an error (a server waits for the client's answer). */
   constructor(readonly socket: net.Socket, readonly reader: FrameReader, private readonly strict: boolean) {
@@ -121,9 +123,16 @@ function handshaking(socket: net.Socket, strict: boolean): ControlFrames {
       steps.fail(new HandshakeError((err as Error).message));
     }
   };
+  const onError = (err: Error) => steps.fail(err);
+  const onClose = () => steps.fail(new HandshakeError("the connection closed during the handshake"));
   socket.on("data", onData);
-  socket.on("error", (err) => steps.fail(err));
-  socket.on("close", () => steps.fail(new HandshakeError("the connection closed during the handshake")));
+  socket.on("error", onError);
+  socket.on("close", onClose);
+  steps.detach = () => {
+    socket.off("data", onData);
+    socket.off("error", onError);
+    socket.off("close", onClose);
+  };
   return steps;
 }
 
@@ -147,8 +156,8 @@ export class SocketChannel<Out, In> extends BatchingChannel<Out, In> {
     reader.limit = MAX_FRAME_BYTES;
     reader.onFrame = (kind, payload) => this.receive(kind, payload);
     this.unheard!.push(...steps.early);
-    socket.removeAllListeners("data");
-    socket.removeAllListeners("close");
+    // Only the handshake's: a server's own listeners (its count of open sockets) stay.
+    steps.detach();
     socket.on("data", (chunk: Buffer) => {
       try {
         reader.push(chunk);

@@ -22,7 +22,9 @@ export async function start(argv: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`tsray start: unexpected argument '${positionals[0]}'`);
   if (flags.head && flags.address) throw new UsageError("tsray start: pass --head or --address, not both");
   if (!flags.head && !flags.address) throw new UsageError("tsray start: pass --head to start a head node, or --address HOST:PORT to join one");
-  if (flags["gcs-storage"]) throw new UsageError("tsray start: --gcs-storage is not available in this release yet (the GCS keeps its tables in memory)");
+  const gcsStorage = flags["gcs-storage"];
+  if (gcsStorage !== undefined && flags.address) throw new UsageError("tsray start --address: --gcs-storage is for the head, which keeps the GCS");
+  if (gcsStorage !== undefined && !/^rediss?:\/\/[^/\s]+/.test(gcsStorage)) throw new UsageError(`tsray start: --gcs-storage must be a redis://HOST:PORT URL, got '${gcsStorage}'`);
   const dashboardPort = flags["dashboard-port"] ?? DEFAULT_DASHBOARD_PORT;
   if (!Number.isInteger(dashboardPort) || dashboardPort > 65535) throw new UsageError(`tsray start: --dashboard-port must be a port number, got ${dashboardPort}`);
   if (flags.token === "") throw new UsageError("tsray start: --token must not be empty");
@@ -46,6 +48,7 @@ export async function start(argv: string[]): Promise<number> {
     objectStoreMemory: flags["object-store-memory"],
     group: !flags.block,
     headAddress: flags.address,
+    gcsStorage,
     dashboard: flags.address || flags["include-dashboard"] === false ? undefined : { host: flags["dashboard-host"] ?? "127.0.0.1", port: dashboardPort },
     tlsCa: flags.address && flags["tls-ca"] ? path.resolve(flags["tls-ca"]) : undefined,
     tlsFiles: flags["tls-cert"] ? { cert: path.resolve(flags["tls-cert"]), key: path.resolve(flags["tls-key"]!), ca: flags["tls-ca"] && path.resolve(flags["tls-ca"]) } : undefined,

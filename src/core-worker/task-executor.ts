@@ -59,6 +59,9 @@ export class TaskExecutor {
       if (msg.functions) for (const d of msg.functions) this.descriptors.set(d.id, d);
       const { spec } = msg;
       const args = msg.args ?? NO_VALUES;
+      // An argument its node could not store (no room) fails the task with that error, as a failed dependency does.
+      const undelivered = args.find((v) => !v.ok);
+      if (undelivered) return this.sendResults(spec, [undelivered]);
       if (spec.actor) {
         const host = this.host();
         this.idleName = host.size === 0 ? spec.actor.className : "actor-host";

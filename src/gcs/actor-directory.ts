@@ -3,9 +3,11 @@
  * actors per namespace. Detached and named actors are found here by `getActor`.
  */
 import type { ActorHandleData } from "../serialization/markers.js";
+import type { TaskSpec } from "../rpc/protocol.js";
 import type { GcsStorage } from "./storage.js";
 
-export type ActorTableState = "PENDING" | "ALIVE" | "DEAD";
+/** RESTARTING: a detached actor of a restarted head, waiting for its node to join again. */
+export type ActorTableState = "PENDING" | "ALIVE" | "RESTARTING" | "DEAD";
 
 export interface ActorEntry {
   data: ActorHandleData;
@@ -13,15 +15,24 @@ export interface ActorEntry {
   name?: string;
   namespace: string;
   detached: boolean;
+  /**
+   * A detached actor's creation, without its arguments: what a restarted head needs to take the
+   * actor back when its node joins again (see ClusterNode.adoptActors).
+   */
+  creation?: TaskSpec;
 }
 
 export class ActorDirectory {
   constructor(private readonly storage: GcsStorage) {}
 
-  register(data: ActorHandleData, opts: { name?: string; namespace: string; detached: boolean }): void {
-    const entry: ActorEntry = { data, state: "PENDING", name: opts.name, namespace: opts.namespace, detached: opts.detached };
+  register(data: ActorHandleData, creation: TaskSpec): void {
+    const a = creation.actor!;
+    const entry: ActorEntry = {
+      data, state: "PENDING", name: a.name, namespace: a.namespace, detached: a.detached,
+      creation: a.detached ? { ...creation, args: [], nestedRefs: undefined } : undefined,
+    };
     this.storage.put("actors", data.actorId, entry);
-    if (opts.name) this.storage.put("actor_names", nameKey(opts.namespace, opts.name), data.actorId);
+    if (a.name) this.storage.put("actor_names", nameKey(a.namespace, a.name), data.actorId);
   }
 
   lookup(namespace: string, name: string): ActorEntry | undefined {
@@ -35,7 +46,7 @@ export class ActorDirectory {
 
   setState(actorId: string, state: ActorTableState): void {
     const e = this.get(actorId);
-    if (e) this.storage.put("actors", actorId, { ...e, state });
+    if (e && e.state !== state) this.storage.put("actors", actorId, { ...e, state });
   }
 
   /** A dead actor's name is free for a new actor. */

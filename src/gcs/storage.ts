@@ -7,6 +7,8 @@ export interface GcsStorage {
   put(table: string, key: string, value: unknown): void;
   delete(table: string, key: string): void;
   list<T>(table: string): [string, T][];
+  /** Waits for writes on their way to durable storage, and lets it go. */
+  close?(): Promise<void>;
 }
 
 export class InMemoryStorage implements GcsStorage {

@@ -6,8 +6,9 @@
 import path from "node:path";
 import { unpackWorkingDir } from "../jobs/archive.js";
 import { Gcs } from "../gcs/gcs.js";
+import type { GcsStorage } from "../gcs/storage.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
-import { HEALTH_CHECK_TIMEOUT_MS, HEARTBEAT_MS, type FromNode, type NodeHello, type ToNode } from "../rpc/node-protocol.js";
+import { HEALTH_CHECK_TIMEOUT_MS, HEARTBEAT_MS, type FromNode, type NodeHello, type RunningActors, type ToNode } from "../rpc/node-protocol.js";
 import { NodeLink } from "./node-link.js";
 import { listen, type SocketChannel, type SocketServer, type TlsOptions } from "../rpc/socket-channel.js";
 import type { Peer } from "../rpc/handshake.js";
@@ -27,6 +28,8 @@ export interface ClusterNodeConfig extends NodeResourcesConfig {
   /** The node's session folder: jobs' uploaded working directories are unpacked under it. */
   workDir: string;
   log: (line: string) => void;
+  /** Where the GCS keeps its tables: in memory when absent. A head started on a storage that has them recovers them. */
+  storage?: GcsStorage;
 }
 
 /** What a driver says of itself in its handshake: its job (workingDir absolute, on this machine), and more. */
@@ -38,8 +41,11 @@ export interface DriverHello extends Omit<JobConfig, "forwardLogs"> {
 /** Task workers started for a job when its driver connects, as the embedded cluster does at init. */
 const PRESTART_WORKERS = 2;
 
+/** How long a restarted head waits for its worker nodes to join again: as long as they keep trying (see WorkerNode). */
+const RECOVERY_WAIT_MS = Number(process.env.TSRAY_RECONNECT_WINDOW_MS) || 60_000;
+
 export class ClusterNode {
-  readonly gcs = new Gcs();
+  readonly gcs: Gcs;
   readonly core: NodeCore;
   private readonly state: StateService;
   private server?: SocketServer;
@@ -49,8 +55,13 @@ export class ClusterNode {
   private readonly healthTimeoutMs = Number(process.env.TSRAY_HEALTH_CHECK_TIMEOUT_MS) || HEALTH_CHECK_TIMEOUT_MS;
   /** What the head says of itself to every peer in its handshake. */
   private readonly welcome: Record<string, unknown>;
+  /** While recovering: the worker nodes that were alive when the last head went, not back yet. */
+  private awaiting = new Set<string>();
+  private recoveryOver: (why: string) => void = () => {};
+  private recoveryTimer?: NodeJS.Timeout;
 
   private constructor(private readonly config: ClusterNodeConfig) {
+    this.gcs = new Gcs(config.storage);
     this.core = new NodeCore({
       ...config,
       gcs: this.gcs,
@@ -73,6 +84,7 @@ export class ClusterNode {
   /** Starts the head node: resolves once it accepts connections. Rejects if the port is taken. */
   static async startHead(config: ClusterNodeConfig): Promise<ClusterNode> {
     const node = new ClusterNode(config);
+    node.recover();
     try {
       node.server = await listen<FromRaylet, ToRaylet>({
         host: config.ip,
@@ -85,7 +97,7 @@ export class ClusterNode {
         onPeer: (channel, peer) => node.accept(channel as unknown as SocketChannel<FromRaylet, ToRaylet>, peer),
       });
     } catch (err) {
-      await node.core.close();
+      await node.close();
       throw err;
     }
     node.gcs.registerNode({ nodeId: node.core.nodeId, address: config.ip, alive: true, isHead: true, resources: { ...node.core.total } });
@@ -107,9 +119,41 @@ export class ClusterNode {
 
   async close(): Promise<void> {
     clearInterval(this.health);
+    clearTimeout(this.recoveryTimer);
     for (const link of this.links.values()) link.close();
     await this.server?.close();
     await this.core.close();
+    await this.gcs.storage.close?.();
+  }
+
+  /**
+   * What the last head on this storage left: its detached actors wait for their worker nodes to
+   * join again and bring them back, and its detached placement groups are reserved again once
+   * every node that was alive is back (or RECOVERY_WAIT_MS have passed).
+   */
+  private recover(): void {
+    const jobs = this.gcs.jobs().length;
+    const { nodes, actors, placementGroups } = this.gcs.recover();
+    if (!jobs && !actors.length && !placementGroups.length) return;
+    this.awaiting = new Set(nodes);
+    const over = new Promise<string>((resolve) => (this.recoveryOver = resolve));
+    this.recoveryTimer = setTimeout(() => this.recoveryOver(`its node did not join the restarted head within ${RECOVERY_WAIT_MS} ms`), RECOVERY_WAIT_MS);
+    this.recoveryTimer.unref();
+    this.core.raylet.recover(actors.map((id) => this.gcs.actors.get(id)!.creation!), placementGroups, over);
+    this.config.log(
+      `recovered from storage: ${jobs} job(s), ${actors.length} detached actor(s), ${placementGroups.length} detached placement group(s); ` +
+        `waiting for ${nodes.length} worker node(s) to join again`,
+    );
+    if (!this.awaiting.size) this.recoveryOver("no worker node was alive when the head went");
+  }
+
+  /** A node that joined has said which of its workers run actors: those the head recovered are taken back, the rest stopped. */
+  private takeBackActors(link: NodeLink, running: RunningActors[]): void {
+    for (const r of running) if (!this.core.raylet.adoptActors(link.nodeId, r)) link.kill(r.workerId);
+    if (this.awaiting.delete(link.nodeId) && !this.awaiting.size) {
+      clearTimeout(this.recoveryTimer);
+      this.recoveryOver("the head restarted and its node did not bring it back");
+    }
   }
 
   private accept(channel: SocketChannel<FromRaylet, ToRaylet>, peer: Peer): void {
@@ -151,7 +195,10 @@ export class ClusterNode {
       this.config.log(`refused a node at ${channel.remote}: ${typeof hello === "string" ? hello : "a node of that id is in the cluster already"}`);
       return channel.close();
     }
-    const link = new NodeLink(hello.nodeId, channel, (jobId, text, stderr) => this.core.raylet.forwardLog(jobId, text, stderr));
+    const link: NodeLink = new NodeLink(hello.nodeId, channel, {
+      log: (jobId, text, stderr) => this.core.raylet.forwardLog(jobId, text, stderr),
+      actors: (running) => this.takeBackActors(link, running),
+    });
     this.links.set(hello.nodeId, link);
     this.gcs.registerNode({ nodeId: hello.nodeId, address: hello.ip, alive: true, isHead: false, resources: hello.resources });
     this.core.raylet.addNode(link, hello.resources);

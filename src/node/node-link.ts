@@ -4,7 +4,7 @@
  * with their worker id. When the connection goes, every one of them has exited.
  */
 import type { Channel } from "../rpc/channel.js";
-import type { FromNode, ToNode } from "../rpc/node-protocol.js";
+import type { FromNode, RunningActors, ToNode } from "../rpc/node-protocol.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import type { SocketChannel } from "../rpc/socket-channel.js";
 import type { JobConfig, LaunchedWorker, RemoteNodeLink, WorkerEnv } from "../raylet/worker-pool.js";
@@ -23,14 +23,24 @@ export class NodeLink implements RemoteNodeLink {
   constructor(
     readonly nodeId: string,
     private readonly channel: SocketChannel<ToNode, FromNode>,
-    onLog: (jobId: string, text: string, stderr: boolean) => void,
+    on: {
+      log(jobId: string, text: string, stderr: boolean): void;
+      /** The node's workers that run actors still (see FromNode "actors"). */
+      actors(workers: RunningActors[]): void;
+    },
   ) {
     channel.onMessage((m) => {
       this.lastHeard = Date.now();
       if (m.t === "from-worker") this.workers.get(m.workerId)?.handler?.(m.msg);
       else if (m.t === "worker-exit") this.exited(m.workerId, m.code, m.why);
-      else if (m.t === "log") onLog(m.jobId, m.text, m.stderr);
+      else if (m.t === "log") on.log(m.jobId, m.text, m.stderr);
+      else if (m.t === "actors") on.actors(m.workers);
     });
+  }
+
+  /** Stops a worker of the node that this head did not start (one whose actors it does not take back). */
+  kill(workerId: string): void {
+    this.channel.send({ t: "kill-worker", workerId });
   }
 
   /** Milliseconds since the node last said anything. */
@@ -39,6 +49,18 @@ export class NodeLink implements RemoteNodeLink {
   }
 
   startWorker(workerId: string, env: WorkerEnv, job: JobConfig): LaunchedWorker {
+    const { nodeId: _here, ...remoteEnv } = env;
+    // The packed working directory goes with the job's first worker there, and only then.
+    let sent = job;
+    if (job.uploaded) {
+      if (this.sentArchives.has(job.jobId)) sent = { ...job, uploaded: { from: job.uploaded.from } };
+      this.sentArchives.add(job.jobId);
+    }
+    this.channel.send({ t: "start-worker", workerId, env: remoteEnv, job: sent });
+    return this.adoptWorker(workerId);
+  }
+
+  adoptWorker(workerId: string): LaunchedWorker {
     const exits: ((code: number, why?: string) => void)[] = [];
     let exited: [number, string | undefined] | undefined;
     const worker: RemoteWorker = {
@@ -48,14 +70,6 @@ export class NodeLink implements RemoteNodeLink {
       },
     };
     this.workers.set(workerId, worker);
-    const { nodeId: _here, ...remoteEnv } = env;
-    // The packed working directory goes with the job's first worker there, and only then.
-    let sent = job;
-    if (job.uploaded) {
-      if (this.sentArchives.has(job.jobId)) sent = { ...job, uploaded: { from: job.uploaded.from } };
-      this.sentArchives.add(job.jobId);
-    }
-    this.channel.send({ t: "start-worker", workerId, env: remoteEnv, job: sent });
     const link = this.channel;
     const channel: Channel<FromRaylet, ToRaylet> = {
       send: (msg) => link.send({ t: "to-worker", workerId, msg }),

@@ -11,6 +11,7 @@ import { packageVersion } from "../common/version.js";
 import { ClusterNode, type ClusterNodeConfig } from "./cluster-node.js";
 import { clusterToken, createSessionDir, envToken, removeSession, sessionDir, tlsFor, writeSession, type NodeSession } from "./session.js";
 import { JobManager } from "../jobs/job-manager.js";
+import { RedisStorage } from "../gcs/redis-storage.js";
 import { startJobApi, type JobApi } from "../jobs/http-api.js";
 import { parseAddress } from "./remote-driver.js";
 import { WorkerNode } from "./worker-node.js";
@@ -30,6 +31,8 @@ export interface NodeProcessConfig extends Omit<ClusterNodeConfig, "token" | "lo
   /** For a worker node: the head to join, HOST:PORT, and what verifies its TLS certificate. */
   headAddress?: string;
   tlsCa?: string;
+  /** A head's GCS storage (`--gcs-storage redis://HOST:PORT`); absent: in memory. */
+  gcsStorage?: string;
 }
 
 export interface RunningNode {
@@ -51,9 +54,18 @@ export async function runNode(config: NodeProcessConfig): Promise<RunningNode> {
 }
 
 async function runHead(config: NodeProcessConfig, log: (line: string) => void): Promise<RunningNode> {
-  const token = config.token ?? envToken() ?? randomBytes(24).toString("hex");
+  const storage = config.gcsStorage === undefined ? undefined : await RedisStorage.open(config.gcsStorage, log);
+  // A head restarted on the cluster's storage keeps the cluster's token, so its nodes and drivers can come back.
+  const token = config.token ?? envToken() ?? storage?.get<string>("cluster", "token") ?? randomBytes(24).toString("hex");
+  storage?.put("cluster", "token", token);
   const tls = config.tlsFiles && { cert: readFileSync(config.tlsFiles.cert), key: readFileSync(config.tlsFiles.key) };
-  const node = await ClusterNode.startHead({ ...config, token, log, tls, workDir: sessionDir(config.nodeId) });
+  let node: ClusterNode;
+  try {
+    node = await ClusterNode.startHead({ ...config, token, log, tls, workDir: sessionDir(config.nodeId), storage });
+  } catch (err) {
+    await storage?.close();
+    throw err;
+  }
   let api: JobApi | undefined;
   let jobs: JobManager | undefined;
   if (config.dashboard) {

@@ -7,15 +7,15 @@
 import { randomHex } from "../common/ids.js";
 import { unpackWorkingDir } from "../jobs/archive.js";
 import { packageVersion } from "../common/version.js";
-import { ObjectStoreFullError } from "../common/errors.js";
+import { ObjectStoreFullError, toErrorInfo } from "../common/errors.js";
 import { ObjectTable, type ObjectValue } from "../object-store/object-table.js";
 import { SharedArena } from "../object-store/shared-arena.js";
-import { HEARTBEAT_MS, type FromNode, type NodeHello, type ToNode } from "../rpc/node-protocol.js";
+import { HEARTBEAT_MS, type FromNode, type NodeHello, type RunningActors, type ToNode } from "../rpc/node-protocol.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import { connect, type SocketChannel, type TlsOptions } from "../rpc/socket-channel.js";
 import { refArgs } from "../raylet/dependencies.js";
 import { BoundaryChannel } from "../raylet/boundary-channel.js";
-import { NODE_JOB, WorkerPool, type JobConfig, type PooledWorker } from "../raylet/worker-pool.js";
+import { NODE_JOB, WorkerPool, type JobConfig, type PooledWorker, type WorkerEnv } from "../raylet/worker-pool.js";
 import { releaseSlices } from "../serialization/serializer.js";
 import { bodiesOf, mapValues, slicesOf, valuesOf } from "../serialization/wire-value.js";
 import { nodeResources, type NodeResourcesConfig } from "./node-core.js";
@@ -43,6 +43,8 @@ export class WorkerNode {
   private readonly copies: ObjectTable;
   private readonly workers: WorkerPool;
   private readonly byId = new Map<string, PooledWorker>();
+  /** What each worker was started with, and the actors it runs (told by their creation). */
+  private readonly started = new Map<string, { env: WorkerEnv; actorIds: Set<string> }>();
   private readonly jobs = new Map<string, JobConfig>();
   /** The copies each running task holds, by task id, and each worker's running tasks. */
   private readonly taskCopies = new Map<string, string[]>();
@@ -102,16 +104,29 @@ export class WorkerNode {
       info: { ...hello }, tls: this.config.tls,
     });
     this.head = channel;
+    channel.send({ t: "actors", workers: this.runningActors() });
     channel.onMessage((m) => this.fromHead(m));
     channel.onClose(() => {
       if (this.head === channel && !this.closed) void this.reconnect();
     });
   }
 
+  /** The workers that run actors, for a head restarted on its storage to take back. */
+  private runningActors(): RunningActors[] {
+    const out: RunningActors[] = [];
+    for (const [workerId, { env, actorIds }] of this.started) {
+      const w = this.byId.get(workerId);
+      if (!w || w.exit || !actorIds.size) continue;
+      const { uploaded, ...job } = this.jobs.get(w.jobId ?? "") ?? NODE_JOB;
+      out.push({ workerId, actorIds: [...actorIds], env, job: uploaded ? { ...job, uploaded: { from: uploaded.from } } : job });
+    }
+    return out;
+  }
+
   private async reconnect(): Promise<void> {
     this.head = undefined;
-    this.config.log(`the head at ${this.config.head.host}:${this.config.head.port} is gone: this node drops its work and tries to join again`);
-    for (const w of this.byId.values()) this.workers.kill(w);
+    this.config.log(`the head at ${this.config.head.host}:${this.config.head.port} is gone: this node drops its tasks, keeps its actors, and tries to join again`);
+    for (const [id, w] of this.byId) if (!this.started.get(id)?.actorIds.size) this.workers.kill(w);
     const deadline = Date.now() + RECONNECT_WINDOW_MS;
     while (!this.closed && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, RECONNECT_EVERY_MS));
@@ -139,11 +154,15 @@ export class WorkerNode {
       if (!this.jobs.has(m.job.jobId)) this.jobs.set(m.job.jobId, this.localJob(m.job));
       const w = this.workers.startDedicated(m.env, m.workerId);
       this.byId.set(m.workerId, w);
+      this.started.set(m.workerId, { env: m.env, actorIds: new Set() });
       return;
     }
     const w = this.byId.get(m.workerId);
     if (!w) return;
     if (m.t === "kill-worker") return this.workers.kill(w);
+    const actors = this.started.get(w.id)?.actorIds;
+    if (m.msg.t === "execute" && m.msg.spec.actor) actors?.add(m.msg.spec.actor.actorId);
+    if (m.msg.t === "drop-actor") actors?.delete(m.msg.actorId);
     w.channel.send(this.storeFor(w, m.msg));
   }
 
@@ -183,11 +202,23 @@ export class WorkerNode {
     return msg;
   }
 
-  /** This node's copy of an object's value (made on its first arrival for that worker). */
+  /**
+   * This node's copy of an object's value (made on its first arrival for that worker). With no
+   * room for it here, the worker is given the reason instead: its get, or its task, fails with
+   * ObjectStoreFullError and the node goes on.
+   */
   private copy(key: string, value: ObjectValue): ObjectValue {
     const have = this.copies.get(key);
     if (have) return have;
-    const stored: ObjectValue = value.ok ? { ok: true, value: slicesOf(value.value, this.arena, (size) => this.allocate(size)) } : value;
+    let stored: ObjectValue = value;
+    if (value.ok) {
+      try {
+        stored = { ok: true, value: slicesOf(value.value, this.arena, (size) => this.allocate(size)) };
+      } catch (err) {
+        if (!(err instanceof ObjectStoreFullError)) throw err;
+        stored = { ok: false, error: toErrorInfo(err) };
+      }
+    }
     this.copies.seal(key, stored);
     return stored;
   }
@@ -219,6 +250,7 @@ export class WorkerNode {
     this.tasksOf.delete(w.id);
     this.copies.releaseWorker(w.id);
     this.byId.delete(w.id);
+    this.started.delete(w.id);
     const exit = w.exit!;
     this.head?.send({ t: "worker-exit", workerId: w.id, code: exit.code, why: exit.oom ? "ran out of memory" : exit.error?.message });
   }

@@ -88,11 +88,54 @@ export class ActorManager {
       noRestart: false,
     };
     this.actors.set(a.actorId, rec);
-    directory.register(this.handleData(rec), { name: a.name, namespace: a.namespace, detached: a.detached });
+    directory.register(this.handleData(rec), spec);
     whenDependenciesReady(table, spec, (failure) => {
       if (failure) return this.die(rec, failure);
       this.place(rec);
     });
+  }
+
+  /**
+   * A detached actor a restarted head found in its storage: its calls wait until its node joins
+   * again and `adopt` takes it back (or `abandon` gives up). Its constructor's arguments are not
+   * stored, so it is not restarted after that.
+   */
+  recovering(creation: TaskSpec): void {
+    const id = creation.actor!.actorId;
+    this.actors.set(id, {
+      id, creation, state: "restarting", pool: undefined as unknown as ResourcePool, shared: false, restarts: 0, queue: new Fifo(), noRestart: true,
+    });
+  }
+
+  /**
+   * Takes back actors running on worker `w` of a node that joined a restarted head, as they are.
+   * False (nothing taken) when one of them is not waiting to be taken back.
+   */
+  adopt(w: PooledWorker, actorIds: string[], pool: ResourcePool): boolean {
+    const recs = actorIds.map((id) => this.actors.get(id));
+    if (!recs.length || recs.some((r) => r?.state !== "restarting" || r.worker)) return false;
+    this.threads.adopt(recs as ActorRecord[], w);
+    for (const rec of recs as ActorRecord[]) {
+      rec.worker = w;
+      rec.pool = pool;
+      // In a placement group, the group's reservation (made again) holds its resources.
+      const inGroup = rec.creation.scheduling?.type === "placement_group";
+      if (rec.creation.actor!.holdsResources && !inGroup) {
+        rec.held = rec.creation.resources;
+        pool.forceAcquire(rec.held);
+      }
+      rec.state = "alive";
+      this.d.directory.setState(rec.id, "ALIVE");
+      this.calls.pump(rec);
+    }
+    return true;
+  }
+
+  /** Recovery is over: an actor not taken back by now is dead (its node did not join again). */
+  abandon(actorId: string, why: string): void {
+    const rec = this.actors.get(actorId);
+    if (rec?.state !== "restarting" || rec.worker) return;
+    this.die(rec, { code: "ACTOR_DIED", name: "ActorDiedError", message: `actor ${rec.creation.actor!.className} was lost: ${why}` });
   }
 
   /** The id of the live (not dead) actor named `name` in `namespace`, if any. */

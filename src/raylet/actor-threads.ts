@@ -39,6 +39,15 @@ export class ActorThreads<A extends Seated> {
     return w;
   }
 
+  /** Actors already running on `w` (a restarted head takes them back): `w` is theirs, shared if they are more than one. */
+  adopt(recs: A[], w: PooledWorker): void {
+    this.byWorker.set(w, new Set(recs));
+    const shared = recs.length > 1;
+    for (const rec of recs) rec.shared = shared;
+    if (shared) this.hosts.set(w, recs.length);
+    else this.ownThreads++;
+  }
+
   /** The actor leaves its shared host (killed there); the thread and its other actors live on. */
   leave(rec: A, w: PooledWorker): void {
     this.byWorker.get(w)?.delete(rec);

@@ -78,6 +78,10 @@ export class PlacementGroups {
     return id;
   }
 
+  has(id: string): boolean {
+    return this.groups.has(id);
+  }
+
   /** Resolves once every bundle is reserved; rejects if the group is removed first. */
   ready(id: string): Promise<void> {
     const g = this.groups.get(id);

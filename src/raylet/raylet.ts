@@ -8,7 +8,8 @@
 import os from "node:os";
 import { ObjectStoreFullError, toErrorInfo, type ErrorInfo } from "../common/errors.js";
 import { taskIdOfObject } from "../common/ids.js";
-import type { Gcs } from "../gcs/gcs.js";
+import type { Gcs, PlacementGroupEntry } from "../gcs/gcs.js";
+import type { RunningActors } from "../rpc/node-protocol.js";
 import { afterFinalizers } from "../common/gc-assist.js";
 import { keepingProcessAlive } from "../common/keep-alive.js";
 import { ROOM_WAIT_MS, type SharedArena } from "../object-store/shared-arena.js";
@@ -87,6 +88,8 @@ export class Raylet {
   /** Worker nodes this raylet places work on, while they are in the cluster. */
   private readonly remoteNodes = new Map<string, { pool: ResourcePool; link: RemoteNodeLink }>();
   private readonly choice: NodeChoice;
+  /** Set while a restarted head waits for its worker nodes to bring back what ran there (see recover). */
+  private recovery?: Promise<void>;
 
   constructor(private readonly o: RayletOptions) {
     this.scheduler = new ResourceScheduler(o.log);
@@ -123,10 +126,21 @@ export class Raylet {
       nodes: () => o.gcs.nodes(),
       clusterResources: () => this.resourceView().total,
       availableResources: () => this.resourceView().available,
-      createPlacementGroup: (id: string, bundles: Record<string, number>[], strategy: PlacementStrategy, name?: string) =>
-        this.placementGroups.create(id, bundles, strategy, name),
-      placementGroupReady: (id: string) => this.placementGroups.ready(id),
-      removePlacementGroup: (id: string) => this.placementGroups.remove(id),
+      createPlacementGroup: (id: string, bundles: Record<string, number>[], strategy: PlacementStrategy, opts: Omit<PlacementGroupEntry, "id" | "bundles" | "strategy">) => {
+        this.placementGroups.create(id, bundles, strategy, opts.name);
+        o.gcs.savePlacementGroup({ id, bundles, strategy, ...opts });
+      },
+      placementGroupReady: async (id: string) => {
+        // A group a restarted head recovered exists again once recovery is over.
+        if (this.recovery && !this.placementGroups.has(id)) await this.recovery;
+        return this.placementGroups.ready(id);
+      },
+      removePlacementGroup: (id: string) => this.removePlacementGroup(id),
+      getPlacementGroup: (name: string, namespace: string) => {
+        const pg = o.gcs.placementGroupNamed(namespace, name);
+        if (!pg) throw new RangeError(`no placement group named '${name}' in namespace '${namespace}'`);
+        return pg.id;
+      },
       kvGet: (key: string) => o.gcs.kvGet(key),
       kvPut: (key: string, value: unknown) => o.gcs.kvPut(key, value),
       memoryStats: () => this.memoryStats(),
@@ -168,6 +182,43 @@ export class Raylet {
     this.scheduler.closePool(n.pool, { code: "NODE_DIED", name: "NodeDiedError", message: `node ${nodeId} ${why}` });
   }
 
+  /**
+   * A restarted head's detached actors and placement groups, from its storage. The actors' calls
+   * wait until their nodes join again and bring them back (`adoptActors`); once `over` resolves
+   * (with why the rest are lost: every node that was alive is back, or the wait is over), the
+   * groups are reserved again and the actors not back are dead.
+   */
+  recover(actors: TaskSpec[], groups: PlacementGroupEntry[], over: Promise<string>): void {
+    for (const spec of actors) this.actors.recovering(spec);
+    this.recovery = over.then((why) => {
+      this.recovery = undefined;
+      for (const g of groups) this.placementGroups.create(g.id, g.bundles, g.strategy, g.name);
+      for (const spec of actors) this.actors.abandon(spec.actor!.actorId, why);
+    });
+  }
+
+  /**
+   * Actors running on worker `workerId` of node `nodeId`, which joined this restarted head:
+   * taken back as they are. False when they are not the ones it recovered (the worker is then
+   * to be stopped).
+   */
+  adoptActors(nodeId: string, running: RunningActors): boolean {
+    const node = this.remoteNodes.get(nodeId);
+    if (!node) return false;
+    const { job } = running;
+    if (job.jobId !== this.o.defaultJob.jobId && !this.jobs.has(job.jobId)) this.jobs.set(job.jobId, job);
+    const w = this.workers.adopt({ ...running.env, nodeId }, running.workerId);
+    if (!w) return false;
+    if (this.actors.adopt(w, running.actorIds, node.pool)) return true;
+    this.workers.kill(w);
+    return false;
+  }
+
+  private removePlacementGroup(id: string): void {
+    this.placementGroups.remove(id);
+    this.o.gcs.removePlacementGroup(id);
+  }
+
   /** Connects the in-process driver (an embedded cluster's). */
   connectDriver(channel: Channel<FromRaylet, ToRaylet>, workerId: string): void {
     const client = makeClient(workerId, channel);
@@ -198,6 +249,7 @@ export class Raylet {
       this.tasks.endJob(job.jobId);
       this.actors.endJob(job.jobId);
       this.workers.endJob(job.jobId);
+      for (const pg of this.o.gcs.placementGroups()) if (pg.jobId === job.jobId && !pg.detached) this.removePlacementGroup(pg.id);
       return goodbye ? "SUCCEEDED" : "FAILED";
     };
   }

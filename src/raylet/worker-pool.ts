@@ -37,6 +37,8 @@ export interface RemoteNodeLink {
   readonly nodeId: string;
   /** Starts a worker there. Its channel works at once; values cross as bytes (see BoundaryChannel). */
   startWorker(workerId: string, env: WorkerEnv, job: JobConfig): LaunchedWorker;
+  /** A worker running there already (its actors outlived the head before this one). */
+  adoptWorker(workerId: string): LaunchedWorker;
 }
 
 /** A worker being started outside this process (a worker process here, a worker on another node). */
@@ -246,6 +248,12 @@ export class WorkerPool {
   /** A new worker that belongs to one actor for its whole life (`id`: one chosen by the caller). */
   startDedicated(env: WorkerEnv, id = randomHex(6)): PooledWorker {
     return this.start(env, envKey(env), true, id);
+  }
+
+  /** A worker of a worker node that is running already (see RemoteNodeLink.adoptWorker), dedicated to its actors. */
+  adopt(env: WorkerEnv & { nodeId: string }, id: string): PooledWorker | undefined {
+    const link = this.opts.remote(env.nodeId);
+    return link && this.startExternal(id, env, envKey(env), true, link.adoptWorker(id));
   }
 
   release(w: PooledWorker): void {

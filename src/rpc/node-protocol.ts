@@ -15,6 +15,11 @@ export type ToNode =
 /** Worker node → head. */
 export type FromNode =
   | { t: "heartbeat" }
+  /**
+   * The node's first message: its workers whose actors outlived the head it was in before (a
+   * head restarted on its storage takes them back; any other kills them).
+   */
+  | { t: "actors"; workers: RunningActors[] }
   | { t: "from-worker"; workerId: string; msg: ToRaylet }
   | { t: "worker-exit"; workerId: string; code: number; why?: string }
   /** What the workers of a job whose driver is elsewhere printed. */
@@ -25,6 +30,15 @@ export interface NodeHello {
   nodeId: string;
   ip: string;
   resources: Record<string, number>;
+}
+
+/** A worker of a worker node and the actors it runs. */
+export interface RunningActors {
+  workerId: string;
+  actorIds: string[];
+  env: WorkerEnv;
+  /** Its job, without the packed working directory. */
+  job: JobConfig;
 }
 
 /** How often a worker node tells the head it is alive. */

@@ -1,5 +1,5 @@
 /** Ray's ray.util: placement groups, ActorPool, Queue and a multiprocessing-style Pool. */
-export { placementGroup, removePlacementGroup } from "../api/placement-group.js";
+export { getPlacementGroup, placementGroup, removePlacementGroup } from "../api/placement-group.js";
 export type { PlacementGroup } from "../api/placement-group.js";
 export { ActorPool } from "./actor-pool.js";
 export { Queue, Full, Empty } from "./queue.js";

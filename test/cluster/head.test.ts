@@ -58,11 +58,12 @@ test("a driver in another process runs tasks and actors and moves large objects 
   assert.equal(jobs[0].entrypoint, driver);
 });
 
-test("a detached actor outlives its driver's job; the job's other actors end with it", async () => {
+test("a detached actor and placement group outlive their driver's job; the job's other actors and groups end with it", async () => {
   assert.deepEqual(result(await drive("detached-create")), { created: true });
   const r = result(await drive("detached-use"));
   assert.equal(r.count, 2);
   assert.match(r.temp as string, /no actor named 'temp'/);
+  assert.equal(r.tempPg, "no placement group named 'temp-pg' in namespace 'shared'");
   const actors = JSON.parse((await tsray("list", "actors", "--format", "json", "--filter", "class_name=counter")).stdout) as Record<string, unknown>[];
   assert.ok(actors.length >= 2 && actors.every((a) => a.state === "DEAD"), JSON.stringify(actors));
 });

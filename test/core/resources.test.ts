@@ -93,3 +93,17 @@ test("STRICT_SPREAD over more bundles than nodes stays pending; bad bundles are 
   assert.throws(() => ray.util.placementGroup([{ CPU: -1 }]), RangeError);
   assert.throws(() => ray.util.placementGroup([{ CPU: 1 }], "TIGHT" as never), /strategy/);
 });
+
+test("util.getPlacementGroup finds a group by name in its namespace until it is removed; bad names are errors", async () => {
+  const pg = ray.util.placementGroup([{ CPU: 1 }], "PACK", { name: "found-by-name" });
+  const found = await ray.util.getPlacementGroup("found-by-name");
+  assert.equal(found.id, pg.id);
+  await found.ready();
+  const task = context.options({ schedulingStrategy: { type: "placement_group", placementGroup: found } });
+  assert.deepEqual((await ray.get(task.remote())).resources, { CPU: 1 });
+  await assert.rejects(ray.util.getPlacementGroup("found-by-name", { namespace: "elsewhere" }), /no placement group named 'found-by-name' in namespace 'elsewhere'/);
+  await ray.util.removePlacementGroup(pg);
+  await assert.rejects(ray.util.getPlacementGroup("found-by-name"), /no placement group named 'found-by-name'/);
+  await assert.rejects(ray.util.getPlacementGroup(""), TypeError);
+  await assert.rejects(ray.util.getPlacementGroup("x", { space: "y" } as never), /space/);
+});

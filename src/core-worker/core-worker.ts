@@ -68,8 +68,8 @@ export class CoreWorker {
     /** In the driver of an embedded node: the node's synchronous help (see LocalNode). */
     private readonly local?: LocalNode,
   ) {
-    this.waits = new ObjectWaits((ids) => this.channel.send({ t: "subscribe", ids }), (id) => this.tracker.holds(id));
-    this.tracker = new ReferenceTracker(channel, (id) => this.waits.values.delete(id));
+    this.waits = new ObjectWaits((ids, ready) => this.channel.send(ready ? { t: "subscribe", ids, ready } : { t: "subscribe", ids }), (id) => this.tracker.holds(id));
+    this.tracker = new ReferenceTracker(channel, (id) => this.waits.drop(id), (id) => this.unview(id));
     this.serializeContext = {
       arena,
       bodies: !arena,
@@ -174,12 +174,13 @@ export class CoreWorker {
    */
   private makeRoom(size: number): boolean {
     const arena = this.arena!;
+    if (size > arena.capacity) return false; // nothing freed or spilled would make it fit
     this.collect();
     this.channel.flushNow();
     if (arena.fits(size)) return true;
     if (this.local) return this.local.reclaim(size);
     // A worker thread: the store runs on the main thread, which is free to work meanwhile.
-    this.channel.send({ t: "collect-garbage" });
+    this.channel.send({ t: "collect-garbage", size });
     this.channel.flushNow();
     const deadline = performance.now() + ROOM_WAIT_MS;
     for (;;) {
@@ -206,7 +207,8 @@ export class CoreWorker {
   put<T>(value: T): ObjectRef<T> {
     const v = this.serializeValue(value, "value");
     const id = objectIdOf(this.newTaskId(), 0);
-    this.waits.values.set(id, { ok: true, value: v });
+    // A large value is not kept here: its memory is the store's to spill until a get asks for it.
+    if (!v.slices) this.waits.values.set(id, { ok: true, value: v });
     this.channel.send({ t: "put", id, value: v });
     return new ObjectRef<T>(id, true, v.slices !== undefined);
   }
@@ -220,7 +222,23 @@ export class CoreWorker {
     // Where collected refs and views can only be released by finalizers (no synchronous sweep),
     // let a turn of the event loop pass under memory pressure so that a tight put/get loop's do run.
     else if (!SWEEPS && this.arena && this.arena.used() > this.arena.capacity / 2) await new Promise((r) => setImmediate(r));
-    return ids.map((id) => this.decode(id, values.get(id)!));
+    const decoded = ids.map((id) => this.decode(id, values.get(id)!));
+    for (const id of ids) this.letGo(id);
+    return decoded;
+  }
+
+  /**
+   * After a decode of a value the store sent: if it has memory in the arena and the decode kept
+   * no view of it (bodies copied out), lets the store know this thread reads none of it any more.
+   */
+  letGo(id: string, value = this.waits.values.get(id)): void {
+    if (value?.ok && value.value.slices && !this.tracker.viewing(id)) this.unview(id);
+  }
+
+  /** This thread reads none of `id`'s memory any more, though it may hold refs: the store may spill it. */
+  private unview(id: string): void {
+    this.waits.stash(id);
+    sendId(this.channel, "unview", id);
   }
 
   /** Waits for `numReturns` of `refs` to be ready (or the timeout); keeps input order. */
@@ -230,7 +248,7 @@ export class CoreWorker {
     const ready: ObjectRef[] = [];
     const notReady: ObjectRef[] = [];
     for (const ref of refs) {
-      if (this.waits.values.has(ref.hex()) && ready.length < numReturns) ready.push(ref);
+      if (this.waits.isReady(ref.hex()) && ready.length < numReturns) ready.push(ref);
       else notReady.push(ref);
     }
     return [ready, notReady];
@@ -239,6 +257,11 @@ export class CoreWorker {
   /** The sealed value of `id` if this thread has it, without waiting. */
   peek(id: string): ObjectValue | undefined {
     return this.waits.values.get(id);
+  }
+
+  /** Whether `id` is sealed, as far as this thread knows (its value here or in the store). */
+  isReady(id: string): boolean {
+    return this.waits.isReady(id);
   }
 
   /** Stops expecting `id`, which will never be sealed (see ObjectWaits.forget). */
@@ -290,6 +313,8 @@ export class CoreWorker {
       case "objects":
         for (const [id, value] of msg.entries) this.waits.arrived(id, value);
         return;
+      case "sealed":
+        return this.waits.sealed(msg.ids);
       case "reply": {
         const p = this.pendingRequests.get(msg.reqId);
         if (!p) return;

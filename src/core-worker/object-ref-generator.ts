@@ -43,7 +43,7 @@ export class ObjectRefGenerator<T = unknown> implements AsyncIterableIterator<Ob
     await this.#cw.wait([item, this.#endRef], 1);
     // The end came first. Item i may still exist: the end is sent as soon as it is sealed, item i
     // only when our subscription reaches the node. The count of items yielded says whether it does.
-    if (!this.#cw.peek(itemId)) {
+    if (!this.#cw.isReady(itemId)) {
       const end = this.#cw.peek(endId)!;
       const count = end.ok
         ? (deserialize(end.value, { reviveRef: () => null, reviveActor: () => null }) as number)

@@ -13,7 +13,13 @@
 import { fromErrorInfo, GetTimeoutError } from "../common/errors.js";
 import type { ObjectValue } from "../object-store/object-table.js";
 
-type Waiter = (value: ObjectValue) => void;
+type Waiter = (value: ObjectValue, id: string) => void;
+
+/**
+ * What waiters are told of an object sealed in the store whose value was not sent (see
+ * `sealed`): enough for a wait, while a get asks for the value.
+ */
+const AT_STORE: ObjectValue = { ok: true, value: { prim: null } };
 
 /** How a wait can be interrupted (a cancel of the task that waits). */
 export type OnInterrupt = (reject: (err: Error) => void, isDone: () => boolean) => void;
@@ -24,12 +30,17 @@ export class ObjectWaits {
   private readonly waiters = new Map<string, Waiter | Waiter[]>();
   /** Objects the raylet will send, not arrived yet. */
   private readonly coming = new Set<string>();
+  /**
+   * Large objects this thread holds that the raylet said are sealed, without sending them (see
+   * `sealed`): ready, and fetched by the first get that wants them.
+   */
+  private readonly atStore = new Set<string>();
   /** Waits in progress (see close). */
   private readonly pending = new Set<Wait>();
 
   constructor(
-    /** Asks the raylet for the values of `ids` once sealed. */
-    private readonly subscribe: (ids: string[]) => void,
+    /** Asks the raylet for the values of `ids` once sealed (`ready`: only to hear that large ones are). */
+    private readonly subscribe: (ids: string[], ready?: true) => void,
     /** Whether this thread holds a ref to `id` (its value is then kept). */
     private readonly holds: (id: string) => boolean,
   ) {}
@@ -41,34 +52,75 @@ export class ObjectWaits {
 
   readonly hasWaiters = (): boolean => this.waiters.size > 0;
 
+  /**
+   * Objects sealed in the store whose values were not sent (large returns of tasks this thread
+   * submitted): a wait in progress fetches them now, else the first get that wants one does.
+   */
+  sealed(ids: string[]): void {
+    for (const id of ids) {
+      this.coming.delete(id);
+      const waiters = this.waiters.get(id);
+      if (this.holds(id) || waiters) this.atStore.add(id);
+      if (typeof waiters === "function") waiters(AT_STORE, id);
+      else if (waiters) for (const w of [...waiters]) w(AT_STORE, id);
+    }
+  }
+
+  /** @internal For Wait: a get wants the value of an object sealed in the store. */
+  fetch(id: string): void {
+    if (this.coming.has(id) || this.values.has(id)) return;
+    this.coming.add(id);
+    this.subscribe([id]);
+  }
+
+  /** Whether the object is sealed, as far as this thread knows (its value here or not). */
+  isReady(id: string): boolean {
+    return this.values.has(id) || this.atStore.has(id);
+  }
+
+  /** Forgets a large value this thread no longer reads: the next get asks the store for it again. */
+  stash(id: string): void {
+    const v = this.values.get(id);
+    if (!v?.ok || !v.value.slices) return;
+    this.values.delete(id);
+    if (this.holds(id)) this.atStore.add(id);
+  }
+
+  /** This thread holds no more refs to `id`. */
+  drop(id: string): void {
+    this.values.delete(id);
+    this.atStore.delete(id);
+  }
+
   arrived(id: string, value: ObjectValue): void {
     this.coming.delete(id);
+    this.atStore.delete(id);
     const waiters = this.waiters.get(id);
     if (this.holds(id) || waiters) this.values.set(id, value);
     if (waiters) {
       this.waiters.delete(id);
-      if (typeof waiters === "function") waiters(value);
-      else for (const w of waiters) w(value);
+      if (typeof waiters === "function") waiters(value, id);
+      else for (const w of waiters) w(value, id);
       if (!this.holds(id)) this.values.delete(id);
     }
   }
 
   /** Resolves once every id has a value here; with `failFast`, rejects at the first failure. */
   all(ids: string[], timeoutMs: number | undefined, failFast: boolean, onInterrupt: OnInterrupt): Promise<void> {
-    this.request(ids);
-    return new Wait(this, ids, failFast ? -1 : ids.length, timeoutMs, onInterrupt).promise;
+    this.request(ids, false);
+    return new Wait(this, ids, failFast ? -1 : ids.length, true, timeoutMs, onInterrupt).promise;
   }
 
   /** Resolves once `numReturns` of `ids` have a value here, or when the timeout passes. */
   some(ids: string[], numReturns: number, timeoutMs: number | undefined, onInterrupt: OnInterrupt): Promise<void> {
-    this.request(ids);
-    return new Wait(this, ids, numReturns, timeoutMs, onInterrupt).promise;
+    this.request(ids, true);
+    return new Wait(this, ids, numReturns, false, timeoutMs, onInterrupt).promise;
   }
 
   /** How many of `ids` have a value here. */
   readyCount(ids: string[]): number {
     let n = 0;
-    for (const id of ids) if (this.values.has(id)) n++;
+    for (const id of ids) if (this.isReady(id)) n++;
     return n;
   }
 
@@ -92,9 +144,9 @@ export class ObjectWaits {
   }
 
   /** @internal For Wait: `w` waits for each id not here yet; returns how many. */
-  waitFor(ids: string[], w: Waiter): number {
+  waitFor(ids: string[], w: Waiter, valuesNeeded: boolean): number {
     let missing = 0;
-    for (const id of ids) if (!this.values.has(id)) missing += this.addWaiter(id, w);
+    for (const id of ids) if (valuesNeeded ? !this.values.has(id) : !this.isReady(id)) missing += this.addWaiter(id, w);
     return missing;
   }
 
@@ -127,12 +179,13 @@ export class ObjectWaits {
     else this.pending.delete(w);
   }
 
-  /** Subscribes to the ids that are neither here nor coming. */
-  private request(ids: string[]): void {
-    const fresh = ids.filter((id) => !this.coming.has(id) && !this.values.has(id));
+  /** Subscribes to the ids that are neither here nor coming (`ready`: a wait, which needs no large values). */
+  private request(ids: string[], ready: boolean): void {
+    const fresh = ids.filter((id) => !this.coming.has(id) && !this.values.has(id) && !(ready && this.atStore.has(id)));
     if (!fresh.length) return;
     for (const id of fresh) this.coming.add(id);
-    this.subscribe(fresh);
+    if (ready) this.subscribe(fresh, true);
+    else this.subscribe(fresh);
   }
 }
 
@@ -152,13 +205,15 @@ class Wait {
   private timer?: NodeJS.Timeout;
   // Functions handed out (to the waiters' lists, to the interrupt hook) only call methods: the
   // methods hold the loops, and their code is shared by every wait.
-  private readonly onValue: Waiter = (value) => this.arrived(value);
+  private readonly onValue: Waiter = (value, id) => (value === AT_STORE ? this.atStore(id) : this.arrived(value));
   private readonly interrupt = (err: Error): void => this.end(err);
 
   constructor(
     private readonly waits: ObjectWaits,
     private readonly ids: string[],
     need: number,
+    /** A get: the values must be here. A wait: knowing that they are sealed is enough. */
+    private readonly valuesNeeded: boolean,
     timeoutMs: number | undefined,
     onInterrupt: OnInterrupt,
   ) {
@@ -173,7 +228,7 @@ class Wait {
       this.reject(fromErrorInfo(failed.error));
       return;
     }
-    const missing = waits.waitFor(ids, this.onValue);
+    const missing = waits.waitFor(ids, this.onValue, valuesNeeded);
     this.left = this.failFast ? missing : need - (ids.length - missing);
     if (this.left <= 0) {
       this.end();
@@ -193,6 +248,13 @@ class Wait {
     this.waits.stopWaiting(this.ids, this.onValue);
     if (err) this.reject(err);
     else this.resolve();
+  }
+
+  /** The object is sealed in the store: a wait counts it (and waits no more for it), a get fetches it. */
+  private atStore(id: string): void {
+    if (this.valuesNeeded) return this.waits.fetch(id);
+    this.waits.stopWaiting([id], this.onValue);
+    this.arrived(AT_STORE);
   }
 
   private arrived(value: ObjectValue): void {

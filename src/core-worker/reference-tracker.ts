@@ -1,6 +1,7 @@
 /**
  * Counts, per object id, what this thread has that keeps the object alive: ObjectRef instances,
- * ActorHandles, and the zero-copy views of its memory it has handed out. The store is told when
+ * ActorHandles, and the zero-copy views of its memory it has handed out (also counted apart: when
+ * the last view is gone, the object's memory may spill even while refs to it remain). The store is told when
  * the first of them appears (add-ref) and when the last is gone (remove-ref); it records the
  * hold under this thread's worker id. Messages are batched by the channel.
  *
@@ -17,14 +18,19 @@ export class ReferenceTracker {
   private readonly counts = new Map<string, number>();
   /** Refs to small objects and actor handles: released when collected. */
   private readonly refs = new FinalizationRegistry<string>((id) => this.release(id));
-  /** Views and refs that hold shared memory: released when collected, or at once by `sweep`. */
+  /** Refs that hold shared memory: released when collected, or at once by `sweep`. */
   private readonly shared = sweepableRegistry<string>((id) => this.release(id));
+  /** Zero-copy views, the same way; and how many of each object's are alive. */
+  private readonly views = sweepableRegistry<string>((id) => this.releaseView(id));
+  private readonly viewCounts = new Map<string, number>();
   private closed = false;
 
   constructor(
     private readonly channel: Pick<Channel<ToRaylet, unknown>, "send" | "unsent">,
     /** Told when this thread holds no more refs to `id`. */
     private readonly onLastRef: (id: string) => void,
+    /** Told when the last view of `id`'s memory is gone while refs to it remain. */
+    private readonly onViewsGone: (id: string) => void = () => {},
   ) {}
 
   /**
@@ -41,7 +47,13 @@ export class ReferenceTracker {
   trackView(id: string, view: ArrayBufferView): void {
     this.viewBytesSinceSweep += view.byteLength;
     if (this.retain(id)) sendId(this.channel, "add-ref", id);
-    this.shared.register(view, id, view);
+    this.viewCounts.set(id, (this.viewCounts.get(id) ?? 0) + 1);
+    this.views.register(view, id, view);
+  }
+
+  /** Whether a view of the object's memory made here is alive. */
+  viewing(id: string): boolean {
+    return this.viewCounts.has(id);
   }
 
   /** A ref was disposed: its part of the hold ends now rather than when it is collected. */
@@ -60,6 +72,7 @@ export class ReferenceTracker {
   sweep(): void {
     this.viewBytesSinceSweep = 0;
     this.shared.sweep();
+    this.views.sweep();
   }
 
   close(): void {
@@ -71,6 +84,14 @@ export class ReferenceTracker {
     const n = this.counts.get(id) ?? 0;
     this.counts.set(id, n + 1);
     return n === 0;
+  }
+
+  private releaseView(id: string): void {
+    const n = (this.viewCounts.get(id) ?? 1) - 1;
+    if (n > 0) this.viewCounts.set(id, n);
+    else this.viewCounts.delete(id);
+    this.release(id);
+    if (n <= 0 && !this.closed && this.counts.has(id)) this.onViewsGone(id);
   }
 
   private release(id: string): void {

@@ -133,7 +133,10 @@ export class TaskExecutor {
 
   private decodeArgs(spec: TaskSpec, values: ObjectValue[]): unknown[] {
     let k = 0;
-    return spec.args.map((a) => ("v" in a ? this.cw.decodeInline(a.v) : this.cw.decode(a.ref, values[k++])));
+    const decoded = spec.args.map((a) => ("v" in a ? this.cw.decodeInline(a.v) : this.cw.decode(a.ref, values[k++])));
+    k = 0;
+    for (const a of spec.args) if ("ref" in a) this.cw.letGo(a.ref, values[k++]);
+    return decoded;
   }
 
   private async run(

@@ -45,7 +45,10 @@ export class EmbeddedNode {
     this.gcs.addJob({ jobId: this.jobId, namespace: this.namespace, startTime: Date.now(), status: "RUNNING" });
     const [driverEnd, rayletEnd] = LocalChannel.pair<ToRaylet, FromRaylet>();
     const driverId = randomHex(6);
-    this.raylet.connectDriver(rayletEnd, driverId);
+    this.raylet.connectDriver(rayletEnd, driverId, () => {
+      this.driver.collect();
+      driverEnd.flushNow();
+    });
     this.driver = new CoreWorker(
       { workerId: driverId, nodeId: this.nodeId, jobId: this.jobId, namespace: this.namespace, mode: "driver" },
       driverEnd,

@@ -10,9 +10,11 @@ import { randomHex } from "../common/ids.js";
 import type { Gcs } from "../gcs/gcs.js";
 import { ObjectTable } from "../object-store/object-table.js";
 import { SharedArena } from "../object-store/shared-arena.js";
+import { SpillFiles } from "../object-store/spill-files.js";
 import { Raylet } from "../raylet/raylet.js";
 import { ResourcePool } from "../raylet/resources.js";
 import type { JobConfig } from "../raylet/worker-pool.js";
+import { sessionRoot } from "./session.js";
 
 export interface NodeResourcesConfig {
   numCpus?: number;
@@ -49,7 +51,12 @@ export class NodeCore {
     this.total = total;
     this.arena = SharedArena.create(storeBytes);
     let raylet: Raylet | undefined;
-    this.table = new ObjectTable(this.arena, (actorId) => raylet?.actors.onOutOfScope(actorId));
+    this.table = new ObjectTable(
+      this.arena,
+      (actorId) => raylet?.actors.onOutOfScope(actorId),
+      new SpillFiles(sessionRoot(), this.nodeId),
+      (size) => raylet?.reclaim(size) ?? false,
+    );
     this.raylet = raylet = new Raylet({
       nodeId: this.nodeId,
       address: this.ip,

@@ -7,6 +7,9 @@
 import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { isAlive } from "../common/process-alive.js";
+
+export { isAlive };
 
 export interface NodeSession {
   nodeId: string;
@@ -110,19 +113,5 @@ function localToken(address: string): string | undefined {
     return readFileSync(path.join(sessionDir(head.nodeId), "token"), "utf8").trim();
   } catch {
     return undefined;
-  }
-}
-
-/** Whether the process runs. A zombie (exited, not yet reaped by whoever adopted it) does not. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as { code?: string }).code !== "EPERM") return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] !== "Z";
-  } catch {
-    return true; // no /proc here: the signal says it exists
   }
 }

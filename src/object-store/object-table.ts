@@ -11,11 +11,16 @@
  * exactly its holds, as Ray's owners drop the borrowers that died. An object is freed when no
  * holder and no waiter is left. The same holding keeps an anonymous actor alive while any handle
  * to it exists.
+ *
+ * When the arena is full, `spill` writes objects no thread has been given (so none can be reading
+ * its memory) to disk and frees their memory; the next `deliver` or `whenReady` reads a spilled
+ * object back in. A worker given an object's memory may read it until its hold ends.
  */
 import type { ErrorInfo } from "../common/errors.js";
 import { releaseSlices } from "../serialization/serializer.js";
 import type { SerializedValue } from "../serialization/serialized-value.js";
 import type { SharedArena } from "./shared-arena.js";
+import type { SpillFiles } from "./spill-files.js";
 
 /** Told an object's value once it is sealed; one function can serve many objects. */
 export type Waiter = (value: ObjectValue, id: string) => void;
@@ -34,6 +39,10 @@ interface Entry {
   waiters?: Waiter | Waiter[];
   /** Actor entries stand for an actor's handles; they hold no value. */
   actor?: boolean;
+  /** Workers given the object's memory (see deliver), until their hold ends. */
+  viewers?: Set<string>;
+  /** Where the bodies of a spilled object are, and their sizes; its value has no slices meanwhile. */
+  spilled?: { file: string; sizes: number[] };
 }
 
 export class ObjectTable {
@@ -45,6 +54,10 @@ export class ObjectTable {
     private readonly arena: SharedArena,
     /** Told when the last handle of an actor is gone. */
     private readonly onActorOutOfScope: (actorId: string) => void,
+    /** Where objects spill when the arena is full; without it, none do. */
+    private readonly spillFiles?: SpillFiles,
+    /** Waits, briefly, for workers to release memory until `size` bytes fit (reading a spilled object back). */
+    private readonly makeRoom: (size: number) => boolean = () => false,
   ) {}
 
   /** Registers an object that will be sealed later (a task's return, a put), held by its owner. */
@@ -87,8 +100,34 @@ export class ObjectTable {
     return this.entries.has(id);
   }
 
+  /** The object's value, to look at rather than to hand to a worker (see deliver). */
   get(id: string): ObjectValue | undefined {
-    return this.entries.get(id)?.value;
+    const e = this.entries.get(id);
+    return e?.value && this.restored(id, e);
+  }
+
+  /**
+   * The object's value for a worker; `reader`, a worker that reads the arena itself, may read its
+   * memory until it says it does not (unview) or its hold ends: the object does not spill
+   * meanwhile. A spilled object is read back first.
+   */
+  deliver(id: string, reader: string | undefined): ObjectValue | undefined {
+    const e = this.entries.get(id);
+    if (!e?.value) return undefined;
+    const value = this.restored(id, e);
+    if (reader !== undefined) this.noteReader(id, reader, value);
+    return value;
+  }
+
+  /** Worker `worker` reads none of the object's memory any more (it may hold refs still). */
+  unview(id: string, worker: string): void {
+    this.entries.get(id)?.viewers?.delete(worker);
+  }
+
+  /** Worker `reader` was sent the object's value, and reads its memory in the arena (see deliver). */
+  noteReader(id: string, reader: string, value: ObjectValue): void {
+    const e = this.entries.get(id);
+    if (e && value.ok && value.value.slices) (e.viewers ??= new Set()).add(reader);
   }
 
   isReady(id: string): boolean {
@@ -98,7 +137,7 @@ export class ObjectTable {
   /** Calls `cb` once the object is sealed (at once if it is). Unknown ids wait for a seal. */
   whenReady(id: string, cb: Waiter): void {
     const e = this.entry(id);
-    if (e.value) cb(e.value, id);
+    if (e.value) cb(this.restored(id, e), id);
     else if (!e.waiters) e.waiters = cb;
     else if (typeof e.waiters === "function") e.waiters = [e.waiters, cb];
     else e.waiters.push(cb);
@@ -139,6 +178,7 @@ export class ObjectTable {
   /** Worker `worker` no longer holds the object. */
   removeRef(id: string, worker: string): void {
     this.byWorker.get(worker)?.delete(id);
+    this.entries.get(id)?.viewers?.delete(worker);
     this.release1(id, worker);
   }
 
@@ -157,7 +197,55 @@ export class ObjectTable {
     const held = this.byWorker.get(worker);
     if (!held) return;
     this.byWorker.delete(worker);
-    for (const id of held) this.release1(id, worker);
+    for (const id of held) {
+      this.entries.get(id)?.viewers?.delete(worker);
+      this.release1(id, worker);
+    }
+  }
+
+  /**
+   * Writes objects that no worker reads to disk, oldest first, and frees their memory, until the
+   * arena has a free run of `size` bytes (or nothing else can go). Returns the bytes freed.
+   */
+  spill(size: number, keep?: string): number {
+    if (!this.spillFiles) return 0;
+    let freed = 0;
+    for (const [id, e] of this.entries) {
+      if (this.arena.fits(size)) break;
+      const slices = e.value?.ok ? e.value.value.slices : undefined;
+      if (!slices || e.viewers?.size || id === keep) continue;
+      const file = this.spillFiles.write(slices.map((s) => new Uint8Array(this.arena.buffer, s.offset, s.size)));
+      const { slices: _, ...rest } = (e.value as { ok: true; value: SerializedValue }).value;
+      e.value = { ok: true, value: rest };
+      e.spilled = { file, sizes: slices.map((s) => s.size) };
+      for (const s of slices) {
+        this.arena.free(s.offset, s.size);
+        freed += s.size;
+      }
+    }
+    return freed;
+  }
+
+  /** The value, read back into the arena if it was spilled (spilling others to make room). */
+  private restored(id: string, e: Entry): ObjectValue {
+    const spilled = e.spilled;
+    if (!spilled) return e.value!;
+    const slices: { offset: number; size: number }[] = [];
+    for (const size of spilled.sizes) {
+      let offset = this.arena.allocate(size);
+      if (offset < 0 && this.spill(size, id)) offset = this.arena.allocate(size);
+      if (offset < 0 && this.makeRoom(size)) offset = this.arena.allocate(size);
+      if (offset < 0) {
+        for (const s of slices) this.arena.free(s.offset, s.size);
+        return { ok: false, error: { code: "OBJECT_STORE_FULL", name: "ObjectStoreFullError", message: `object ${id} is spilled to disk and the object store has no room for its ${size} bytes to be read back` } };
+      }
+      this.arena.claim(offset, size);
+      slices.push({ offset, size });
+    }
+    this.spillFiles!.read(spilled.file, slices.map((s) => new Uint8Array(this.arena.buffer, s.offset, s.size)));
+    e.spilled = undefined;
+    e.value = { ok: true, value: { ...(e.value as { ok: true; value: SerializedValue }).value, slices } };
+    return e.value;
   }
 
   /** How many objects (not actors) the table has, and the bytes of those sealed: for tests and stats. */
@@ -177,6 +265,7 @@ export class ObjectTable {
     for (const e of this.entries.values()) if (e.value) this.discard(e.value);
     this.entries.clear();
     this.byWorker.clear();
+    this.spillFiles?.clear();
   }
 
   private entry(id: string): Entry {
@@ -200,6 +289,7 @@ export class ObjectTable {
     // A pending object nobody holds stays until its task seals it, so the seal finds no waiters.
     if (!e.value) return;
     this.entries.delete(id);
+    if (e.spilled) this.spillFiles!.remove(e.spilled.file);
     if (e.value.ok) {
       this.discard(e.value);
       if (e.value.value.refs) this.release(e.value.value.refs, id);

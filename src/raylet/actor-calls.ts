@@ -69,7 +69,7 @@ export class ActorCalls {
       }
       c.attempts++;
       this.inflight.set(c.spec.taskId, c);
-      w.channel.send(executeMessage(this.table, c.spec));
+      w.channel.send(executeMessage(this.table, c.spec, w));
     }
   }
 

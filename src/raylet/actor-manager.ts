@@ -266,7 +266,7 @@ export class ActorManager {
         // Placement needs 1 CPU; a live actor holds only what it asked for.
         rec.held = spec.actor!.holdsResources ? spec.resources : undefined;
         if (!rec.held) rec.pool.release(spec.resources);
-        w.channel.send(executeMessage(this.d.table, spec, this.d.functions.missingFor(w, spec.fnId)));
+        w.channel.send(executeMessage(this.d.table, spec, w, this.d.functions.missingFor(w, spec.fnId)));
         return true;
       },
       fail: (error) => {

@@ -6,6 +6,7 @@
 import type { ErrorInfo } from "../common/errors.js";
 import type { ObjectTable, ObjectValue, Waiter } from "../object-store/object-table.js";
 import type { FromRaylet, TaskSpec } from "../rpc/protocol.js";
+import type { PooledWorker } from "./worker-pool.js";
 import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
 
 const NOTHING_TO_CANCEL = (): void => {};
@@ -56,10 +57,10 @@ export function whenDependenciesReady(table: ObjectTable, spec: TaskSpec, done: 
 }
 
 /** The execute message for a spec: its ref arguments' sealed values and the descriptors the worker lacks, when any. */
-export function executeMessage(table: ObjectTable, spec: TaskSpec, functions: FunctionDescriptor[] = []): Extract<FromRaylet, { t: "execute" }> {
+export function executeMessage(table: ObjectTable, spec: TaskSpec, worker: PooledWorker, functions: FunctionDescriptor[] = []): Extract<FromRaylet, { t: "execute" }> {
   const msg: Extract<FromRaylet, { t: "execute" }> = { t: "execute", spec };
   const ids = refArgs(spec);
-  if (ids.length) msg.args = ids.map((id) => table.get(id)!);
+  if (ids.length) msg.args = ids.map((id) => table.deliver(id, worker.readsArena ? worker.id : undefined)!);
   if (functions.length) msg.functions = functions;
   return msg;
 }

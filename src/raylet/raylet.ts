@@ -15,7 +15,7 @@ import { keepingProcessAlive } from "../common/keep-alive.js";
 import { ROOM_WAIT_MS, type SharedArena } from "../object-store/shared-arena.js";
 import type { ObjectTable, Waiter } from "../object-store/object-table.js";
 import type { Channel } from "../rpc/channel.js";
-import { sendObject, type FromRaylet, type TaskSpec, type ToRaylet } from "../rpc/protocol.js";
+import { sendObject, sendSealed, type FromRaylet, type TaskSpec, type ToRaylet } from "../rpc/protocol.js";
 import { ActorManager } from "./actor-manager.js";
 import { BoundaryChannel } from "./boundary-channel.js";
 import { FunctionTable } from "./function-table.js";
@@ -48,13 +48,27 @@ interface Client {
   send(msg: FromRaylet): void;
   /** Sends an object's value once sealed: one function for all of the client's subscriptions. */
   deliver: Waiter;
+  /**
+   * Tells the owner that a task's return is sealed, unasked: its value when small; when it has
+   * memory in the arena, only that it is ready (the owner asks for it when it wants it, so that
+   * until then it reads none of that memory, which may spill).
+   */
+  notify: Waiter;
   worker?: PooledWorker;
   /** The job it runs code of, when not the node's own: stamped on the tasks it submits. */
   jobId?: string;
 }
 
-function makeClient(id: string, channel: Channel<FromRaylet, ToRaylet>, worker?: PooledWorker): Client {
-  return { id, channel, send: (m) => channel.send(m), deliver: (value, oid) => sendObject(channel, oid, value), worker, jobId: worker?.jobId };
+/** `readsArena`: the client reads the values it is sent in the arena itself (it is not sent copies). */
+function makeClient(table: ObjectTable, id: string, channel: Channel<FromRaylet, ToRaylet>, readsArena: boolean, worker?: PooledWorker): Client {
+  const deliver: Waiter = readsArena
+    ? (value, oid) => {
+        table.noteReader(oid, id, value);
+        sendObject(channel, oid, value);
+      }
+    : (value, oid) => sendObject(channel, oid, value);
+  const notify: Waiter = (value, oid) => (value.ok && value.value.slices ? sendSealed(channel, oid) : sendObject(channel, oid, value));
+  return { id, channel, send: (m) => channel.send(m), deliver, notify, worker, jobId: worker?.jobId };
 }
 
 type RequestHandler = (...args: any[]) => unknown;
@@ -88,6 +102,11 @@ export class Raylet {
   /** Worker nodes this raylet places work on, while they are in the cluster. */
   private readonly remoteNodes = new Map<string, { pool: ResourcePool; link: RemoteNodeLink }>();
   private readonly choice: NodeChoice;
+  /** The in-process driver's collection, when it has one (see connectDriver). */
+  private collectDriver?: () => void;
+  /** The largest room a worker thread waits for in the arena (0: none), see spillForRoom. */
+  private roomWanted = 0;
+  private roomWantedUntil = 0;
   /** Set while a restarted head waits for its worker nodes to bring back what ran there (see recover). */
   private recovery?: Promise<void>;
 
@@ -106,7 +125,7 @@ export class Raylet {
     this.placementGroups = new PlacementGroups(() => this.pools(), this.scheduler, o.log);
     this.choice = new NodeChoice(o.resources, o.nodeId, () => this.pools());
     const poolFor = (spec: TaskSpec) => this.poolFor(spec);
-    const ownerOf = (spec: TaskSpec) => this.clientsById.get(spec.ownerId)?.deliver;
+    const ownerOf = (spec: TaskSpec) => this.clientsById.get(spec.ownerId)?.notify;
     this.tasks = new TaskManager({
       table: o.table, scheduler: this.scheduler, workers: this.workers, functions: this.functions, poolFor, ownerOf, cancelGraceMs: 1000,
     });
@@ -219,9 +238,13 @@ export class Raylet {
     this.o.gcs.removePlacementGroup(id);
   }
 
-  /** Connects the in-process driver (an embedded cluster's). */
-  connectDriver(channel: Channel<FromRaylet, ToRaylet>, workerId: string): void {
-    const client = makeClient(workerId, channel);
+  /**
+   * Connects the in-process driver (an embedded cluster's). `collect`: collects its garbage and
+   * hands its releases to this raylet now (it runs in this thread, so making room can wait for it).
+   */
+  connectDriver(channel: Channel<FromRaylet, ToRaylet>, workerId: string, collect?: () => void): void {
+    this.collectDriver = collect;
+    const client = makeClient(this.o.table, workerId, channel, true);
     this.driver = client;
     this.clientsById.set(workerId, client);
     channel.onMessage((m) => this.handle(client, m));
@@ -234,7 +257,7 @@ export class Raylet {
    * SUCCEEDED when the driver said goodbye before it went, FAILED when it vanished.
    */
   connectRemoteDriver(channel: Channel<FromRaylet, ToRaylet>, workerId: string, job: JobConfig): () => "SUCCEEDED" | "FAILED" {
-    const client = makeClient(workerId, this.boundary(channel, workerId));
+    const client = makeClient(this.o.table, workerId, this.boundary(channel, workerId), false);
     client.jobId = job.jobId;
     this.jobs.set(job.jobId, job);
     this.jobDrivers.set(job.jobId, client);
@@ -282,6 +305,14 @@ export class Raylet {
     });
   }
 
+  /** A worker waits for room (see "collect-garbage"): objects nobody reads go to disk until it fits. */
+  private spillForRoom(): void {
+    if (!this.roomWanted) return;
+    if (!this.o.arena.fits(this.roomWanted)) this.o.table.spill(this.roomWanted);
+    // Room made, or the worker has given up waiting by now.
+    if (this.o.arena.fits(this.roomWanted) || performance.now() > this.roomWantedUntil) this.roomWanted = 0;
+  }
+
   /** Room in the arena for a body from another process, after the workers released what they could. */
   private allocate(size: number): number {
     let offset = this.o.arena.allocate(size);
@@ -293,7 +324,7 @@ export class Raylet {
   private clientOf(w: PooledWorker): Client {
     let c = this.clients.get(w);
     if (!c) {
-      this.clients.set(w, (c = makeClient(w.id, w.channel, w)));
+      this.clients.set(w, (c = makeClient(this.o.table, w.id, w.channel, w.readsArena, w)));
       this.clientsById.set(w.id, c);
     }
     return c;
@@ -319,7 +350,10 @@ export class Raylet {
         return;
       case "remove-ref":
         for (const id of msg.ids) table.removeRef(id, client.id);
-        return;
+        return this.spillForRoom();
+      case "unview":
+        for (const id of msg.ids) table.unview(id, client.id);
+        return this.spillForRoom();
       case "stream-consumed":
         return this.tasks.streams.consumed(msg.taskId, msg.index);
       case "stream-closed":
@@ -327,7 +361,7 @@ export class Raylet {
       case "collected":
         return this.collected(msg.ack, client.worker);
       case "subscribe":
-        for (const id of msg.ids) table.whenReady(id, client.deliver);
+        for (const id of msg.ids) table.whenReady(id, msg.ready ? client.notify : client.deliver);
         return;
       case "cancel": {
         const taskId = taskIdOfObject(msg.objectId);
@@ -337,7 +371,13 @@ export class Raylet {
         return;
       }
       case "collect-garbage":
-        return this.collectEverywhere();
+        this.collectEverywhere();
+        this.collectDriver?.();
+        // What the collections free comes later; objects nobody reads go to disk now if that is
+        // what it takes, and those the collections let go of as they do (see "unview").
+        this.roomWanted = Math.max(this.roomWanted, msg.size);
+        this.roomWantedUntil = performance.now() + ROOM_WAIT_MS;
+        return this.spillForRoom();
       case "kill-actor":
         return this.actors.kill(msg.actorId, msg.noRestart);
       case "request":
@@ -370,11 +410,14 @@ export class Raylet {
    */
   reclaim(size: number, waitMs = ROOM_WAIT_MS): boolean {
     this.collectEverywhere();
+    this.collectDriver?.();
     const deadline = performance.now() + waitMs;
     for (;;) {
       const seen = this.workers.replyRings();
       this.workers.drain();
       if (this.o.arena.fits(size)) return true;
+      // Objects nobody reads (any more: the workers' releases come in meanwhile) go to disk.
+      if (this.o.table.spill(size) && this.o.arena.fits(size)) return true;
       const left = deadline - performance.now();
       if (left <= 0) return false;
       this.workers.sleepForReplies(seen, left);

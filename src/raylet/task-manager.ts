@@ -104,7 +104,7 @@ export class TaskManager {
     rec.attempts++;
     const { spec } = rec;
     const w = lease.worker;
-    w.channel.send(executeMessage(this.d.table, spec, this.d.functions.missingFor(w, spec.fnId)));
+    w.channel.send(executeMessage(this.d.table, spec, w, this.d.functions.missingFor(w, spec.fnId)));
   }
 
   /** A worker finished a task. Results not kept (a task no longer there, cancelled, retried) are discarded. */

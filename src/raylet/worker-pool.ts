@@ -114,6 +114,8 @@ export interface PooledWorker {
   readonly channel: Channel<FromRaylet, ToRaylet>;
   /** Function ids this worker has been sent. */
   readonly knownFunctions: Set<string>;
+  /** A thread of this process, reading objects in the arena itself (others are sent copies). */
+  readonly readsArena: boolean;
   dedicated: boolean;
   /** Why it ended, once it has. */
   exit?: { code: number; oom: boolean; error?: Error; intended: boolean };
@@ -359,7 +361,7 @@ export class WorkerPool {
 
   private startExternal(id: string, env: WorkerEnv, key: string, dedicated: boolean, launched: LaunchedWorker): ExternalWorker {
     const w: ExternalWorker = {
-      kind: "external", id, key, dedicated, jobId: env.jobId, nodeId: env.nodeId, knownFunctions: new Set(),
+      kind: "external", id, key, dedicated, jobId: env.jobId, nodeId: env.nodeId, knownFunctions: new Set(), readsArena: false,
       channel: this.opts.boundary(launched.channel, id),
       pid: launched.pid,
       kill: launched.kill,
@@ -416,6 +418,7 @@ export class WorkerPool {
       channel: new PortChannel<FromRaylet, ToRaylet>(port1, doorbell),
       bell: doorbell,
       knownFunctions: new Set(),
+      readsArena: true,
       pid: () => undefined,
     };
     this.all.add(w);

@@ -108,16 +108,29 @@ export class PortChannel<Out, In> extends BatchingChannel<Out, In> {
     this.doorbell?.ring(this.slot);
   }
 
+  /** The batch being handled, and the index of its next message (see drain). */
+  private inbox?: { wire: unknown[]; next: number };
+
   private receive(wire: unknown[]): void {
-    for (let i = 0; i < wire.length; i++) this.handler(decode(wire[i] as Message) as In);
+    const outer = this.inbox;
+    const box = (this.inbox = { wire, next: 0 });
+    try {
+      while (box.next < wire.length) this.handler(decode(wire[box.next++] as Message) as In);
+    } finally {
+      this.inbox = outer;
+    }
   }
 
   /**
    * Handles, now, the messages that have arrived but wait for the event loop: lets a thread
    * that must not return to its loop (a synchronous put waiting for room), or that watches for
-   * replies instead of sleeping in it, hear its peers.
+   * replies instead of sleeping in it, hear its peers. Called from a handler of this channel
+   * (the store making room while it handles a message), the rest of that message's batch comes
+   * first: it may hold the very releases the wait is for.
    */
   drain(): void {
+    const box = this.inbox;
+    if (box) while (box.next < box.wire.length) this.handler(decode(box.wire[box.next++] as Message) as In);
     for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) this.receive(m.message as unknown[]);
   }
   /** Lets the process exit while this channel is open (the listener would keep it alive). */

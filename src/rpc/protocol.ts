@@ -83,7 +83,10 @@ export type ToRaylet =
   /** The sender now holds these objects (a ref, handle or view arrived), or no longer does. */
   | { t: "add-ref"; ids: string[] }
   | { t: "remove-ref"; ids: string[] }
-  | { t: "subscribe"; ids: string[] }
+  /** The sender reads none of these objects' memory any more, though it may hold refs to them: they may spill. */
+  | { t: "unview"; ids: string[] }
+  /** Send these objects' values once sealed; `ready`: only that they are sealed, for large ones (a wait). */
+  | { t: "subscribe"; ids: string[]; ready?: true }
   /** The owner of a streaming task handed item `index` to its consumer (the task may run further ahead). */
   | { t: "stream-consumed"; taskId: string; index: number }
   /** The owner of a streaming task closed its generator: the items not consumed are not wanted. */
@@ -94,7 +97,7 @@ export type ToRaylet =
   /** A driver of another process is done (shutdown, or its process exits): its job succeeded. */
   | { t: "goodbye" }
   /** The sender's arena allocation failed: ask every thread to release what it no longer uses. */
-  | { t: "collect-garbage" }
+  | { t: "collect-garbage"; size: number }
   /** A worker collected garbage as asked with `ack` (see FromRaylet collect). */
   | { t: "collected"; ack: number }
   // From workers only:
@@ -123,9 +126,18 @@ export function sendObject(channel: Pick<Channel<FromRaylet, unknown>, "send" | 
   else channel.send({ t: "objects", entries: [[id, value]] });
 }
 
+/** Adds `id` to the "sealed" message waiting in the batch, if the last one is. */
+export function sendSealed(channel: Pick<Channel<FromRaylet, unknown>, "send" | "unsent">, id: string): void {
+  const last = channel.unsent();
+  if (last?.t === "sealed") last.ids.push(id);
+  else channel.send({ t: "sealed", ids: [id] });
+}
+
 /** Messages from the raylet to a core worker. */
 export type FromRaylet =
   | { t: "objects"; entries: [id: string, value: ObjectValue][] }
+  /** Objects the receiver owns are sealed; their values (large) are sent when it subscribes. */
+  | { t: "sealed"; ids: string[] }
   /** What the job's workers printed, already prefixed, for a driver in another process to print. */
   | { t: "log"; text: string; stderr: boolean }
   | { t: "reply"; reqId: number; ok: true; value: unknown }

@@ -71,9 +71,10 @@ test("a task force-cancelled while it puts in a tight loop never stalls the node
 });
 
 test("a worker's put that finds no room fails with ObjectStoreFullError, and frees what it had", async () => {
-  const hoard = ray.remote(function hoard() {
-    const kept: ray.ObjectRef[] = [];
-    for (let i = 0; i < 12; i++) kept.push(ray.put(new Float64Array((32 * MB) / 8)));
+  // It reads every object it puts: none of them can spill to make room.
+  const hoard = ray.remote(async function hoard() {
+    const kept: Float64Array[] = [];
+    for (let i = 0; i < 12; i++) kept.push(await ray.get(ray.put(new Float64Array((32 * MB) / 8))));
     return kept.length;
   }).options({ maxRetries: 0 });
   await assert.rejects(ray.get(hoard.remote()), (e: unknown) => {

@@ -111,7 +111,16 @@ export class Raylet {
   private recovery?: Promise<void>;
 
   constructor(private readonly o: RayletOptions) {
-    this.scheduler = new ResourceScheduler(o.log);
+    let spilling = false;
+    this.scheduler = new ResourceScheduler(o.log, () => {
+      if (spilling || !this.remoteNodes.size) return;
+      spilling = true;
+      try {
+        this.tasks.spillback(this.pools());
+      } finally {
+        spilling = false;
+      }
+    });
     this.workers = new WorkerPool({
       ...o.workerPool,
       job: (jobId) => (jobId === undefined ? o.defaultJob : (this.jobs.get(jobId) ?? o.defaultJob)),

@@ -27,7 +27,11 @@ export class ResourceScheduler {
   private readonly gone = new WeakMap<ResourcePool, ErrorInfo>();
   private dispatching = false;
 
-  constructor(private readonly warn: (message: string) => void) {}
+  constructor(
+    private readonly warn: (message: string) => void,
+    /** Called after each dispatch that left requests waiting (the raylet spills tasks back then). */
+    private readonly stillWaiting: () => void = () => {},
+  ) {}
 
   request(req: ResourceRequest): void {
     const gone = this.gone.get(req.pool);
@@ -110,5 +114,6 @@ export class ResourceScheduler {
     } finally {
       this.dispatching = false;
     }
+    if (this.queues.size) this.stillWaiting();
   }
 }

@@ -88,6 +88,11 @@ export class TaskManager {
     });
   }
 
+  /** Waiting tasks go to nodes with room now (see TaskQueues.spillback). */
+  spillback(pools: ResourcePool[]): void {
+    this.queues.spillback(pools);
+  }
+
   private enqueue(rec: TaskRecord): void {
     if (rec.pool.closed) {
       // Its node is gone (a retry after the node died): placed again among the live ones.

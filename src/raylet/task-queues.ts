@@ -8,15 +8,15 @@
 import type { ErrorInfo } from "../common/errors.js";
 import { Fifo } from "../common/fifo.js";
 import type { ResourceScheduler } from "./resource-scheduler.js";
-import { shapeKey, type ResourcePool, type ResourceSet } from "./resources.js";
+import { fits, shapeKey, subtract, type ResourcePool, type ResourceSet } from "./resources.js";
 import type { TaskSpec } from "../rpc/protocol.js";
 import { envKey, workerEnvOf, type PooledWorker, type WorkerEnv, type WorkerPool } from "./worker-pool.js";
 
 /** What a queue needs to know of a task. */
 export interface Queued {
-  readonly spec: Pick<TaskSpec, "taskId" | "name" | "resources" | "env" | "memoryBytes" | "jobId" | "isolation" | "workingDir">;
-  /** Whose resources it takes (a node's, or a bundle's). */
-  readonly pool: ResourcePool;
+  readonly spec: Pick<TaskSpec, "taskId" | "name" | "resources" | "env" | "memoryBytes" | "jobId" | "isolation" | "workingDir" | "scheduling">;
+  /** Whose resources it takes (a node's, or a bundle's); another node's when it spills back. */
+  pool: ResourcePool;
   lease?: Lease;
 }
 
@@ -92,6 +92,28 @@ export class TaskQueues {
   pushFront(tasks: Queued[], q: TaskQueue): void {
     q.ready.unshiftAll(tasks);
     this.pump(q);
+  }
+
+  /**
+   * Spillback: ready tasks waiting for a node that has no room go to nodes (`pools`) that have
+   * room now, oldest first, as Ray's raylets send queued work on. Only tasks the scheduler may
+   * place anywhere (DEFAULT and SPREAD); a task pinned to a node or in a bundle stays.
+   */
+  spillback(pools: ResourcePool[]): void {
+    if (pools.length < 2) return;
+    for (const q of [...this.queues.values()]) {
+      if (!q.ready.length || !pools.includes(q.pool) || fits(q.resources, q.pool.available)) continue;
+      for (const to of pools) {
+        if (to === q.pool) continue;
+        const room = { ...to.available };
+        while (q.ready.length && fits(q.resources, room) && movable(q.ready.peek()!)) {
+          const task = q.ready.shift()!;
+          subtract(room, q.resources);
+          task.pool = to;
+          this.push(task, to);
+        }
+      }
+    }
   }
 
   /** Takes a task out of its queue before it was sent (a cancel). */
@@ -208,6 +230,11 @@ export class TaskQueues {
     q.pool.release(lease.blocked > 0 && cpu ? { ...q.resources, CPU: 0 } : q.resources);
     if (!q.leases.size && !q.ready.length && !q.requesting) this.queues.delete(q.key);
   }
+}
+
+function movable(task: Queued): boolean {
+  const s = task.spec.scheduling;
+  return s === undefined || s.type === "DEFAULT" || s.type === "SPREAD";
 }
 
 function queueKey(task: Queued, pool: ResourcePool): string {

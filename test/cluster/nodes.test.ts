@@ -5,7 +5,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { isAlive } from "../../src/node/session.js";
@@ -78,6 +78,12 @@ test("a STRICT_SPREAD placement group puts a bundle on each node, and work in a 
   const { placed } = result(await drive("placement")) as { placed: string[] };
   assert.equal(new Set(placed).size, 3);
   assert.deepEqual(new Set(placed), new Set([head, ...workers].map((s) => s.nodeId)));
+});
+
+test("tasks waiting on a busy node move to a node that frees up (spillback)", async () => {
+  const dir = mkdtempSync(path.join(tmp, "latches-"));
+  const r = result(await drive("spillback", dir));
+  assert.deepEqual(r.ran, [r.b, r.b, r.b, r.b], "all four ran on the node that freed up");
 });
 
 test("a worker node killed with SIGKILL: its task is retried and its actor restarted elsewhere, the node is DEAD, work pinned there is refused", async () => {

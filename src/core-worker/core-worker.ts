@@ -103,6 +103,12 @@ export class CoreWorker {
     return this.local.actorNameTaken(namespace, name);
   }
 
+  /**
+   * Called before a spec that runs in a working directory of its own is submitted: a driver in
+   * another process uploads the folder then (once), so that the nodes run it from a copy.
+   */
+  beforeSubmitIn?: (workingDir: string) => void;
+
   /** Makes sure the raylet knows the function before a task names it. */
   registerFunction(desc: FunctionDescriptor): void {
     if (this.sentFunctions.has(desc.id)) return;
@@ -116,6 +122,7 @@ export class CoreWorker {
    */
   submit(spec: TaskSpec, transfers: string[], returnIds: string[]): void {
     this.waits.expect(returnIds);
+    if (spec.workingDir !== undefined) this.beforeSubmitIn?.(spec.workingDir);
     this.channel.send({ t: "submit", spec });
     for (let i = 0; i < transfers.length; i++) sendId(this.channel, "remove-ref", transfers[i]);
   }

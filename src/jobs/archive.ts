@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import v8 from "node:v8";
+import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 
 /** The largest working directory a job may upload, packed. */
@@ -38,9 +39,31 @@ export function pack(dir: string): Buffer {
     }
   };
   walk("");
+  // A folder inside a package (a task's own, say) keeps the module type it had there: .js and .ts
+  // files are ES modules in the copy as they were beside the driver.
+  if (!entries.some((e) => e.path === "package.json")) {
+    const type = enclosingModuleType(dir);
+    if (type) entries.push({ path: "package.json", mode: 0o644, data: Buffer.from(JSON.stringify({ type })) });
+  }
   const packed = gzipSync(v8.serialize(entries));
   if (packed.length > MAX_ARCHIVE_BYTES) throw new RangeError(`the working directory ${dir} packs to more than ${MAX_ARCHIVE_BYTES / 2 ** 20} MB`);
   return packed;
+}
+
+/** The "type" of the nearest package.json above `dir`, if any. */
+function enclosingModuleType(dir: string): string | undefined {
+  for (let at = path.dirname(path.resolve(dir)); ; at = path.dirname(at)) {
+    const file = path.join(at, "package.json");
+    if (existsSync(file)) {
+      try {
+        const type = (JSON.parse(readFileSync(file, "utf8")) as { type?: unknown }).type;
+        return typeof type === "string" ? type : undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    if (path.dirname(at) === at) return undefined;
+  }
 }
 
 /** Unpacks into `dest`; throws on an archive that is not one, or that names a path outside `dest`. */
@@ -58,9 +81,13 @@ export function unpack(archive: Uint8Array, dest: string): void {
   }
 }
 
-/** A job's uploaded working directory, unpacked in the session folder of a node that runs its code; returns where. */
-export function unpackWorkingDir(archive: Uint8Array, nodeDir: string, jobId: string): string {
-  const dir = path.join(nodeDir, "jobs", jobId, "working_dir");
+/**
+ * A job's uploaded working directory (or, with `from`, one of its tasks' or actors'), unpacked in
+ * the session folder of a node that runs its code; returns where.
+ */
+export function unpackWorkingDir(archive: Uint8Array, nodeDir: string, jobId: string, from?: string): string {
+  const name = from === undefined ? "working_dir" : `dir-${createHash("sha256").update(from).digest("hex").slice(0, 16)}`;
+  const dir = path.join(nodeDir, "jobs", jobId, name);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   unpack(archive, dir);
   linkInstallation(dir);

@@ -71,7 +71,7 @@ export class ClusterNode {
     });
     this.state = new StateService(this.gcs, this.core.raylet);
     this.welcome = { nodeId: this.core.nodeId, head: true };
-    this.core.raylet.handleRequest("uploadWorkingDir", (jobId: string, archive: Uint8Array) => this.unpackWorkingDir(jobId, archive));
+    this.core.raylet.handleRequest("uploadWorkingDir", (jobId: string, archive: Uint8Array, from?: string) => this.unpackWorkingDir(jobId, archive, from));
     // A node that stops talking (hung, cut off) is dead once its heartbeats are overdue.
     this.health = setInterval(() => {
       for (const [nodeId, link] of this.links) {
@@ -179,11 +179,16 @@ export class ClusterNode {
   }
 
   /**
-   * A driver's working directory, uploaded before its init resolves: unpacked here, where its
-   * workers run (processes, in that folder), and sent to each worker node that runs the job.
+   * A driver's working directory, uploaded before its init resolves (or, with `from`, a task's
+   * or actor's, before its first submit): unpacked here, where its workers run (processes, in
+   * that folder), and sent to each worker node that runs them.
    */
-  private unpackWorkingDir(jobId: string, archive: Uint8Array): void {
+  private unpackWorkingDir(jobId: string, archive: Uint8Array, from?: string): void {
     const job = this.core.raylet.job(jobId);
+    if (typeof from === "string" && path.isAbsolute(from) && job) {
+      (job.dirs ??= {})[unpackWorkingDir(archive, this.config.workDir, jobId, from)] = { from, archive };
+      return;
+    }
     if (!job?.workingDir) throw new RangeError(`job ${jobId} has no working directory to upload`);
     job.uploaded = { from: job.workingDir, archive };
     job.workingDir = unpackWorkingDir(archive, this.config.workDir, jobId);

@@ -16,7 +16,7 @@ interface RemoteWorker {
 
 export class NodeLink implements RemoteNodeLink {
   private readonly workers = new Map<string, RemoteWorker>();
-  /** Jobs whose uploaded working directory this node has been sent. */
+  /** Packed folders this node has been sent: a job's (by job id) and its tasks' (by path on the head). */
   private readonly sentArchives = new Set<string>();
   private lastHeard = Date.now();
 
@@ -50,13 +50,7 @@ export class NodeLink implements RemoteNodeLink {
 
   startWorker(workerId: string, env: WorkerEnv, job: JobConfig): LaunchedWorker {
     const { nodeId: _here, ...remoteEnv } = env;
-    // The packed working directory goes with the job's first worker there, and only then.
-    let sent = job;
-    if (job.uploaded) {
-      if (this.sentArchives.has(job.jobId)) sent = { ...job, uploaded: { from: job.uploaded.from } };
-      this.sentArchives.add(job.jobId);
-    }
-    this.channel.send({ t: "start-worker", workerId, env: remoteEnv, job: sent });
+    this.channel.send({ t: "start-worker", workerId, env: remoteEnv, job: this.withNewArchives(job) });
     return this.adoptWorker(workerId);
   }
 
@@ -84,6 +78,14 @@ export class NodeLink implements RemoteNodeLink {
       kill: () => link.send({ t: "kill-worker", workerId }),
       onExit: (listener) => (exited ? queueMicrotask(() => listener(...exited!)) : exits.push(listener)),
     };
+  }
+
+  /** The job with only the packed folders this node has not been sent yet (each goes once). */
+  private withNewArchives(job: JobConfig): JobConfig {
+    const fresh = (key: string) => !this.sentArchives.has(key) && this.sentArchives.add(key);
+    const uploaded = job.uploaded && (fresh(job.jobId) ? job.uploaded : { from: job.uploaded.from });
+    const dirs = job.dirs && Object.fromEntries(Object.entries(job.dirs).map(([local, d]) => [local, fresh(local) ? d : { from: d.from }]));
+    return { ...job, uploaded, dirs };
   }
 
   /** The node is gone: each of its workers has exited. */

@@ -88,6 +88,15 @@ export async function connectDriver(o: RemoteDriverOptions): Promise<RemoteDrive
   channel.onClose(() => cw.close(`the connection to the cluster at ${address} was lost while this call was waiting`));
   // Uploaded by the time init resolves: the nodes that run the job's code unpack it.
   if (archive) await cw.request("uploadWorkingDir", hello.jobId, archive);
+  // A task's or actor's own working directory goes up before its first submit (messages keep
+  // their order); a folder too large fails that submit, naming it.
+  const uploaded = new Set(o.workingDir === undefined ? [] : [o.workingDir]);
+  cw.beforeSubmitIn = (dir) => {
+    if (uploaded.has(dir)) return;
+    const packed = pack(dir);
+    uploaded.add(dir);
+    cw.request("uploadWorkingDir", hello.jobId, packed, dir).catch(() => {});
+  };
   // Waits keep the process alive; an idle connection does not (a script ends when its work does).
   channel.unref();
   // A script that ends without shutdown() ends its job as well as one that calls it.

@@ -46,6 +46,8 @@ export class WorkerNode {
   /** What each worker was started with, and the actors it runs (told by their creation). */
   private readonly started = new Map<string, { env: WorkerEnv; actorIds: Set<string> }>();
   private readonly jobs = new Map<string, JobConfig>();
+  /** Tasks' uploaded working directories: where the head has each, and where this node does. */
+  private readonly dirsHere = new Map<string, string>();
   /** The copies each running task holds, by task id, and each worker's running tasks. */
   private readonly taskCopies = new Map<string, string[]>();
   private readonly tasksOf = new Map<string, Set<string>>();
@@ -151,8 +153,9 @@ export class WorkerNode {
 
   private fromHead(m: ToNode): void {
     if (m.t === "start-worker") {
-      if (!this.jobs.has(m.job.jobId)) this.jobs.set(m.job.jobId, this.localJob(m.job));
-      const w = this.workers.startDedicated(m.env, m.workerId);
+      this.localJob(m.job);
+      const env = m.env.workingDir === undefined ? m.env : { ...m.env, workingDir: this.dirsHere.get(m.env.workingDir) ?? m.env.workingDir };
+      const w = this.workers.startDedicated(env, m.workerId);
       this.byId.set(m.workerId, w);
       this.started.set(m.workerId, { env: m.env, actorIds: new Set() });
       return;
@@ -166,10 +169,24 @@ export class WorkerNode {
     w.channel.send(this.storeFor(w, m.msg));
   }
 
-  /** The job as it runs here: an uploaded working directory unpacked in this node's folder. */
-  private localJob(job: JobConfig): JobConfig {
-    if (!job.uploaded?.archive) return job;
-    return { ...job, workingDir: unpackWorkingDir(job.uploaded.archive, this.config.workDir, job.jobId) };
+  /**
+   * The job as it runs here, kept from the head's first word of it on: its uploaded working
+   * directory and its tasks' unpacked in this node's folder as their packed folders come (each
+   * once, with the first worker that needs it).
+   */
+  private localJob(sent: JobConfig): void {
+    let job = this.jobs.get(sent.jobId);
+    if (!job) {
+      const { dirs: _, ...rest } = sent;
+      job = sent.uploaded?.archive ? { ...rest, workingDir: unpackWorkingDir(sent.uploaded.archive, this.config.workDir, sent.jobId) } : rest;
+      this.jobs.set(sent.jobId, job);
+    }
+    for (const [onHead, d] of Object.entries(sent.dirs ?? {})) {
+      if (!d.archive || this.dirsHere.has(onHead)) continue;
+      const here = unpackWorkingDir(d.archive, this.config.workDir, sent.jobId, d.from);
+      this.dirsHere.set(onHead, here);
+      (job.dirs ??= {})[here] = { from: d.from };
+    }
   }
 
   /** A message for worker `w` with the values it carries stored here, held for it. */

@@ -286,6 +286,15 @@ export class Raylet {
     };
   }
 
+  /** Where a working directory of a job's driver is on this node: its uploaded copy, if it was uploaded. */
+  private localDir(jobId: string | undefined, dir: string): string {
+    const job = jobId === undefined ? undefined : this.jobs.get(jobId);
+    if (!job) return dir;
+    if (job.uploaded?.from === dir) return job.workingDir!;
+    for (const [local, d] of Object.entries(job.dirs ?? {})) if (d.from === dir) return local;
+    return dir;
+  }
+
   /** A job of a driver in another process, to change as it sets up (an uploaded working directory). */
   job(jobId: string): JobConfig | undefined {
     return this.jobs.get(jobId);
@@ -346,6 +355,7 @@ export class Raylet {
         return this.functions.register(msg.desc);
       case "submit":
         if (client.jobId !== undefined) msg.spec.jobId ??= client.jobId;
+        if (msg.spec.workingDir !== undefined) msg.spec.workingDir = this.localDir(msg.spec.jobId, msg.spec.workingDir);
         if (msg.spec.actor) return this.actors.create(msg.spec);
         if (msg.spec.actorId) return this.actors.call(msg.spec);
         return this.tasks.submit(msg.spec);

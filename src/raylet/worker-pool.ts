@@ -78,6 +78,11 @@ export interface JobConfig {
    * there are loaded from the copy), and the packed folder, for worker nodes to unpack theirs.
    */
   uploaded?: { from: string; archive?: Uint8Array };
+  /**
+   * Working directories of the job's tasks and actors that its driver uploaded, by where the copy
+   * is on this node: the folder as the driver has it, and the packed folder (for worker nodes).
+   */
+  dirs?: Record<string, { from: string; archive?: Uint8Array }>;
   /** The driver is in another process: what the workers print goes to it (see WorkerPoolOptions.onLog). */
   forwardLogs?: boolean;
 }

@@ -77,7 +77,7 @@ export class WorkerProcesses {
           if (killed || this.closed) return resolve([1, "SIGKILL"]);
           const boot: ProcessBootData = {
             socket, token: this.token, version: packageVersion(), workerId, nodeId: this.nodeId, jobId: job.jobId,
-            namespace: job.namespace, tsx: job.tsx, mainUrl: PROCESS_MAIN, logToDriver: job.logToDriver, workingDirFrom: job.uploaded?.from,
+            namespace: job.namespace, tsx: job.tsx, mainUrl: PROCESS_MAIN, logToDriver: job.logToDriver, workingDirFrom: uploadedFrom(job, cwd),
           };
           const heap = heapBytes ? [`--max-old-space-size=${Math.max(16, Math.floor(heapBytes / 2 ** 20))}`] : [];
           child = spawn(process.execPath, [...(this.execArgv() ?? process.execArgv), ...heap, BOOTSTRAP], {
@@ -158,4 +158,10 @@ export class WorkerProcesses {
     }).then((server) => (server.unref(), server)));
     return this.socketPath();
   }
+}
+
+/** The folder as the driver has it, when `cwd` is an uploaded copy (the job's, or a task's). */
+function uploadedFrom(job: JobConfig, cwd: string | undefined): string | undefined {
+  if (cwd === undefined) return undefined;
+  return job.dirs?.[cwd]?.from ?? (cwd === job.workingDir ? job.uploaded?.from : undefined);
 }

@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { isAlive } from "../../src/node/session.js";
-import { bin, clusterFolder, driver, DRIVER_ARGS, result, workingDirApp, type Session } from "../helpers/cluster.js";
+import { bin, clusterFolder, driver, DRIVER_ARGS, result, taskDirApp, workingDirApp, type Session } from "../helpers/cluster.js";
 import { selfSignedCert } from "../helpers/tls.js";
 
 const { tmp, env, tsray, drive, run, sessionDirs } = clusterFolder();
@@ -66,6 +66,13 @@ test("a detached actor and placement group outlive their driver's job; the job's
   assert.equal(r.tempPg, "no placement group named 'temp-pg' in namespace 'shared'");
   const actors = JSON.parse((await tsray("list", "actors", "--format", "json", "--filter", "class_name=counter")).stdout) as Record<string, unknown>[];
   assert.ok(actors.length >= 2 && actors.every((a) => a.state === "DEAD"), JSON.stringify(actors));
+});
+
+test("a task's own runtimeEnv.workingDir is uploaded when it is first submitted: it runs in the head's copy", async () => {
+  const r = result(await run(taskDirApp(tmp, "{}"), [], ["--import", "tsx"]));
+  assert.equal(r.data, "read from the task's own folder");
+  assert.match(r.cwd as string, new RegExp(`node-${head.nodeId}/jobs/[0-9a-f]+/dir-[0-9a-f]+$`));
+  assert.equal(r.libUrl, pathToFileURL(path.join(r.cwd as string, "lib.ts")).href, "the module came from the uploaded copy");
 });
 
 test("init({ runtimeEnv: { workingDir } }) uploads the folder: tasks run in the head's copy, and load its modules from there", async () => {

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { isAlive } from "../../src/node/session.js";
-import { clusterFolder, driver, DRIVER_ARGS, result, untilLine, workingDirApp, type Session } from "../helpers/cluster.js";
+import { clusterFolder, driver, DRIVER_ARGS, result, taskDirApp, untilLine, workingDirApp, type Session } from "../helpers/cluster.js";
 
 const { tmp, env, tsray, drive, run, sessions } = clusterFolder();
 let head: Session;
@@ -71,6 +71,16 @@ test("a driver's uploaded working directory reaches the worker node that runs it
   assert.equal(r.value, 42);
   assert.equal(r.node, worker.nodeId);
   assert.match(r.cwd as string, new RegExp(`node-${worker.nodeId}/jobs/[0-9a-f]+/working_dir$`));
+  assert.equal(r.libUrl, pathToFileURL(path.join(r.cwd as string, "lib.ts")).href, "the module came from the node's copy");
+});
+
+test("a task's own working directory is uploaded when it is submitted, and the worker node runs it from its copy", async () => {
+  const worker = workers[0];
+  const options = JSON.stringify({ schedulingStrategy: { type: "node_affinity", nodeId: worker.nodeId, soft: false } });
+  const r = result(await run(taskDirApp(tmp, options), [], ["--import", "tsx"]));
+  assert.equal(r.data, "read from the task's own folder");
+  assert.equal(r.node, worker.nodeId);
+  assert.match(r.cwd as string, new RegExp(`node-${worker.nodeId}/jobs/[0-9a-f]+/dir-[0-9a-f]+$`));
   assert.equal(r.libUrl, pathToFileURL(path.join(r.cwd as string, "lib.ts")).href, "the module came from the node's copy");
 });
 

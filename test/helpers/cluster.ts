@@ -98,3 +98,34 @@ export function workingDirApp(parent: string, options: string): string {
   ].join("\n"));
   return path.join(dir, "main.ts");
 }
+
+/**
+ * A driver program whose task has a working directory of its own (`task-dir`, beside the
+ * script: a data file and the module that defines the task), uploaded when the task is first
+ * submitted; init names no working directory. The task says what it read from its cwd, where it
+ * ran, and where its module was loaded from. `options` are the task's (besides runtimeEnv).
+ */
+export function taskDirApp(parent: string, options: string): string {
+  const dir = mkdtempSync(path.join(parent, "app-"));
+  mkdirSync(path.join(dir, "node_modules"));
+  symlinkSync(fileURLToPath(new URL("../../", import.meta.url)), path.join(dir, "node_modules", "tsray"), "dir");
+  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  mkdirSync(path.join(dir, "task-dir"));
+  writeFileSync(path.join(dir, "task-dir", "data.txt"), "read from the task's own folder");
+  writeFileSync(path.join(dir, "task-dir", "lib.ts"), [
+    'import { readFileSync } from "node:fs";',
+    'import * as ray from "tsray";',
+    "export function work() {",
+    '  return { data: readFileSync("data.txt", "utf8"), cwd: process.cwd(), libUrl: import.meta.url, node: ray.getRuntimeContext().nodeId };',
+    "}",
+  ].join("\n"));
+  writeFileSync(path.join(dir, "main.ts"), [
+    'import * as ray from "tsray";',
+    'import { work } from "./task-dir/lib.ts";',
+    'await ray.init({ address: "auto" });',
+    `const options = { ...${options}, runtimeEnv: { workingDir: new URL("./task-dir", import.meta.url).pathname } };`,
+    "console.log(JSON.stringify(await ray.get(ray.remote(work).options(options).remote())));",
+    "await ray.shutdown();",
+  ].join("\n"));
+  return path.join(dir, "main.ts");
+}

@@ -157,6 +157,7 @@ export class ClusterNode {
   }
 
   private accept(channel: SocketChannel<FromRaylet, ToRaylet>, peer: Peer): void {
+    if (peer.role === "driver" || peer.role === "node") channel.landing = this.core.landing;
     if (peer.role === "driver") return this.acceptDriver(channel, peer);
     if (peer.role === "node") return this.acceptNode(channel as unknown as SocketChannel<ToNode, FromNode>, peer);
     if (peer.role === "cli") return this.acceptCli(channel as unknown as SocketChannel<FromRaylet, CliRequest>);

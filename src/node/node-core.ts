@@ -9,6 +9,7 @@ import os from "node:os";
 import { randomHex } from "../common/ids.js";
 import type { Gcs } from "../gcs/gcs.js";
 import { ObjectTable } from "../object-store/object-table.js";
+import { Landing } from "../object-store/landing.js";
 import { SharedArena } from "../object-store/shared-arena.js";
 import { SpillFiles } from "../object-store/spill-files.js";
 import { Raylet } from "../raylet/raylet.js";
@@ -41,6 +42,8 @@ export class NodeCore {
   readonly total: Record<string, number>;
   readonly arena: SharedArena;
   readonly table: ObjectTable;
+  /** Where values from other processes land in the arena as they come off a socket. */
+  readonly landing: Landing;
   readonly raylet: Raylet;
 
   constructor(config: NodeCoreConfig) {
@@ -50,6 +53,7 @@ export class NodeCore {
     const { total, storeBytes } = nodeResources(config, this.ip);
     this.total = total;
     this.arena = SharedArena.create(storeBytes);
+    this.landing = new Landing(this.arena);
     let raylet: Raylet | undefined;
     this.table = new ObjectTable(
       this.arena,
@@ -63,6 +67,7 @@ export class NodeCore {
       gcs: config.gcs,
       table: this.table,
       arena: this.arena,
+      landing: this.landing,
       resources: new ResourcePool(total),
       log: config.log,
       defaultJob: config.defaultJob,

@@ -69,6 +69,7 @@ export class NodeLink implements RemoteNodeLink {
       send: (msg) => link.send({ t: "to-worker", workerId, msg }),
       unsent: () => undefined,
       flushNow: () => link.flushNow(),
+      onSent: (listener) => link.onSent(listener),
       onMessage: (handler) => (worker.handler = handler),
       close: () => {},
     };

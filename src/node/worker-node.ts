@@ -9,6 +9,7 @@ import { unpackWorkingDir } from "../jobs/archive.js";
 import { packageVersion } from "../common/version.js";
 import { ObjectStoreFullError, toErrorInfo } from "../common/errors.js";
 import { ObjectTable, type ObjectValue } from "../object-store/object-table.js";
+import { Landing } from "../object-store/landing.js";
 import { SharedArena } from "../object-store/shared-arena.js";
 import { HEARTBEAT_MS, type FromNode, type NodeHello, type RunningActors, type ToNode } from "../rpc/node-protocol.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
@@ -17,7 +18,7 @@ import { refArgs } from "../raylet/dependencies.js";
 import { BoundaryChannel } from "../raylet/boundary-channel.js";
 import { NODE_JOB, WorkerPool, type JobConfig, type PooledWorker, type WorkerEnv } from "../raylet/worker-pool.js";
 import { releaseSlices } from "../serialization/serializer.js";
-import { bodiesOf, mapValues, slicesOf, valuesOf } from "../serialization/wire-value.js";
+import { mapValues, slicesOf, unpinAll, valuesOf, viewsOf } from "../serialization/wire-value.js";
 import { nodeResources, type NodeResourcesConfig } from "./node-core.js";
 
 export interface WorkerNodeConfig extends NodeResourcesConfig {
@@ -39,6 +40,8 @@ export class WorkerNode {
   readonly nodeId: string;
   readonly total: Record<string, number>;
   private readonly arena: SharedArena;
+  /** Where values from the head land in this node's arena as they arrive. */
+  private readonly landing: Landing;
   /** This node's copies of the head's objects, held per worker (see copyKey). */
   private readonly copies: ObjectTable;
   private readonly workers: WorkerPool;
@@ -60,6 +63,7 @@ export class WorkerNode {
     const { total, storeBytes } = nodeResources(config, config.ip);
     this.total = total;
     this.arena = SharedArena.create(storeBytes);
+    this.landing = new Landing(this.arena);
     this.copies = new ObjectTable(this.arena, () => {});
     this.workers = new WorkerPool({
       nodeId: this.nodeId,
@@ -106,6 +110,7 @@ export class WorkerNode {
       info: { ...hello }, tls: this.config.tls,
     });
     this.head = channel;
+    channel.landing = this.landing;
     channel.send({ t: "actors", workers: this.runningActors() });
     channel.onMessage((m) => this.fromHead(m));
     channel.onClose(() => {
@@ -230,7 +235,7 @@ export class WorkerNode {
     let stored: ObjectValue = value;
     if (value.ok) {
       try {
-        stored = { ok: true, value: slicesOf(value.value, this.arena, (size) => this.allocate(size)) };
+        stored = { ok: true, value: slicesOf(value.value, this.arena, (size) => this.allocate(size), this.landing) };
       } catch (err) {
         if (!(err instanceof ObjectStoreFullError)) throw err;
         stored = { ok: false, error: toErrorInfo(err) };
@@ -244,7 +249,9 @@ export class WorkerNode {
     if (msg.t === "add-ref") for (const id of msg.ids) if (this.copies.has(copyKey(id, w.id))) this.copies.addRef(copyKey(id, w.id), w.id);
     if (msg.t === "remove-ref") for (const id of msg.ids) this.copies.removeRef(copyKey(id, w.id), w.id);
     if (msg.t === "task-done") this.taskEnded(w.id, msg.taskId);
-    const out = mapValues(msg, (v) => bodiesOf(v, this.arena));
+    // Large bodies leave as views of this node's memory, which stays as it is until written.
+    const pinned: number[] = [];
+    const out = mapValues(msg, (v) => viewsOf(v, this.arena, pinned));
     if (msg.t === "put" && msg.value.slices) {
       // The worker keeps reading its own put from this memory while it holds a ref to it.
       this.copies.addRef(copyKey(msg.id, w.id), w.id);
@@ -253,7 +260,9 @@ export class WorkerNode {
       // Returns and stream items leave as bytes: their memory here is not needed after.
       for (const v of valuesOf(msg)) releaseSlices(this.arena, v);
     }
-    this.head?.send({ t: "from-worker", workerId: w.id, msg: out });
+    const head = this.head;
+    head?.send({ t: "from-worker", workerId: w.id, msg: out });
+    if (pinned.length) (head ? head.onSent((() => unpinAll(this.arena, pinned))) : unpinAll(this.arena, pinned));
   }
 
   private taskEnded(workerId: string, taskId: string): void {

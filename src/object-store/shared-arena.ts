@@ -46,6 +46,9 @@ export interface ArenaHandle {
 }
 
 export class SharedArena {
+  /** Regions this thread is sending out (see pin), and the frees that wait for them. */
+  private readonly pins = new Map<number, number>();
+  private readonly pinnedFrees = new Map<number, number>();
   readonly buffer: SharedArrayBuffer;
   readonly capacity: number;
   /** The meta words, the chunk map among them (see the layout above). */
@@ -107,6 +110,7 @@ export class SharedArena {
    * it allocated and never reported (a value that failed to serialize).
    */
   free(offset: number, size: number): void {
+    if (this.pins.has(offset)) return void this.pinnedFrees.set(offset, size);
     const first = offset / CHUNK_BYTES;
     const n = chunksFor(size);
     const owner = Atomics.load(this.words, MAP + first);
@@ -114,6 +118,25 @@ export class SharedArena {
     for (let i = MAP + first; i < MAP + first + n; i++) Atomics.store(this.words, i, 0);
     Atomics.sub(this.words, COUNTS + owner, n);
     this.freed(first);
+  }
+
+  /**
+   * This thread: keeps the region's bytes as they are while a socket sends them out of the
+   * process without a copy; freeing it waits until `unpin`. Counted: a region may be on its way
+   * to several peers.
+   */
+  pin(offset: number): void {
+    this.pins.set(offset, (this.pins.get(offset) ?? 0) + 1);
+  }
+
+  unpin(offset: number): void {
+    const n = (this.pins.get(offset) ?? 1) - 1;
+    if (n > 0) return void this.pins.set(offset, n);
+    this.pins.delete(offset);
+    const size = this.pinnedFrees.get(offset);
+    if (size === undefined) return;
+    this.pinnedFrees.delete(offset);
+    this.free(offset, size);
   }
 
   /** Store: the object at this region was reported to it; its chunks are the store's from now on. */

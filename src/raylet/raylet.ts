@@ -25,6 +25,7 @@ import { ResourceScheduler } from "./resource-scheduler.js";
 import { add, ResourcePool } from "./resources.js";
 import { discardAll, TaskManager } from "./task-manager.js";
 import { WorkerPool, type JobConfig, type PooledWorker, type RemoteNodeLink, type WorkerPoolOptions } from "./worker-pool.js";
+import type { Landing } from "../object-store/landing.js";
 import { NodeChoice } from "./node-choice.js";
 
 export interface RayletOptions {
@@ -33,6 +34,8 @@ export interface RayletOptions {
   gcs: Gcs;
   table: ObjectTable;
   arena: SharedArena;
+  /** Where values from other processes land in the arena as they arrive (see Landing). */
+  landing: Landing;
   resources: ResourcePool;
   /** The node's own job: an embedded cluster's driver and its workers run it. */
   defaultJob: JobConfig;
@@ -315,6 +318,7 @@ export class Raylet {
     const { table, arena } = this.o;
     return new BoundaryChannel(channel, {
       arena,
+      landing: this.o.landing,
       allocate: (size) => this.allocate(size),
       putFailed: (id, err) => {
         table.expect(id, workerId);

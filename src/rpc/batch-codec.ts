@@ -4,8 +4,10 @@
  * and sent ahead as body frames of at most 8 MiB. So no frame outgrows the limit whatever the
  * size of an object, and the bytes of a body are never copied into the batch.
  *
- * Body frame payload: u32 index of the body in its batch, f64 total bytes, then the chunk.
+ * Body frame payload: u32 index of the body in its batch (its top bit set for the body of a
+ * value, which the receiver may land in its object store), f64 total bytes, then the chunk.
  */
+import { valueBodies } from "../serialization/serialized-value.js";
 import v8 from "node:v8";
 
 /** Byte arrays at least this long travel as bodies. */
@@ -13,6 +15,9 @@ export const SIDE_BODY_MIN = 2 ** 20;
 const CHUNK = 8 * 2 ** 20;
 /** The largest body a peer may announce (it is allocated whole when its first chunk arrives). */
 export const MAX_BODY_BYTES = 2 ** 34;
+
+/** The top bit of a body frame's index: the body of a value. */
+const VALUE_BODY = 0x80000000;
 
 const INLINE = 0;
 const SIDE_UINT8 = 1;
@@ -53,9 +58,10 @@ export function encodeBatch(wire: unknown[]): { batch: Buffer; bodyFrames: Uint8
   ser.writeValue(wire);
   const bodyFrames = ser.bodies.map((body, index) => {
     const frames: Uint8Array[][] = [];
+    const tag = valueBodies.has(body) ? (index | VALUE_BODY) >>> 0 : index;
     for (let at = 0; at < body.byteLength; at += CHUNK) {
       const head = Buffer.allocUnsafe(12);
-      head.writeUInt32BE(index, 0);
+      head.writeUInt32BE(tag, 0);
       head.writeDoubleBE(body.byteLength, 4);
       frames.push([head, body.subarray(at, Math.min(at + CHUNK, body.byteLength))]);
     }
@@ -69,17 +75,21 @@ export class BatchDecoder {
   private bodies: Uint8Array[] = [];
   private filling?: { body: Uint8Array; at: number };
 
+  /** `place`: memory for a value's body to land in (the node's arena), when it has room. */
+  constructor(private readonly place: (size: number) => Uint8Array | undefined = () => undefined) {}
+
   /** Takes one body frame's payload; throws RangeError on one that does not fit its announcement. */
   body(payload: Buffer): void {
     if (payload.length < 12) throw new RangeError("a body frame is too short");
-    const index = payload.readUInt32BE(0);
+    const tag = payload.readUInt32BE(0);
+    const index = tag & ~VALUE_BODY;
     const total = payload.readDoubleBE(4);
     const chunk = payload.subarray(12);
     if (!this.filling) {
       if (index !== this.bodies.length) throw new RangeError(`body ${index} arrived where body ${this.bodies.length} was due`);
       if (!Number.isInteger(total) || total < 0 || total > MAX_BODY_BYTES) throw new RangeError(`a body of ${total} bytes was announced`);
       // Not zeroed: every byte is written by the chunks before the body is used.
-      this.filling = { body: Buffer.allocUnsafeSlow(total), at: 0 };
+      this.filling = { body: ((tag & VALUE_BODY) !== 0 && this.place(total)) || Buffer.allocUnsafeSlow(total), at: 0 };
     }
     const f = this.filling;
     if (f.at + chunk.length > f.body.byteLength || total !== f.body.byteLength) throw new RangeError("a body frame goes past its body");

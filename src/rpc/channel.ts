@@ -18,6 +18,11 @@ export interface Channel<Out, In> {
   flushNow(): void;
   onMessage(handler: (msg: In) => void): void;
   close(): void;
+  /**
+   * Calls `listener` once everything sent so far has left the process (written to a socket), or
+   * will never go. Channels that have it may be sent views of shared memory (see viewsOf).
+   */
+  onSent?(listener: () => void): void;
 }
 
 export abstract class BatchingChannel<Out, In> implements Channel<Out, In> {
@@ -39,6 +44,11 @@ export abstract class BatchingChannel<Out, In> implements Channel<Out, In> {
 
   unsent(): Out | undefined {
     return this.closed ? undefined : this.batch[this.batch.length - 1];
+  }
+
+  /** Messages waiting for the batch to go. */
+  protected batched(): number {
+    return this.batch.length;
   }
 
   onMessage(handler: (msg: In) => void): void {

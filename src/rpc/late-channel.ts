@@ -9,6 +9,7 @@ export class LateChannel<Out, In> implements Channel<Out, In> {
   private inner?: Channel<Out, In>;
   private handler?: (msg: In) => void;
   private closed = false;
+  private sentListeners: (() => void)[] = [];
 
   attach(inner: Channel<Out, In>): void {
     if (this.closed) return inner.close();
@@ -16,6 +17,14 @@ export class LateChannel<Out, In> implements Channel<Out, In> {
     if (this.handler) inner.onMessage(this.handler);
     for (const msg of this.waiting!) inner.send(msg);
     this.waiting = undefined;
+    for (const l of this.sentListeners.splice(0)) this.onSent(l);
+  }
+
+  /** Once attached, the inner channel's; before, after what waits has gone (or never will). */
+  onSent(listener: () => void): void {
+    if (this.inner) return this.inner.onSent ? this.inner.onSent(listener) : listener();
+    if (this.closed) return listener();
+    this.sentListeners.push(listener);
   }
 
   send(msg: Out): void {
@@ -39,6 +48,7 @@ export class LateChannel<Out, In> implements Channel<Out, In> {
   close(): void {
     this.closed = true;
     this.waiting = undefined;
+    for (const l of this.sentListeners.splice(0)) l();
     this.inner?.close();
   }
 }

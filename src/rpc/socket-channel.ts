@@ -17,6 +17,9 @@ import { BatchDecoder, encodeBatch } from "./batch-codec.js";
 import { BatchingChannel } from "./channel.js";
 import { FrameKind, FrameReader, MAX_FRAME_BYTES, writeFrame } from "./frames.js";
 import { answerHello, checkAnswer, checkWelcome, HandshakeError, newChallenge, serverHello, type Greeting, type Peer } from "./handshake.js";
+
+const NOTHING = Buffer.alloc(0);
+import type { Landing } from "../object-store/landing.js";
 import { decode, encode, type Message } from "./wire.js";
 
 /** Control frames are small: a peer that has not proven itself gets no more than this per frame. */
@@ -142,7 +145,11 @@ export class SocketChannel<Out, In> extends BatchingChannel<Out, In> {
   private ended = false;
   /** Frames that came before anyone listened (a client hears the server right after the welcome). */
   private unheard: [number, Buffer][] | undefined = [];
-  private readonly decoder = new BatchDecoder();
+  private readonly decoder = new BatchDecoder((size) => this.landing?.place(size, this));
+  /** Where the bodies of values land as they arrive, if this node has an arena (see Landing). */
+  landing?: Landing;
+  /** Told once the batch being gathered has been written (see onSent). */
+  private sentListeners: (() => void)[] = [];
 
   constructor(
     private readonly socket: net.Socket,
@@ -191,13 +198,22 @@ export class SocketChannel<Out, In> extends BatchingChannel<Out, In> {
     this.closeListeners.push(listener);
   }
 
+  onSent(listener: () => void): void {
+    if (this.ended || this.socket.destroyed) return listener();
+    // With nothing batched, what was sent is in the socket's queue: a write after it says when it left.
+    if (this.batched() === 0) this.socket.write(NOTHING, () => listener());
+    else this.sentListeners.push(listener);
+  }
+
   protected post(batch: Out[]): void {
-    if (this.socket.destroyed) return;
+    const sent = this.sentListeners.splice(0);
+    if (this.socket.destroyed) return sent.forEach((l) => l());
     const wire = new Array(batch.length);
     for (let i = 0; i < batch.length; i++) wire[i] = encode(batch[i] as Message);
     const { batch: bytes, bodyFrames } = encodeBatch(wire);
     for (const parts of bodyFrames) writeFrame(this.socket, FrameKind.body, ...parts);
     writeFrame(this.socket, FrameKind.batch, bytes);
+    if (sent.length) this.socket.write(NOTHING, () => sent.forEach((l) => l()));
   }
 
   override close(): void {
@@ -221,7 +237,11 @@ export class SocketChannel<Out, In> extends BatchingChannel<Out, In> {
     } catch (err) {
       return this.drop(`sent a ${kind === FrameKind.body ? "body" : "batch"} that cannot be read (${(err as Error).message})`);
     }
-    this.deliver(messages);
+    try {
+      this.deliver(messages);
+    } finally {
+      this.landing?.sweep(this);
+    }
   }
 
   /** The peer broke the protocol: its connection goes, nothing else does. */
@@ -235,6 +255,9 @@ export class SocketChannel<Out, In> extends BatchingChannel<Out, In> {
     if (this.ended) return;
     this.ended = true;
     super.close();
+    // Nothing more leaves: what waited to be written can be let go; nor comes: a body half landed.
+    for (const l of this.sentListeners.splice(0)) l();
+    this.landing?.sweep(this);
     for (const listener of this.closeListeners) listener(err);
   }
 }

@@ -37,3 +37,9 @@ export interface SerializedValue {
 
 /** Values at least this large leave the message and live in shared memory (Ray inlines up to 100 KB). */
 export const INLINE_MAX_BYTES = 100 * 1024;
+
+/**
+ * Byte arrays made as the bodies of values (see `bodies`): a socket marks them as such on the
+ * wire, so that the receiver may land them straight in its arena (see object-store/landing.ts).
+ */
+export const valueBodies = new WeakSet<Uint8Array>();

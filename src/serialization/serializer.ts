@@ -11,7 +11,7 @@ import type { SharedArena } from "../object-store/shared-arena.js";
 import { ACTOR_MARKER, CLASS_MARKER, REF_MARKER, type ActorHandleData } from "./markers.js";
 import { registeredPrototype } from "./revivable.js";
 import { ARRAY_BUFFER_BODIES, prepare } from "./prepare.js";
-import { INLINE_MAX_BYTES, type ArenaSlice, type Primitive, type SerializedValue } from "./serialized-value.js";
+import { INLINE_MAX_BYTES, valueBodies, type ArenaSlice, type Primitive, type SerializedValue } from "./serialized-value.js";
 
 export interface SerializeContext {
   /** Where large bodies go; without it they stay inline, or go apart as `bodies` (below). */
@@ -73,7 +73,9 @@ class StoreSerializer extends v8.DefaultSerializer {
     const arena = this.ctx.arena;
     const wholeBuffer = ARRAY_BUFFER_BODIES.has(view);
     if (!arena && this.ctx.bodies && view.byteLength >= INLINE_MAX_BYTES) {
-      this.bodies.push(new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice());
+      const body = new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
+      valueBodies.add(body);
+      this.bodies.push(body);
       this.writeUint32(SHARED_VIEW);
       this.writeUint32(wholeBuffer ? ARRAY_BUFFER_TYPE : typeIndex(view));
       this.writeUint32(this.bodies.length - 1);

@@ -8,25 +8,64 @@
 import type { ObjectValue } from "../object-store/object-table.js";
 import type { SharedArena } from "../object-store/shared-arena.js";
 import type { FromRaylet, TaskSpec, ToRaylet } from "../rpc/protocol.js";
-import type { SerializedValue } from "./serialized-value.js";
+import { SIDE_BODY_MIN } from "../rpc/batch-codec.js";
+import type { Landing } from "../object-store/landing.js";
+import { valueBodies, type SerializedValue } from "./serialized-value.js";
 
 /** The value with its slices' bytes copied out of `arena` as bodies. */
 export function bodiesOf(value: SerializedValue, arena: SharedArena): SerializedValue {
   if (!value.slices) return value;
   const { slices, ...rest } = value;
-  return { ...rest, bodies: slices.map((s) => new Uint8Array(arena.buffer, s.offset, s.size).slice()) };
+  return { ...rest, bodies: slices.map((s) => marked(new Uint8Array(arena.buffer, s.offset, s.size).slice())) };
+}
+
+/**
+ * The value with its large slices as views of `arena` rather than copies, for a channel that
+ * writes them out of the process before the memory may be reused: each is pinned (its offset
+ * added to `pinned`), to unpin once written. Bodies too small to travel apart from their batch
+ * are copied (a view of shared memory cannot be serialized).
+ */
+export function viewsOf(value: SerializedValue, arena: SharedArena, pinned: number[]): SerializedValue {
+  if (!value.slices) return value;
+  const { slices, ...rest } = value;
+  const bodies = slices.map((s) => {
+    const view = new Uint8Array(arena.buffer, s.offset, s.size);
+    if (s.size < SIDE_BODY_MIN) return marked(view.slice());
+    // The store's from now on, so that its thread's exit does not free it on the way either.
+    arena.claim(s.offset, s.size);
+    arena.pin(s.offset);
+    pinned.push(s.offset);
+    return marked(view);
+  });
+  return { ...rest, bodies };
+}
+
+function marked(body: Uint8Array): Uint8Array {
+  valueBodies.add(body);
+  return body;
+}
+
+/** The regions `viewsOf` pinned have been written: they may be freed (and reused). */
+export function unpinAll(arena: SharedArena, pinned: number[]): void {
+  for (const offset of pinned) arena.unpin(offset);
 }
 
 /**
  * The value with its bodies copied into `arena` as slices; `allocate` finds room (and throws
  * ObjectStoreFullError when there is none). What was allocated is given back if one fails.
  */
-export function slicesOf(value: SerializedValue, arena: SharedArena, allocate: (size: number) => number): SerializedValue {
+export function slicesOf(value: SerializedValue, arena: SharedArena, allocate: (size: number) => number, landing?: Landing): SerializedValue {
   if (!value.bodies) return value;
   const { bodies, ...rest } = value;
   const slices: { offset: number; size: number }[] = [];
   try {
     for (const body of bodies) {
+      // Landed in the arena already as it arrived: taken as it is.
+      const landed = landing?.take(body);
+      if (landed) {
+        slices.push(landed);
+        continue;
+      }
       const offset = allocate(body.byteLength);
       new Uint8Array(arena.buffer, offset, body.byteLength).set(body);
       slices.push({ offset, size: body.byteLength });

@@ -53,6 +53,11 @@ test("SPREAD reaches every node; pinned work runs where pinned, with its large a
   assert.equal(r.cpus, 3);
 });
 
+test("arrays made on one worker node and read on another arrive intact, round after round", async () => {
+  const { rounds } = result(await drive("relay")) as { rounds: [number, number][] };
+  for (const [got, expected] of rounds) assert.equal(got, expected);
+});
+
 test("a task on a worker node reads back its own large put after more puts", async () => {
   const r = result(await drive("own-put", workers[0].nodeId));
   assert.equal(r.sum, r.expected);

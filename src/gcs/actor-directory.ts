@@ -3,7 +3,9 @@
  * actors per namespace. Detached and named actors are found here by `getActor`.
  */
 import type { ActorHandleData } from "../serialization/markers.js";
+import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
 import type { TaskSpec } from "../rpc/protocol.js";
+import type { JobConfig } from "../raylet/worker-pool.js";
 import type { GcsStorage } from "./storage.js";
 
 /** RESTARTING: a detached actor of a restarted head, waiting for its node to join again. */
@@ -16,21 +18,30 @@ export interface ActorEntry {
   namespace: string;
   detached: boolean;
   /**
-   * A detached actor's creation, without its arguments: what a restarted head needs to take the
-   * actor back when its node joins again (see ClusterNode.adoptActors).
+   * A detached actor's creation: what a restarted head needs to take the actor back when its
+   * node joins again (see Raylet.adoptActors). Its arguments are kept when `restart` is set.
    */
   creation?: TaskSpec;
+  /** What a restarted head needs to run the constructor again elsewhere (arguments inline, none by ref). */
+  restart?: Restart;
+}
+
+export interface Restart {
+  fn: FunctionDescriptor;
+  /** The job of a driver in another process, whose settings its workers start with. */
+  job?: JobConfig;
 }
 
 export class ActorDirectory {
   constructor(private readonly storage: GcsStorage) {}
 
-  register(data: ActorHandleData, creation: TaskSpec): void {
+  register(data: ActorHandleData, creation: TaskSpec, restart?: Restart): void {
     const a = creation.actor!;
-    const entry: ActorEntry = {
-      data, state: "PENDING", name: a.name, namespace: a.namespace, detached: a.detached,
-      creation: a.detached ? { ...creation, args: [], nestedRefs: undefined } : undefined,
-    };
+    const entry: ActorEntry = { data, state: "PENDING", name: a.name, namespace: a.namespace, detached: a.detached };
+    if (a.detached) {
+      entry.creation = restart ? creation : { ...creation, args: [], nestedRefs: undefined };
+      entry.restart = restart;
+    }
     this.storage.put("actors", data.actorId, entry);
     if (a.name) this.storage.put("actor_names", nameKey(a.namespace, a.name), data.actorId);
   }

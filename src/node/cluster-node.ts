@@ -7,6 +7,8 @@ import path from "node:path";
 import { unpackWorkingDir } from "../jobs/archive.js";
 import { Gcs } from "../gcs/gcs.js";
 import type { GcsStorage } from "../gcs/storage.js";
+import type { Restart } from "../gcs/actor-directory.js";
+import type { TaskSpec } from "../rpc/protocol.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import { HEALTH_CHECK_TIMEOUT_MS, HEARTBEAT_MS, type FromNode, type NodeHello, type RunningActors, type ToNode } from "../rpc/node-protocol.js";
 import { NodeLink } from "./node-link.js";
@@ -139,7 +141,7 @@ export class ClusterNode {
     const over = new Promise<string>((resolve) => (this.recoveryOver = resolve));
     this.recoveryTimer = setTimeout(() => this.recoveryOver(`its node did not join the restarted head within ${RECOVERY_WAIT_MS} ms`), RECOVERY_WAIT_MS);
     this.recoveryTimer.unref();
-    this.core.raylet.recover(actors.map((id) => this.gcs.actors.get(id)!.creation!), placementGroups, over);
+    this.core.raylet.recover(actors.map((id) => this.gcs.actors.get(id) as { creation: TaskSpec; restart?: Restart }), placementGroups, over);
     this.config.log(
       `recovered from storage: ${jobs} job(s), ${actors.length} detached actor(s), ${placementGroups.length} detached placement group(s); ` +
         `waiting for ${nodes.length} worker node(s) to join again`,

@@ -14,7 +14,7 @@ import type { ResourceScheduler } from "./resource-scheduler.js";
 import type { ResourcePool } from "./resources.js";
 import { discardAll, expectReturns } from "./task-manager.js";
 import type { PooledWorker, WorkerPool } from "./worker-pool.js";
-import type { ActorDirectory } from "../gcs/actor-directory.js";
+import type { ActorDirectory, Restart } from "../gcs/actor-directory.js";
 import { serialize } from "../serialization/serializer.js";
 import { Fifo } from "../common/fifo.js";
 import { ActorCalls, type CallTarget } from "./actor-calls.js";
@@ -40,6 +40,8 @@ export interface ActorManagerDeps {
   poolFor(spec: TaskSpec): ResourcePool | ErrorInfo;
   /** Sends a sealed return to the call's submitter (its owner), if it is still connected. */
   ownerOf(spec: TaskSpec): Waiter | undefined;
+  /** What the GCS keeps to restart a detached actor after a head restart, when it can. */
+  restartOf(spec: TaskSpec): Restart | undefined;
 }
 
 type Exit = NonNullable<PooledWorker["exit"]>;
@@ -88,7 +90,7 @@ export class ActorManager {
       noRestart: false,
     };
     this.actors.set(a.actorId, rec);
-    directory.register(this.handleData(rec), spec);
+    directory.register(this.handleData(rec), spec, a.detached ? this.d.restartOf(spec) : undefined);
     whenDependenciesReady(table, spec, (failure) => {
       if (failure) return this.die(rec, failure);
       this.place(rec);
@@ -97,13 +99,13 @@ export class ActorManager {
 
   /**
    * A detached actor a restarted head found in its storage: its calls wait until its node joins
-   * again and `adopt` takes it back (or `abandon` gives up). Its constructor's arguments are not
-   * stored, so it is not restarted after that.
+   * again and `adopt` takes it back, or `abandon` restarts it (when its arguments were kept,
+   * `restartable`) or gives up.
    */
-  recovering(creation: TaskSpec): void {
+  recovering(creation: TaskSpec, restartable: boolean): void {
     const id = creation.actor!.actorId;
     this.actors.set(id, {
-      id, creation, state: "restarting", pool: undefined as unknown as ResourcePool, shared: false, restarts: 0, queue: new Fifo(), noRestart: true,
+      id, creation, state: "restarting", pool: undefined as unknown as ResourcePool, shared: false, restarts: 0, queue: new Fifo(), noRestart: !restartable,
     });
   }
 
@@ -131,11 +133,20 @@ export class ActorManager {
     return true;
   }
 
-  /** Recovery is over: an actor not taken back by now is dead (its node did not join again). */
+  /**
+   * Recovery is over: an actor not taken back by now (its node did not join again, or it ran on
+   * the head that went) starts again from its constructor where it can, else it is dead.
+   */
   abandon(actorId: string, why: string): void {
     const rec = this.actors.get(actorId);
     if (rec?.state !== "restarting" || rec.worker) return;
-    this.die(rec, { code: "ACTOR_DIED", name: "ActorDiedError", message: `actor ${rec.creation.actor!.className} was lost: ${why}` });
+    const lost: ErrorInfo = { code: "ACTOR_DIED", name: "ActorDiedError", message: `actor ${rec.creation.actor!.className} was lost: ${why}` };
+    if (rec.noRestart) return this.die(rec, lost);
+    const pool = this.d.poolFor(rec.creation);
+    if (!("total" in pool)) return this.die(rec, { ...lost, message: `${lost.message}, and cannot be placed again: ${pool.message}` });
+    rec.pool = pool;
+    rec.restarts++;
+    this.place(rec);
   }
 
   /** The id of the live (not dead) actor named `name` in `namespace`, if any. */

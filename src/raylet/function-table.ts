@@ -12,6 +12,10 @@ export class FunctionTable {
     this.byId.set(desc.id, desc);
   }
 
+  get(id: string | undefined): FunctionDescriptor | undefined {
+    return id === undefined ? undefined : this.byId.get(id);
+  }
+
   /** The descriptor of `id` if worker `w` has not been sent it yet (then it counts as sent). */
   missingFor(w: PooledWorker, id: string | undefined): FunctionDescriptor[] {
     if (!id || w.knownFunctions.has(id)) return [];

@@ -9,6 +9,7 @@ import os from "node:os";
 import { ObjectStoreFullError, toErrorInfo, type ErrorInfo } from "../common/errors.js";
 import { taskIdOfObject } from "../common/ids.js";
 import type { Gcs, PlacementGroupEntry } from "../gcs/gcs.js";
+import type { Restart } from "../gcs/actor-directory.js";
 import type { RunningActors } from "../rpc/node-protocol.js";
 import { afterFinalizers } from "../common/gc-assist.js";
 import { keepingProcessAlive } from "../common/keep-alive.js";
@@ -143,6 +144,7 @@ export class Raylet {
     });
     this.actors = new ActorManager({
       table: o.table, scheduler: this.scheduler, workers: this.workers, functions: this.functions, directory: o.gcs.actors, poolFor, ownerOf,
+      restartOf: (spec) => this.restartOf(spec),
     });
     this.memoryMonitor = new MemoryMonitor({
       threshold: 0.95, intervalMs: 250, stopNewestTask: () => this.tasks.stopNewest(), log: o.log,
@@ -219,13 +221,31 @@ export class Raylet {
    * (with why the rest are lost: every node that was alive is back, or the wait is over), the
    * groups are reserved again and the actors not back are dead.
    */
-  recover(actors: TaskSpec[], groups: PlacementGroupEntry[], over: Promise<string>): void {
-    for (const spec of actors) this.actors.recovering(spec);
+  recover(actors: { creation: TaskSpec; restart?: Restart }[], groups: PlacementGroupEntry[], over: Promise<string>): void {
+    for (const { creation, restart } of actors) {
+      this.actors.recovering(creation, restart !== undefined);
+      if (!restart) continue;
+      this.functions.register(restart.fn);
+      // Its driver is gone: what its workers print goes to this node's log.
+      if (restart.job && !this.jobs.has(restart.job.jobId)) this.jobs.set(restart.job.jobId, { ...restart.job, forwardLogs: false });
+    }
     this.recovery = over.then((why) => {
       this.recovery = undefined;
       for (const g of groups) this.placementGroups.create(g.id, g.bundles, g.strategy, g.name);
-      for (const spec of actors) this.actors.abandon(spec.actor!.actorId, why);
+      for (const { creation } of actors) this.actors.abandon(creation.actor!.actorId, why);
     });
+  }
+
+  /**
+   * What a detached actor needs to start again from its constructor after a head restart: its
+   * class and its job's settings, when its arguments are all inline (no refs, nothing in the
+   * arena) and its code is not in an uploaded folder (which the storage does not keep).
+   */
+  private restartOf(spec: TaskSpec): Restart | undefined {
+    const fn = this.functions.get(spec.fnId);
+    const job = spec.jobId === undefined ? undefined : this.jobs.get(spec.jobId);
+    if (!fn || spec.nestedRefs?.length || spec.args.some((a) => "ref" in a || a.v.slices) || spec.workingDir || job?.uploaded || job?.dirs) return undefined;
+    return { fn, job };
   }
 
   /**

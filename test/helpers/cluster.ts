@@ -33,7 +33,8 @@ export function clusterFolder() {
   const env = { ...process.env, TSRAY_TMPDIR: tmp, TSRAY_ADDRESS: "", TSRAY_TOKEN: "" };
   const run = (file: string, args: string[], nodeArgs: string[] = []): Promise<Run> =>
     new Promise((resolve) => {
-      execFile(process.execPath, [...nodeArgs, file, ...args], { env }, (err, stdout, stderr) =>
+      // A program that hangs fails its test (killed, with what it printed) instead of hanging the suite.
+      execFile(process.execPath, [...nodeArgs, file, ...args], { env, timeout: 120_000 }, (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
     });
   const sessionDirs = () => readdirSync(tmp).filter((f) => f.startsWith("node-"));

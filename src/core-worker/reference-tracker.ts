@@ -1,9 +1,10 @@
 /**
  * Counts, per object id, what this thread has that keeps the object alive: ObjectRef instances,
- * ActorHandles, and the zero-copy views of its memory it has handed out (also counted apart: when
- * the last view is gone, the object's memory may spill even while refs to it remain). The store is told when
+ * ActorHandles, and the zero-copy views of its memory it has handed out. The store is told when
  * the first of them appears (add-ref) and when the last is gone (remove-ref); it records the
- * hold under this thread's worker id. Messages are batched by the channel.
+ * hold under this thread's worker id. Views are also counted apart: when the last one is gone
+ * while refs remain, the store is told that this thread reads the object no more (it may spill).
+ * Messages are batched by the channel.
  *
  * What holds shared memory (views, refs to objects with large bodies) is tracked in a registry
  * that can be swept synchronously: when the arena is full, a synchronous `put` collects garbage

@@ -19,7 +19,7 @@ export interface ActorEntry {
   detached: boolean;
   /**
    * A detached actor's creation: what a restarted head needs to take the actor back when its
-   * node joins again (see Raylet.adoptActors). Its arguments are kept when `restart` is set.
+   * node joins again (see raylet/recovery.ts). Its arguments are kept when `restart` is set.
    */
   creation?: TaskSpec;
   /** What a restarted head needs to run the constructor again elsewhere (arguments inline, none by ref). */

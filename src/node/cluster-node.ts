@@ -141,7 +141,7 @@ export class ClusterNode {
     const over = new Promise<string>((resolve) => (this.recoveryOver = resolve));
     this.recoveryTimer = setTimeout(() => this.recoveryOver(`its node did not join the restarted head within ${RECOVERY_WAIT_MS} ms`), RECOVERY_WAIT_MS);
     this.recoveryTimer.unref();
-    this.core.raylet.recover(actors.map((id) => this.gcs.actors.get(id) as { creation: TaskSpec; restart?: Restart }), placementGroups, over);
+    this.core.raylet.recovery.start(actors.map((id) => this.gcs.actors.get(id) as { creation: TaskSpec; restart?: Restart }), placementGroups, over);
     this.config.log(
       `recovered from storage: ${jobs} job(s), ${actors.length} detached actor(s), ${placementGroups.length} detached placement group(s); ` +
         `waiting for ${nodes.length} worker node(s) to join again`,
@@ -151,7 +151,7 @@ export class ClusterNode {
 
   /** A node that joined has said which of its workers run actors: those the head recovered are taken back, the rest stopped. */
   private takeBackActors(link: NodeLink, running: RunningActors[]): void {
-    for (const r of running) if (!this.core.raylet.adoptActors(link.nodeId, r)) link.kill(r.workerId);
+    for (const r of running) if (!this.core.raylet.recovery.adopt(link.nodeId, r)) link.kill(r.workerId);
     if (this.awaiting.delete(link.nodeId) && !this.awaiting.size) {
       clearTimeout(this.recoveryTimer);
       this.recoveryOver("the head restarted and its node did not bring it back");

@@ -9,8 +9,7 @@ import os from "node:os";
 import { ObjectStoreFullError, toErrorInfo, type ErrorInfo } from "../common/errors.js";
 import { taskIdOfObject } from "../common/ids.js";
 import type { Gcs, PlacementGroupEntry } from "../gcs/gcs.js";
-import type { Restart } from "../gcs/actor-directory.js";
-import type { RunningActors } from "../rpc/node-protocol.js";
+import { Recovery, restartOf } from "./recovery.js";
 import { afterFinalizers } from "../common/gc-assist.js";
 import { keepingProcessAlive } from "../common/keep-alive.js";
 import { ROOM_WAIT_MS, type SharedArena } from "../object-store/shared-arena.js";
@@ -111,8 +110,6 @@ export class Raylet {
   /** The largest room a worker thread waits for in the arena (0: none), see spillForRoom. */
   private roomWanted = 0;
   private roomWantedUntil = 0;
-  /** Set while a restarted head waits for its worker nodes to bring back what ran there (see recover). */
-  private recovery?: Promise<void>;
 
   constructor(private readonly o: RayletOptions) {
     let spilling = false;
@@ -144,7 +141,11 @@ export class Raylet {
     });
     this.actors = new ActorManager({
       table: o.table, scheduler: this.scheduler, workers: this.workers, functions: this.functions, directory: o.gcs.actors, poolFor, ownerOf,
-      restartOf: (spec) => this.restartOf(spec),
+      restartOf: (spec) => restartOf(spec, this.functions, this.jobs),
+    });
+    this.recovery = new Recovery({
+      actors: this.actors, functions: this.functions, jobs: this.jobs, workers: this.workers, placementGroups: this.placementGroups,
+      nodeJobId: o.defaultJob.jobId, nodePool: (nodeId) => this.remoteNodes.get(nodeId)?.pool,
     });
     this.memoryMonitor = new MemoryMonitor({
       threshold: 0.95, intervalMs: 250, stopNewestTask: () => this.tasks.stopNewest(), log: o.log,
@@ -165,7 +166,7 @@ export class Raylet {
       },
       placementGroupReady: async (id: string) => {
         // A group a restarted head recovered exists again once recovery is over.
-        if (this.recovery && !this.placementGroups.has(id)) await this.recovery;
+        if (!this.placementGroups.has(id)) await this.recovery.over();
         return this.placementGroups.ready(id);
       },
       removePlacementGroup: (id: string) => this.removePlacementGroup(id),
@@ -215,55 +216,8 @@ export class Raylet {
     this.scheduler.closePool(n.pool, { code: "NODE_DIED", name: "NodeDiedError", message: `node ${nodeId} ${why}` });
   }
 
-  /**
-   * A restarted head's detached actors and placement groups, from its storage. The actors' calls
-   * wait until their nodes join again and bring them back (`adoptActors`); once `over` resolves
-   * (with why the rest are lost: every node that was alive is back, or the wait is over), the
-   * groups are reserved again and the actors not back are dead.
-   */
-  recover(actors: { creation: TaskSpec; restart?: Restart }[], groups: PlacementGroupEntry[], over: Promise<string>): void {
-    for (const { creation, restart } of actors) {
-      this.actors.recovering(creation, restart !== undefined);
-      if (!restart) continue;
-      this.functions.register(restart.fn);
-      // Its driver is gone: what its workers print goes to this node's log.
-      if (restart.job && !this.jobs.has(restart.job.jobId)) this.jobs.set(restart.job.jobId, { ...restart.job, forwardLogs: false });
-    }
-    this.recovery = over.then((why) => {
-      this.recovery = undefined;
-      for (const g of groups) this.placementGroups.create(g.id, g.bundles, g.strategy, g.name);
-      for (const { creation } of actors) this.actors.abandon(creation.actor!.actorId, why);
-    });
-  }
-
-  /**
-   * What a detached actor needs to start again from its constructor after a head restart: its
-   * class and its job's settings, when its arguments are all inline (no refs, nothing in the
-   * arena) and its code is not in an uploaded folder (which the storage does not keep).
-   */
-  private restartOf(spec: TaskSpec): Restart | undefined {
-    const fn = this.functions.get(spec.fnId);
-    const job = spec.jobId === undefined ? undefined : this.jobs.get(spec.jobId);
-    if (!fn || spec.nestedRefs?.length || spec.args.some((a) => "ref" in a || a.v.slices) || spec.workingDir || job?.uploaded || job?.dirs) return undefined;
-    return { fn, job };
-  }
-
-  /**
-   * Actors running on worker `workerId` of node `nodeId`, which joined this restarted head:
-   * taken back as they are. False when they are not the ones it recovered (the worker is then
-   * to be stopped).
-   */
-  adoptActors(nodeId: string, running: RunningActors): boolean {
-    const node = this.remoteNodes.get(nodeId);
-    if (!node) return false;
-    const { job } = running;
-    if (job.jobId !== this.o.defaultJob.jobId && !this.jobs.has(job.jobId)) this.jobs.set(job.jobId, job);
-    const w = this.workers.adopt({ ...running.env, nodeId }, running.workerId);
-    if (!w) return false;
-    if (this.actors.adopt(w, running.actorIds, node.pool)) return true;
-    this.workers.kill(w);
-    return false;
-  }
+  /** A restarted head taking back what its storage kept (see recovery.ts). */
+  readonly recovery: Recovery;
 
   private removePlacementGroup(id: string): void {
     this.placementGroups.remove(id);

@@ -14,6 +14,8 @@ const PREFIX = "tsray:gcs:";
 const CONNECT_TIMEOUT_MS = 5000;
 /** Once connected, how long between attempts to reconnect (writes queue meanwhile). */
 const RECONNECT_EVERY_MS = 1000;
+/** How long a stopping head waits for its last writes to reach Redis. */
+const CLOSE_WAIT_MS = 3000;
 
 const newClient = (options: Parameters<typeof createClient>[0] & {}) => createClient(options);
 type Client = ReturnType<typeof newClient>;
@@ -76,12 +78,17 @@ export class RedisStorage extends InMemoryStorage {
     this.write(this.client.hDel(PREFIX + table, key));
   }
 
-  /** Waits for the writes still on their way, then disconnects. */
+  /** Waits for the writes still on their way (a few seconds at most: Redis may be gone), then disconnects. */
   async close(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
     try {
-      await this.client.close();
+      await Promise.race([this.client.close(), gaveUp]);
     } catch {
-      this.client.destroy();
+      // Closing failed: destroyed below either way.
+    } finally {
+      clearTimeout(timer);
+      if (this.client.isOpen) this.client.destroy();
     }
   }
 

@@ -42,7 +42,7 @@ export class WorkerNode {
   private readonly arena: SharedArena;
   /** Where values from the head land in this node's arena as they arrive. */
   private readonly landing: Landing;
-  /** This node's copies of the head's objects, held per worker (see copyKey). */
+  /** This node's copies of the head's objects, one per object, held by the workers and tasks here that use it. */
   private readonly copies: ObjectTable;
   private readonly workers: WorkerPool;
   private readonly byId = new Map<string, PooledWorker>();
@@ -198,14 +198,16 @@ export class WorkerNode {
   private storeFor(w: PooledWorker, msg: FromRaylet): FromRaylet {
     if (msg.t === "execute" && msg.args) {
       const ids = refArgs(msg.spec);
-      const keys: string[] = [];
+      const held: string[] = [];
       const args = msg.args.map((v, i) => {
-        const key = copyKey(ids[i], w.id);
-        keys.push(key);
-        this.copies.hold([key], msg.spec.taskId);
-        return this.copy(key, v);
+        const id = ids[i];
+        this.copies.hold([id], msg.spec.taskId);
+        const stored = this.copy(id, v);
+        if (stored.ok) held.push(id);
+        else this.unhold(id, () => this.copies.release([id], msg.spec.taskId));
+        return stored;
       });
-      this.taskCopies.set(msg.spec.taskId, keys);
+      this.taskCopies.set(msg.spec.taskId, held);
       let tasks = this.tasksOf.get(w.id);
       if (!tasks) this.tasksOf.set(w.id, (tasks = new Set()));
       tasks.add(msg.spec.taskId);
@@ -215,9 +217,10 @@ export class WorkerNode {
       return {
         t: "objects",
         entries: msg.entries.map(([id, v]) => {
-          const key = copyKey(id, w.id);
-          this.copies.addRef(key, w.id);
-          return [id, this.copy(key, v)];
+          this.copies.addRef(id, w.id);
+          const stored = this.copy(id, v);
+          if (!stored.ok) this.unhold(id, () => this.copies.removeRef(id, w.id));
+          return [id, stored];
         }),
       };
     }
@@ -225,37 +228,42 @@ export class WorkerNode {
   }
 
   /**
-   * This node's copy of an object's value (made on its first arrival for that worker). With no
-   * room for it here, the worker is given the reason instead: its get, or its task, fails with
-   * ObjectStoreFullError and the node goes on.
+   * This node's copy of an object's value, made on its first arrival and shared by every worker
+   * here that holds it (zero-copy for all of them). With no room for it, the worker is given the
+   * reason instead, and nothing is kept: its get or its task fails with ObjectStoreFullError, the
+   * node goes on, and a later arrival tries again.
    */
-  private copy(key: string, value: ObjectValue): ObjectValue {
-    const have = this.copies.get(key);
-    if (have) return have;
-    let stored: ObjectValue = value;
-    if (value.ok) {
-      try {
-        stored = { ok: true, value: slicesOf(value.value, this.arena, (size) => this.allocate(size), this.landing) };
-      } catch (err) {
-        if (!(err instanceof ObjectStoreFullError)) throw err;
-        stored = { ok: false, error: toErrorInfo(err) };
-      }
+  private copy(id: string, value: ObjectValue): ObjectValue {
+    const have = this.copies.get(id);
+    if (have || !value.ok) return have ?? value;
+    let stored: ObjectValue;
+    try {
+      stored = { ok: true, value: slicesOf(value.value, this.arena, (size) => this.allocate(size), this.landing) };
+    } catch (err) {
+      if (!(err instanceof ObjectStoreFullError)) throw err;
+      return { ok: false, error: toErrorInfo(err) };
     }
-    this.copies.seal(key, stored);
+    this.copies.seal(id, stored);
     return stored;
   }
 
+  /** Ends a hold taken for a copy that could not be made, and forgets the copy if nothing else waits for it. */
+  private unhold(id: string, release: () => void): void {
+    release();
+    this.copies.forget(id);
+  }
+
   private fromWorker(w: PooledWorker, msg: ToRaylet): void {
-    if (msg.t === "add-ref") for (const id of msg.ids) if (this.copies.has(copyKey(id, w.id))) this.copies.addRef(copyKey(id, w.id), w.id);
-    if (msg.t === "remove-ref") for (const id of msg.ids) this.copies.removeRef(copyKey(id, w.id), w.id);
+    if (msg.t === "add-ref") for (const id of msg.ids) if (this.copies.has(id)) this.copies.addRef(id, w.id);
+    if (msg.t === "remove-ref") for (const id of msg.ids) this.copies.removeRef(id, w.id);
     if (msg.t === "task-done") this.taskEnded(w.id, msg.taskId);
     // Large bodies leave as views of this node's memory, which stays as it is until written.
     const pinned: number[] = [];
     const out = mapValues(msg, (v) => viewsOf(v, this.arena, pinned));
     if (msg.t === "put" && msg.value.slices) {
       // The worker keeps reading its own put from this memory while it holds a ref to it.
-      this.copies.addRef(copyKey(msg.id, w.id), w.id);
-      this.copies.seal(copyKey(msg.id, w.id), { ok: true, value: msg.value });
+      this.copies.addRef(msg.id, w.id);
+      this.copies.seal(msg.id, { ok: true, value: msg.value });
     } else {
       // Returns and stream items leave as bytes: their memory here is not needed after.
       for (const v of valuesOf(msg)) releaseSlices(this.arena, v);
@@ -286,9 +294,4 @@ export class WorkerNode {
     if (offset >= 0) return offset;
     throw new ObjectStoreFullError(`the object store of node ${this.nodeId} is full: ${size} bytes needed, ${this.arena.capacity - this.arena.used()} free`);
   }
-}
-
-/** A worker's copy of an object in this node's table: each worker holds its own. */
-function copyKey(objectId: string, workerId: string): string {
-  return `${objectId}/${workerId}`;
 }

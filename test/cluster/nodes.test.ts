@@ -58,6 +58,12 @@ test("arrays made on one worker node and read on another arrive intact, round af
   for (const [got, expected] of rounds) assert.equal(got, expected);
 });
 
+test("workers on one node that take the same large object read one copy of it there", async () => {
+  const { views } = result(await drive("shared-copy", workers[0].nodeId)) as { views: { shared: boolean; offset: number; first: number }[] };
+  assert.deepEqual(views.map((v) => [v.shared, v.first]), [[true, 3], [true, 3]]);
+  assert.equal(views[0].offset, views[1].offset, "the same memory on the node");
+});
+
 test("a task on a worker node reads back its own large put after more puts", async () => {
   const r = result(await drive("own-put", workers[0].nodeId));
   assert.equal(r.sum, r.expected);

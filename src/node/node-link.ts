@@ -6,6 +6,8 @@
 import type { Channel } from "../rpc/channel.js";
 import type { FromNode, RunningActors, ToNode } from "../rpc/node-protocol.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
+import type { ObjectValue } from "../object-store/object-table.js";
+import { refArgs } from "../raylet/dependencies.js";
 import type { SocketChannel } from "../rpc/socket-channel.js";
 import type { JobConfig, LaunchedWorker, RemoteNodeLink, WorkerEnv } from "../raylet/worker-pool.js";
 
@@ -16,6 +18,8 @@ interface RemoteWorker {
 
 export class NodeLink implements RemoteNodeLink {
   private readonly workers = new Map<string, RemoteWorker>();
+  /** Objects the node has a copy of, as far as this head knows: their bytes are not sent again. */
+  private readonly onNode = new Set<string>();
   /** Packed folders this node has been sent: a job's (by job id) and its tasks' (by path on the head). */
   private readonly sentArchives = new Set<string>();
   private lastHeard = Date.now();
@@ -31,7 +35,14 @@ export class NodeLink implements RemoteNodeLink {
   ) {
     channel.onMessage((m) => {
       this.lastHeard = Date.now();
-      if (m.t === "from-worker") this.workers.get(m.workerId)?.handler?.(m.msg);
+      if (m.t === "from-worker") {
+        // The node keeps a copy of what its workers put.
+        if (m.msg.t === "put" && m.msg.value.bodies) this.onNode.add(m.msg.id);
+        this.workers.get(m.workerId)?.handler?.(m.msg);
+      } else if (m.t === "unused") {
+        for (const id of m.ids) this.onNode.delete(id);
+        channel.send({ t: "drop", ids: m.ids });
+      }
       else if (m.t === "worker-exit") this.exited(m.workerId, m.code, m.why);
       else if (m.t === "log") on.log(m.jobId, m.text, m.stderr);
       else if (m.t === "actors") on.actors(m.workers);
@@ -66,7 +77,7 @@ export class NodeLink implements RemoteNodeLink {
     this.workers.set(workerId, worker);
     const link = this.channel;
     const channel: Channel<FromRaylet, ToRaylet> = {
-      send: (msg) => link.send({ t: "to-worker", workerId, msg }),
+      send: (msg) => link.send({ t: "to-worker", workerId, msg: this.withoutKnownBodies(msg) }),
       unsent: () => undefined,
       flushNow: () => link.flushNow(),
       onSent: (listener) => link.onSent(listener),
@@ -87,6 +98,29 @@ export class NodeLink implements RemoteNodeLink {
     const uploaded = job.uploaded && (fresh(job.jobId) ? job.uploaded : { from: job.uploaded.from });
     const dirs = job.dirs && Object.fromEntries(Object.entries(job.dirs).map(([local, d]) => [local, fresh(local) ? d : { from: d.from }]));
     return { ...job, uploaded, dirs };
+  }
+
+  /**
+   * The message with the bodies of the objects the node has a copy of left out (`atNode`): a
+   * worker there reads that copy. Objects sent whole are counted as on the node from now on,
+   * until it says they are unused.
+   */
+  private withoutKnownBodies(msg: FromRaylet): FromRaylet {
+    const known = (id: string, v: ObjectValue): ObjectValue => {
+      if (!v.ok || !v.value.bodies) return v;
+      if (!this.onNode.has(id)) {
+        this.onNode.add(id);
+        return v;
+      }
+      const { bodies: _, ...rest } = v.value;
+      return { ok: true, value: { ...rest, atNode: true } };
+    };
+    if (msg.t === "objects") return { t: "objects", entries: msg.entries.map(([id, v]) => [id, known(id, v)]) };
+    if (msg.t === "execute" && msg.args) {
+      const ids = refArgs(msg.spec);
+      return { ...msg, args: msg.args.map((v, i) => known(ids[i], v)) };
+    }
+    return msg;
   }
 
   /** The node is gone: each of its workers has exited. */

@@ -42,6 +42,8 @@ export class WorkerNode {
   private readonly arena: SharedArena;
   /** Where values from the head land in this node's arena as they arrive. */
   private readonly landing: Landing;
+  /** Copies the node keeps for the head (see keepForHead). */
+  private readonly forHead = new Set<string>();
   /** This node's copies of the head's objects, one per object, held by the workers and tasks here that use it. */
   private readonly copies: ObjectTable;
   private readonly workers: WorkerPool;
@@ -64,7 +66,10 @@ export class WorkerNode {
     this.total = total;
     this.arena = SharedArena.create(storeBytes);
     this.landing = new Landing(this.arena);
-    this.copies = new ObjectTable(this.arena, () => {});
+    this.copies = new ObjectTable(this.arena, () => {}, undefined, undefined, {
+      holder: FOR_HEAD,
+      then: (id) => this.head && sendIdTo(this.head, id),
+    });
     this.workers = new WorkerPool({
       nodeId: this.nodeId,
       arena: this.arena,
@@ -111,6 +116,8 @@ export class WorkerNode {
     });
     this.head = channel;
     channel.landing = this.landing;
+    // A head that joins knows none of the copies here: those nobody here uses go.
+    for (const id of [...this.forHead]) if (this.copies.heldOnly(id, FOR_HEAD)) this.letGo(id);
     channel.send({ t: "actors", workers: this.runningActors() });
     channel.onMessage((m) => this.fromHead(m));
     channel.onClose(() => {
@@ -163,6 +170,11 @@ export class WorkerNode {
       const w = this.workers.startDedicated(env, m.workerId);
       this.byId.set(m.workerId, w);
       this.started.set(m.workerId, { env: m.env, actorIds: new Set() });
+      return;
+    }
+    if (m.t === "drop") {
+      // Still unused (a worker may have taken one again since it said so): freed now.
+      for (const id of m.ids) if (this.copies.heldOnly(id, FOR_HEAD)) this.letGo(id);
       return;
     }
     const w = this.byId.get(m.workerId);
@@ -236,6 +248,7 @@ export class WorkerNode {
   private copy(id: string, value: ObjectValue): ObjectValue {
     const have = this.copies.get(id);
     if (have || !value.ok) return have ?? value;
+    if (value.value.atNode) return { ok: false, error: { code: "SYSTEM_ERROR", name: "RaySystemError", message: `node ${this.nodeId} was told it has object ${id}, which it does not` } };
     let stored: ObjectValue;
     try {
       stored = { ok: true, value: slicesOf(value.value, this.arena, (size) => this.allocate(size), this.landing) };
@@ -244,7 +257,19 @@ export class WorkerNode {
       return { ok: false, error: toErrorInfo(err) };
     }
     this.copies.seal(id, stored);
+    this.keepForHead(id);
     return stored;
+  }
+
+  /** Kept for the head, which leaves out the bytes of what the node has: freed when it says so. */
+  private keepForHead(id: string): void {
+    this.copies.hold([id], FOR_HEAD);
+    this.forHead.add(id);
+  }
+
+  private letGo(id: string): void {
+    this.forHead.delete(id);
+    this.copies.release([id], FOR_HEAD);
   }
 
   /** Ends a hold taken for a copy that could not be made, and forgets the copy if nothing else waits for it. */
@@ -264,6 +289,7 @@ export class WorkerNode {
       // The worker keeps reading its own put from this memory while it holds a ref to it.
       this.copies.addRef(msg.id, w.id);
       this.copies.seal(msg.id, { ok: true, value: msg.value });
+      this.keepForHead(msg.id);
     } else {
       // Returns and stream items leave as bytes: their memory here is not needed after.
       for (const v of valuesOf(msg)) releaseSlices(this.arena, v);
@@ -294,4 +320,14 @@ export class WorkerNode {
     if (offset >= 0) return offset;
     throw new ObjectStoreFullError(`the object store of node ${this.nodeId} is full: ${size} bytes needed, ${this.arena.capacity - this.arena.used()} free`);
   }
+}
+
+/** The hold a worker node keeps on each copy until the head says it no longer counts on it (see "unused"). */
+const FOR_HEAD = "head";
+
+/** Adds `id` to the "unused" message waiting in the batch to the head, if the last one is. */
+function sendIdTo(head: SocketChannel<FromNode, ToNode>, id: string): void {
+  const last = head.unsent();
+  if (last?.t === "unused") last.ids.push(id);
+  else head.send({ t: "unused", ids: [id] });
 }

@@ -58,6 +58,8 @@ export class ObjectTable {
     private readonly spillFiles?: SpillFiles,
     /** Waits, briefly, for workers to release memory until `size` bytes fit (reading a spilled object back). */
     private readonly makeRoom: (size: number) => boolean = () => false,
+    /** Told when an object is held by `holder` alone after a release (a worker node's copies, held for the head). */
+    private readonly heldOnlyBy?: { holder: string; then(id: string): void },
   ) {}
 
   /** Registers an object that will be sealed later (a task's return, a put), held by its owner. */
@@ -182,6 +184,11 @@ export class ObjectTable {
     this.release1(id, worker);
   }
 
+  /** Whether `holder` is the object's one holder. */
+  heldOnly(id: string, holder: string): boolean {
+    return this.entries.get(id)?.holders === holder;
+  }
+
   /** Holds `ids` for a task (by task id) or a stored object (by object id). */
   hold(ids: readonly string[], holder: string): void {
     for (const id of ids) addHolder(this.entry(id), holder);
@@ -276,7 +283,9 @@ export class ObjectTable {
 
   private release1(id: string, holder: string): void {
     const e = this.entries.get(id);
-    if (e && removeHolder(e, holder)) this.maybeFree(id, e);
+    if (!e || !removeHolder(e, holder)) return;
+    if (this.heldOnlyBy && e.holders === this.heldOnlyBy.holder) this.heldOnlyBy.then(id);
+    this.maybeFree(id, e);
   }
 
   private maybeFree(id: string, e: Entry): void {

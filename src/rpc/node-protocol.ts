@@ -10,7 +10,9 @@ import type { FromRaylet, ToRaylet } from "./protocol.js";
 export type ToNode =
   | { t: "start-worker"; workerId: string; env: WorkerEnv; job: JobConfig }
   | { t: "to-worker"; workerId: string; msg: FromRaylet }
-  | { t: "kill-worker"; workerId: string };
+  | { t: "kill-worker"; workerId: string }
+  /** The head will send these objects' bytes again if needed: the node may free its copies (see "unused"). */
+  | { t: "drop"; ids: string[] };
 
 /** Worker node → head. */
 export type FromNode =
@@ -22,6 +24,8 @@ export type FromNode =
   | { t: "actors"; workers: RunningActors[] }
   | { t: "from-worker"; workerId: string; msg: ToRaylet }
   | { t: "worker-exit"; workerId: string; code: number; why?: string }
+  /** No worker here uses these copies any more: the head answers "drop" once it no longer counts on them. */
+  | { t: "unused"; ids: string[] }
   /** What the workers of a job whose driver is elsewhere printed. */
   | { t: "log"; jobId: string; text: string; stderr: boolean };
 

@@ -33,6 +33,11 @@ export interface SerializedValue {
   refs?: string[];
   /** Set when the bytes contain ref or handle markers that must be revived. */
   markers?: boolean;
+  /**
+   * Between a head and a worker node only: the node has this object's copy already, so its
+   * bodies were left out (see node/node-link.ts).
+   */
+  atNode?: true;
 }
 
 /** Values at least this large leave the message and live in shared memory (Ray inlines up to 100 KB). */

@@ -71,7 +71,7 @@ export class NodeCore {
       resources: new ResourcePool(total),
       log: config.log,
       defaultJob: config.defaultJob,
-      workerPool: { nodeId: this.nodeId, arena: this.arena },
+      workerPool: { nodeId: this.nodeId, arena: this.arena, landing: this.landing },
     });
   }
 

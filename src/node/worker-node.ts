@@ -74,8 +74,9 @@ export class WorkerNode {
       nodeId: this.nodeId,
       arena: this.arena,
       job: (jobId) => (jobId === undefined ? NODE_JOB : (this.jobs.get(jobId) ?? NODE_JOB)),
+      landing: this.landing,
       boundary: (channel) =>
-        new BoundaryChannel(channel, { arena: this.arena, allocate: (size) => this.allocate(size), putFailed: () => {} }),
+        new BoundaryChannel(channel, { arena: this.arena, landing: this.landing, allocate: (size) => this.allocate(size), putFailed: () => {} }),
       remote: () => undefined,
       log: config.log,
       onLog: (jobId, text, stderr) => this.head?.send({ t: "log", jobId, text, stderr }),

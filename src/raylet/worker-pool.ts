@@ -18,6 +18,7 @@ import { Doorbell } from "../rpc/doorbell.js";
 import type { FromRaylet, TaskSpec, ToRaylet } from "../rpc/protocol.js";
 import type { ArenaHandle, SharedArena } from "../object-store/shared-arena.js";
 import { WorkerProcesses } from "./worker-processes.js";
+import type { Landing } from "../object-store/landing.js";
 import { LateChannel } from "../rpc/late-channel.js";
 
 export interface WorkerEnv {
@@ -148,6 +149,8 @@ type Pooled = ThreadWorker | ExternalWorker;
 export interface WorkerPoolOptions {
   nodeId: string;
   arena: SharedArena;
+  /** Where values from worker processes land in the arena as they arrive (see Landing). */
+  landing?: Landing;
   /** The job of a worker environment's `jobId` (undefined: the node's own). */
   job(jobId: string | undefined): JobConfig;
   /** A worker node's link, while it is in the cluster. */
@@ -220,7 +223,7 @@ export class WorkerPool {
   private readonly processes: WorkerProcesses;
 
   constructor(private readonly opts: WorkerPoolOptions) {
-    this.processes = new WorkerProcesses(opts.nodeId, () => workerExecArgv, opts.log);
+    this.processes = new WorkerProcesses(opts.nodeId, () => workerExecArgv, opts.log, opts.landing);
   }
 
   /** Whether work of this environment runs in a worker process (its own, or its job's working directory). */

@@ -16,6 +16,7 @@ import { packageVersion } from "../common/version.js";
 import { LateChannel } from "../rpc/late-channel.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import { listen, type SocketChannel, type SocketServer } from "../rpc/socket-channel.js";
+import type { Landing } from "../object-store/landing.js";
 import type { JobConfig, LaunchedWorker } from "./worker-pool.js";
 
 const here = import.meta.url;
@@ -54,6 +55,8 @@ export class WorkerProcesses {
     private readonly nodeId: string,
     private readonly execArgv: () => string[] | undefined,
     private readonly log: (line: string) => void,
+    /** Where values from the processes land in the node's arena as they arrive. */
+    private readonly landing?: Landing,
   ) {}
 
   /** `heapBytes`: the process's heap limit (the `memory` option), as for a thread. */
@@ -68,6 +71,7 @@ export class WorkerProcesses {
     let connection: Promise<void> = Promise.resolve();
     this.connecting.set(workerId, (socketChannel) => {
       socketChannel.unref();
+      socketChannel.landing = this.landing;
       connection = new Promise((resolve) => socketChannel.onClose(() => resolve()));
       channel.attach(socketChannel);
     });

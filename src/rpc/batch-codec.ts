@@ -78,13 +78,19 @@ export class BatchDecoder {
   /** `place`: memory for a value's body to land in (the node's arena), when it has room. */
   constructor(private readonly place: (size: number) => Uint8Array | undefined = () => undefined) {}
 
-  /** Takes one body frame's payload; throws RangeError on one that does not fit its announcement. */
-  body(payload: Buffer): void {
-    if (payload.length < 12) throw new RangeError("a body frame is too short");
-    const tag = payload.readUInt32BE(0);
+  /**
+   * Takes one body frame's payload, whole or as the pieces it came in; throws RangeError on one
+   * that does not fit its announcement.
+   */
+  body(payload: Buffer | Buffer[]): void {
+    const parts = Array.isArray(payload) ? payload : [payload];
+    let size = 0;
+    for (const p of parts) size += p.length;
+    if (size < 12) throw new RangeError("a body frame is too short");
+    const head = parts[0].length >= 12 ? parts[0] : Buffer.concat(parts, 12);
+    const tag = head.readUInt32BE(0);
     const index = tag & ~VALUE_BODY;
-    const total = payload.readDoubleBE(4);
-    const chunk = payload.subarray(12);
+    const total = head.readDoubleBE(4);
     if (!this.filling) {
       if (index !== this.bodies.length) throw new RangeError(`body ${index} arrived where body ${this.bodies.length} was due`);
       if (!Number.isInteger(total) || total < 0 || total > MAX_BODY_BYTES) throw new RangeError(`a body of ${total} bytes was announced`);
@@ -92,9 +98,15 @@ export class BatchDecoder {
       this.filling = { body: ((tag & VALUE_BODY) !== 0 && this.place(total)) || Buffer.allocUnsafeSlow(total), at: 0 };
     }
     const f = this.filling;
-    if (f.at + chunk.length > f.body.byteLength || total !== f.body.byteLength) throw new RangeError("a body frame goes past its body");
-    f.body.set(chunk, f.at);
-    f.at += chunk.length;
+    if (f.at + size - 12 > f.body.byteLength || total !== f.body.byteLength) throw new RangeError("a body frame goes past its body");
+    // Each piece copied once, straight to where the body goes; the 12 bytes of header skipped.
+    let skip = 12;
+    for (const p of parts) {
+      const piece = skip ? p.subarray(Math.min(skip, p.length)) : p;
+      skip -= Math.min(skip, p.length);
+      f.body.set(piece, f.at);
+      f.at += piece.length;
+    }
     if (f.at === f.body.byteLength) {
       this.bodies.push(f.body);
       this.filling = undefined;

@@ -49,6 +49,11 @@ export function writeFrame(socket: Socket, kind: FrameKind, ...parts: Uint8Array
 export class FrameReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  /**
+   * When set, body frames come here as the pieces of the stream that hold their payload, not
+   * joined into one buffer first: the receiver copies them once, into where the body goes.
+   */
+  onBodyParts?: (parts: Buffer[]) => void;
 
   constructor(
     public onFrame: (kind: number, payload: Buffer) => void,
@@ -64,16 +69,42 @@ export class FrameReader {
       const length = head.readUInt32BE(0);
       if (length - 1 > this.limit || length === 0) throw new FrameTooLargeError(length - 1, this.limit);
       if (this.buffered < 4 + length) return;
+      if (head[4] === FrameKind.body && this.onBodyParts) {
+        this.take(HEADER);
+        this.onBodyParts(this.takeParts(length - 1));
+        continue;
+      }
       const frame = this.take(4 + length);
       this.onFrame(frame[4], frame.subarray(HEADER));
     }
   }
 
-  /** The first `n` buffered bytes, joined only when they span chunks. */
+  /** The first `n` buffered bytes, joined only when they span chunks (and then only those chunks). */
   private peek(n: number): Buffer {
     if (this.chunks[0].length >= n) return this.chunks[0];
-    this.chunks = [Buffer.concat(this.chunks)];
+    let k = 0;
+    for (let have = 0; have < n; k++) have += this.chunks[k].length;
+    this.chunks.splice(0, k, Buffer.concat(this.chunks.slice(0, k)));
     return this.chunks[0];
+  }
+
+  /** The first `n` buffered bytes as the pieces of the chunks that hold them, without a copy. */
+  private takeParts(n: number): Buffer[] {
+    const parts: Buffer[] = [];
+    this.buffered -= n;
+    while (n > 0) {
+      const c = this.chunks[0];
+      if (c.length <= n) {
+        parts.push(c);
+        this.chunks.shift();
+        n -= c.length;
+      } else {
+        parts.push(c.subarray(0, n));
+        this.chunks[0] = c.subarray(n);
+        n = 0;
+      }
+    }
+    return parts;
   }
 
   private take(n: number): Buffer {

@@ -144,7 +144,7 @@ export class SocketChannel<Out, In> extends BatchingChannel<Out, In> {
   private readonly closeListeners: ((err?: Error) => void)[] = [];
   private ended = false;
   /** Frames that came before anyone listened (a client hears the server right after the welcome). */
-  private unheard: [number, Buffer][] | undefined = [];
+  private unheard: [number, Buffer | Buffer[]][] | undefined = [];
   private readonly decoder = new BatchDecoder((size) => this.landing?.place(size, this));
   /** Where the bodies of values land as they arrive, if this node has an arena (see Landing). */
   landing?: Landing;
@@ -162,6 +162,7 @@ export class SocketChannel<Out, In> extends BatchingChannel<Out, In> {
     const reader = steps.reader;
     reader.limit = MAX_FRAME_BYTES;
     reader.onFrame = (kind, payload) => this.receive(kind, payload);
+    reader.onBodyParts = (parts) => this.receive(FrameKind.body, parts);
     this.unheard!.push(...steps.early);
     // Only the handshake's: a server's own listeners (its count of open sockets) stay.
     steps.detach();
@@ -223,7 +224,7 @@ export class SocketChannel<Out, In> extends BatchingChannel<Out, In> {
     this.finish();
   }
 
-  private receive(kind: number, payload: Buffer): void {
+  private receive(kind: number, payload: Buffer | Buffer[]): void {
     if (this.ended) return;
     if (this.unheard) {
       this.unheard.push([kind, payload]);
@@ -233,7 +234,7 @@ export class SocketChannel<Out, In> extends BatchingChannel<Out, In> {
     let messages: In[];
     try {
       if (kind === FrameKind.body) return this.decoder.body(payload);
-      messages = this.decoder.batch(payload).map((w) => decode(w as Message) as In);
+      messages = this.decoder.batch(payload as Buffer).map((w) => decode(w as Message) as In);
     } catch (err) {
       return this.drop(`sent a ${kind === FrameKind.body ? "body" : "batch"} that cannot be read (${(err as Error).message})`);
     }

@@ -14,7 +14,7 @@ function wire(frames: [number, Uint8Array][]): Buffer {
   }));
 }
 
-test("any split of a stream into chunks gives back the frames sent, in order", () => {
+for (const bodyParts of [false, true]) test(`any split of a stream into chunks gives back the frames sent, in order${bodyParts ? " (body frames as their pieces)" : ""}`, () => {
   fc.assert(fc.property(
     fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.uint8Array({ maxLength: 300 })), { maxLength: 20 }),
     fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 30 }),
@@ -22,6 +22,7 @@ test("any split of a stream into chunks gives back the frames sent, in order", (
       const bytes = wire(frames);
       const got: [number, Uint8Array][] = [];
       const reader = new FrameReader((kind, payload) => got.push([kind, new Uint8Array(payload)]), 1024);
+      if (bodyParts) reader.onBodyParts = (parts) => got.push([2, new Uint8Array(Buffer.concat(parts))]);
       for (let at = 0, k = 0; at < bytes.length; k++) {
         const n = cuts[k % cuts.length];
         reader.push(bytes.subarray(at, at + n));

@@ -55,12 +55,7 @@ export class NodeCore {
     this.arena = SharedArena.create(storeBytes);
     this.landing = new Landing(this.arena);
     let raylet: Raylet | undefined;
-    this.table = new ObjectTable(
-      this.arena,
-      (actorId) => raylet?.actors.onOutOfScope(actorId),
-      new SpillFiles(sessionRoot(), this.nodeId),
-      (size) => raylet?.reclaim(size) ?? false,
-    );
+    this.table = new ObjectTable(this.arena, (actorId) => raylet?.actors.onOutOfScope(actorId), new SpillFiles(sessionRoot(), this.nodeId));
     this.raylet = raylet = new Raylet({
       nodeId: this.nodeId,
       address: this.ip,

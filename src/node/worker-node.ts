@@ -66,7 +66,7 @@ export class WorkerNode {
     this.total = total;
     this.arena = SharedArena.create(storeBytes);
     this.landing = new Landing(this.arena);
-    this.copies = new ObjectTable(this.arena, () => {}, undefined, undefined, {
+    this.copies = new ObjectTable(this.arena, () => {}, undefined, {
       holder: FOR_HEAD,
       then: (id) => this.head && sendIdTo(this.head, id),
     });

@@ -56,8 +56,6 @@ export class ObjectTable {
     private readonly onActorOutOfScope: (actorId: string) => void,
     /** Where objects spill when the arena is full; without it, none do. */
     private readonly spillFiles?: SpillFiles,
-    /** Waits, briefly, for workers to release memory until `size` bytes fit (reading a spilled object back). */
-    private readonly makeRoom: (size: number) => boolean = () => false,
     /** Told when an object is held by `holder` alone after a release (a worker node's copies, held for the head). */
     private readonly heldOnlyBy?: { holder: string; then(id: string): void },
   ) {}
@@ -233,27 +231,34 @@ export class ObjectTable {
     return freed;
   }
 
-  /** The value, read back into the arena if it was spilled (spilling others to make room). */
+  /**
+   * The value, read back into the arena if it was spilled (spilling others to make room). When
+   * the arena has no room even so (the objects in it are being read), the value comes from the
+   * file as bodies of its own for this delivery (a copy for the reader, no zero-copy view), and
+   * the object stays on disk: a delivery never waits or fails for room.
+   */
   private restored(id: string, e: Entry): ObjectValue {
     const spilled = e.spilled;
     if (!spilled) return e.value!;
+    const rest = (e.value as { ok: true; value: SerializedValue }).value;
     const slices: { offset: number; size: number }[] = [];
     for (const size of spilled.sizes) {
       let offset = this.arena.allocate(size);
       if (offset < 0 && this.spill(size, id)) offset = this.arena.allocate(size);
-      if (offset < 0 && this.makeRoom(size)) offset = this.arena.allocate(size);
       if (offset < 0) {
         for (const s of slices) this.arena.free(s.offset, s.size);
-        return { ok: false, error: { code: "OBJECT_STORE_FULL", name: "ObjectStoreFullError", message: `object ${id} is spilled to disk and the object store has no room for its ${size} bytes to be read back` } };
+        return { ok: true, value: { ...rest, bodies: this.spillFiles!.readCopy(spilled.file, spilled.sizes) } };
       }
       this.arena.claim(offset, size);
       slices.push({ offset, size });
     }
     this.spillFiles!.read(spilled.file, slices.map((s) => new Uint8Array(this.arena.buffer, s.offset, s.size)));
+    this.spillFiles!.remove(spilled.file);
     e.spilled = undefined;
-    e.value = { ok: true, value: { ...(e.value as { ok: true; value: SerializedValue }).value, slices } };
+    e.value = { ok: true, value: { ...rest, slices } };
     return e.value;
   }
+
 
   /** How many objects (not actors) the table has, and the bytes of those sealed: for tests and stats. */
   stats(): { objects: number; bytes: number } {

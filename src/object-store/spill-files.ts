@@ -7,6 +7,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 import { isAlive } from "../common/process-alive.js";
+import { valueBodies } from "../serialization/serialized-value.js";
 
 export class SpillFiles {
   private dir?: string;
@@ -32,7 +33,7 @@ export class SpillFiles {
     return file;
   }
 
-  /** Reads a file `write` made back into `into` (the same sizes, in order), and removes it. */
+  /** Reads a file `write` made back into `into` (the same sizes, in order). */
   read(file: string, into: Uint8Array[]): void {
     const fd = openSync(file, "r");
     try {
@@ -48,7 +49,13 @@ export class SpillFiles {
     } finally {
       closeSync(fd);
     }
-    this.remove(file);
+  }
+
+  /** The bodies in a file `write` made, read into memory of their own (the file stays). */
+  readCopy(file: string, sizes: number[]): Uint8Array[] {
+    const bodies = sizes.map((size) => valueBody(size));
+    this.read(file, bodies);
+    return bodies;
   }
 
   remove(file: string): void {
@@ -77,4 +84,11 @@ function removeAbandoned(root: string): void {
     const pid = /^spill-(\d+)-/.exec(name)?.[1];
     if (pid && Number(pid) !== process.pid && !isAlive(Number(pid))) rmSync(path.join(root, name), { recursive: true, force: true });
   }
+}
+
+/** Memory for a value's body read from disk (marked as such, for a socket that sends it on). */
+function valueBody(size: number): Uint8Array {
+  const body = new Uint8Array(size);
+  valueBodies.add(body);
+  return body;
 }

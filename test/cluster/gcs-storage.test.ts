@@ -83,10 +83,13 @@ test("a head on Redis killed with SIGKILL and started again: jobs, the running d
   assert.equal(actors[0]?.state, "ALIVE");
 });
 
-test("--gcs-storage that is not a Redis URL, or a Redis nobody serves, stops the head with one line naming it", { skip }, async () => {
+test("--gcs-storage that is not a Redis URL, given to a worker node, or naming a Redis nobody serves, is refused in one line", { skip }, async () => {
   const wrong = await tsray("start", "--head", "--port", "0", "--gcs-storage", "http://127.0.0.1:6379");
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /--gcs-storage must be a redis:\/\/HOST:PORT URL, got 'http:\/\/127\.0\.0\.1:6379'/);
+  const onWorker = await tsray("start", "--address", head.address, "--gcs-storage", storage);
+  assert.equal(onWorker.code, 2);
+  assert.match(onWorker.stderr, /--gcs-storage is for the head/);
   const port = await freePort();
   const nobody = await tsray("start", "--head", "--port", "0", "--include-dashboard", "false", "--gcs-storage", `redis://127.0.0.1:${port}`);
   assert.notEqual(nobody.code, 0);

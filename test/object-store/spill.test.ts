@@ -3,10 +3,11 @@
 // arguments. The spill files go when their objects do, and the folder with the store.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import * as ray from "tsray";
+import { isAlive } from "../../src/common/process-alive.js";
 import { storeUse } from "../helpers/store.js";
 
 const MB = 2 ** 20;
@@ -36,8 +37,13 @@ const sum = ray.remote(function sum(a: Float64Array) {
 });
 
 test("puts four times the store's size spill to disk, and come back as task arguments and by get", async () => {
+  // A folder left by a process that was killed (no such pid runs) goes when this store first spills.
+  const abandoned = path.join(root, `spill-${deadPid()}-0123456789ab`);
+  mkdirSync(abandoned);
+  writeFileSync(path.join(abandoned, "0"), "left behind");
   const refs = Array.from({ length: 16 }, (_, i) => ray.put(new Float64Array(LENGTH).fill(i)));
   assert.ok(spillFiles().length >= 12, `${spillFiles().length} objects spilled`);
+  assert.equal(existsSync(abandoned), false, "the killed process's spill folder is gone");
   assert.deepEqual(await ray.get(refs.map((r) => sum.remote(r))), refs.map((_, i) => 2 * i));
   for (let i = 0; i < refs.length; i++) assert.deepEqual(await ends(refs[i]), [i, i]);
   refs.length = 0;
@@ -66,3 +72,10 @@ test("shutdown removes the spill folder", async () => {
   assert.deepEqual(readdirSync(root).filter((d) => d.startsWith("spill-")), []);
   await ray.init({ numCpus: 1, objectStoreMemory: 64 * MB });
 });
+
+/** A pid no process has here. */
+function deadPid(): number {
+  let pid = 4_000_000;
+  while (isAlive(pid)) pid++;
+  return pid;
+}

@@ -54,6 +54,10 @@ export class NodeLink implements RemoteNodeLink {
     this.channel.send({ t: "kill-worker", workerId });
   }
 
+  hasCopy(id: string): boolean {
+    return this.onNode.has(id);
+  }
+
   /** Milliseconds since the node last said anything. */
   silentFor(): number {
     return Date.now() - this.lastHeard;

@@ -260,6 +260,15 @@ export class ObjectTable {
   }
 
 
+  /** The bytes of an object's bodies in the store or spilled (0: small, not sealed, or unknown). */
+  sizeOf(id: string): number {
+    const e = this.entries.get(id);
+    if (e?.spilled) return e.spilled.sizes.reduce((a, b) => a + b, 0);
+    let n = 0;
+    if (e?.value?.ok) for (const s of e.value.value.slices ?? []) n += s.size;
+    return n;
+  }
+
   /** How many objects (not actors) the table has, and the bytes of those sealed: for tests and stats. */
   stats(): { objects: number; bytes: number } {
     let objects = 0;

@@ -10,6 +10,7 @@ import { ObjectStoreFullError, toErrorInfo, type ErrorInfo } from "../common/err
 import { taskIdOfObject } from "../common/ids.js";
 import type { Gcs, PlacementGroupEntry } from "../gcs/gcs.js";
 import { Recovery, restartOf } from "./recovery.js";
+import { refArgs } from "./dependencies.js";
 import { afterFinalizers } from "../common/gc-assist.js";
 import { keepingProcessAlive } from "../common/keep-alive.js";
 import { ROOM_WAIT_MS, type SharedArena } from "../object-store/shared-arena.js";
@@ -133,7 +134,7 @@ export class Raylet {
       onExit: (w) => this.onWorkerExit(w),
     });
     this.placementGroups = new PlacementGroups(() => this.pools(), this.scheduler, o.log);
-    this.choice = new NodeChoice(o.resources, o.nodeId, () => this.pools());
+    this.choice = new NodeChoice(o.resources, o.nodeId, () => this.pools(), (spec) => this.argBytesOnNodes(spec));
     const poolFor = (spec: TaskSpec) => this.poolFor(spec);
     const ownerOf = (spec: TaskSpec) => this.clientsById.get(spec.ownerId)?.notify;
     this.tasks = new TaskManager({
@@ -519,6 +520,17 @@ export class Raylet {
     for (const ack of [...this.collections.keys()]) this.collected(ack, w);
     if (w.dedicated) this.actors.onWorkerExit(w);
     else this.tasks.onWorkerExit(w);
+  }
+
+  /** The bytes of the spec's ref arguments in the store that each worker node has a copy of. */
+  private argBytesOnNodes(spec: TaskSpec): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const id of refArgs(spec)) {
+      const size = this.o.table.sizeOf(id);
+      if (!size) continue;
+      for (const [nodeId, { link }] of this.remoteNodes) if (link.hasCopy(id)) out.set(nodeId, (out.get(nodeId) ?? 0) + size);
+    }
+    return out;
   }
 
   private poolFor(spec: TaskSpec): ResourcePool | ErrorInfo {

@@ -40,6 +40,8 @@ export interface RemoteNodeLink {
   startWorker(workerId: string, env: WorkerEnv, job: JobConfig): LaunchedWorker;
   /** A worker running there already (its actors outlived the head before this one). */
   adoptWorker(workerId: string): LaunchedWorker;
+  /** Whether the node has a copy of the object (it was sent its bytes, or made it). */
+  hasCopy(id: string): boolean;
 }
 
 /** A worker being started outside this process (a worker process here, a worker on another node). */

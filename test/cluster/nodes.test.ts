@@ -107,6 +107,14 @@ test("tasks waiting on a busy node move to a node that frees up (spillback)", as
   assert.deepEqual(r.ran, [r.b, r.b, r.b, r.b], "all four ran on the node that freed up");
 });
 
+test("a task goes to the idle node that has a copy of its large argument rather than another idle one", async () => {
+  const dir = mkdtempSync(path.join(tmp, "latches-"));
+  // The second node to join: with both idle, the scheduler would otherwise take the first.
+  const r = result(await drive("locality", dir, workers[1].nodeId));
+  assert.equal(r.heldOn, workers[1].nodeId);
+  assert.deepEqual(r.ranOn, [workers[1].nodeId, (16 * 2 ** 20) / 8]);
+});
+
 test("a worker node killed with SIGKILL: its task is retried and its actor restarted elsewhere, the node is DEAD, work pinned there is refused", async () => {
   const victim = workers[1];
   const child = spawn(process.execPath, [...DRIVER_ARGS, driver, "node-dies", victim.nodeId], { env, stdio: ["ignore", "pipe", "inherit"] });

@@ -68,9 +68,7 @@ export class ObjectWaits {
 
   /** @internal For Wait: a get wants the value of an object sealed in the store. */
   fetch(id: string): void {
-    if (this.coming.has(id) || this.values.has(id)) return;
-    this.coming.add(id);
-    this.subscribe([id]);
+    this.request([id], false);
   }
 
   /** Whether the object is sealed, as far as this thread knows (its value here or not). */

@@ -94,13 +94,7 @@ export class Gcs {
     return this.placementGroups().find((pg) => pg.name === name && pg.namespace === namespace);
   }
 
-  /** The cluster's token, as its first head chose it (a restarted head on the same storage keeps it). */
-  clusterToken(token: string): string {
-    const kept = this.storage.get<string>("cluster", "token");
-    if (kept !== undefined) return kept;
-    this.storage.put("cluster", "token", token);
-    return token;
-  }
+
 
   /**
    * The tables as a head left them when it went (killed, say), made true again: its drivers went

@@ -12,7 +12,7 @@ import { ObjectTable, type ObjectValue } from "../object-store/object-table.js";
 import { Landing } from "../object-store/landing.js";
 import { SharedArena } from "../object-store/shared-arena.js";
 import { HEARTBEAT_MS, type FromNode, type NodeHello, type RunningActors, type ToNode } from "../rpc/node-protocol.js";
-import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
+import { sendId, type FromRaylet, type ToRaylet } from "../rpc/protocol.js";
 import { connect, type SocketChannel, type TlsOptions } from "../rpc/socket-channel.js";
 import { refArgs } from "../raylet/dependencies.js";
 import { BoundaryChannel } from "../raylet/boundary-channel.js";
@@ -68,7 +68,7 @@ export class WorkerNode {
     this.landing = new Landing(this.arena);
     this.copies = new ObjectTable(this.arena, () => {}, undefined, {
       holder: FOR_HEAD,
-      then: (id) => this.head && sendIdTo(this.head, id),
+      then: (id) => this.head && sendId(this.head, "unused", id),
     });
     this.workers = new WorkerPool({
       nodeId: this.nodeId,
@@ -297,7 +297,7 @@ export class WorkerNode {
     }
     const head = this.head;
     head?.send({ t: "from-worker", workerId: w.id, msg: out });
-    if (pinned.length) (head ? head.onSent((() => unpinAll(this.arena, pinned))) : unpinAll(this.arena, pinned));
+    if (pinned.length) (head ? head.onSent(() => unpinAll(this.arena, pinned)) : unpinAll(this.arena, pinned));
   }
 
   private taskEnded(workerId: string, taskId: string): void {
@@ -325,10 +325,3 @@ export class WorkerNode {
 
 /** The hold a worker node keeps on each copy until the head says it no longer counts on it (see "unused"). */
 const FOR_HEAD = "head";
-
-/** Adds `id` to the "unused" message waiting in the batch to the head, if the last one is. */
-function sendIdTo(head: SocketChannel<FromNode, ToNode>, id: string): void {
-  const last = head.unsent();
-  if (last?.t === "unused") last.ids.push(id);
-  else head.send({ t: "unused", ids: [id] });
-}

@@ -178,7 +178,6 @@ export class ObjectTable {
   /** Worker `worker` no longer holds the object. */
   removeRef(id: string, worker: string): void {
     this.byWorker.get(worker)?.delete(id);
-    this.entries.get(id)?.viewers?.delete(worker);
     this.release1(id, worker);
   }
 
@@ -202,10 +201,7 @@ export class ObjectTable {
     const held = this.byWorker.get(worker);
     if (!held) return;
     this.byWorker.delete(worker);
-    for (const id of held) {
-      this.entries.get(id)?.viewers?.delete(worker);
-      this.release1(id, worker);
-    }
+    for (const id of held) this.release1(id, worker);
   }
 
   /**
@@ -259,14 +255,10 @@ export class ObjectTable {
     return e.value;
   }
 
-
   /** The bytes of an object's bodies in the store or spilled (0: small, not sealed, or unknown). */
   sizeOf(id: string): number {
     const e = this.entries.get(id);
-    if (e?.spilled) return e.spilled.sizes.reduce((a, b) => a + b, 0);
-    let n = 0;
-    if (e?.value?.ok) for (const s of e.value.value.slices ?? []) n += s.size;
-    return n;
+    return e?.spilled ? e.spilled.sizes.reduce((a, b) => a + b, 0) : bytesInStore(e?.value);
   }
 
   /** How many objects (not actors) the table has, and the bytes of those sealed: for tests and stats. */
@@ -276,7 +268,7 @@ export class ObjectTable {
     for (const e of this.entries.values()) {
       if (e.actor) continue;
       objects++;
-      if (e.value?.ok) for (const s of e.value.value.slices ?? []) bytes += s.size;
+      bytes += bytesInStore(e.value);
     }
     return { objects, bytes };
   }
@@ -298,6 +290,8 @@ export class ObjectTable {
   private release1(id: string, holder: string): void {
     const e = this.entries.get(id);
     if (!e || !removeHolder(e, holder)) return;
+    // A worker's views count among its holds: with the hold, they are gone.
+    e.viewers?.delete(holder);
     if (this.heldOnlyBy && e.holders === this.heldOnlyBy.holder) this.heldOnlyBy.then(id);
     this.maybeFree(id, e);
   }
@@ -318,6 +312,13 @@ export class ObjectTable {
       if (e.value.value.refs) this.release(e.value.value.refs, id);
     }
   }
+}
+
+/** The bytes of a value's bodies in the arena. */
+function bytesInStore(value: ObjectValue | undefined): number {
+  let n = 0;
+  if (value?.ok) for (const s of value.value.slices ?? []) n += s.size;
+  return n;
 }
 
 /** Adds `holder`; false if it already held the object. */

@@ -16,7 +16,7 @@ import { keepingProcessAlive } from "../common/keep-alive.js";
 import { ROOM_WAIT_MS, type SharedArena } from "../object-store/shared-arena.js";
 import type { ObjectTable, Waiter } from "../object-store/object-table.js";
 import type { Channel } from "../rpc/channel.js";
-import { sendObject, sendSealed, type FromRaylet, type TaskSpec, type ToRaylet } from "../rpc/protocol.js";
+import { sendId, sendObject, type FromRaylet, type TaskSpec, type ToRaylet } from "../rpc/protocol.js";
 import { ActorManager } from "./actor-manager.js";
 import { BoundaryChannel } from "./boundary-channel.js";
 import { FunctionTable } from "./function-table.js";
@@ -71,7 +71,7 @@ function makeClient(table: ObjectTable, id: string, channel: Channel<FromRaylet,
         sendObject(channel, oid, value);
       }
     : (value, oid) => sendObject(channel, oid, value);
-  const notify: Waiter = (value, oid) => (value.ok && value.value.slices ? sendSealed(channel, oid) : sendObject(channel, oid, value));
+  const notify: Waiter = (value, oid) => (value.ok && value.value.slices ? sendId(channel, "sealed", oid) : sendObject(channel, oid, value));
   return { id, channel, send: (m) => channel.send(m), deliver, notify, worker, jobId: worker?.jobId };
 }
 

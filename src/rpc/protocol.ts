@@ -110,13 +110,14 @@ export type ToRaylet =
   | { t: "blocked"; taskId: string }
   | { t: "unblocked"; taskId: string };
 
-type IdsMessage = Extract<ToRaylet, { ids: string[] }>;
-
-/** Sends an id-list message about `id`, folded into the channel's last unsent one of its kind. */
-export function sendId(channel: Pick<Channel<ToRaylet, unknown>, "send" | "unsent">, t: IdsMessage["t"], id: string): void {
-  const last = channel.unsent();
-  if (last?.t === t) (last as IdsMessage).ids.push(id);
-  else channel.send({ t, ids: [id] });
+/**
+ * Sends an id-list message about `id` (add-ref, sealed, unused...), folded into the channel's
+ * last unsent one of its kind: a thousand ids in one turn travel as one message.
+ */
+export function sendId<M extends { t: string }>(channel: Pick<Channel<M, unknown>, "send" | "unsent">, t: Extract<M, { ids: string[] }>["t"], id: string): void {
+  const last = channel.unsent() as { t: string; ids?: string[] } | undefined;
+  if (last?.t === t && last.ids) last.ids.push(id);
+  else channel.send({ t, ids: [id] } as unknown as M);
 }
 
 /** Sends a sealed object, folded into the channel's last unsent `objects` message. */
@@ -124,13 +125,6 @@ export function sendObject(channel: Pick<Channel<FromRaylet, unknown>, "send" | 
   const last = channel.unsent();
   if (last?.t === "objects") last.entries.push([id, value]);
   else channel.send({ t: "objects", entries: [[id, value]] });
-}
-
-/** Adds `id` to the "sealed" message waiting in the batch, if the last one is. */
-export function sendSealed(channel: Pick<Channel<FromRaylet, unknown>, "send" | "unsent">, id: string): void {
-  const last = channel.unsent();
-  if (last?.t === "sealed") last.ids.push(id);
-  else channel.send({ t: "sealed", ids: [id] });
 }
 
 /** Messages from the raylet to a core worker. */

@@ -11,7 +11,6 @@ import { packageVersion } from "../common/version.js";
 import { ClusterNode, type ClusterNodeConfig } from "./cluster-node.js";
 import { clusterToken, createSessionDir, envToken, removeSession, sessionDir, tlsFor, writeSession, type NodeSession } from "./session.js";
 import { JobManager } from "../jobs/job-manager.js";
-import { RedisStorage } from "../gcs/redis-storage.js";
 import { startJobApi, type JobApi } from "../jobs/http-api.js";
 import { parseAddress } from "./remote-driver.js";
 import { WorkerNode } from "./worker-node.js";
@@ -54,7 +53,9 @@ export async function runNode(config: NodeProcessConfig): Promise<RunningNode> {
 }
 
 async function runHead(config: NodeProcessConfig, log: (line: string) => void): Promise<RunningNode> {
-  const storage = config.gcsStorage === undefined ? undefined : await RedisStorage.open(config.gcsStorage, log);
+  // Loaded only for a head that uses it: the Redis client costs every node process ~130 ms to load.
+  const redis = config.gcsStorage === undefined ? undefined : await import("../gcs/redis-storage.js");
+  const storage = redis && (await redis.RedisStorage.open(config.gcsStorage!, log));
   // A head restarted on the cluster's storage keeps the cluster's token, so its nodes and drivers can come back.
   const token = config.token ?? envToken() ?? storage?.get<string>("cluster", "token") ?? randomBytes(24).toString("hex");
   storage?.put("cluster", "token", token);

@@ -159,7 +159,7 @@ const add = (workload: string, tsray: string, peer: string, ratio: number | null
 
 {
   const gb = m("cluster", "transferGbPerSecond"), rt = m("cluster", "remoteRoundTripUs"), sp = m("cluster", "spreadSpeedup");
-  add("cluster: 100 MB from one worker node to another", fmt(gb, "GB/s", 2), "through the head in this version", null, ">= 1 GB/s", gb === null ? null : gb >= 1);
+  add("cluster: 100 MB from one worker node to another", fmt(gb, "GB/s", 2), "pulled from the node that made it", null, ">= 1 GB/s", gb === null ? null : gb >= 1);
   add("cluster: task round trip to a worker node", fmt(rt, "µs"), "", null, "< 1 ms", rt === null ? null : rt < 1000);
   add("cluster: 20 ms tasks, 3 one-CPU nodes vs 1", sp === null ? "skipped" : `${sp.toFixed(2)}x`, "", null, ">= 2.5x", sp === null ? null : sp >= 2.5);
   const n = m("manyNodes", "nodes"), join = m("manyNodes", "joinSeconds"), listed = m("manyNodes", "listed"), used = m("manyNodes", "nodesUsed");

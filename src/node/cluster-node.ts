@@ -70,6 +70,8 @@ export class ClusterNode {
       // A standalone node runs only its drivers' jobs.
       defaultJob: NODE_JOB,
       log: config.log,
+      // Worker nodes of a cluster on TLS keep nothing (they have no certificate to serve with): nothing is pulled then.
+      peers: { token: config.token, version: packageVersion(), log: config.log },
     });
     this.state = new StateService(this.gcs, this.core.raylet);
     this.welcome = { nodeId: this.core.nodeId, head: true };
@@ -203,7 +205,7 @@ export class ClusterNode {
       this.config.log(`refused a node at ${channel.remote}: ${typeof hello === "string" ? hello : "a node of that id is in the cluster already"}`);
       return channel.close();
     }
-    const link: NodeLink = new NodeLink(hello.nodeId, channel, {
+    const link: NodeLink = new NodeLink(hello.nodeId, channel, { host: hello.ip, port: hello.objectPort }, (nodeId) => this.links.get(nodeId)?.objectAddress, {
       log: (jobId, text, stderr) => this.core.raylet.forwardLog(jobId, text, stderr),
       actors: (running) => this.takeBackActors(link, running),
     });
@@ -252,7 +254,9 @@ function nodeHello(info: Record<string, unknown>): NodeHello | string {
   if (typeof info.ip !== "string") return "its hello has no ip";
   const r = info.resources;
   if (typeof r !== "object" || r === null || Object.values(r).some((v) => typeof v !== "number" || !(v >= 0))) return "its resources are not amounts";
-  return { nodeId: info.nodeId, ip: info.ip, resources: r as Record<string, number> };
+  const port = info.objectPort;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) return "its hello has no valid objectPort";
+  return { nodeId: info.nodeId, ip: info.ip, resources: r as Record<string, number>, objectPort: port };
 }
 
 /** The driver's hello, checked; a string says what is wrong with it. */

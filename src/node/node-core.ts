@@ -12,6 +12,7 @@ import { ObjectTable } from "../object-store/object-table.js";
 import { Landing } from "../object-store/landing.js";
 import { SharedArena } from "../object-store/shared-arena.js";
 import { SpillFiles } from "../object-store/spill-files.js";
+import type { PeerSettings } from "../object-store/object-pulls.js";
 import { Raylet } from "../raylet/raylet.js";
 import { ResourcePool } from "../raylet/resources.js";
 import type { JobConfig } from "../raylet/worker-pool.js";
@@ -33,6 +34,8 @@ export interface NodeCoreConfig extends NodeResourcesConfig {
   /** The job of the node's own driver (embedded), or of nothing (standalone). */
   defaultJob: JobConfig;
   log: (message: string) => void;
+  /** A head's: how it proves itself to the worker nodes it pulls objects from. */
+  peers?: PeerSettings;
 }
 
 export class NodeCore {
@@ -66,6 +69,7 @@ export class NodeCore {
       resources: new ResourcePool(total),
       log: config.log,
       defaultJob: config.defaultJob,
+      peers: config.peers,
       workerPool: { nodeId: this.nodeId, arena: this.arena, landing: this.landing },
     });
   }

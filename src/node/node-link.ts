@@ -4,6 +4,7 @@
  * with their worker id. When the connection goes, every one of them has exited.
  */
 import type { Channel } from "../rpc/channel.js";
+import { sendId } from "../rpc/protocol.js";
 import type { FromNode, RunningActors, ToNode } from "../rpc/node-protocol.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import type { ObjectValue } from "../object-store/object-table.js";
@@ -27,6 +28,10 @@ export class NodeLink implements RemoteNodeLink {
   constructor(
     readonly nodeId: string,
     private readonly channel: SocketChannel<ToNode, FromNode>,
+    /** Where this node serves what it keeps (see object-store/object-pulls.ts). */
+    readonly objectAddress: { host: string; port: number },
+    /** The same, of any node in the cluster. */
+    private readonly addressOf: (nodeId: string) => { host: string; port: number } | undefined,
     on: {
       log(jobId: string, text: string, stderr: boolean): void;
       /** The node's workers that run actors still (see FromNode "actors"). */
@@ -47,6 +52,12 @@ export class NodeLink implements RemoteNodeLink {
       else if (m.t === "log") on.log(m.jobId, m.text, m.stderr);
       else if (m.t === "actors") on.actors(m.workers);
     });
+  }
+
+  /** The object is gone everywhere: the node frees the bodies it kept of it (see SerializedValue.away). */
+  free(id: string): void {
+    this.onNode.delete(id);
+    sendId(this.channel, "free", id);
   }
 
   /** Stops a worker of the node that this head did not start (one whose actors it does not take back). */
@@ -106,18 +117,19 @@ export class NodeLink implements RemoteNodeLink {
 
   /**
    * The message with the bodies of the objects the node has a copy of left out (`atNode`): a
-   * worker there reads that copy. Objects sent whole are counted as on the node from now on,
-   * until it says they are unused.
+   * worker there reads that copy. Objects sent whole, or whose bodies the node is to pull from
+   * another (their address filled in), are counted as on the node from now on, until it says
+   * they are unused.
    */
   private withoutKnownBodies(msg: FromRaylet): FromRaylet {
     const known = (id: string, v: ObjectValue): ObjectValue => {
-      if (!v.ok || !v.value.bodies) return v;
-      if (!this.onNode.has(id)) {
-        this.onNode.add(id);
-        return v;
-      }
-      const { bodies: _, ...rest } = v.value;
-      return { ok: true, value: { ...rest, atNode: true } };
+      if (!v.ok) return v;
+      const { bodies, away, ...rest } = v.value;
+      if (!bodies && !away) return v;
+      if (away?.node === this.nodeId || this.onNode.has(id)) return { ok: true, value: { ...rest, atNode: true } };
+      this.onNode.add(id);
+      if (bodies) return { ok: true, value: { ...rest, bodies } };
+      return { ok: true, value: { ...rest, away: { ...away!, ...this.addressOf(away!.node) } } };
     };
     if (msg.t === "objects") return { t: "objects", entries: msg.entries.map(([id, v]) => [id, known(id, v)]) };
     if (msg.t === "execute" && msg.args) {

@@ -1,15 +1,19 @@
 /**
  * A worker node (`tsray start --address`): it runs workers for the head, which places work and
- * owns the jobs' objects, and relays their messages both ways (node-protocol.ts). Values cross
- * the connection as bytes; those the head sends its workers are stored in this node's own arena,
- * so every worker here reads them zero-copy, and are freed once no worker here holds them.
+ * owns the jobs' objects, and relays their messages both ways (node-protocol.ts). The large
+ * bodies of what its workers make stay here, and the head is told where they are (`away`); the
+ * node serves them to the nodes that pull them, until the head says "free". Values its workers
+ * are sent (as bytes from the head, or pulled from the node that has them) are stored in this
+ * node's own arena, so every worker here reads them zero-copy, and are freed once no worker here
+ * holds them.
  */
-import { randomHex } from "../common/ids.js";
+import { objectIdOf, randomHex } from "../common/ids.js";
 import { unpackWorkingDir } from "../jobs/archive.js";
 import { packageVersion } from "../common/version.js";
-import { ObjectStoreFullError, toErrorInfo } from "../common/errors.js";
+import { ObjectStoreFullError, toErrorInfo, type ErrorInfo } from "../common/errors.js";
 import { ObjectTable, type ObjectValue } from "../object-store/object-table.js";
 import { Landing } from "../object-store/landing.js";
+import { ObjectPulls, ObjectServer } from "../object-store/object-pulls.js";
 import { SharedArena } from "../object-store/shared-arena.js";
 import { HEARTBEAT_MS, type FromNode, type NodeHello, type RunningActors, type ToNode } from "../rpc/node-protocol.js";
 import { sendId, type FromRaylet, type ToRaylet } from "../rpc/protocol.js";
@@ -18,7 +22,8 @@ import { refArgs } from "../raylet/dependencies.js";
 import { BoundaryChannel } from "../raylet/boundary-channel.js";
 import { NODE_JOB, WorkerPool, type JobConfig, type PooledWorker, type WorkerEnv } from "../raylet/worker-pool.js";
 import { releaseSlices } from "../serialization/serializer.js";
-import { mapValues, slicesOf, unpinAll, valuesOf, viewsOf } from "../serialization/wire-value.js";
+import { mapValues, slicesOf, unpinAll, viewsOf } from "../serialization/wire-value.js";
+import type { SerializedValue } from "../serialization/serialized-value.js";
 import { nodeResources, type NodeResourcesConfig } from "./node-core.js";
 
 export interface WorkerNodeConfig extends NodeResourcesConfig {
@@ -56,6 +61,14 @@ export class WorkerNode {
   /** The copies each running task holds, by task id, and each worker's running tasks. */
   private readonly taskCopies = new Map<string, string[]>();
   private readonly tasksOf = new Map<string, Set<string>>();
+  /** Streaming tasks running here: their returns are numbered from 0. */
+  private readonly streaming = new Set<string>();
+  /** Where other nodes pull what this one keeps, and its pulls from them. */
+  private server?: ObjectServer;
+  private readonly pulls: ObjectPulls;
+  /** Pulls under way, by object id, and the messages to each worker waiting for them (in order). */
+  private readonly pulling = new Map<string, Promise<ErrorInfo | undefined>>();
+  private readonly outbox = new Map<string, Promise<void>>();
   private head?: SocketChannel<FromNode, ToNode>;
   private heartbeat?: NodeJS.Timeout;
   private closed = false;
@@ -83,15 +96,23 @@ export class WorkerNode {
       onMessage: (w, msg) => this.fromWorker(w, msg),
       onExit: (w) => this.workerExited(w),
     });
+    this.pulls = new ObjectPulls({
+      token: config.token, version: packageVersion(), tls: config.tls, log: config.log,
+      landing: this.landing, allocate: (size) => this.allocate(size), budgetBytes: Math.max(64 * 2 ** 20, storeBytes / 4),
+    });
   }
 
   /** Joins the head; resolves once it has accepted this node. */
   static async join(config: WorkerNodeConfig): Promise<WorkerNode> {
     const node = new WorkerNode(config);
     try {
+      if (!config.tls) node.server = await ObjectServer.start({
+        host: config.ip, token: config.token, version: packageVersion(), tls: config.tls, log: config.log, arena: node.arena,
+        lookup: (id) => node.copies.get(id),
+      });
       await node.connect();
     } catch (err) {
-      await node.workers.close();
+      await node.close();
       throw err;
     }
     node.heartbeat = setInterval(() => node.head?.send({ t: "heartbeat" }), HEARTBEAT_MS);
@@ -110,7 +131,7 @@ export class WorkerNode {
   private headGone: () => void = () => {};
 
   private async connect(): Promise<void> {
-    const hello: NodeHello = { nodeId: this.nodeId, ip: this.config.ip, resources: this.total };
+    const hello: NodeHello = { nodeId: this.nodeId, ip: this.config.ip, resources: this.total, objectPort: this.server?.port ?? 0 };
     const { channel } = await connect<FromNode, ToNode>({
       host: this.config.head.host, port: this.config.head.port, token: this.config.token, version: packageVersion(), role: "node",
       info: { ...hello }, tls: this.config.tls,
@@ -160,6 +181,8 @@ export class WorkerNode {
     this.closed = true;
     clearInterval(this.heartbeat);
     this.head?.close();
+    this.pulls.close();
+    await this.server?.close();
     await this.workers.close();
     this.copies.clear();
   }
@@ -178,13 +201,61 @@ export class WorkerNode {
       for (const id of m.ids) if (this.copies.heldOnly(id, FOR_HEAD)) this.letGo(id);
       return;
     }
+    if (m.t === "free") return this.copies.release(m.ids, MADE_HERE);
     const w = this.byId.get(m.workerId);
     if (!w) return;
     if (m.t === "kill-worker") return this.workers.kill(w);
     const actors = this.started.get(w.id)?.actorIds;
     if (m.msg.t === "execute" && m.msg.spec.actor) actors?.add(m.msg.spec.actor.actorId);
     if (m.msg.t === "drop-actor") actors?.delete(m.msg.actorId);
-    w.channel.send(this.storeFor(w, m.msg));
+    if (m.msg.t === "execute" && m.msg.spec.numReturns === "streaming") this.streaming.add(m.msg.spec.taskId);
+    this.toWorker(w, m.msg);
+  }
+
+  /**
+   * Sends a message to worker `w` with the values it carries stored here, after the pulls they
+   * need; a worker's messages keep their order.
+   */
+  private toWorker(w: PooledWorker, msg: FromRaylet): void {
+    const pulls = this.pullsFor(msg);
+    const before = this.outbox.get(w.id);
+    if (!pulls && !before) return w.channel.send(this.storeFor(w, msg));
+    const sent = Promise.all([before, pulls]).then(([, failed]) => {
+      if (!w.exit) w.channel.send(this.storeFor(w, msg, failed));
+    });
+    this.outbox.set(w.id, sent);
+    void sent.then(() => this.outbox.get(w.id) === sent && this.outbox.delete(w.id));
+  }
+
+  /**
+   * Pulls the values of `msg` whose bodies are on other nodes and not here yet, each kept for the
+   * head once it lands; resolves with the reasons of those that failed. Undefined: nothing to pull.
+   */
+  private pullsFor(msg: FromRaylet): Promise<Map<string, ErrorInfo>> | undefined {
+    const entries: [string, ObjectValue][] = msg.t === "objects" ? msg.entries : msg.t === "execute" && msg.args ? msg.args.map((v, i) => [refArgs(msg.spec)[i], v]) : [];
+    let waits: Promise<[string, ErrorInfo | undefined]>[] | undefined;
+    for (const [id, v] of entries) {
+      if (!v.ok || !v.value.away || this.copies.isReady(id)) continue;
+      let pull = this.pulling.get(id);
+      if (!pull) {
+        pull = this.pulls.pull(v.value).then(
+          ({ away: _, ...value }) => {
+            this.keepForHead(id);
+            this.copies.seal(id, { ok: true, value });
+            return undefined;
+          },
+          (err: Error) => {
+            // The head counts this node as having it: it is told otherwise.
+            if (this.head) sendId(this.head, "unused", id);
+            return toErrorInfo(err);
+          },
+        );
+        this.pulling.set(id, pull);
+        void pull.then(() => this.pulling.delete(id));
+      }
+      (waits ??= []).push(pull.then((e) => [id, e]));
+    }
+    return waits && Promise.all(waits).then((r) => new Map(r.filter((x): x is [string, ErrorInfo] => x[1] !== undefined)));
   }
 
   /**
@@ -207,15 +278,15 @@ export class WorkerNode {
     }
   }
 
-  /** A message for worker `w` with the values it carries stored here, held for it. */
-  private storeFor(w: PooledWorker, msg: FromRaylet): FromRaylet {
+  /** A message for worker `w` with the values it carries stored here, held for it (`failed`: pulls that failed, and why). */
+  private storeFor(w: PooledWorker, msg: FromRaylet, failed?: Map<string, ErrorInfo>): FromRaylet {
     if (msg.t === "execute" && msg.args) {
       const ids = refArgs(msg.spec);
       const held: string[] = [];
       const args = msg.args.map((v, i) => {
         const id = ids[i];
         this.copies.hold([id], msg.spec.taskId);
-        const stored = this.copy(id, v);
+        const stored = this.copy(id, v, failed);
         if (stored.ok) held.push(id);
         else this.unhold(id, () => this.copies.release([id], msg.spec.taskId));
         return stored;
@@ -231,7 +302,7 @@ export class WorkerNode {
         t: "objects",
         entries: msg.entries.map(([id, v]) => {
           this.copies.addRef(id, w.id);
-          const stored = this.copy(id, v);
+          const stored = this.copy(id, v, failed);
           if (!stored.ok) this.unhold(id, () => this.copies.removeRef(id, w.id));
           return [id, stored];
         }),
@@ -246,10 +317,12 @@ export class WorkerNode {
    * reason instead, and nothing is kept: its get or its task fails with ObjectStoreFullError, the
    * node goes on, and a later arrival tries again.
    */
-  private copy(id: string, value: ObjectValue): ObjectValue {
+  private copy(id: string, value: ObjectValue, failed?: Map<string, ErrorInfo>): ObjectValue {
     const have = this.copies.get(id);
     if (have || !value.ok) return have ?? value;
-    if (value.value.atNode) return { ok: false, error: { code: "SYSTEM_ERROR", name: "RaySystemError", message: `node ${this.nodeId} was told it has object ${id}, which it does not` } };
+    const error = failed?.get(id);
+    if (error) return { ok: false, error };
+    if (value.value.atNode || value.value.away) return { ok: false, error: { code: "SYSTEM_ERROR", name: "RaySystemError", message: `node ${this.nodeId} was told it has object ${id}, which it does not` } };
     let stored: ObjectValue;
     try {
       stored = { ok: true, value: slicesOf(value.value, this.arena, (size) => this.allocate(size), this.landing) };
@@ -260,6 +333,19 @@ export class WorkerNode {
     this.copies.seal(id, stored);
     this.keepForHead(id);
     return stored;
+  }
+
+  /**
+   * Keeps a large value a worker here made as object `id`, until the head says "free"; returns
+   * the value that leaves instead, which says where its bodies are. Undefined: not kept (small,
+   * or a value of that id is here already, as when a task ran here twice).
+   */
+  private keep(id: string, value: SerializedValue): SerializedValue | undefined {
+    if (!value.slices || !this.server || this.copies.isReady(id)) return undefined;
+    this.copies.hold([id], MADE_HERE);
+    this.copies.seal(id, { ok: true, value });
+    const { slices, ...rest } = value;
+    return { ...rest, away: { node: this.nodeId, id, sizes: slices.map((s) => s.size) } };
   }
 
   /** Kept for the head, which leaves out the bytes of what the node has: freed when it says so. */
@@ -283,18 +369,21 @@ export class WorkerNode {
     if (msg.t === "add-ref") for (const id of msg.ids) if (this.copies.has(id)) this.copies.addRef(id, w.id);
     if (msg.t === "remove-ref") for (const id of msg.ids) this.copies.removeRef(id, w.id);
     if (msg.t === "task-done") this.taskEnded(w.id, msg.taskId);
-    // Large bodies leave as views of this node's memory, which stays as it is until written.
+    // The worker keeps reading its own put from this memory while it holds a ref to it.
+    if (msg.t === "put" && msg.value.slices) this.copies.addRef(msg.id, w.id);
+    // What stays here leaves as where it is; anything else large leaves as views of this node's
+    // memory, which stays as it is until written, and is not needed after.
+    const leaving: SerializedValue[] = [];
+    const kept = (id: string, v: SerializedValue) => this.keep(id, v) ?? (leaving.push(v), v);
+    let out: ToRaylet = msg;
+    if (msg.t === "put") out = { ...msg, value: kept(msg.id, msg.value) };
+    else if (msg.t === "task-done") {
+      const first = this.streaming.delete(msg.taskId) ? 0 : 1;
+      out = { ...msg, results: msg.results.map((r, i) => (r.ok ? { ok: true, value: kept(objectIdOf(msg.taskId, i + first), r.value) } : r)) };
+    } else if (msg.t === "stream-item" && msg.value.ok) out = { ...msg, value: { ok: true, value: kept(objectIdOf(msg.taskId, msg.index), msg.value.value) } };
     const pinned: number[] = [];
-    const out = mapValues(msg, (v) => viewsOf(v, this.arena, pinned));
-    if (msg.t === "put" && msg.value.slices) {
-      // The worker keeps reading its own put from this memory while it holds a ref to it.
-      this.copies.addRef(msg.id, w.id);
-      this.copies.seal(msg.id, { ok: true, value: msg.value });
-      this.keepForHead(msg.id);
-    } else {
-      // Returns and stream items leave as bytes: their memory here is not needed after.
-      for (const v of valuesOf(msg)) releaseSlices(this.arena, v);
-    }
+    out = mapValues(out, (v) => viewsOf(v, this.arena, pinned));
+    for (const v of leaving) releaseSlices(this.arena, v);
     const head = this.head;
     head?.send({ t: "from-worker", workerId: w.id, msg: out });
     if (pinned.length) (head ? head.onSent(() => unpinAll(this.arena, pinned)) : unpinAll(this.arena, pinned));
@@ -307,7 +396,10 @@ export class WorkerNode {
   }
 
   private workerExited(w: PooledWorker): void {
-    for (const taskId of this.tasksOf.get(w.id) ?? []) this.taskEnded(w.id, taskId);
+    for (const taskId of this.tasksOf.get(w.id) ?? []) {
+      this.taskEnded(w.id, taskId);
+      this.streaming.delete(taskId);
+    }
     this.tasksOf.delete(w.id);
     this.copies.releaseWorker(w.id);
     this.byId.delete(w.id);
@@ -325,3 +417,5 @@ export class WorkerNode {
 
 /** The hold a worker node keeps on each copy until the head says it no longer counts on it (see "unused"). */
 const FOR_HEAD = "head";
+/** The hold on what the node's workers made, until the head says the object is gone everywhere ("free"). */
+const MADE_HERE = "made";

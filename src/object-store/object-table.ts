@@ -15,10 +15,13 @@
  * When the arena is full, `spill` writes objects no thread has been given (so none can be reading
  * its memory) to disk and frees their memory; the next `deliver` or `whenReady` reads a spilled
  * object back in. A worker given an object's memory may read it until its hold ends.
+ *
+ * In a cluster, a value's bodies may be on the worker node that made it (`away`): the table then
+ * holds the rest of the value, and the bodies once they are pulled here (`localized`).
  */
 import type { ErrorInfo } from "../common/errors.js";
 import { releaseSlices } from "../serialization/serializer.js";
-import type { SerializedValue } from "../serialization/serialized-value.js";
+import type { AwayBodies, SerializedValue } from "../serialization/serialized-value.js";
 import type { SharedArena } from "./shared-arena.js";
 import type { SpillFiles } from "./spill-files.js";
 
@@ -49,6 +52,8 @@ export class ObjectTable {
   private readonly entries = new Map<string, Entry>();
   /** What each worker holds, so its exit can release it. */
   private readonly byWorker = new Map<string, Set<string>>();
+  /** Told when a value whose bodies are on another node is dropped: that node's copy may go. */
+  onAwayGone?: (away: AwayBodies) => void;
 
   constructor(
     private readonly arena: SharedArena,
@@ -93,7 +98,67 @@ export class ObjectTable {
 
   /** Frees a value that will never be stored: a result the node drops, whatever the reason. */
   discard(value: ObjectValue): void {
-    if (value.ok) releaseSlices(this.arena, value.value);
+    if (!value.ok) return;
+    releaseSlices(this.arena, value.value);
+    if (value.value.away) this.onAwayGone?.(value.value.away);
+  }
+
+  /** Whether the object's bodies are on another node only (see localized). */
+  isAway(id: string): boolean {
+    return isAway(this.entries.get(id));
+  }
+
+  /**
+   * The bodies of an away object, pulled here as `slices` (claimed by the table from now on; the
+   * value still says where the first copy is). False when they are not wanted (the object went
+   * meanwhile, or has them already): they are freed.
+   */
+  localized(id: string, slices: { offset: number; size: number }[]): boolean {
+    const e = this.entries.get(id);
+    if (!isAway(e)) {
+      for (const s of slices) this.arena.free(s.offset, s.size);
+      return false;
+    }
+    for (const s of slices) this.arena.claim(s.offset, s.size);
+    e!.value = { ok: true, value: { ...(e!.value as { value: SerializedValue }).value, slices } };
+    return true;
+  }
+
+  /**
+   * Node `nodeId` is gone, with the bodies it kept. Objects pulled here as well stay (no longer
+   * away); returns the ids of those that had no other copy, for the caller to make again or fail.
+   */
+  lostWith(nodeId: string): string[] {
+    const lost: string[] = [];
+    for (const [id, e] of this.entries) {
+      const v = e.value;
+      if (!v?.ok || v.value.away?.node !== nodeId) continue;
+      if (isAway(e)) lost.push(id);
+      else {
+        const { away: _, ...rest } = v.value;
+        e.value = { ok: true, value: rest };
+      }
+    }
+    return lost;
+  }
+
+  /** Takes a lost object back to pending, to be sealed again by the task that made it (its holders stay). */
+  unseal(id: string): void {
+    const e = this.entries.get(id);
+    const v = e?.value;
+    if (!v) return;
+    e.value = undefined;
+    e.viewers = undefined;
+    if (v.ok && v.value.refs) this.release(v.value.refs, id);
+  }
+
+  /** Fails an object whose value is lost for good: whoever reads it from now on gets `error`. */
+  fail(id: string, error: ErrorInfo): void {
+    const e = this.entries.get(id);
+    if (!e?.value) return;
+    const v = e.value;
+    e.value = { ok: false, error };
+    if (v.ok && v.value.refs) this.release(v.value.refs, id);
   }
 
   has(id: string): boolean {
@@ -255,10 +320,11 @@ export class ObjectTable {
     return e.value;
   }
 
-  /** The bytes of an object's bodies in the store or spilled (0: small, not sealed, or unknown). */
+  /** The bytes of an object's bodies in the store, spilled, or on another node (0: small, not sealed, or unknown). */
   sizeOf(id: string): number {
     const e = this.entries.get(id);
-    return e?.spilled ? e.spilled.sizes.reduce((a, b) => a + b, 0) : bytesInStore(e?.value);
+    const sizes = e?.spilled?.sizes ?? (isAway(e) ? (e!.value as { value: SerializedValue }).value.away!.sizes : undefined);
+    return sizes ? sizes.reduce((a, b) => a + b, 0) : bytesInStore(e?.value);
   }
 
   /** How many objects (not actors) the table has, and the bytes of those sealed: for tests and stats. */
@@ -312,6 +378,11 @@ export class ObjectTable {
       if (e.value.value.refs) this.release(e.value.value.refs, id);
     }
   }
+}
+
+function isAway(e: Entry | undefined): boolean {
+  const v = e?.value;
+  return !!v?.ok && !!v.value.away && !v.value.slices && !e!.spilled;
 }
 
 /** The bytes of a value's bodies in the arena. */

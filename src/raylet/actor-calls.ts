@@ -7,7 +7,7 @@ import type { ErrorInfo } from "../common/errors.js";
 import type { Fifo } from "../common/fifo.js";
 import type { ObjectTable, ObjectValue, Waiter } from "../object-store/object-table.js";
 import type { TaskSpec } from "../rpc/protocol.js";
-import { executeMessage, heldRefs, whenDependenciesReady } from "./dependencies.js";
+import { heldRefs, whenDependenciesReady } from "./dependencies.js";
 import { cancelledValue, expectReturns, sealReturns } from "./task-manager.js";
 import type { PooledWorker } from "./worker-pool.js";
 
@@ -38,6 +38,8 @@ export class ActorCalls {
     private readonly table: ObjectTable,
     /** Sends a sealed return to the call's submitter (its owner), if it is still connected. */
     private readonly ownerOf: (spec: TaskSpec) => Waiter | undefined,
+    /** Sends a worker the execute message of a spec (see RemoteObjects.execute). */
+    private readonly execute: (w: PooledWorker, spec: TaskSpec) => void,
   ) {}
 
   /** A call of `actor`; with no live actor, it fails at once. */
@@ -69,7 +71,7 @@ export class ActorCalls {
       }
       c.attempts++;
       this.inflight.set(c.spec.taskId, c);
-      w.channel.send(executeMessage(this.table, c.spec, w));
+      this.execute(w, c.spec);
     }
   }
 

@@ -8,7 +8,8 @@ import { objectIdOf } from "../common/ids.js";
 import type { ObjectTable, ObjectValue, Waiter } from "../object-store/object-table.js";
 import type { TaskSpec } from "../rpc/protocol.js";
 import type { ActorHandleData } from "../serialization/markers.js";
-import { executeMessage, heldRefs, whenDependenciesReady } from "./dependencies.js";
+import { heldRefs, whenDependenciesReady } from "./dependencies.js";
+import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
 import type { FunctionTable } from "./function-table.js";
 import type { ResourceScheduler } from "./resource-scheduler.js";
 import type { ResourcePool } from "./resources.js";
@@ -42,6 +43,8 @@ export interface ActorManagerDeps {
   ownerOf(spec: TaskSpec): Waiter | undefined;
   /** What the GCS keeps to restart a detached actor after a head restart, when it can. */
   restartOf(spec: TaskSpec): Restart | undefined;
+  /** Sends a worker the execute message of a spec, once its arguments are readable there (see RemoteObjects.execute). */
+  execute(w: PooledWorker, spec: TaskSpec, functions?: FunctionDescriptor[]): void;
 }
 
 type Exit = NonNullable<PooledWorker["exit"]>;
@@ -57,7 +60,7 @@ export class ActorManager {
 
   constructor(private readonly d: ActorManagerDeps) {
     this.threads = new ActorThreads(d.workers);
-    this.calls = new ActorCalls(d.table, d.ownerOf);
+    this.calls = new ActorCalls(d.table, d.ownerOf, d.execute);
   }
 
   create(spec: TaskSpec): void {
@@ -277,7 +280,7 @@ export class ActorManager {
         // Placement needs 1 CPU; a live actor holds only what it asked for.
         rec.held = spec.actor!.holdsResources ? spec.resources : undefined;
         if (!rec.held) rec.pool.release(spec.resources);
-        w.channel.send(executeMessage(this.d.table, spec, w, this.d.functions.missingFor(w, spec.fnId)));
+        this.d.execute(w, spec, this.d.functions.missingFor(w, spec.fnId));
         return true;
       },
       fail: (error) => {

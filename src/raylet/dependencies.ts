@@ -60,9 +60,14 @@ export function whenDependenciesReady(table: ObjectTable, spec: TaskSpec, done: 
 export function executeMessage(table: ObjectTable, spec: TaskSpec, worker: PooledWorker, functions: FunctionDescriptor[] = []): Extract<FromRaylet, { t: "execute" }> {
   const msg: Extract<FromRaylet, { t: "execute" }> = { t: "execute", spec };
   const ids = refArgs(spec);
-  if (ids.length) msg.args = ids.map((id) => table.deliver(id, worker.readsArena ? worker.id : undefined)!);
+  if (ids.length) msg.args = ids.map((id) => table.deliver(id, worker.readsArena ? worker.id : undefined) ?? lost(id));
   if (functions.length) msg.functions = functions;
   return msg;
+}
+
+/** An argument that went while its task waited to be sent (the node that had it died meanwhile). */
+function lost(id: string): ObjectValue {
+  return { ok: false, error: { code: "OBJECT_LOST", name: "ObjectLostError", message: `object ${id} was lost before the task that reads it started` } };
 }
 
 /** Holds taken for a spec while it lives: its ref args and the refs nested in its args. */

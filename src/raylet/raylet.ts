@@ -14,7 +14,7 @@ import { refArgs } from "./dependencies.js";
 import { afterFinalizers } from "../common/gc-assist.js";
 import { keepingProcessAlive } from "../common/keep-alive.js";
 import { ROOM_WAIT_MS, type SharedArena } from "../object-store/shared-arena.js";
-import type { ObjectTable, Waiter } from "../object-store/object-table.js";
+import type { ObjectTable, ObjectValue, Waiter } from "../object-store/object-table.js";
 import type { Channel } from "../rpc/channel.js";
 import { sendId, sendObject, type FromRaylet, type TaskSpec, type ToRaylet } from "../rpc/protocol.js";
 import { ActorManager } from "./actor-manager.js";
@@ -28,6 +28,9 @@ import { discardAll, TaskManager } from "./task-manager.js";
 import { WorkerPool, type JobConfig, type PooledWorker, type RemoteNodeLink, type WorkerPoolOptions } from "./worker-pool.js";
 import type { Landing } from "../object-store/landing.js";
 import { NodeChoice } from "./node-choice.js";
+import { ObjectPulls, type PeerSettings } from "../object-store/object-pulls.js";
+import { RemoteObjects } from "./remote-objects.js";
+import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
 
 export interface RayletOptions {
   nodeId: string;
@@ -37,6 +40,8 @@ export interface RayletOptions {
   arena: SharedArena;
   /** Where values from other processes land in the arena as they arrive (see Landing). */
   landing: Landing;
+  /** A head's: how it proves itself to the worker nodes it pulls objects from. */
+  peers?: PeerSettings;
   resources: ResourcePool;
   /** The node's own job: an embedded cluster's driver and its workers run it. */
   defaultJob: JobConfig;
@@ -63,15 +68,21 @@ interface Client {
   jobId?: string;
 }
 
-/** `readsArena`: the client reads the values it is sent in the arena itself (it is not sent copies). */
-function makeClient(table: ObjectTable, id: string, channel: Channel<FromRaylet, ToRaylet>, readsArena: boolean, worker?: PooledWorker): Client {
-  const deliver: Waiter = readsArena
+/**
+ * `readsArena`: the client reads the values it is sent in the arena itself (it is not sent
+ * copies). `here`: values whose bodies are on another node are pulled here before the client is
+ * sent them (a client of this node; a worker of a worker node pulls them itself).
+ */
+function makeClient(table: ObjectTable, id: string, channel: Channel<FromRaylet, ToRaylet>, readsArena: boolean, here: ((send: Waiter) => Waiter) | undefined, worker?: PooledWorker): Client {
+  const send: Waiter = readsArena
     ? (value, oid) => {
         table.noteReader(oid, id, value);
         sendObject(channel, oid, value);
       }
     : (value, oid) => sendObject(channel, oid, value);
-  const notify: Waiter = (value, oid) => (value.ok && value.value.slices ? sendId(channel, "sealed", oid) : sendObject(channel, oid, value));
+  const deliver = here ? here(send) : send;
+  const large = (v: ObjectValue) => v.ok && (v.value.slices || v.value.away);
+  const notify: Waiter = (value, oid) => (large(value) ? sendId(channel, "sealed", oid) : deliver(value, oid));
   return { id, channel, send: (m) => channel.send(m), deliver, notify, worker, jobId: worker?.jobId };
 }
 
@@ -95,6 +106,8 @@ export class Raylet {
   private readonly requests: Record<string, RequestHandler>;
   private driver?: Client;
   private lastCollectAt = { top: 0, time: 0 };
+  /** Bytes of task returns kept on worker nodes so far (see collectOnGrowth). */
+  private grownAway = 0;
   /** Collections asked for with an acknowledgement, by ack number: the workers still to answer. */
   private readonly collections = new Map<number, { left: Set<PooledWorker>; done(): void }>();
   private nextAck = 1;
@@ -106,6 +119,10 @@ export class Raylet {
   /** Worker nodes this raylet places work on, while they are in the cluster. */
   private readonly remoteNodes = new Map<string, { pool: ResourcePool; link: RemoteNodeLink }>();
   private readonly choice: NodeChoice;
+  /** Objects whose bodies are on worker nodes (see remote-objects.ts). */
+  private readonly remote: RemoteObjects;
+  private readonly pulls?: ObjectPulls;
+  private readonly here = (send: Waiter): Waiter => this.remote.here(send);
   /** The in-process driver's collection, when it has one (see connectDriver). */
   private collectDriver?: () => void;
   /** The largest room a worker thread waits for in the arena (0: none), see spillForRoom. */
@@ -133,16 +150,30 @@ export class Raylet {
       onMessage: (w, msg) => this.handle(this.clientOf(w), msg),
       onExit: (w) => this.onWorkerExit(w),
     });
+    if (o.peers) {
+      this.pulls = new ObjectPulls({
+        ...o.peers, landing: o.landing, allocate: (size) => this.allocate(size), budgetBytes: Math.max(64 * 2 ** 20, o.arena.capacity / 4),
+      });
+    }
+    this.remote = new RemoteObjects({
+      table: o.table,
+      pulls: this.pulls,
+      address: (nodeId) => this.remoteNodes.get(nodeId)?.link.objectAddress,
+      free: (away) => this.remoteNodes.get(away.node)?.link.free(away.id),
+      reconstruct: (lineage) => this.tasks.reconstruct(lineage),
+    });
+    const execute = (w: PooledWorker, spec: TaskSpec, functions?: FunctionDescriptor[]) => this.remote.execute(w, spec, functions);
     this.placementGroups = new PlacementGroups(() => this.pools(), this.scheduler, o.log);
     this.choice = new NodeChoice(o.resources, o.nodeId, () => this.pools(), (spec) => this.argBytesOnNodes(spec));
     const poolFor = (spec: TaskSpec) => this.poolFor(spec);
     const ownerOf = (spec: TaskSpec) => this.clientsById.get(spec.ownerId)?.notify;
     this.tasks = new TaskManager({
-      table: o.table, scheduler: this.scheduler, workers: this.workers, functions: this.functions, poolFor, ownerOf, cancelGraceMs: 1000,
+      table: o.table, scheduler: this.scheduler, workers: this.workers, functions: this.functions, poolFor, ownerOf, cancelGraceMs: 1000, execute,
+      finished: (spec, attempts, results) => this.remote.finished(spec, attempts, results),
     });
     this.actors = new ActorManager({
       table: o.table, scheduler: this.scheduler, workers: this.workers, functions: this.functions, directory: o.gcs.actors, poolFor, ownerOf,
-      restartOf: (spec) => restartOf(spec, this.functions, this.jobs),
+      restartOf: (spec) => restartOf(spec, this.functions, this.jobs), execute,
     });
     this.recovery = new Recovery({
       actors: this.actors, functions: this.functions, jobs: this.jobs, workers: this.workers, placementGroups: this.placementGroups,
@@ -214,6 +245,7 @@ export class Raylet {
     if (!n) return;
     this.remoteNodes.delete(nodeId);
     n.pool.closed = true;
+    this.remote.nodeGone(nodeId);
     this.scheduler.closePool(n.pool, { code: "NODE_DIED", name: "NodeDiedError", message: `node ${nodeId} ${why}` });
   }
 
@@ -231,7 +263,7 @@ export class Raylet {
    */
   connectDriver(channel: Channel<FromRaylet, ToRaylet>, workerId: string, collect?: () => void): void {
     this.collectDriver = collect;
-    const client = makeClient(this.o.table, workerId, channel, true);
+    const client = makeClient(this.o.table, workerId, channel, true, this.here);
     this.driver = client;
     this.clientsById.set(workerId, client);
     channel.onMessage((m) => this.handle(client, m));
@@ -244,7 +276,7 @@ export class Raylet {
    * SUCCEEDED when the driver said goodbye before it went, FAILED when it vanished.
    */
   connectRemoteDriver(channel: Channel<FromRaylet, ToRaylet>, workerId: string, job: JobConfig): () => "SUCCEEDED" | "FAILED" {
-    const client = makeClient(this.o.table, workerId, this.boundary(channel, workerId), false);
+    const client = makeClient(this.o.table, workerId, this.boundary(channel, workerId), false, this.here);
     client.jobId = job.jobId;
     this.jobs.set(job.jobId, job);
     this.jobDrivers.set(job.jobId, client);
@@ -321,7 +353,7 @@ export class Raylet {
   private clientOf(w: PooledWorker): Client {
     let c = this.clients.get(w);
     if (!c) {
-      this.clients.set(w, (c = makeClient(this.o.table, w.id, w.channel, w.readsArena, w)));
+      this.clients.set(w, (c = makeClient(this.o.table, w.id, w.channel, w.readsArena, w.nodeId === undefined ? this.here : undefined, w)));
       this.clientsById.set(w.id, c);
     }
     return c;
@@ -371,6 +403,8 @@ export class Raylet {
       case "collect-garbage":
         this.collectEverywhere();
         this.collectDriver?.();
+        // The worker may be on a worker node whose store holds what these drivers' refs keep.
+        for (const d of this.jobDrivers.values()) d.send({ t: "collect" });
         // What the collections free comes later; objects nobody reads go to disk now if that is
         // what it takes, and those the collections let go of as they do (see "unview").
         this.roomWanted = Math.max(this.roomWanted, msg.size);
@@ -384,7 +418,7 @@ export class Raylet {
         return;
       case "task-done":
         if (!client.worker) return discardAll(table, msg.results);
-        if (msg.results.some((r) => r.ok && r.value.slices)) this.collectOnGrowth();
+        if (msg.results.some((r) => r.ok && (r.value.slices || r.value.away))) this.collectOnGrowth(false, msg.results);
         if (client.worker.dedicated) return this.actors.onDone(client.worker, msg.taskId, msg.results);
         return this.tasks.onDone(client.worker, msg.taskId, msg.results, msg.ms);
       case "requeue":
@@ -478,8 +512,10 @@ export class Raylet {
    * objects whose refs and views are dead get freed and later puts reuse warm memory (faulting
    * in fresh pages costs several times the copy). At most every 100 ms, per 64 MB of growth.
    */
-  private collectOnGrowth(putByDriver = false): void {
-    const top = this.o.arena.highWater();
+  private collectOnGrowth(putByDriver = false, results?: ObjectValue[]): void {
+    // What worker nodes keep grows their stores: counted as growth here too.
+    for (const r of results ?? []) if (r.ok && r.value.away) this.grownAway += r.value.away.sizes.reduce((a, b) => a + b, 0);
+    const top = this.o.arena.highWater() + this.grownAway;
     if (top - this.lastCollectAt.top < 64 * 2 ** 20 || Date.now() - this.lastCollectAt.time < 100) return;
     this.lastCollectAt = { top, time: Date.now() };
     // After the rest of this batch: a task submitted with the new object reaches its worker
@@ -489,6 +525,7 @@ export class Raylet {
     queueMicrotask(() => {
       this.collectEverywhere(false);
       if (!putByDriver) this.driver?.send({ t: "collect" });
+      for (const d of this.jobDrivers.values()) d.send({ t: "collect" });
     });
   }
 
@@ -528,7 +565,9 @@ export class Raylet {
     for (const id of refArgs(spec)) {
       const size = this.o.table.sizeOf(id);
       if (!size) continue;
-      for (const [nodeId, { link }] of this.remoteNodes) if (link.hasCopy(id)) out.set(nodeId, (out.get(nodeId) ?? 0) + size);
+      const v = this.o.table.get(id);
+      const madeOn = v?.ok ? v.value.away?.node : undefined;
+      for (const [nodeId, { link }] of this.remoteNodes) if (nodeId === madeOn || link.hasCopy(id)) out.set(nodeId, (out.get(nodeId) ?? 0) + size);
     }
     return out;
   }
@@ -543,6 +582,7 @@ export class Raylet {
   async close(): Promise<void> {
     this.closed = true;
     this.memoryMonitor.stop();
+    this.pulls?.close();
     this.tasks.clear();
     for (const c of this.collections.values()) c.done();
     this.collections.clear();

@@ -8,7 +8,9 @@ import type { ErrorInfo } from "../common/errors.js";
 import { objectIdOf } from "../common/ids.js";
 import type { ObjectTable, ObjectValue, Waiter } from "../object-store/object-table.js";
 import type { TaskSpec } from "../rpc/protocol.js";
-import { executeMessage, heldRefs, whenDependenciesReady } from "./dependencies.js";
+import { heldRefs, whenDependenciesReady } from "./dependencies.js";
+import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
+import type { Lineage } from "./remote-objects.js";
 import type { FunctionTable } from "./function-table.js";
 import type { ResourceScheduler } from "./resource-scheduler.js";
 import type { ResourcePool } from "./resources.js";
@@ -40,6 +42,10 @@ export interface TaskManagerDeps {
   cancelGraceMs: number;
   /** Sends a sealed return to the task's submitter (its owner), if it is still connected. */
   ownerOf(spec: TaskSpec): Waiter | undefined;
+  /** Sends a worker the execute message of a spec, once its arguments are readable there (see RemoteObjects.execute). */
+  execute(w: PooledWorker, spec: TaskSpec, functions?: FunctionDescriptor[]): void;
+  /** A task's results are about to be sealed (see RemoteObjects.finished). */
+  finished(spec: TaskSpec, attempts: number, results: ObjectValue[]): void;
 }
 
 export class TaskManager {
@@ -65,16 +71,29 @@ export class TaskManager {
 
   submit(spec: TaskSpec): void {
     const { table } = this.d;
-    table.hold(heldRefs(spec), spec.taskId);
     expectReturns(table, spec, this.d.ownerOf(spec));
     if (spec.numReturns === "streaming") this.streams.opened(spec.taskId, spec.ownerId);
+    this.start(spec, 0);
+  }
+
+  /**
+   * Runs a finished task again, for its returns that were lost with a node (lineage
+   * reconstruction): they are pending again, and its other returns keep their values.
+   */
+  reconstruct({ spec, attempts }: Lineage): void {
+    if (!this.tasks.has(spec.taskId)) this.start(spec, attempts);
+  }
+
+  private start(spec: TaskSpec, attempts: number): void {
+    const { table } = this.d;
+    table.hold(heldRefs(spec), spec.taskId);
     const pool = this.d.poolFor(spec);
     if (!("total" in pool)) {
       sealReturns(this.d.table, spec, [{ ok: false, error: pool }]);
       this.releaseHolds(spec);
       return;
     }
-    const rec: TaskRecord = { spec, state: "waiting", attempts: 0, pool, streamed: 0 };
+    const rec: TaskRecord = { spec, state: "waiting", attempts, pool, streamed: 0 };
     this.tasks.set(spec.taskId, rec);
     if (spec.parentTaskId) {
       let set = this.children.get(spec.parentTaskId);
@@ -109,7 +128,7 @@ export class TaskManager {
     rec.attempts++;
     const { spec } = rec;
     const w = lease.worker;
-    w.channel.send(executeMessage(this.d.table, spec, w, this.d.functions.missingFor(w, spec.fnId)));
+    this.d.execute(w, spec, this.d.functions.missingFor(w, spec.fnId));
   }
 
   /** A worker finished a task. Results not kept (a task no longer there, cancelled, retried) are discarded. */
@@ -273,6 +292,7 @@ export class TaskManager {
       set?.delete(rec.spec.taskId);
       if (set && !set.size) this.children.delete(rec.spec.parentTaskId);
     }
+    this.d.finished(rec.spec, rec.attempts, results);
     sealReturns(this.d.table, rec.spec, results);
     this.releaseHolds(rec.spec);
   }

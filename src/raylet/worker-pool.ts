@@ -42,6 +42,10 @@ export interface RemoteNodeLink {
   adoptWorker(workerId: string): LaunchedWorker;
   /** Whether the node has a copy of the object (it was sent its bytes, or made it). */
   hasCopy(id: string): boolean;
+  /** Where the node serves the objects it keeps. */
+  readonly objectAddress: { host: string; port: number };
+  /** An object the node keeps is gone everywhere: its copy there goes. */
+  free(id: string): void;
 }
 
 /** A worker being started outside this process (a worker process here, a worker on another node). */

@@ -12,7 +12,9 @@ export type ToNode =
   | { t: "to-worker"; workerId: string; msg: FromRaylet }
   | { t: "kill-worker"; workerId: string }
   /** The head will send these objects' bytes again if needed: the node may free its copies (see "unused"). */
-  | { t: "drop"; ids: string[] };
+  | { t: "drop"; ids: string[] }
+  /** Objects this node made and kept (see SerializedValue.away) are gone everywhere: their bodies here go too. */
+  | { t: "free"; ids: string[] };
 
 /** Worker node → head. */
 export type FromNode =
@@ -34,6 +36,12 @@ export interface NodeHello {
   nodeId: string;
   ip: string;
   resources: Record<string, number>;
+  /**
+   * Where it serves the bodies of the objects it keeps (see object-store/object-pulls.ts), on
+   * `ip`; 0 when it keeps none (on TLS: it has no certificate to serve with, so its workers'
+   * values go to the head as bytes).
+   */
+  objectPort: number;
 }
 
 /** A worker of a worker node and the actors it runs. */

@@ -38,6 +38,22 @@ export interface SerializedValue {
    * bodies were left out (see node/node-link.ts).
    */
   atNode?: true;
+  /**
+   * In a cluster: the large bodies stay on the worker node that made the value (`node`, where
+   * they are object `id`, of these `sizes`), and the value carries none of them. Who needs them
+   * pulls them from that node (`host`:`port`, filled in for a node that is sent the value), see
+   * object-store/object-pulls.ts. Once pulled, the bodies are slices and this says where the
+   * first copy is, which the head frees when the object goes.
+   */
+  away?: AwayBodies;
+}
+
+export interface AwayBodies {
+  node: string;
+  id: string;
+  sizes: number[];
+  host?: string;
+  port?: number;
 }
 
 /** Values at least this large leave the message and live in shared memory (Ray inlines up to 100 KB). */

@@ -14,13 +14,16 @@ import { clusterFolder, driver, DRIVER_ARGS, result, taskDirApp, untilLine, work
 const { tmp, env, tsray, drive, run, sessions } = clusterFolder();
 let head: Session;
 const workers: Session[] = [];
+const SMALL_STORE = 96 * 2 ** 20;
 
 before(async () => {
   const started = await tsray("start", "--head", "--port", "0", "--num-cpus", "1");
   assert.equal(started.code, 0, started.stderr);
   [head] = sessions();
   for (let i = 0; i < 2; i++) {
-    const joined = await tsray("start", "--address", head.address, "--num-cpus", "1");
+    // The first with a small store (see "small-store").
+    const store = i === 0 ? ["--object-store-memory", String(SMALL_STORE)] : [];
+    const joined = await tsray("start", "--address", head.address, "--num-cpus", "1", ...store);
     assert.equal(joined.code, 0, joined.stderr);
     assert.match(joined.stdout, new RegExp(`^Worker node [0-9a-f]+ joined the cluster at ${head.address.replace(/\./g, "\\.")}`));
   }
@@ -53,9 +56,14 @@ test("SPREAD reaches every node; pinned work runs where pinned, with its large a
   assert.equal(r.cpus, 3);
 });
 
-test("arrays made on one worker node and read on another arrive intact, round after round", async () => {
+test("arrays made on one worker node and read on another, on the head and by the driver arrive intact, round after round", async () => {
   const { rounds } = result(await drive("relay")) as { rounds: [number, number][] };
   for (const [got, expected] of rounds) assert.equal(got, expected);
+});
+
+test("a node's store keeps what its workers made only while refs to it live: 12 x 24 MB made through a 96 MB store", async () => {
+  const { seen } = result(await drive("small-store", workers[0].nodeId, workers[1].nodeId)) as { seen: number[] };
+  assert.deepEqual(seen, Array.from({ length: 12 }, (_, i) => i));
 });
 
 test("workers on one node that take the same large object read one copy of it there", async () => {
@@ -115,7 +123,7 @@ test("a task goes to the idle node that has a copy of its large argument rather 
   assert.deepEqual(r.ranOn, [workers[1].nodeId, (16 * 2 ** 20) / 8]);
 });
 
-test("a worker node killed with SIGKILL: its task is retried and its actor restarted elsewhere, the node is DEAD, work pinned there is refused", async () => {
+test("a worker node killed with SIGKILL: its task is retried, its actor restarted and its objects made again elsewhere (a put is lost), the node is DEAD, work pinned there is refused", async () => {
   const victim = workers[1];
   const child = spawn(process.execPath, [...DRIVER_ARGS, driver, "node-dies", victim.nodeId], { env, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
@@ -123,13 +131,22 @@ test("a worker node killed with SIGKILL: its task is retried and its actor resta
   await new Promise<void>((resolve) => child.stdout.on("data", (d: Buffer) => (out += d.toString()).includes("started") && resolve()));
   process.kill(victim.pid, "SIGKILL");
   assert.equal(await exited, 0);
-  const r = JSON.parse(out.trim().split("\n").at(-1)!) as { ranOn: string; refused: string; alive: boolean; actorBefore: string; actorAfter: string };
+  const r = JSON.parse(out.trim().split("\n").at(-1)!) as {
+    ranOn: string; refused: string; alive: boolean; actorBefore: string; actorAfter: string;
+    lost: { madeOn: string[]; rebuilt: number[]; once: string; put: string };
+  };
   assert.notEqual(r.ranOn, victim.nodeId);
   assert.equal(r.actorBefore, victim.nodeId);
   assert.notEqual(r.actorAfter, victim.nodeId, "the actor was restarted on a live node");
   assert.match(r.refused, new RegExp(`must run on node ${victim.nodeId}, which is not in the cluster`));
   assert.equal(r.alive, false);
   assert.equal(isAlive(victim.pid), false);
+  // What only the victim had: a task's return is made again by running the task elsewhere
+  // (lineage), within its retries; a put cannot be.
+  assert.deepEqual(r.lost.madeOn, [victim.nodeId, victim.nodeId, victim.nodeId]);
+  assert.deepEqual(r.lost.rebuilt, [7, 7, 2], "the task ran again, once");
+  assert.match(r.lost.once, /^ObjectLostError: object \w+ was lost with node \w+: task make has no retries left \(maxRetries 0\)/);
+  assert.match(r.lost.put, new RegExp(`^ObjectLostError: object \\w+ was lost with node ${victim.nodeId}: it was put there`));
   const rows = JSON.parse((await tsray("list", "nodes", "--format", "json", "--filter", `node_id=${victim.nodeId}`)).stdout) as Record<string, unknown>[];
   assert.equal(rows[0]?.state, "DEAD");
   assert.match((await tsray("status")).stdout, /CPU +0 \/ 2/);

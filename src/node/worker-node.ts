@@ -13,6 +13,9 @@ import { packageVersion } from "../common/version.js";
 import { ObjectStoreFullError, toErrorInfo, type ErrorInfo } from "../common/errors.js";
 import { ObjectTable, type ObjectValue } from "../object-store/object-table.js";
 import { Landing } from "../object-store/landing.js";
+import { SpillFiles } from "../object-store/spill-files.js";
+import { ROOM_WAIT_MS } from "../object-store/shared-arena.js";
+import { sessionRoot } from "./session.js";
 import { ObjectPulls, ObjectServer } from "../object-store/object-pulls.js";
 import { SharedArena } from "../object-store/shared-arena.js";
 import { HEARTBEAT_MS, type FromNode, type NodeHello, type RunningActors, type ToNode } from "../rpc/node-protocol.js";
@@ -69,6 +72,9 @@ export class WorkerNode {
   /** Pulls under way, by object id, and the messages to each worker waiting for them (in order). */
   private readonly pulling = new Map<string, Promise<ErrorInfo | undefined>>();
   private readonly outbox = new Map<string, Promise<void>>();
+  /** The largest room a worker here waits for in the arena (0: none), until when (see wantRoom). */
+  private roomWanted = 0;
+  private roomWantedUntil = 0;
   private head?: SocketChannel<FromNode, ToNode>;
   private heartbeat?: NodeJS.Timeout;
   private closed = false;
@@ -79,7 +85,7 @@ export class WorkerNode {
     this.total = total;
     this.arena = SharedArena.create(storeBytes);
     this.landing = new Landing(this.arena);
-    this.copies = new ObjectTable(this.arena, () => {}, undefined, {
+    this.copies = new ObjectTable(this.arena, () => {}, new SpillFiles(sessionRoot(), this.nodeId), {
       holder: FOR_HEAD,
       then: (id) => this.head && sendId(this.head, "unused", id),
     });
@@ -201,7 +207,10 @@ export class WorkerNode {
       for (const id of m.ids) if (this.copies.heldOnly(id, FOR_HEAD)) this.letGo(id);
       return;
     }
-    if (m.t === "free") return this.copies.release(m.ids, MADE_HERE);
+    if (m.t === "free") {
+      this.copies.release(m.ids, MADE_HERE);
+      return this.makeRoom();
+    }
     const w = this.byId.get(m.workerId);
     if (!w) return;
     if (m.t === "kill-worker") return this.workers.kill(w);
@@ -286,7 +295,7 @@ export class WorkerNode {
       const args = msg.args.map((v, i) => {
         const id = ids[i];
         this.copies.hold([id], msg.spec.taskId);
-        const stored = this.copy(id, v, failed);
+        const stored = this.copy(id, v, reader(w), failed);
         if (stored.ok) held.push(id);
         else this.unhold(id, () => this.copies.release([id], msg.spec.taskId));
         return stored;
@@ -302,7 +311,7 @@ export class WorkerNode {
         t: "objects",
         entries: msg.entries.map(([id, v]) => {
           this.copies.addRef(id, w.id);
-          const stored = this.copy(id, v, failed);
+          const stored = this.copy(id, v, reader(w), failed);
           if (!stored.ok) this.unhold(id, () => this.copies.removeRef(id, w.id));
           return [id, stored];
         }),
@@ -313,12 +322,13 @@ export class WorkerNode {
 
   /**
    * This node's copy of an object's value, made on its first arrival and shared by every worker
-   * here that holds it (zero-copy for all of them). With no room for it, the worker is given the
-   * reason instead, and nothing is kept: its get or its task fails with ObjectStoreFullError, the
-   * node goes on, and a later arrival tries again.
+   * here that holds it (zero-copy for all of them: `reader` reads its memory, which does not
+   * spill meanwhile). With no room for it, the worker is given the reason instead, and nothing
+   * is kept: its get or its task fails with ObjectStoreFullError, the node goes on, and a later
+   * arrival tries again.
    */
-  private copy(id: string, value: ObjectValue, failed?: Map<string, ErrorInfo>): ObjectValue {
-    const have = this.copies.get(id);
+  private copy(id: string, value: ObjectValue, reader: string | undefined, failed?: Map<string, ErrorInfo>): ObjectValue {
+    const have = this.copies.deliver(id, reader);
     if (have || !value.ok) return have ?? value;
     const error = failed?.get(id);
     if (error) return { ok: false, error };
@@ -332,6 +342,7 @@ export class WorkerNode {
     }
     this.copies.seal(id, stored);
     this.keepForHead(id);
+    if (reader !== undefined) this.copies.noteReader(id, reader, stored);
     return stored;
   }
 
@@ -346,6 +357,23 @@ export class WorkerNode {
     this.copies.seal(id, { ok: true, value });
     const { slices, ...rest } = value;
     return { ...rest, away: { node: this.nodeId, id, sizes: slices.map((s) => s.size) } };
+  }
+
+  /**
+   * A put of worker `w`, kept here: the worker reads it in this memory while it holds a ref to
+   * it. Returns the value that leaves: where it is, or (on a node that serves nothing) its bytes,
+   * the copy here then being one the head may drop.
+   */
+  private keepPut(w: PooledWorker, id: string, value: SerializedValue): SerializedValue {
+    if (!value.slices) return value;
+    this.copies.addRef(id, w.id);
+    const away = this.keep(id, value);
+    if (!away) {
+      this.keepForHead(id);
+      this.copies.seal(id, { ok: true, value });
+    }
+    if (w.readsArena) this.copies.noteReader(id, w.id, { ok: true, value });
+    return away ?? value;
   }
 
   /** Kept for the head, which leaves out the bytes of what the node has: freed when it says so. */
@@ -368,15 +396,16 @@ export class WorkerNode {
   private fromWorker(w: PooledWorker, msg: ToRaylet): void {
     if (msg.t === "add-ref") for (const id of msg.ids) if (this.copies.has(id)) this.copies.addRef(id, w.id);
     if (msg.t === "remove-ref") for (const id of msg.ids) this.copies.removeRef(id, w.id);
+    if (msg.t === "unview") for (const id of msg.ids) this.copies.unview(id, w.id);
     if (msg.t === "task-done") this.taskEnded(w.id, msg.taskId);
-    // The worker keeps reading its own put from this memory while it holds a ref to it.
-    if (msg.t === "put" && msg.value.slices) this.copies.addRef(msg.id, w.id);
+    if (msg.t === "collect-garbage") this.wantRoom(msg.size);
+    else if (msg.t === "remove-ref" || msg.t === "unview") this.makeRoom();
     // What stays here leaves as where it is; anything else large leaves as views of this node's
     // memory, which stays as it is until written, and is not needed after.
     const leaving: SerializedValue[] = [];
     const kept = (id: string, v: SerializedValue) => this.keep(id, v) ?? (leaving.push(v), v);
     let out: ToRaylet = msg;
-    if (msg.t === "put") out = { ...msg, value: kept(msg.id, msg.value) };
+    if (msg.t === "put") out = { ...msg, value: this.keepPut(w, msg.id, msg.value) };
     else if (msg.t === "task-done") {
       const first = this.streaming.delete(msg.taskId) ? 0 : 1;
       out = { ...msg, results: msg.results.map((r, i) => (r.ok ? { ok: true, value: kept(objectIdOf(msg.taskId, i + first), r.value) } : r)) };
@@ -408,12 +437,34 @@ export class WorkerNode {
     this.head?.send({ t: "worker-exit", workerId: w.id, code: exit.code, why: exit.oom ? "ran out of memory" : exit.error?.message });
   }
 
+  /**
+   * A worker here found no room for `size` bytes and asked every thread to release what it no
+   * longer uses (the head relays that to the drivers too): objects nobody here reads go to disk
+   * now, and those the releases let go of as they come, until it fits or the worker gives up.
+   */
+  private wantRoom(size: number): void {
+    this.roomWanted = Math.max(this.roomWanted, size);
+    this.roomWantedUntil = performance.now() + ROOM_WAIT_MS;
+    this.makeRoom();
+  }
+
+  private makeRoom(): void {
+    if (!this.roomWanted) return;
+    if (!this.arena.fits(this.roomWanted)) this.copies.spill(this.roomWanted);
+    if (this.arena.fits(this.roomWanted) || performance.now() > this.roomWantedUntil) this.roomWanted = 0;
+  }
+
+  /** Room for `size` bytes in this node's arena, spilling what nobody here reads if it takes that. */
   private allocate(size: number): number {
-    const offset = this.arena.allocate(size);
+    let offset = this.arena.allocate(size);
+    if (offset < 0 && this.copies.spill(size)) offset = this.arena.allocate(size);
     if (offset >= 0) return offset;
     throw new ObjectStoreFullError(`the object store of node ${this.nodeId} is full: ${size} bytes needed, ${this.arena.capacity - this.arena.used()} free`);
   }
 }
+
+/** The worker, if it reads values in this node's arena itself (a thread; a process is sent copies). */
+const reader = (w: PooledWorker) => (w.readsArena ? w.id : undefined);
 
 /** The hold a worker node keeps on each copy until the head says it no longer counts on it (see "unused"). */
 const FOR_HEAD = "head";

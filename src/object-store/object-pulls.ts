@@ -30,6 +30,7 @@ export interface PeerSettings {
 export class ObjectServer {
   private constructor(private readonly server: SocketServer) {}
 
+  /** `lookup`: the value of an object kept here (its bodies as slices, or bodies read back from disk). */
   static async start(o: PeerSettings & { host: string; arena: SharedArena; lookup(id: string): ObjectValue | undefined }): Promise<ObjectServer> {
     const server = await listen<FromPeer, ToPeer>({
       host: o.host, port: 0, token: o.token, version: o.version, tls: o.tls, log: o.log,
@@ -41,7 +42,7 @@ export class ObjectServer {
         channel.onMessage((m) => {
           if (m.t !== "pull") return;
           const v = o.lookup(m.id);
-          if (!v?.ok || !v.value.slices) return channel.send({ t: "pulled", reqId: m.reqId });
+          if (!v?.ok || !v.value.slices) return channel.send({ t: "pulled", reqId: m.reqId, bodies: v?.ok ? v.value.bodies : undefined });
           const pinned: number[] = [];
           channel.send({ t: "pulled", reqId: m.reqId, bodies: viewsOf(v.value, o.arena, pinned).bodies });
           channel.onSent(() => unpinAll(o.arena, pinned));

@@ -66,6 +66,11 @@ test("a node's store keeps what its workers made only while refs to it live: 12 
   assert.deepEqual(seen, Array.from({ length: 12 }, (_, i) => i));
 });
 
+test("a worker node spills what its workers made to disk when its store is full, and reads it back for a task there and for the driver", async () => {
+  const r = result(await drive("node-spill", workers[0].nodeId));
+  assert.deepEqual(r, { there: [0, 1, 2, 3, 4, 5], here: 1 });
+});
+
 test("workers on one node that take the same large object read one copy of it there", async () => {
   const { views } = result(await drive("shared-copy", workers[0].nodeId)) as { views: { shared: boolean; offset: number; first: number }[] };
   assert.deepEqual(views.map((v) => [v.shared, v.first]), [[true, 3], [true, 3]]);

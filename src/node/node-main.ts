@@ -100,7 +100,7 @@ async function runHead(config: NodeProcessConfig, log: (line: string) => void): 
 }
 
 async function runWorkerNode(config: NodeProcessConfig, headAddress: string, log: (line: string) => void): Promise<RunningNode> {
-  const head = parseAddress(headAddress, "tsray start --address");
+  const head = parseAddress(headAddress, "--address");
   const token = clusterToken(headAddress, config.token);
   if (token === undefined) throw new Error(`no cluster token for ${headAddress}: pass --token (the head printed it) or set TSRAY_TOKEN`);
   const tls = config.tlsCa ? { ca: readFileSync(config.tlsCa) } : tlsFor(headAddress);

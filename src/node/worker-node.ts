@@ -14,7 +14,6 @@ import { ObjectStoreFullError, toErrorInfo, type ErrorInfo } from "../common/err
 import { ObjectTable, type ObjectValue } from "../object-store/object-table.js";
 import { Landing } from "../object-store/landing.js";
 import { SpillFiles } from "../object-store/spill-files.js";
-import { ROOM_WAIT_MS } from "../object-store/shared-arena.js";
 import { sessionRoot } from "./session.js";
 import { ObjectPulls, ObjectServer } from "../object-store/object-pulls.js";
 import { SharedArena } from "../object-store/shared-arena.js";
@@ -27,6 +26,7 @@ import { NODE_JOB, WorkerPool, type JobConfig, type PooledWorker, type WorkerEnv
 import { releaseSlices } from "../serialization/serializer.js";
 import { mapValues, slicesOf, unpinAll, viewsOf } from "../serialization/wire-value.js";
 import type { SerializedValue } from "../serialization/serialized-value.js";
+import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
 import { nodeResources, type NodeResourcesConfig } from "./node-core.js";
 
 export interface WorkerNodeConfig extends NodeResourcesConfig {
@@ -72,9 +72,8 @@ export class WorkerNode {
   /** Pulls under way, by object id, and the messages to each worker waiting for them (in order). */
   private readonly pulling = new Map<string, Promise<ErrorInfo | undefined>>();
   private readonly outbox = new Map<string, Promise<void>>();
-  /** The largest room a worker here waits for in the arena (0: none), until when (see wantRoom). */
-  private roomWanted = 0;
-  private roomWantedUntil = 0;
+  /** Function descriptors of tasks handed back to the head before their worker saw them, by worker. */
+  private readonly unsentFunctions = new Map<string, FunctionDescriptor[]>();
   private head?: SocketChannel<FromNode, ToNode>;
   private heartbeat?: NodeJS.Timeout;
   private closed = false;
@@ -113,7 +112,7 @@ export class WorkerNode {
     const node = new WorkerNode(config);
     try {
       if (!config.tls) node.server = await ObjectServer.start({
-        host: config.ip, token: config.token, version: packageVersion(), tls: config.tls, log: config.log, arena: node.arena,
+        host: config.ip, token: config.token, version: packageVersion(), log: config.log, arena: node.arena,
         lookup: (id) => node.copies.get(id),
       });
       await node.connect();
@@ -209,7 +208,7 @@ export class WorkerNode {
     }
     if (m.t === "free") {
       this.copies.release(m.ids, MADE_HERE);
-      return this.makeRoom();
+      return this.copies.makeRoom();
     }
     const w = this.byId.get(m.workerId);
     if (!w) return;
@@ -230,7 +229,17 @@ export class WorkerNode {
     const before = this.outbox.get(w.id);
     if (!pulls && !before) return w.channel.send(this.storeFor(w, msg));
     const sent = Promise.all([before, pulls]).then(([, failed]) => {
-      if (!w.exit) w.channel.send(this.storeFor(w, msg, failed));
+      if (w.exit) return;
+      // A task whose argument went with its node goes back to the head, to wait for it to be
+      // made again (see TaskManager.onRequeue); an actor call fails with the reason.
+      if (msg.t === "execute" && !msg.spec.actorId && !msg.spec.actor && [...(failed?.values() ?? [])].some((e) => e.code === "OBJECT_LOST")) {
+        this.streaming.delete(msg.spec.taskId);
+        // The head counts the functions it carried as sent to the worker: they go with its next task.
+        if (msg.functions) this.unsentFunctions.set(w.id, [...(this.unsentFunctions.get(w.id) ?? []), ...msg.functions]);
+        this.head?.send({ t: "from-worker", workerId: w.id, msg: { t: "requeue", taskIds: [msg.spec.taskId] } });
+        return;
+      }
+      w.channel.send(this.storeFor(w, msg, failed));
     });
     this.outbox.set(w.id, sent);
     void sent.then(() => this.outbox.get(w.id) === sent && this.outbox.delete(w.id));
@@ -289,6 +298,7 @@ export class WorkerNode {
 
   /** A message for worker `w` with the values it carries stored here, held for it (`failed`: pulls that failed, and why). */
   private storeFor(w: PooledWorker, msg: FromRaylet, failed?: Map<string, ErrorInfo>): FromRaylet {
+    if (msg.t === "execute") msg = this.withUnsentFunctions(w, msg);
     if (msg.t === "execute" && msg.args) {
       const ids = refArgs(msg.spec);
       const held: string[] = [];
@@ -318,6 +328,14 @@ export class WorkerNode {
       };
     }
     return msg;
+  }
+
+  /** The execute message with the functions the worker was to get with a task handed back (see toWorker). */
+  private withUnsentFunctions(w: PooledWorker, msg: Extract<FromRaylet, { t: "execute" }>): FromRaylet {
+    const unsent = this.unsentFunctions.get(w.id);
+    if (!unsent) return msg;
+    this.unsentFunctions.delete(w.id);
+    return { ...msg, functions: [...unsent, ...(msg.functions ?? [])] };
   }
 
   /**
@@ -398,8 +416,10 @@ export class WorkerNode {
     if (msg.t === "remove-ref") for (const id of msg.ids) this.copies.removeRef(id, w.id);
     if (msg.t === "unview") for (const id of msg.ids) this.copies.unview(id, w.id);
     if (msg.t === "task-done") this.taskEnded(w.id, msg.taskId);
-    if (msg.t === "collect-garbage") this.wantRoom(msg.size);
-    else if (msg.t === "remove-ref" || msg.t === "unview") this.makeRoom();
+    // A worker asked every thread to release what it no longer uses (the head relays that to the
+    // drivers too) and waits for room here.
+    if (msg.t === "collect-garbage") this.copies.wantRoom(msg.size);
+    else if (msg.t === "remove-ref" || msg.t === "unview") this.copies.makeRoom();
     // What stays here leaves as where it is; anything else large leaves as views of this node's
     // memory, which stays as it is until written, and is not needed after.
     const leaving: SerializedValue[] = [];
@@ -435,23 +455,6 @@ export class WorkerNode {
     this.started.delete(w.id);
     const exit = w.exit!;
     this.head?.send({ t: "worker-exit", workerId: w.id, code: exit.code, why: exit.oom ? "ran out of memory" : exit.error?.message });
-  }
-
-  /**
-   * A worker here found no room for `size` bytes and asked every thread to release what it no
-   * longer uses (the head relays that to the drivers too): objects nobody here reads go to disk
-   * now, and those the releases let go of as they come, until it fits or the worker gives up.
-   */
-  private wantRoom(size: number): void {
-    this.roomWanted = Math.max(this.roomWanted, size);
-    this.roomWantedUntil = performance.now() + ROOM_WAIT_MS;
-    this.makeRoom();
-  }
-
-  private makeRoom(): void {
-    if (!this.roomWanted) return;
-    if (!this.arena.fits(this.roomWanted)) this.copies.spill(this.roomWanted);
-    if (this.arena.fits(this.roomWanted) || performance.now() > this.roomWantedUntil) this.roomWanted = 0;
   }
 
   /** Room for `size` bytes in this node's arena, spilling what nobody here reads if it takes that. */

@@ -22,7 +22,7 @@
 import type { ErrorInfo } from "../common/errors.js";
 import { releaseSlices } from "../serialization/serializer.js";
 import type { AwayBodies, SerializedValue } from "../serialization/serialized-value.js";
-import type { SharedArena } from "./shared-arena.js";
+import { ROOM_WAIT_MS, type SharedArena } from "./shared-arena.js";
 import type { SpillFiles } from "./spill-files.js";
 
 /** Told an object's value once it is sealed; one function can serve many objects. */
@@ -52,6 +52,9 @@ export class ObjectTable {
   private readonly entries = new Map<string, Entry>();
   /** What each worker holds, so its exit can release it. */
   private readonly byWorker = new Map<string, Set<string>>();
+  /** The largest room a worker waits for in the arena (0: none), and until when (see wantRoom). */
+  private roomWanted = 0;
+  private roomWantedUntil = 0;
   /** Told when a value whose bodies are on another node is dropped: that node's copy may go. */
   onAwayGone?: (away: AwayBodies) => void;
 
@@ -290,6 +293,24 @@ export class ObjectTable {
       }
     }
     return freed;
+  }
+
+  /**
+   * A worker waits for a free run of `size` bytes (it asked every thread to release what it no
+   * longer uses): objects nobody reads go to disk now, and those the releases let go of as they
+   * come (see makeRoom), until it fits or the worker gives up waiting (ROOM_WAIT_MS).
+   */
+  wantRoom(size: number): void {
+    this.roomWanted = Math.max(this.roomWanted, size);
+    this.roomWantedUntil = performance.now() + ROOM_WAIT_MS;
+    this.makeRoom();
+  }
+
+  /** Spills toward the room a worker waits for, if one does (called as holds and views end). */
+  makeRoom(): void {
+    if (!this.roomWanted) return;
+    if (!this.arena.fits(this.roomWanted)) this.spill(this.roomWanted);
+    if (this.arena.fits(this.roomWanted) || performance.now() > this.roomWantedUntil) this.roomWanted = 0;
   }
 
   /**

@@ -125,9 +125,6 @@ export class Raylet {
   private readonly here = (send: Waiter): Waiter => this.remote.here(send);
   /** The in-process driver's collection, when it has one (see connectDriver). */
   private collectDriver?: () => void;
-  /** The largest room a worker thread waits for in the arena (0: none), see spillForRoom. */
-  private roomWanted = 0;
-  private roomWantedUntil = 0;
 
   constructor(private readonly o: RayletOptions) {
     let spilling = false;
@@ -334,14 +331,6 @@ export class Raylet {
     });
   }
 
-  /** A worker waits for room (see "collect-garbage"): objects nobody reads go to disk until it fits. */
-  private spillForRoom(): void {
-    if (!this.roomWanted) return;
-    if (!this.o.arena.fits(this.roomWanted)) this.o.table.spill(this.roomWanted);
-    // Room made, or the worker has given up waiting by now.
-    if (this.o.arena.fits(this.roomWanted) || performance.now() > this.roomWantedUntil) this.roomWanted = 0;
-  }
-
   /** Room in the arena for a body from another process, after the workers released what they could. */
   private allocate(size: number): number {
     let offset = this.o.arena.allocate(size);
@@ -380,10 +369,10 @@ export class Raylet {
         return;
       case "remove-ref":
         for (const id of msg.ids) table.removeRef(id, client.id);
-        return this.spillForRoom();
+        return table.makeRoom();
       case "unview":
         for (const id of msg.ids) table.unview(id, client.id);
-        return this.spillForRoom();
+        return table.makeRoom();
       case "stream-consumed":
         return this.tasks.streams.consumed(msg.taskId, msg.index);
       case "stream-closed":
@@ -406,10 +395,10 @@ export class Raylet {
         // The worker may be on a worker node whose store holds what these drivers' refs keep.
         for (const d of this.jobDrivers.values()) d.send({ t: "collect" });
         // What the collections free comes later; objects nobody reads go to disk now if that is
-        // what it takes, and those the collections let go of as they do (see "unview").
-        this.roomWanted = Math.max(this.roomWanted, msg.size);
-        this.roomWantedUntil = performance.now() + ROOM_WAIT_MS;
-        return this.spillForRoom();
+        // what it takes, and those the collections let go of as they do (see "unview"). A worker
+        // node spills for its own workers.
+        if (client.worker?.nodeId === undefined) table.wantRoom(msg.size);
+        return;
       case "kill-actor":
         return this.actors.kill(msg.actorId, msg.noRestart);
       case "request":

@@ -12,7 +12,7 @@ import type { ObjectPulls } from "../object-store/object-pulls.js";
 import type { ObjectTable, ObjectValue, Waiter } from "../object-store/object-table.js";
 import type { TaskSpec } from "../rpc/protocol.js";
 import type { AwayBodies } from "../serialization/serialized-value.js";
-import { executeMessage, heldRefs } from "./dependencies.js";
+import { executeMessage, heldRefs, refArgs } from "./dependencies.js";
 import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
 import type { PooledWorker } from "./worker-pool.js";
 
@@ -51,13 +51,15 @@ export class RemoteObjects {
 
   /** A waiter for a reader on this node: an away value is pulled here before `send` is given it. */
   here(send: Waiter): Waiter {
-    return (value, id) => {
+    const deliver: Waiter = (value, id) => {
       if (!this.d.table.isAway(id)) return send(value, id);
       void this.pulled(id).then((error) => {
-        const v = error ? { ok: false as const, error } : this.d.table.get(id);
-        if (v) send(v, id);
+        if (error) return send({ ok: false, error }, id);
+        // Pulled, or being made again (its node died): sent once sealed here. Gone: nobody waits.
+        if (this.d.table.has(id)) this.d.table.whenReady(id, deliver);
       });
     };
+    return deliver;
   }
 
   /**
@@ -65,11 +67,17 @@ export class RemoteObjects {
    * worker of this node waits for the away ones to be pulled here, its executes in order.
    */
   execute(w: PooledWorker, spec: TaskSpec, functions?: FunctionDescriptor[]): void {
-    const away = w.nodeId === undefined ? heldRefs(spec).filter((id) => this.d.table.isAway(id)) : [];
+    const away = w.nodeId === undefined ? refArgs(spec).filter((id) => this.d.table.isAway(id)) : [];
     const before = this.outbox.get(w);
     if (!away.length && !before) return w.channel.send(executeMessage(this.d.table, spec, w, functions));
-    const sent = Promise.all([before, ...away.map((id) => this.pulled(id))]).then(() => {
-      if (!w.exit) w.channel.send(executeMessage(this.d.table, spec, w, functions));
+    const pulls = Promise.all(away.map((id) => this.pulled(id).then((error) => [id, error] as const)));
+    const sent = Promise.all([before, pulls]).then(([, pulled]) => {
+      if (w.exit) return;
+      const msg = executeMessage(this.d.table, spec, w, functions);
+      // An argument that could not be pulled here fails the task with the reason.
+      const failed = new Map(pulled.filter(([, error]) => error));
+      if (failed.size) msg.args = msg.args!.map((v, i) => (failed.has(refArgs(spec)[i]) ? { ok: false, error: failed.get(refArgs(spec)[i])! } : v));
+      w.channel.send(msg);
     });
     this.outbox.set(w, sent);
     void sent.then(() => this.outbox.get(w) === sent && this.outbox.delete(w));
@@ -117,7 +125,9 @@ export class RemoteObjects {
     let p = this.pulling.get(id);
     if (p) return p;
     p = new Promise<ErrorInfo | undefined>((resolve) => {
-      const attempt = () =>
+      const attempt = () => {
+        // Freed meanwhile: nothing to pull (and no entry to make by waiting for it).
+        if (!this.d.table.has(id)) return resolve(undefined);
         this.d.table.whenReady(id, (v) => {
           if (!this.d.table.isAway(id) || !v.ok) return resolve(undefined);
           const away = v.value.away!;
@@ -136,6 +146,7 @@ export class RemoteObjects {
             },
           );
         });
+      };
       attempt();
     });
     this.pulling.set(id, p);

@@ -8,7 +8,7 @@ import type { ErrorInfo } from "../common/errors.js";
 import { objectIdOf } from "../common/ids.js";
 import type { ObjectTable, ObjectValue, Waiter } from "../object-store/object-table.js";
 import type { TaskSpec } from "../rpc/protocol.js";
-import { heldRefs, whenDependenciesReady } from "./dependencies.js";
+import { heldRefs, refArgs, whenDependenciesReady } from "./dependencies.js";
 import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
 import type { Lineage } from "./remote-objects.js";
 import type { FunctionTable } from "./function-table.js";
@@ -100,7 +100,13 @@ export class TaskManager {
       if (!set) this.children.set(spec.parentTaskId, (set = new Set()));
       set.add(spec.taskId);
     }
-    rec.cancelDeps = whenDependenciesReady(table, spec, (failure) => {
+    this.whenReady(rec);
+  }
+
+  /** Queues the task once its arguments are sealed (a failed one fails it). */
+  private whenReady(rec: TaskRecord): void {
+    rec.state = "waiting";
+    rec.cancelDeps = whenDependenciesReady(this.d.table, rec.spec, (failure) => {
       rec.cancelDeps = undefined;
       if (failure) this.finish(rec, [{ ok: false, error: failure }]);
       else this.enqueue(rec);
@@ -146,7 +152,10 @@ export class TaskManager {
     this.queues.settle(lease.queue);
   }
 
-  /** A blocked worker handed back tasks it had not started. */
+  /**
+   * A worker handed back tasks it had not started: it blocked, or (on a worker node) an argument
+   * could not be pulled from a node that died, which is being made again: those wait for it.
+   */
   onRequeue(w: PooledWorker, taskIds: string[]): void {
     const lease = this.queues.leaseOf(w);
     if (!lease) return;
@@ -157,6 +166,7 @@ export class TaskManager {
       this.queues.finished(lease, rec);
       rec.attempts--;
       if (rec.cancelled) this.finish(rec, [cancelledValue(rec.spec)]);
+      else if (!refArgs(rec.spec).every((id) => this.d.table.isReady(id))) this.whenReady(rec);
       else {
         rec.state = "queued";
         back.push(rec);

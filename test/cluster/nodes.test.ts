@@ -138,7 +138,7 @@ test("a worker node killed with SIGKILL: its task is retried, its actor restarte
   assert.equal(await exited, 0);
   const r = JSON.parse(out.trim().split("\n").at(-1)!) as {
     ranOn: string; refused: string; alive: boolean; actorBefore: string; actorAfter: string;
-    lost: { madeOn: string[]; rebuilt: number[]; once: string; put: string };
+    lost: { madeOn: string[]; rebuilt: number[]; once: string; put: string; relayed: number };
   };
   assert.notEqual(r.ranOn, victim.nodeId);
   assert.equal(r.actorBefore, victim.nodeId);
@@ -148,7 +148,8 @@ test("a worker node killed with SIGKILL: its task is retried, its actor restarte
   assert.equal(isAlive(victim.pid), false);
   // What only the victim had: a task's return is made again by running the task elsewhere
   // (lineage), within its retries; a put cannot be.
-  assert.deepEqual(r.lost.madeOn, [victim.nodeId, victim.nodeId, victim.nodeId]);
+  assert.deepEqual(r.lost.madeOn, [victim.nodeId, victim.nodeId, victim.nodeId, victim.nodeId]);
+  assert.equal(r.lost.relayed, (32 * 2 ** 20) / 8, "pulled by a task as its node died: made again, then read");
   assert.deepEqual(r.lost.rebuilt, [7, 7, 2], "the task ran again, once");
   assert.match(r.lost.once, /^ObjectLostError: object \w+ was lost with node \w+: task make has no retries left \(maxRetries 0\)/);
   assert.match(r.lost.put, new RegExp(`^ObjectLostError: object \\w+ was lost with node ${victim.nodeId}: it was put there`));

@@ -37,8 +37,7 @@ const LIST_FLAGS = { address: "string", token: "string", filter: "list", limit: 
 export async function list(argv: string[]): Promise<number> {
   const { flags, positionals } = parseFlags("list", argv, LIST_FLAGS);
   const [kind, extra] = positionals;
-  if (kind === "tasks" || kind === "objects") throw new UsageError(`tsray list ${kind}: comes with the dashboard and the state API in a later release`);
-  if (!LISTABLE.includes(kind as never)) throw new UsageError(`tsray list: what to list is one of nodes, jobs, actors, placement-groups (got ${kind === undefined ? "nothing" : `'${kind}'`})`);
+  if (!LISTABLE.includes(kind as never)) throw new UsageError(`tsray list: what to list is one of ${LISTABLE.join(", ")} (got ${kind === undefined ? "nothing" : `'${kind}'`})`);
   if (extra !== undefined) throw new UsageError(`tsray list: unexpected argument '${extra}'`);
   const format = flags.format ?? "table";
   if (format !== "table" && format !== "json") throw new UsageError(`tsray list: --format is table or json, got '${format}'`);

@@ -7,7 +7,7 @@ import type { Raylet } from "../raylet/raylet.js";
 
 export type Row = Record<string, unknown> & { state: string };
 
-export const LISTABLE = ["nodes", "jobs", "actors", "placement-groups"] as const;
+export const LISTABLE = ["nodes", "jobs", "actors", "tasks", "objects", "placement-groups"] as const;
 export type Listable = (typeof LISTABLE)[number];
 
 export interface ClusterStatus {
@@ -39,6 +39,15 @@ export class StateService {
         return this.gcs.actors.list().map((a) => ({
           actor_id: a.data.actorId, class_name: a.data.className, state: a.state, name: a.name ?? "", namespace: a.namespace, detached: a.detached,
         }));
+      case "tasks":
+        return this.raylet.events.rows().map((t) => ({
+          task_id: t.task_id, name: t.name, state: t.state, type: t.type, job_id: t.job_id ?? "", actor_id: t.actor_id ?? "",
+          node_id: t.node_id ?? "", worker_id: t.worker_id ?? "", attempt: t.attempt,
+          duration_ms: t.started_at !== undefined && t.ended_at !== undefined ? t.ended_at - t.started_at : null,
+          error_type: t.error_type ?? "", error_message: t.error_message ?? "",
+        }));
+      case "objects":
+        return this.raylet.objects();
       case "placement-groups":
         return this.raylet.placementGroups.list().map((g) => ({
           placement_group_id: g.id, name: g.name ?? "", state: g.state, strategy: g.strategy, bundles: g.bundles,

@@ -360,6 +360,27 @@ export class ObjectTable {
     return { objects, bytes };
   }
 
+  /** Every object (not actors) as the state API lists it. */
+  describe(): ObjectRow[] {
+    const rows: ObjectRow[] = [];
+    for (const [id, e] of this.entries) {
+      if (e.actor) continue;
+      const v = e.value;
+      const holders = e.holders === undefined ? [] : typeof e.holders === "string" ? [e.holders] : [...e.holders];
+      const kinds = new Set(holders.map((h) => (this.byWorker.get(h)?.has(id) ? "LOCAL_REFERENCE" : this.entries.has(h) ? "CAPTURED_IN_OBJECT" : "USED_BY_PENDING_TASK")));
+      rows.push({
+        object_id: id,
+        state: !v ? "PENDING" : !v.ok ? "FAILED" : e.spilled ? "SPILLED" : isAway(e) ? "ON_NODE" : "IN_MEMORY",
+        size_bytes: this.sizeOf(id),
+        owner: e.owner ?? "",
+        reference_kinds: [...kinds].sort(),
+        node_id: v?.ok ? (v.value.away?.node ?? "") : "",
+        readers: e.viewers?.size ?? 0,
+      });
+    }
+    return rows;
+  }
+
   /** Drops every object: the node is shutting down. */
   clear(): void {
     for (const e of this.entries.values()) if (e.value) this.discard(e.value);
@@ -404,6 +425,24 @@ export class ObjectTable {
 function isAway(e: Entry | undefined): boolean {
   const v = e?.value;
   return !!v?.ok && !!v.value.away && !v.value.slices && !e!.spilled;
+}
+
+/**
+ * An object as `tsray list objects` and `tsray memory` show it. `state`: PENDING (not made yet),
+ * IN_MEMORY (in this node's store), SPILLED (on this node's disk), ON_NODE (its bodies on the
+ * worker node `node_id`), FAILED. `reference_kinds`, in Ray's words: held by a worker or driver
+ * (LOCAL_REFERENCE), by a task waiting to run with it (USED_BY_PENDING_TASK), inside another
+ * object (CAPTURED_IN_OBJECT). `readers`: threads reading its memory (it cannot spill meanwhile).
+ */
+export interface ObjectRow {
+  object_id: string;
+  state: "PENDING" | "IN_MEMORY" | "SPILLED" | "ON_NODE" | "FAILED";
+  size_bytes: number;
+  owner: string;
+  reference_kinds: string[];
+  node_id: string;
+  readers: number;
+  [key: string]: unknown;
 }
 
 /** The bytes of a value's bodies in the arena. */

@@ -40,6 +40,8 @@ export class ActorCalls {
     private readonly ownerOf: (spec: TaskSpec) => Waiter | undefined,
     /** Sends a worker the execute message of a spec (see RemoteObjects.execute). */
     private readonly execute: (w: PooledWorker, spec: TaskSpec) => void,
+    /** Told each call's results as they are sealed (see TaskEvents). */
+    private readonly ended: (spec: TaskSpec, results: ObjectValue[]) => void,
   ) {}
 
   /** A call of `actor`; with no live actor, it fails at once. */
@@ -139,6 +141,7 @@ export class ActorCalls {
 
   /** Seals the call's returns and releases its holds. */
   private seal(spec: TaskSpec, results: ObjectValue[]): void {
+    this.ended(spec, results);
     sealReturns(this.table, spec, results);
     this.table.release(heldRefs(spec), spec.taskId);
   }

@@ -45,6 +45,8 @@ export interface ActorManagerDeps {
   restartOf(spec: TaskSpec): Restart | undefined;
   /** Sends a worker the execute message of a spec, once its arguments are readable there (see RemoteObjects.execute). */
   execute(w: PooledWorker, spec: TaskSpec, functions?: FunctionDescriptor[]): void;
+  /** Told the results of each creation and call as they are sealed (see TaskEvents). */
+  ended(spec: TaskSpec, results: ObjectValue[]): void;
 }
 
 type Exit = NonNullable<PooledWorker["exit"]>;
@@ -60,7 +62,7 @@ export class ActorManager {
 
   constructor(private readonly d: ActorManagerDeps) {
     this.threads = new ActorThreads(d.workers);
-    this.calls = new ActorCalls(d.table, d.ownerOf, d.execute);
+    this.calls = new ActorCalls(d.table, d.ownerOf, d.execute, d.ended);
   }
 
   create(spec: TaskSpec): void {
@@ -76,7 +78,7 @@ export class ActorManager {
           // The new handle's id stands for the existing actor, which it keeps alive.
           this.aliases.set(a.actorId, existing);
           table.hold([existing], a.actorId);
-          table.seal(objectIdOf(spec.taskId, 1), okNull());
+          this.sealCreation(spec, okNull());
           table.release(heldRefs(spec), spec.taskId);
           return;
         }
@@ -303,7 +305,7 @@ export class ActorManager {
       return;
     }
     // A restarted actor's constructor result has no taker: its creation result was sealed long ago.
-    if (rec.state === "pending") this.d.table.seal(objectIdOf(rec.creation.taskId, 1), result);
+    if (rec.state === "pending") this.sealCreation(rec.creation, result);
     else this.d.table.discard(result);
     rec.state = "alive";
     this.d.directory.setState(rec.id, "ALIVE");
@@ -315,7 +317,7 @@ export class ActorManager {
     rec.death = error;
     this.d.directory.setState(rec.id, "DEAD");
     this.d.directory.unregisterName(rec.id);
-    this.d.table.seal(objectIdOf(rec.creation.taskId, 1), { ok: false, error });
+    this.sealCreation(rec.creation, { ok: false, error });
     this.calls.failQueued(rec, error);
     this.d.table.release(heldRefs(rec.creation), rec.creation.taskId);
     if (!this.d.table.has(rec.id)) this.actors.delete(rec.id);
@@ -327,8 +329,13 @@ export class ActorManager {
       id: spec.actor!.actorId, creation: spec, state: "dead", pool: undefined as unknown as ResourcePool, shared: false, restarts: 0,
       queue: new Fifo(), noRestart: true, death: error,
     });
-    this.d.table.seal(objectIdOf(spec.taskId, 1), { ok: false, error });
+    this.sealCreation(spec, { ok: false, error });
     this.d.table.release(heldRefs(spec), spec.taskId);
+  }
+
+  private sealCreation(spec: TaskSpec, result: ObjectValue): void {
+    this.d.ended(spec, [result]);
+    this.d.table.seal(objectIdOf(spec.taskId, 1), result);
   }
 }
 

@@ -14,7 +14,7 @@ import { refArgs } from "./dependencies.js";
 import { afterFinalizers } from "../common/gc-assist.js";
 import { keepingProcessAlive } from "../common/keep-alive.js";
 import { ROOM_WAIT_MS, type SharedArena } from "../object-store/shared-arena.js";
-import type { ObjectTable, ObjectValue, Waiter } from "../object-store/object-table.js";
+import type { ObjectRow, ObjectTable, ObjectValue, Waiter } from "../object-store/object-table.js";
 import type { Channel } from "../rpc/channel.js";
 import { sendId, sendObject, type FromRaylet, type TaskSpec, type ToRaylet } from "../rpc/protocol.js";
 import { ActorManager } from "./actor-manager.js";
@@ -30,6 +30,7 @@ import type { Landing } from "../object-store/landing.js";
 import { NodeChoice } from "./node-choice.js";
 import { ObjectPulls, type PeerSettings } from "../object-store/object-pulls.js";
 import { RemoteObjects } from "./remote-objects.js";
+import { TaskEvents } from "./task-events.js";
 import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
 
 export interface RayletOptions {
@@ -119,6 +120,8 @@ export class Raylet {
   /** Worker nodes this raylet places work on, while they are in the cluster. */
   private readonly remoteNodes = new Map<string, { pool: ResourcePool; link: RemoteNodeLink }>();
   private readonly choice: NodeChoice;
+  /** What became of the tasks placed here, for the state API and the metrics. */
+  readonly events = new TaskEvents();
   /** Objects whose bodies are on worker nodes (see remote-objects.ts). */
   private readonly remote: RemoteObjects;
   private readonly pulls?: ObjectPulls;
@@ -159,18 +162,27 @@ export class Raylet {
       free: (away) => this.remoteNodes.get(away.node)?.link.free(away.id),
       reconstruct: (lineage) => this.tasks.reconstruct(lineage),
     });
-    const execute = (w: PooledWorker, spec: TaskSpec, functions?: FunctionDescriptor[]) => this.remote.execute(w, spec, functions);
+    const execute = (w: PooledWorker, spec: TaskSpec, functions?: FunctionDescriptor[]) => {
+      this.events.running(spec.taskId, w.nodeId ?? o.nodeId, w.id);
+      this.remote.execute(w, spec, functions);
+    };
+    const ended = (spec: TaskSpec, results: ObjectValue[]) => this.events.ended(spec.taskId, results);
     this.placementGroups = new PlacementGroups(() => this.pools(), this.scheduler, o.log);
     this.choice = new NodeChoice(o.resources, o.nodeId, () => this.pools(), (spec) => this.argBytesOnNodes(spec));
     const poolFor = (spec: TaskSpec) => this.poolFor(spec);
     const ownerOf = (spec: TaskSpec) => this.clientsById.get(spec.ownerId)?.notify;
     this.tasks = new TaskManager({
       table: o.table, scheduler: this.scheduler, workers: this.workers, functions: this.functions, poolFor, ownerOf, cancelGraceMs: 1000, execute,
-      finished: (spec, attempts, results) => this.remote.finished(spec, attempts, results),
+      submitted: (spec) => this.events.submitted(spec),
+      queued: (spec) => this.events.queued(spec.taskId),
+      finished: (spec, attempts, results) => {
+        this.remote.finished(spec, attempts, results);
+        ended(spec, results);
+      },
     });
     this.actors = new ActorManager({
       table: o.table, scheduler: this.scheduler, workers: this.workers, functions: this.functions, directory: o.gcs.actors, poolFor, ownerOf,
-      restartOf: (spec) => restartOf(spec, this.functions, this.jobs), execute,
+      restartOf: (spec) => restartOf(spec, this.functions, this.jobs), execute, ended,
     });
     this.recovery = new Recovery({
       actors: this.actors, functions: this.functions, jobs: this.jobs, workers: this.workers, placementGroups: this.placementGroups,
@@ -244,6 +256,11 @@ export class Raylet {
     n.pool.closed = true;
     this.remote.nodeGone(nodeId);
     this.scheduler.closePool(n.pool, { code: "NODE_DIED", name: "NodeDiedError", message: `node ${nodeId} ${why}` });
+  }
+
+  /** The objects of this node's table, as the state API lists them. */
+  objects(): ObjectRow[] {
+    return this.o.table.describe();
   }
 
   /** A restarted head taking back what its storage kept (see recovery.ts). */
@@ -356,6 +373,7 @@ export class Raylet {
       case "submit":
         if (client.jobId !== undefined) msg.spec.jobId ??= client.jobId;
         if (msg.spec.workingDir !== undefined) msg.spec.workingDir = this.localDir(msg.spec.jobId, msg.spec.workingDir);
+        this.events.submitted(msg.spec);
         if (msg.spec.actor) return this.actors.create(msg.spec);
         if (msg.spec.actorId) return this.actors.call(msg.spec);
         return this.tasks.submit(msg.spec);

@@ -44,7 +44,11 @@ export interface TaskManagerDeps {
   ownerOf(spec: TaskSpec): Waiter | undefined;
   /** Sends a worker the execute message of a spec, once its arguments are readable there (see RemoteObjects.execute). */
   execute(w: PooledWorker, spec: TaskSpec, functions?: FunctionDescriptor[]): void;
-  /** A task's results are about to be sealed (see RemoteObjects.finished). */
+  /** A task (again: see reconstruct) is submitted (see TaskEvents). */
+  submitted(spec: TaskSpec): void;
+  /** Its arguments are ready: it waits for a worker (see TaskEvents). */
+  queued(spec: TaskSpec): void;
+  /** A task's results are about to be sealed (see RemoteObjects.finished, TaskEvents). */
   finished(spec: TaskSpec, attempts: number, results: ObjectValue[]): void;
 }
 
@@ -81,7 +85,9 @@ export class TaskManager {
    * reconstruction): they are pending again, and its other returns keep their values.
    */
   reconstruct({ spec, attempts }: Lineage): void {
-    if (!this.tasks.has(spec.taskId)) this.start(spec, attempts);
+    if (this.tasks.has(spec.taskId)) return;
+    this.d.submitted(spec);
+    this.start(spec, attempts);
   }
 
   private start(spec: TaskSpec, attempts: number): void {
@@ -126,6 +132,7 @@ export class TaskManager {
       rec.pool = pool;
     }
     rec.state = "queued";
+    this.d.queued(rec.spec);
     this.queues.push(rec, rec.pool);
   }
 

@@ -58,6 +58,20 @@ test("a driver in another process runs tasks and actors and moves large objects 
   assert.equal(jobs[0].entrypoint, driver);
 });
 
+test("tsray list tasks and objects: what ran, what failed and why, and the objects a driver holds", async () => {
+  const r = result(await drive("state")) as {
+    failed: string; tasks: [string, string][]; failedRow: Record<string, unknown>; kept: Record<string, unknown>;
+  };
+  assert.equal(r.failed, "RayTaskError");
+  assert.ok(r.tasks.some(([name, state]) => name === "fine" && state === "FINISHED"), JSON.stringify(r.tasks));
+  assert.equal(r.failedRow.state, "FAILED");
+  assert.equal(r.failedRow.error_type, "RangeError");
+  assert.match(r.failedRow.error_message as string, /kaboom/);
+  assert.equal(r.failedRow.node_id, head.nodeId);
+  assert.equal(typeof r.failedRow.duration_ms, "number");
+  assert.deepEqual([r.kept.state, r.kept.size_bytes, r.kept.reference_kinds], ["IN_MEMORY", 2 ** 20, ["LOCAL_REFERENCE"]]);
+});
+
 test("a detached actor and placement group outlive their driver's job; the job's other actors and groups end with it", async () => {
   assert.deepEqual(result(await drive("detached-create")), { created: true });
   const r = result(await drive("detached-use"));

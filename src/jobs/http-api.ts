@@ -11,6 +11,10 @@
  *   GET  /api/jobs/ID/logs            { logs }
  *   GET  /api/jobs/ID/logs/tail       the logs as they come (chunked), until the job ends
  *   POST /api/jobs/ID/stop            { stopped }
+ *
+ * And, without the token (Prometheus' scrapers send none, and it changes nothing):
+ *
+ *   GET  /metrics                     the cluster's metrics (see metrics/prometheus.ts)
  */
 import { timingSafeEqual } from "node:crypto";
 import http from "node:http";
@@ -29,13 +33,21 @@ export interface JobApi {
   close(): Promise<void>;
 }
 
-export async function startJobApi(o: { host: string; port: number; token: string; jobs: JobManager; log: (line: string) => void }): Promise<JobApi> {
+export async function startJobApi(o: {
+  host: string; port: number; token: string; jobs: JobManager; log: (line: string) => void;
+  /** The metrics' text, rendered when scraped. */
+  metrics: () => string;
+}): Promise<JobApi> {
   const expected = Buffer.from(`Bearer ${o.token}`);
   const authorized = (req: http.IncomingMessage) => {
     const given = Buffer.from(req.headers.authorization ?? "");
     return given.length === expected.length && timingSafeEqual(given, expected);
   };
   const server = http.createServer((req, res) => {
+    if (req.method === "GET" && new URL(req.url ?? "/", "http://x").pathname === "/metrics") {
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+      return res.end(o.metrics());
+    }
     if (!authorized(req)) {
       o.log(`refused an HTTP request from ${req.socket.remoteAddress}: ${req.method} ${req.url} without the cluster token`);
       return send(res, 401, { error: "this route needs the cluster token: Authorization: Bearer TOKEN" });

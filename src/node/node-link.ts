@@ -5,7 +5,7 @@
  */
 import type { Channel } from "../rpc/channel.js";
 import { sendId } from "../rpc/protocol.js";
-import type { FromNode, RunningActors, ToNode } from "../rpc/node-protocol.js";
+import type { FromNode, RunningActors, StoreUse, ToNode } from "../rpc/node-protocol.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import type { ObjectValue } from "../object-store/object-table.js";
 import { refArgs } from "../raylet/dependencies.js";
@@ -24,6 +24,8 @@ export class NodeLink implements RemoteNodeLink {
   /** Packed folders this node has been sent: a job's (by job id) and its tasks' (by path on the head). */
   private readonly sentArchives = new Set<string>();
   private lastHeard = Date.now();
+  /** How full the node's store was at its last heartbeat. */
+  store?: StoreUse;
 
   constructor(
     readonly nodeId: string,
@@ -44,7 +46,8 @@ export class NodeLink implements RemoteNodeLink {
         // The node keeps a copy of what its workers put.
         if (m.msg.t === "put" && m.msg.value.bodies) this.onNode.add(m.msg.id);
         this.workers.get(m.workerId)?.handler?.(m.msg);
-      } else if (m.t === "unused") {
+      } else if (m.t === "heartbeat") this.store = m.store;
+      else if (m.t === "unused") {
         for (const id of m.ids) this.onNode.delete(id);
         channel.send({ t: "drop", ids: m.ids });
       }

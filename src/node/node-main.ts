@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { packageVersion } from "../common/version.js";
 import { ClusterNode, type ClusterNodeConfig } from "./cluster-node.js";
+import { renderMetrics } from "../metrics/prometheus.js";
 import { clusterToken, createSessionDir, envToken, removeSession, sessionDir, tlsFor, writeSession, type NodeSession } from "./session.js";
 import { JobManager } from "../jobs/job-manager.js";
 import { startJobApi, type JobApi } from "../jobs/http-api.js";
@@ -71,15 +72,16 @@ async function runHead(config: NodeProcessConfig, log: (line: string) => void): 
   let jobs: JobManager | undefined;
   if (config.dashboard) {
     jobs = new JobManager({ dir: path.join(sessionDir(config.nodeId), "jobs"), headAddress: node.address, token, log });
+    const metrics = () => renderMetrics(node.gcs, node.core.raylet);
     try {
-      api = await startJobApi({ ...config.dashboard, token, jobs, log });
+      api = await startJobApi({ ...config.dashboard, token, jobs, log, metrics });
     } catch (err) {
       // The default port taken (another head, say): a free one, and a line that says so.
       if ((err as { code?: string }).code !== "EADDRINUSE" || config.dashboard.port !== DEFAULT_DASHBOARD_PORT) {
         await node.close();
         throw err;
       }
-      api = await startJobApi({ ...config.dashboard, port: 0, token, jobs, log });
+      api = await startJobApi({ ...config.dashboard, port: 0, token, jobs, log, metrics });
       log(`port ${DEFAULT_DASHBOARD_PORT} is taken: the HTTP API listens at ${api.url}`);
     }
     node.dashboardUrl = api.url;

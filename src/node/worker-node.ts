@@ -120,7 +120,7 @@ export class WorkerNode {
       await node.close();
       throw err;
     }
-    node.heartbeat = setInterval(() => node.head?.send({ t: "heartbeat" }), HEARTBEAT_MS);
+    node.heartbeat = setInterval(() => node.beat(), HEARTBEAT_MS);
     return node;
   }
 
@@ -146,10 +146,16 @@ export class WorkerNode {
     // A head that joins knows none of the copies here: those nobody here uses go.
     for (const id of [...this.forHead]) if (this.copies.heldOnly(id, FOR_HEAD)) this.letGo(id);
     channel.send({ t: "actors", workers: this.runningActors() });
+    this.beat();
     channel.onMessage((m) => this.fromHead(m));
     channel.onClose(() => {
       if (this.head === channel && !this.closed) void this.reconnect();
     });
+  }
+
+  /** Tells the head this node is alive, and how full its store is. */
+  private beat(): void {
+    this.head?.send({ t: "heartbeat", store: { used: this.arena.used(), capacity: this.arena.capacity } });
   }
 
   /** The workers that run actors, for a head restarted on its storage to take back. */

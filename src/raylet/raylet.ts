@@ -31,7 +31,18 @@ import { NodeChoice } from "./node-choice.js";
 import { ObjectPulls, type PeerSettings } from "../object-store/object-pulls.js";
 import { RemoteObjects } from "./remote-objects.js";
 import { TaskEvents } from "./task-events.js";
+import { Histogram, LATENCY_BOUNDS } from "../metrics/histogram.js";
 import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
+
+/** A node's resources, workers and store, as the metrics report them. */
+export interface NodeStats {
+  nodeId: string;
+  total: Record<string, number>;
+  available: Record<string, number>;
+  workers: number;
+  /** Unknown for a worker node that has not said yet. */
+  store?: { used: number; capacity: number };
+}
 
 export interface RayletOptions {
   nodeId: string;
@@ -257,6 +268,25 @@ export class Raylet {
     this.remote.nodeGone(nodeId);
     this.scheduler.closePool(n.pool, { code: "NODE_DIED", name: "NodeDiedError", message: `node ${nodeId} ${why}` });
   }
+
+  /** Every live node's resources, workers and store, this one's first (for the metrics). */
+  nodeStats(): NodeStats[] {
+    const workers = new Map<string, number>();
+    for (const w of this.workers.workers()) {
+      const id = w.nodeId ?? this.o.nodeId;
+      workers.set(id, (workers.get(id) ?? 0) + 1);
+    }
+    const stats = (nodeId: string, pool: ResourcePool, store?: { used: number; capacity: number }): NodeStats => ({
+      nodeId, total: pool.total, available: pool.available, workers: workers.get(nodeId) ?? 0, store,
+    });
+    return [
+      stats(this.o.nodeId, this.o.resources, { used: this.o.arena.used(), capacity: this.o.arena.capacity }),
+      ...[...this.remoteNodes].map(([id, n]) => stats(id, n.pool, n.link.store)),
+    ];
+  }
+
+  /** How long this node took to answer requests (`request` messages), by method. */
+  readonly requestLatency = new Map<string, Histogram>();
 
   /** The objects of this node's table, as the state API lists them. */
   objects(): ObjectRow[] {
@@ -546,6 +576,7 @@ export class Raylet {
 
   private async answer(client: Client, reqId: number, method: string, args: unknown[]): Promise<void> {
     const handler = this.requests[method];
+    const started = performance.now();
     try {
       if (!handler) throw new TypeError(`unknown request '${method}'`);
       const value = await handler(...args);
@@ -553,6 +584,10 @@ export class Raylet {
     } catch (err) {
       client.send({ t: "reply", reqId, ok: false, error: toErrorInfo(err) });
     }
+    if (!handler) return;
+    let h = this.requestLatency.get(method);
+    if (!h) this.requestLatency.set(method, (h = new Histogram(LATENCY_BOUNDS)));
+    h.observe((performance.now() - started) / 1000);
   }
 
   /** A worker thread ended (its last messages handled, its unreported memory freed by the pool). */

@@ -46,6 +46,8 @@ export interface RemoteNodeLink {
   readonly objectAddress: { host: string; port: number };
   /** An object the node keeps is gone everywhere: its copy there goes. */
   free(id: string): void;
+  /** How full the node's store was when it last said. */
+  readonly store?: { used: number; capacity: number };
 }
 
 /** A worker being started outside this process (a worker process here, a worker on another node). */

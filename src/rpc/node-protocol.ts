@@ -18,7 +18,8 @@ export type ToNode =
 
 /** Worker node → head. */
 export type FromNode =
-  | { t: "heartbeat" }
+  /** Alive; with how full its store is (for the metrics). */
+  | { t: "heartbeat"; store?: StoreUse }
   /**
    * The node's first message: its workers whose actors outlived the head it was in before (a
    * head restarted on its storage takes them back; any other kills them).
@@ -30,6 +31,11 @@ export type FromNode =
   | { t: "unused"; ids: string[] }
   /** What the workers of a job whose driver is elsewhere printed. */
   | { t: "log"; jobId: string; text: string; stderr: boolean };
+
+export interface StoreUse {
+  used: number;
+  capacity: number;
+}
 
 /** What a worker node says of itself in its handshake. */
 export interface NodeHello {

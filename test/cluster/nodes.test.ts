@@ -4,7 +4,7 @@
 // the whole file; every process it starts is gone at the end.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -15,19 +15,23 @@ const { tmp, env, tsray, drive, run, sessions } = clusterFolder();
 let head: Session;
 const workers: Session[] = [];
 const SMALL_STORE = 96 * 2 ** 20;
+/** `.ci/run` installs promtool (Debian's prometheus package) and sets this: there, its absence is a failure. */
+const hasPromtool = spawnSync("promtool", ["--version"]).status === 0;
+const promtoolSkip = !hasPromtool && process.env.TSRAY_TEST_PROMTOOL !== "required" ? "promtool is not installed (Debian: apt-get install prometheus)" : false;
 
 before(async () => {
   const started = await tsray("start", "--head", "--port", "0", "--num-cpus", "1");
   assert.equal(started.code, 0, started.stderr);
   [head] = sessions();
   for (let i = 0; i < 2; i++) {
-    // The first with a small store (see "small-store").
+    // workers[0] with a small store (see "small-store"), workers[1] the second to join.
     const store = i === 0 ? ["--object-store-memory", String(SMALL_STORE)] : [];
     const joined = await tsray("start", "--address", head.address, "--num-cpus", "1", ...store);
     assert.equal(joined.code, 0, joined.stderr);
-    assert.match(joined.stdout, new RegExp(`^Worker node [0-9a-f]+ joined the cluster at ${head.address.replace(/\./g, "\\.")}`));
+    const nodeId = new RegExp(`^Worker node ([0-9a-f]+) joined the cluster at ${head.address.replace(/\./g, "\\.")}`).exec(joined.stdout)?.[1];
+    assert.ok(nodeId, joined.stdout);
+    workers.push(sessions().find((s) => s.nodeId === nodeId)!);
   }
-  workers.push(...sessions().filter((s) => !s.head));
 });
 
 after(async () => {
@@ -54,6 +58,44 @@ test("SPREAD reaches every node; pinned work runs where pinned, with its large a
   assert.equal(r.count, 2);
   assert.equal(r.nested, 42);
   assert.equal(r.cpus, 3);
+});
+
+test("/metrics, without the token, is Prometheus text (promtool reads it) and counts the work done on every node", { skip: promtoolSkip }, async () => {
+  const { dashboardUrl } = JSON.parse(readFileSync(path.join(tmp, `node-${head.nodeId}`, "node.json"), "utf8")) as { dashboardUrl: string };
+  const scrape = async () => {
+    const res = await fetch(`${dashboardUrl}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type")!, /^text\/plain; version=0\.0\.4/);
+    return res.text();
+  };
+  /** The value of the sample of `name` whose labels include `labels`. */
+  const value = (text: string, name: string, labels: Record<string, string> = {}) => {
+    for (const line of text.split("\n")) {
+      const m = /^(\w+)(?:\{(.*)\})? (\S+)$/.exec(line);
+      if (m?.[1] !== name) continue;
+      const have = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
+      if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+    }
+    return NaN;
+  };
+  const before = await scrape();
+  assert.equal(result(await drive("count")).failed, 2);
+  const after = await scrape();
+  // A real Prometheus parser reads it: its only complaint is the name the issue gives a gauge.
+  const checked = spawnSync("promtool", ["check", "metrics"], { input: after, encoding: "utf8" });
+  assert.ok(checked.status === 0 || checked.status === 3, checked.stdout + checked.stderr);
+  for (const line of (checked.stdout + checked.stderr).split("\n").filter(Boolean)) assert.match(line, /^tsray_resources_total non-counter metrics should not have "_total" suffix$/);
+  assert.match(after, /^# TYPE tsray_tasks_total counter$/m);
+  assert.match(after, /^# TYPE tsray_rpc_latency_seconds histogram$/m);
+  assert.equal(value(after, "tsray_tasks_total", { state: "FINISHED" }) - value(before, "tsray_tasks_total", { state: "FINISHED" }), 7);
+  assert.equal(value(after, "tsray_tasks_total", { state: "FAILED" }) - value(before, "tsray_tasks_total", { state: "FAILED" }), 2);
+  assert.equal(value(after, "tsray_tasks", { state: "RUNNING" }), 0);
+  for (const s of [head, ...workers]) {
+    assert.equal(value(after, "tsray_resources_total", { node_id: s.nodeId, resource: "CPU" }), 1);
+    assert.ok(value(after, "tsray_workers", { node_id: s.nodeId }) >= 0, `workers of ${s.nodeId}`);
+  }
+  assert.equal(value(after, "tsray_object_store_capacity_bytes", { node_id: workers[0].nodeId }), SMALL_STORE);
+  assert.ok(value(after, "tsray_rpc_latency_seconds_count", { node_id: head.nodeId, method: "nodes" }) >= 1, "the driver's request was timed");
 });
 
 test("arrays made on one worker node and read on another, on the head and by the driver arrive intact, round after round", async () => {

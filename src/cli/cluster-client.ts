@@ -1,4 +1,8 @@
-/** The CLI's connection to a running cluster: requests answered by the head (see cluster-node.ts). */
+/**
+ * The CLI's connection to a running cluster: requests answered by the head (see cluster-node.ts),
+ * or, when the address is a dashboard URL (an embedded cluster's, say), by its state API over
+ * HTTP (see dashboard/state-routes.ts).
+ */
 import { fromErrorInfo, type ErrorInfo } from "../common/errors.js";
 import { packageVersion } from "../common/version.js";
 import { parseAddress, resolveAddress } from "../node/remote-driver.js";
@@ -9,7 +13,13 @@ import { UsageError } from "./args.js";
 type Request = { t: "request"; reqId: number; method: string; args: unknown[] };
 type Reply = { t: "reply"; reqId: number; ok: true; value: unknown } | { t: "reply"; reqId: number; ok: false; error: ErrorInfo };
 
-export class ClusterClient {
+export interface StateClient {
+  readonly address: string;
+  request<T>(method: "status" | "list" | "timeline" | "memory", ...args: unknown[]): Promise<T>;
+  close(): void;
+}
+
+export class ClusterClient implements StateClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 
@@ -26,7 +36,9 @@ export class ClusterClient {
   }
 
   /** `--address`, else TSRAY_ADDRESS, else the head on this machine; the token likewise. */
-  static async connect(verb: string, flags: { address?: string; token?: string }): Promise<ClusterClient> {
+  static async connect(verb: string, flags: { address?: string; token?: string }): Promise<StateClient> {
+    const given = flags.address ?? process.env.TSRAY_ADDRESS;
+    if (given && /^https?:\/\//.test(given)) return new HttpStateClient(given.replace(/\/+$/, ""), flags.token ?? process.env.TSRAY_TOKEN);
     let address: string;
     try {
       address = resolveAddress(flags.address ?? "auto");
@@ -49,4 +61,29 @@ export class ClusterClient {
   close(): void {
     this.channel.close();
   }
+}
+
+/** The same requests, to a dashboard's state API. */
+class HttpStateClient implements StateClient {
+  constructor(readonly address: string, private readonly token: string | undefined) {}
+
+  async request<T>(method: "status" | "list" | "timeline" | "memory", ...args: unknown[]): Promise<T> {
+    const path = {
+      status: "/api/cluster_status",
+      list: `/api/v0/${String(args[0]).replace(/-/g, "_")}?limit=${Number.MAX_SAFE_INTEGER}`,
+      timeline: "/api/v0/tasks/timeline",
+      memory: "/api/v0/memory",
+    }[method];
+    let res: Response;
+    try {
+      res = await fetch(this.address + path, { headers: this.token ? { authorization: `Bearer ${this.token}` } : {} });
+    } catch (err) {
+      throw new Error(`cannot reach the dashboard at ${this.address}: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`);
+    }
+    const body = (await res.json()) as { error?: string; data?: { result: { result: unknown } } };
+    if (!res.ok) throw new Error(`the dashboard at ${this.address} answered ${res.status}: ${body.error ?? ""}`);
+    return (method === "list" ? body.data!.result.result : body) as T;
+  }
+
+  close(): void {}
 }

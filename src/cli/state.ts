@@ -1,5 +1,6 @@
-/** `tsray status` and `tsray list`: the cluster's state as its head reports it. */
-import type { ClusterStatus, Row } from "../node/state-service.js";
+/** `tsray status`, `list`, `timeline` and `memory`: the cluster's state as its head reports it. */
+import { writeFileSync } from "node:fs";
+import type { ClusterStatus, MemorySummary, Row, TraceEvent } from "../node/state-service.js";
 import { LISTABLE } from "../node/state-service.js";
 import { parseFlags, UsageError } from "./args.js";
 import { ClusterClient } from "./cluster-client.js";
@@ -67,4 +68,50 @@ function table(rows: Row[]): string {
   const widths = keys.map((k, i) => Math.max(k.length, ...cells.map((c) => c[i].length)));
   const line = (cs: string[]) => cs.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
   return `${[line(keys.map((k) => k.toUpperCase())), ...cells.map(line)].join("\n")}\n`;
+}
+
+/** `tsray timeline`: the recent tasks as Chrome trace events, to a file or stdout. */
+export async function timeline(argv: string[]): Promise<number> {
+  const { flags, positionals } = parseFlags("timeline", argv, { address: "string", token: "string", output: "string", verbose: "boolean" });
+  if (positionals.length) throw new UsageError(`tsray timeline: unexpected argument '${positionals[0]}'`);
+  const client = await ClusterClient.connect("timeline", flags);
+  let events: TraceEvent[];
+  try {
+    events = await client.request<TraceEvent[]>("timeline");
+  } finally {
+    client.close();
+  }
+  const text = `${JSON.stringify(events)}\n`;
+  if (flags.output === undefined) process.stdout.write(text);
+  else {
+    writeFileSync(flags.output, text);
+    const tasks = events.filter((e) => e.ph === "X").length;
+    process.stdout.write(`Wrote ${tasks} task${tasks === 1 ? "" : "s"} to ${flags.output}: open it in https://ui.perfetto.dev or chrome://tracing\n`);
+  }
+  return 0;
+}
+
+/** `tsray memory`: the objects the head owns, and how full the store is. */
+export async function memory(argv: string[]): Promise<number> {
+  const { flags, positionals } = parseFlags("memory", argv, { address: "string", token: "string", format: "string", verbose: "boolean" });
+  if (positionals.length) throw new UsageError(`tsray memory: unexpected argument '${positionals[0]}'`);
+  const format = flags.format ?? "table";
+  if (format !== "table" && format !== "json") throw new UsageError(`tsray memory: --format is table or json, got '${format}'`);
+  const client = await ClusterClient.connect("memory", flags);
+  let m: MemorySummary;
+  try {
+    m = await client.request<MemorySummary>("memory");
+  } finally {
+    client.close();
+  }
+  if (format === "json") {
+    process.stdout.write(`${JSON.stringify(m, null, 2)}\n`);
+    return 0;
+  }
+  const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+  process.stdout.write(
+    `${table(m.objects)}\nObject store: ${mib(m.store.used)} used of ${mib(m.store.capacity)}; spilled to disk: ${mib(m.spilledBytes)}; ` +
+      `kept on worker nodes: ${mib(m.onWorkerNodesBytes)}; ${m.objects.length} object${m.objects.length === 1 ? "" : "s"}\n`,
+  );
+  return 0;
 }

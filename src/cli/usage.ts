@@ -12,7 +12,7 @@ export const USAGE = {
   list: "tsray list nodes|jobs|actors|tasks|objects|placement-groups [--filter KEY=VALUE]... [--limit N] [--format table|json] [--address ADDR]",
   logs: "tsray logs (--actor-id ID | --task-id ID | --node-id ID) [--follow] [--address ADDR]",
   timeline: "tsray timeline [--output FILE] [--address ADDR]",
-  memory: "tsray memory [--address ADDR]",
+  memory: "tsray memory [--format table|json] [--address ADDR]",
   job:
     "tsray job submit [--address URL] [--working-dir DIR] [--runtime-env-json JSON] [--submission-id ID] [--no-wait] -- COMMAND ARGS...\n" +
     "tsray job status|logs|stop JOB_ID [--address URL] [--follow]\n" +
@@ -27,7 +27,5 @@ export type Verb = keyof typeof USAGE;
 /** Verbs that come with later work (observability, jobs, Serve). */
 export const LATER: Partial<Record<Verb, string>> = {
   logs: "comes with the dashboard and logs",
-  timeline: "comes with the dashboard and logs",
-  memory: "comes with the dashboard and logs",
   serve: "comes with tsray Serve",
 };

@@ -49,7 +49,7 @@ const RECOVERY_WAIT_MS = Number(process.env.TSRAY_RECONNECT_WINDOW_MS) || 60_000
 export class ClusterNode {
   readonly gcs: Gcs;
   readonly core: NodeCore;
-  private readonly state: StateService;
+  readonly state: StateService;
   private server?: SocketServer;
   /** Worker nodes in the cluster, by node id. */
   private readonly links = new Map<string, NodeLink>();
@@ -242,6 +242,8 @@ export class ClusterNode {
   private answerCli(method: string, args: unknown[]): unknown {
     if (method === "status") return this.state.status();
     if (method === "list" && LISTABLE.includes(args[0] as Listable)) return this.state.list(args[0] as Listable);
+    if (method === "timeline") return this.state.timeline();
+    if (method === "memory") return this.state.memory();
     throw new TypeError(`unknown request '${method}${method === "list" ? ` ${String(args[0])}` : ""}'`);
   }
 }

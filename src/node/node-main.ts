@@ -12,7 +12,9 @@ import { ClusterNode, type ClusterNodeConfig } from "./cluster-node.js";
 import { renderMetrics } from "../metrics/prometheus.js";
 import { clusterToken, createSessionDir, envToken, removeSession, sessionDir, tlsFor, writeSession, type NodeSession } from "./session.js";
 import { JobManager } from "../jobs/job-manager.js";
-import { startJobApi, type JobApi } from "../jobs/http-api.js";
+import { jobRoutes } from "../jobs/http-api.js";
+import { startHttpServer, type HttpServer } from "../dashboard/http-server.js";
+import { stateRoutes } from "../dashboard/state-routes.js";
 import { parseAddress } from "./remote-driver.js";
 import { WorkerNode } from "./worker-node.js";
 
@@ -68,20 +70,20 @@ async function runHead(config: NodeProcessConfig, log: (line: string) => void): 
     await storage?.close();
     throw err;
   }
-  let api: JobApi | undefined;
+  let api: HttpServer | undefined;
   let jobs: JobManager | undefined;
   if (config.dashboard) {
     jobs = new JobManager({ dir: path.join(sessionDir(config.nodeId), "jobs"), headAddress: node.address, token, log });
-    const metrics = () => renderMetrics(node.gcs, node.core.raylet);
+    const routes = [stateRoutes(node.state, () => renderMetrics(node.gcs, node.core.raylet)), jobRoutes(jobs)];
     try {
-      api = await startJobApi({ ...config.dashboard, token, jobs, log, metrics });
+      api = await startHttpServer({ ...config.dashboard, token, log, routes });
     } catch (err) {
       // The default port taken (another head, say): a free one, and a line that says so.
       if ((err as { code?: string }).code !== "EADDRINUSE" || config.dashboard.port !== DEFAULT_DASHBOARD_PORT) {
         await node.close();
         throw err;
       }
-      api = await startJobApi({ ...config.dashboard, port: 0, token, jobs, log, metrics });
+      api = await startHttpServer({ ...config.dashboard, port: 0, token, log, routes });
       log(`port ${DEFAULT_DASHBOARD_PORT} is taken: the HTTP API listens at ${api.url}`);
     }
     node.dashboardUrl = api.url;

@@ -17,12 +17,67 @@ export interface ClusterStatus {
   pendingDemand: { resources: Record<string, number>; count: number }[];
 }
 
+/** One event of Chrome's trace-event format (what Perfetto and chrome://tracing open). */
+export interface TraceEvent {
+  name: string;
+  ph: "X" | "M";
+  pid: number;
+  tid?: number;
+  ts?: number;
+  dur?: number;
+  cat?: string;
+  args?: Record<string, unknown>;
+}
+
+/** What `tsray memory` shows: the objects, and the store's use. */
+export interface MemorySummary {
+  objects: Row[];
+  store: { used: number; capacity: number };
+  spilledBytes: number;
+  onWorkerNodesBytes: number;
+}
+
 export class StateService {
   constructor(private readonly gcs: Gcs, private readonly raylet: Raylet) {}
 
   status(): ClusterStatus {
     const { total, available } = this.raylet.resourceView();
     return { nodes: this.list("nodes"), total, available, pendingDemand: this.raylet.scheduler.pendingDemand() };
+  }
+
+  /**
+   * The ended tasks kept, as Chrome trace events: a process per node, a thread per worker (its
+   * tasks one after another on it), each task a span with its name, from start to end.
+   */
+  timeline(): TraceEvent[] {
+    const pids = new Map<string, number>();
+    const tids = new Map<string, number>();
+    const events: TraceEvent[] = [];
+    for (const t of this.raylet.events.rows()) {
+      if (t.started_at === undefined || t.ended_at === undefined || !t.node_id || !t.worker_id) continue;
+      let pid = pids.get(t.node_id);
+      if (pid === undefined) {
+        pids.set(t.node_id, (pid = pids.size + 1));
+        events.push({ name: "process_name", ph: "M", pid, args: { name: `node ${t.node_id}` } });
+      }
+      let tid = tids.get(t.worker_id);
+      if (tid === undefined) {
+        tids.set(t.worker_id, (tid = tids.size + 1));
+        events.push({ name: "thread_name", ph: "M", pid, tid, args: { name: `worker ${t.worker_id}` } });
+      }
+      events.push({
+        name: t.name, cat: t.type, ph: "X", pid, tid, ts: t.started_at * 1000, dur: Math.max(1, (t.ended_at - t.started_at) * 1000),
+        args: { task_id: t.task_id, state: t.state, attempt: t.attempt, ...(t.error_message ? { error: t.error_message } : {}) },
+      });
+    }
+    return events;
+  }
+
+  memory(): MemorySummary {
+    const objects = this.raylet.objects();
+    const sum = (state: string) => objects.filter((o) => o.state === state).reduce((n, o) => n + o.size_bytes, 0);
+    const head = this.raylet.nodeStats()[0].store!;
+    return { objects, store: head, spilledBytes: sum("SPILLED"), onWorkerNodesBytes: sum("ON_NODE") };
   }
 
   list(kind: Listable): Row[] {

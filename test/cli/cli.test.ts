@@ -25,7 +25,7 @@ test("every verb has --help with its usage", async () => {
     const { code, stdout } = await tsray(verb, "--help");
     assert.equal(code, 0, verb);
     assert.match(stdout, new RegExp(`^Usage:\\n  tsray ${verb}`), verb);
-    const later = ["logs", "timeline", "memory", "serve"].includes(verb);
+    const later = ["logs", "serve"].includes(verb);
     assert.equal(/Not available in this release/.test(stdout), later, verb);
   }
 });
@@ -45,7 +45,9 @@ test("bad flags and arguments are named in one line", async () => {
     [["start", "--head", "--num-cpus", "many"], /^tsray start: --num-cpus must be a non-negative number, got 'many'\n$/],
     [["start", "--head", "--resources", "{CPU: 2}"], /^tsray start: --resources must be JSON/],
     [["start", "--head", "--resources", '{"CPU": 2}'], /^tsray start: --resources must not contain 'CPU': use --num-cpus\n$/],
-    [["list", "widgets"], /^tsray list: what to list is one of nodes, jobs, actors, placement-groups \(got 'widgets'\)\n$/],
+    [["list", "widgets"], /^tsray list: what to list is one of nodes, jobs, actors, tasks, objects, placement-groups \(got 'widgets'\)\n$/],
+    [["timeline", "now"], /^tsray timeline: unexpected argument 'now'\n$/],
+    [["memory", "--format", "xml"], /^tsray memory: --format is table or json, got 'xml'\n$/],
     [["list", "nodes", "--format", "xml"], /^tsray list: --format is table or json, got 'xml'\n$/],
     [["status"], /^tsray status: no cluster runs on this machine/],
   ] as const) {

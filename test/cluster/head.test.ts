@@ -58,8 +58,8 @@ test("a driver in another process runs tasks and actors and moves large objects 
   assert.equal(jobs[0].entrypoint, driver);
 });
 
-test("tsray list tasks and objects: what ran, what failed and why, and the objects a driver holds", async () => {
-  const r = result(await drive("state")) as {
+test("tsray list tasks and objects, memory, timeline and the state API: what ran, what failed and why, the objects a driver holds", async () => {
+  const r = result(await drive("state")) as Record<string, unknown> & {
     failed: string; tasks: [string, string][]; failedRow: Record<string, unknown>; kept: Record<string, unknown>;
   };
   assert.equal(r.failed, "RayTaskError");
@@ -70,6 +70,12 @@ test("tsray list tasks and objects: what ran, what failed and why, and the objec
   assert.equal(r.failedRow.node_id, head.nodeId);
   assert.equal(typeof r.failedRow.duration_ms, "number");
   assert.deepEqual([r.kept.state, r.kept.size_bytes, r.kept.reference_kinds], ["IN_MEMORY", 2 ** 20, ["LOCAL_REFERENCE"]]);
+  assert.equal(r.memoryHasKept, true, "tsray memory lists the put");
+  assert.deepEqual(new Set((r.spans as unknown[][]).map((s) => JSON.stringify(s))), new Set([JSON.stringify(["fine", "number", "number", true]), JSON.stringify(["boom", "number", "number", true])]));
+  assert.ok((r.threads as number) >= 1, "the timeline names its workers' rows");
+  assert.deepEqual(r.failedByApi, [200, ["boom"]], "the state API reads without the token on loopback, and filters");
+  assert.deepEqual(r.paged, [1, true]);
+  assert.equal(r.rebound, 401, "a GET naming another host (DNS rebinding) needs the token");
 });
 
 test("a detached actor and placement group outlive their driver's job; the job's other actors and groups end with it", async () => {

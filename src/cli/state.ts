@@ -60,9 +60,12 @@ export async function list(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** Columns left out of tables (`--format json` has them): too long for a line. */
+const WIDE = new Set(["error_stack"]);
+
 function table(rows: Row[]): string {
   if (!rows.length) return "(none)\n";
-  const keys = Object.keys(rows[0]);
+  const keys = Object.keys(rows[0]).filter((k) => !WIDE.has(k));
   const cell = (v: unknown) => (typeof v === "object" && v !== null ? JSON.stringify(v) : String(v ?? ""));
   const cells = rows.map((r) => keys.map((k) => cell(r[k])));
   const widths = keys.map((k, i) => Math.max(k.length, ...cells.map((c) => c[i].length)));

@@ -15,6 +15,7 @@ import { JobManager } from "../jobs/job-manager.js";
 import { jobRoutes } from "../jobs/http-api.js";
 import { startHttpServer, type HttpServer } from "../dashboard/http-server.js";
 import { stateRoutes } from "../dashboard/state-routes.js";
+import { logRoutes } from "../dashboard/log-routes.js";
 import { parseAddress } from "./remote-driver.js";
 import { WorkerNode } from "./worker-node.js";
 
@@ -74,7 +75,11 @@ async function runHead(config: NodeProcessConfig, log: (line: string) => void): 
   let jobs: JobManager | undefined;
   if (config.dashboard) {
     jobs = new JobManager({ dir: path.join(sessionDir(config.nodeId), "jobs"), headAddress: node.address, token, log });
-    const routes = [stateRoutes(node.state, () => renderMetrics(node.gcs, node.core.raylet)), jobRoutes(jobs)];
+    const routes = [
+      stateRoutes(node.state, () => renderMetrics(node.gcs, node.core.raylet)),
+      logRoutes(node.core.nodeId, path.join(sessionDir(config.nodeId), "logs", "node.log")),
+      jobRoutes(jobs),
+    ];
     try {
       api = await startHttpServer({ ...config.dashboard, token, log, routes });
     } catch (err) {

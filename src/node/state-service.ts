@@ -99,7 +99,8 @@ export class StateService {
           task_id: t.task_id, name: t.name, state: t.state, type: t.type, job_id: t.job_id ?? "", actor_id: t.actor_id ?? "",
           node_id: t.node_id ?? "", worker_id: t.worker_id ?? "", attempt: t.attempt,
           duration_ms: t.started_at !== undefined && t.ended_at !== undefined ? t.ended_at - t.started_at : null,
-          error_type: t.error_type ?? "", error_message: t.error_message ?? "",
+          error_type: t.error_type ?? "", error_message: t.error_message ?? "", error_stack: t.error_stack ?? "",
+          submitted_at: t.submitted_at, started_at: t.started_at ?? null, ended_at: t.ended_at ?? null,
         }));
       case "objects":
         return this.raylet.objects();

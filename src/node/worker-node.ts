@@ -97,7 +97,10 @@ export class WorkerNode {
         new BoundaryChannel(channel, { arena: this.arena, landing: this.landing, allocate: (size) => this.allocate(size), putFailed: () => {} }),
       remote: () => undefined,
       log: config.log,
-      onLog: (jobId, text, stderr) => this.head?.send({ t: "log", jobId, text, stderr }),
+      onLog: (jobId, text, stderr) => {
+        this.head?.send({ t: "log", jobId, text, stderr });
+        (stderr ? process.stderr : process.stdout).write(text);
+      },
       onMessage: (w, msg) => this.fromWorker(w, msg),
       onExit: (w) => this.workerExited(w),
     });

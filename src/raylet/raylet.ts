@@ -362,6 +362,8 @@ export class Raylet {
   /** What a job's workers printed (here or on a worker node), for its driver in another process. */
   forwardLog(jobId: string, text: string, stderr: boolean): void {
     this.jobDrivers.get(jobId)?.send({ t: "log", text, stderr });
+    // And into the node's own log, where the dashboard's Logs page reads it.
+    (stderr ? process.stderr : process.stdout).write(text);
   }
 
   /** `channel` to a core worker of another process, whose values cross this node's boundary. */

@@ -1,4 +1,5 @@
 /** init, isInitialized, shutdown. */
+import { DEFAULT_DASHBOARD_PORT } from "../dashboard/http-server.js";
 import path from "node:path";
 import { RayError } from "../common/errors.js";
 import {
@@ -69,16 +70,11 @@ function checkInitOptions(o: InitOptions): void {
   for (const reserved of ["CPU", "GPU"]) {
     if (o.resources && reserved in o.resources) throw new TypeError(`init() option resources must not contain '${reserved}': use num${reserved === "CPU" ? "Cpus" : "Gpus"}`);
   }
-  // Refused rather than ignored until what they configure exists.
-  const dashboard = "the dashboard is not available in this release";
-  if (o.includeDashboard === true) throw new RayError(`init() option includeDashboard: true: ${dashboard}; leave the option out or pass false`);
-  if (o.dashboardHost !== undefined) throw new RayError(`init() option dashboardHost: ${dashboard}`);
-  if (o.dashboardPort !== undefined) throw new RayError(`init() option dashboardPort: ${dashboard}`);
   if (o.address === undefined) {
     if (o.token !== undefined) throw new TypeError("init() option token is for connecting to a running cluster: pass it with init({ address })");
   } else {
     // As in Ray: the cluster's nodes have their resources already.
-    for (const key of ["numCpus", "numGpus", "resources", "objectStoreMemory"] as const) {
+    for (const key of ["numCpus", "numGpus", "resources", "objectStoreMemory", "includeDashboard", "dashboardHost", "dashboardPort"] as const) {
       if (o[key] !== undefined) throw new TypeError(`init() option ${key} is for a cluster started here; a running cluster (init({ address })) has its nodes' own`);
     }
   }
@@ -121,8 +117,22 @@ export async function init(opts: InitOptions = {}): Promise<ClusterInfo> {
   setCoreWorker(node.driver);
   info = { address: node.address, nodeId: node.nodeId, jobId: node.jobId, namespace: node.namespace };
   const started = info;
-  // Meanwhile the driver script is compiled and analyzed for the description of its first remote function.
-  await keepingProcessAlive(Promise.all([node.ready, prepareDriverScript()]));
+  const where = `${opts.dashboardHost ?? "127.0.0.1"}:${opts.dashboardPort ?? DEFAULT_DASHBOARD_PORT}`;
+  const dashboard =
+    opts.includeDashboard === false
+      ? undefined
+      : node.serveDashboard(opts.dashboardHost ?? "127.0.0.1", opts.dashboardPort ?? DEFAULT_DASHBOARD_PORT).catch((err: Error) => {
+          throw new RayError(`init() options dashboardHost and dashboardPort: cannot serve the dashboard at ${where}: ${err.message}`);
+        });
+  try {
+    // Meanwhile the driver script is compiled and analyzed for the description of its first remote function.
+    const [url] = await keepingProcessAlive(Promise.all([dashboard, node.ready, prepareDriverScript()]));
+    if (url !== undefined) started.dashboardUrl = url;
+  } catch (err) {
+    // Nothing is left running by an init that failed.
+    await shutdown();
+    throw err;
+  }
   return started;
 }
 

@@ -5,7 +5,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomHex } from "../common/ids.js";
 import { createSessionDir, removeSession, sessionDir, type NodeSession } from "../node/session.js";
-import { DEFAULT_DASHBOARD_PORT, runNode, stopOnSignals, type NodeProcessConfig } from "../node/node-main.js";
+import { runNode, stopOnSignals, type NodeProcessConfig } from "../node/node-main.js";
+import { DEFAULT_DASHBOARD_PORT } from "../dashboard/http-server.js";
 import { parseFlags, UsageError } from "./args.js";
 
 export const START_FLAGS = {

@@ -24,7 +24,33 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-export async function startHttpServer(o: { host: string; port: number; token?: string; log: (line: string) => void; routes: Routes[] }): Promise<HttpServer> {
+/** Ray's dashboard port, which tsray's takes too. */
+export const DEFAULT_DASHBOARD_PORT = 8265;
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  token?: string;
+  log: (line: string) => void;
+  routes: Routes[];
+}
+
+/**
+ * The dashboard's server on `port`; when that is the default port and it is taken (another
+ * cluster on this machine), on a free one, said in one line.
+ */
+export async function startDashboardServer(o: HttpServerOptions): Promise<HttpServer> {
+  try {
+    return await startHttpServer(o);
+  } catch (err) {
+    if ((err as { code?: string }).code !== "EADDRINUSE" || o.port !== DEFAULT_DASHBOARD_PORT) throw err;
+    const server = await startHttpServer({ ...o, port: 0 });
+    o.log(`port ${DEFAULT_DASHBOARD_PORT} is taken: the dashboard listens at ${server.url}`);
+    return server;
+  }
+}
+
+export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer> {
   const expected = o.token === undefined ? undefined : Buffer.from(`Bearer ${o.token}`);
   const authorized = (req: http.IncomingMessage) => {
     if (!expected) return true;

@@ -3,7 +3,11 @@
  * node (object store, raylet with its worker threads) and the driver's core worker, built in
  * dependency order and closed in reverse. Nothing outlives `close()`.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
+import { startDashboardServer, type HttpServer } from "../dashboard/http-server.js";
+import { stateRoutes } from "../dashboard/state-routes.js";
+import { renderMetrics } from "../metrics/prometheus.js";
+import { StateService } from "./state-service.js";
 import { CoreWorker } from "../core-worker/core-worker.js";
 import { makeActorHandle } from "../core-worker/actor-handle.js";
 import { runsUnderTsx } from "../core-worker/function-manager/describe.js";
@@ -39,7 +43,7 @@ export class EmbeddedNode {
       ip: this.address,
       gcs: this.gcs,
       defaultJob: { jobId: this.jobId, namespace: this.namespace, tsx: runsUnderTsx(), logToDriver: config.logToDriver ?? true, env: config.env ?? {}, workingDir: config.workingDir },
-      log: (message) => process.stderr.write(`tsray: ${message}\n`),
+      log: this.log,
     });
     this.gcs.registerNode({ nodeId: this.nodeId, address: this.address, alive: true, isHead: true, resources: { ...this.node.total } });
     this.gcs.addJob({ jobId: this.jobId, namespace: this.namespace, startTime: Date.now(), status: "RUNNING" });
@@ -82,7 +86,20 @@ export class EmbeddedNode {
   /** Resolves once the workers started ahead of demand are ready. */
   readonly ready: Promise<void>;
 
+  /** Serves the dashboard's port (state API, metrics) on `host:port` (see startDashboardServer); returns its URL. */
+  async serveDashboard(host: string, port: number): Promise<string> {
+    const state = new StateService(this.gcs, this.raylet);
+    // No state-changing route here yet; a token nobody has keeps other machines from reading.
+    const routes = [stateRoutes(state, () => renderMetrics(this.gcs, this.raylet))];
+    this.dashboard = await startDashboardServer({ host, port, token: randomBytes(24).toString("hex"), log: this.log, routes });
+    return this.dashboard.url;
+  }
+
+  private dashboard?: HttpServer;
+  private readonly log = (message: string) => process.stderr.write(`tsray: ${message}\n`);
+
   async close(): Promise<void> {
+    await this.dashboard?.close();
     this.driver.close();
     await this.node.close();
     this.gcs.finishJob(this.jobId, "SUCCEEDED");

@@ -13,13 +13,12 @@ import { renderMetrics } from "../metrics/prometheus.js";
 import { clusterToken, createSessionDir, envToken, removeSession, sessionDir, tlsFor, writeSession, type NodeSession } from "./session.js";
 import { JobManager } from "../jobs/job-manager.js";
 import { jobRoutes } from "../jobs/http-api.js";
-import { startHttpServer, type HttpServer } from "../dashboard/http-server.js";
+import { startDashboardServer, type HttpServer } from "../dashboard/http-server.js";
 import { stateRoutes } from "../dashboard/state-routes.js";
 import { logRoutes } from "../dashboard/log-routes.js";
 import { parseAddress } from "./remote-driver.js";
 import { WorkerNode } from "./worker-node.js";
 
-export const DEFAULT_DASHBOARD_PORT = 8265;
 
 export interface NodeProcessConfig extends Omit<ClusterNodeConfig, "token" | "log" | "tls" | "workDir"> {
   /** PEM files: the node's certificate and key, and the CA that signed it (default: the certificate). */
@@ -81,15 +80,10 @@ async function runHead(config: NodeProcessConfig, log: (line: string) => void): 
       jobRoutes(jobs),
     ];
     try {
-      api = await startHttpServer({ ...config.dashboard, token, log, routes });
+      api = await startDashboardServer({ ...config.dashboard, token, log, routes });
     } catch (err) {
-      // The default port taken (another head, say): a free one, and a line that says so.
-      if ((err as { code?: string }).code !== "EADDRINUSE" || config.dashboard.port !== DEFAULT_DASHBOARD_PORT) {
-        await node.close();
-        throw err;
-      }
-      api = await startHttpServer({ ...config.dashboard, port: 0, token, log, routes });
-      log(`port ${DEFAULT_DASHBOARD_PORT} is taken: the HTTP API listens at ${api.url}`);
+      await node.close();
+      throw err;
     }
     node.dashboardUrl = api.url;
   }

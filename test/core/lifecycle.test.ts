@@ -36,12 +36,31 @@ test("bad init options are errors naming the option", async () => {
   await assert.rejects(ray.init({ address: "no-port-here", token: "t" }), /init\(\) option address must be HOST:PORT/);
   await assert.rejects(ray.init({ address: "127.0.0.1:6380", numCpus: 2 }), /option numCpus is for a cluster started here/);
   await assert.rejects(ray.init({ runtimeEnv: { workingDir: "/nonexistent/tsray" } }), /init\(\) option runtimeEnv.workingDir must be an existing folder/);
-  // Options for what this release does not have are refused, not ignored.
-  await assert.rejects(ray.init({ includeDashboard: true }), /includeDashboard: true: the dashboard is not available in this release/);
-  await assert.rejects(ray.init({ dashboardPort: 8265 }), /dashboardPort: the dashboard is not available/);
-  await assert.rejects(ray.init({ dashboardHost: "0.0.0.0" }), /dashboardHost: the dashboard is not available/);
+  await assert.rejects(ray.init({ dashboardPort: 70000 }), /init\(\) option dashboardPort/);
+  await assert.rejects(ray.init({ dashboardHost: "203.0.113.7" }), /init\(\) options dashboardHost and dashboardPort: cannot serve the dashboard at 203\.0\.113\.7:8265/);
+  await assert.rejects(ray.init({ address: "127.0.0.1:6380", includeDashboard: false }), /option includeDashboard is for a cluster started here/);
   await assert.rejects(ray.init({ token: "secret" }), /option token is for connecting to a running cluster: pass it with init\(\{ address \}\)/);
   assert.equal(ray.isInitialized(), false);
+});
+
+test("init serves the dashboard's port: the state API and metrics of this embedded cluster; includeDashboard: false serves none", async () => {
+  const { dashboardUrl } = await ray.init({ numCpus: 1, dashboardPort: 0 });
+  try {
+    assert.match(dashboardUrl!, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const boom = ray.remote(function boom() {
+      throw new Error("listed");
+    });
+    await assert.rejects(ray.get(boom.options({ maxRetries: 0 }).remote()));
+    const tasks = (await (await fetch(`${dashboardUrl}/api/v0/tasks?filter_keys=name&filter_values=boom`)).json()) as { data: { result: { result: { state: string; error_message: string }[] } } };
+    assert.equal(tasks.data.result.result[0].state, "FAILED");
+    assert.match(tasks.data.result.result[0].error_message, /listed/);
+    assert.match(await (await fetch(`${dashboardUrl}/metrics`)).text(), /^tsray_tasks_total\{state="FAILED"\} 1$/m);
+  } finally {
+    await ray.shutdown();
+  }
+  await assert.rejects(fetch(`${dashboardUrl}/metrics`), "the port closes with shutdown()");
+  assert.equal((await ray.init({ numCpus: 1, includeDashboard: false })).dashboardUrl, undefined);
+  await ray.shutdown();
 });
 
 test("runtimeEnv.env reaches workers, job-wide and per task; numGpus and custom resources are the node's", async () => {

@@ -3,7 +3,7 @@
 // objects, ray.shutdown. Every Ray Core snippet of the article, translated to tsray.
 //
 // Left out: the Ray Tune, RLlib, Train and Serve snippets (those libraries are not part of tsray
-// yet) and the dashboard's ray.init(...) options (tsray has no dashboard yet).
+// yet).
 // Sleeps are scaled down so the program runs in a few seconds: 1 s is SECOND = 200 ms here.
 import * as ray from "tsray";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -148,3 +148,15 @@ const noWork = ray.remote(function no_work(x: unknown) {
 // ray.shutdown(): releases the workers. tsray's worker threads live inside this process, so no
 // zombie process can outlive it (the article's docker restart is not needed).
 await ray.shutdown();
+
+// ---------------------------------------------------------------------------------------------
+// Ray Dashboard: init serves it (port 8265, a free one if that is taken); the article's options
+// open it to other machines. Its state API tells each resource's use (the pages come later).
+{
+  const numCpus = 2;
+  const { dashboardUrl } = await ray.init({ numCpus, ignoreReinitError: true, dashboardHost: "0.0.0.0", dashboardPort: 8265, includeDashboard: true });
+  console.log(`dashboard: ${dashboardUrl}`);
+  const status = (await (await fetch(`${dashboardUrl}/api/cluster_status`)).json()) as { total: Record<string, number> };
+  console.log(`CPUs the dashboard reports: ${status.total.CPU}`);
+  await ray.shutdown();
+}

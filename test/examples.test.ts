@@ -118,6 +118,8 @@ const checks: Record<string, (lines: string[]) => void> = {
     assertInOrder(lines, ["example"]);
     lineMatching(lines, /^20 tasks, array passed by value: \d+ ms$/);
     lineMatching(lines, /^20 tasks, array put once: \d+ ms$/);
+    lineMatching(lines, /^dashboard: http:\/\/127\.0\.0\.1:\d+$/);
+    assertInOrder(lines, ["CPUs the dashboard reports: 2"]);
   },
 };
 

@@ -74,8 +74,10 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
   });
   server.unref();
   const { port } = server.address() as AddressInfo;
+  // Every address, reached here through loopback.
+  const host = o.host === "0.0.0.0" ? "127.0.0.1" : o.host === "::" ? "::1" : o.host;
   return {
-    url: `http://${o.host.includes(":") ? `[${o.host}]` : o.host}:${port}`,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -13,9 +13,11 @@ import { UsageError } from "./args.js";
 type Request = { t: "request"; reqId: number; method: string; args: unknown[] };
 type Reply = { t: "reply"; reqId: number; ok: true; value: unknown } | { t: "reply"; reqId: number; ok: false; error: ErrorInfo };
 
+type StateMethod = "status" | "list" | "timeline" | "memory" | "logs";
+
 export interface StateClient {
   readonly address: string;
-  request<T>(method: "status" | "list" | "timeline" | "memory", ...args: unknown[]): Promise<T>;
+  request<T>(method: StateMethod, ...args: unknown[]): Promise<T>;
   close(): void;
 }
 
@@ -67,8 +69,10 @@ export class ClusterClient implements StateClient {
 class HttpStateClient implements StateClient {
   constructor(readonly address: string, private readonly token: string | undefined) {}
 
-  async request<T>(method: "status" | "list" | "timeline" | "memory", ...args: unknown[]): Promise<T> {
+  async request<T>(method: StateMethod, ...args: unknown[]): Promise<T> {
+    const logs = (args[0] ?? {}) as { taskId?: string; actorId?: string; nodeId?: string; from?: number };
     const path = {
+      logs: `/api/v0/logs?${logQuery(logs)}`,
       status: "/api/cluster_status",
       list: `/api/v0/${String(args[0]).replace(/-/g, "_")}?limit=${Number.MAX_SAFE_INTEGER}`,
       timeline: "/api/v0/tasks/timeline",
@@ -86,4 +90,12 @@ class HttpStateClient implements StateClient {
   }
 
   close(): void {}
+}
+
+function logQuery(q: { taskId?: string; actorId?: string; nodeId?: string; from?: number }): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [key, value] of [["task_id", q.taskId], ["actor_id", q.actorId], ["node_id", q.nodeId], ["from", q.from]] as const) {
+    if (value !== undefined) params.set(key, String(value));
+  }
+  return params;
 }

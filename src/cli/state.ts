@@ -118,3 +118,28 @@ export async function memory(argv: string[]): Promise<number> {
   );
   return 0;
 }
+
+/** How often `tsray logs --follow` asks for what was written since. */
+const FOLLOW_EVERY_MS = 500;
+
+/** `tsray logs`: a task's, an actor's or the head node's lines of its log; `--follow` keeps printing them. */
+export async function logs(argv: string[]): Promise<number> {
+  const { flags, positionals } = parseFlags("logs", argv, {
+    address: "string", token: "string", "task-id": "string", "actor-id": "string", "node-id": "string", follow: "boolean", verbose: "boolean",
+  });
+  if (positionals.length) throw new UsageError(`tsray logs: unexpected argument '${positionals[0]}'`);
+  const q = { taskId: flags["task-id"], actorId: flags["actor-id"], nodeId: flags["node-id"] };
+  if (Object.values(q).filter((v) => v !== undefined).length !== 1) throw new UsageError("tsray logs: give one of --task-id, --actor-id or --node-id");
+  const client = await ClusterClient.connect("logs", flags);
+  try {
+    let chunk = await client.request<{ lines: string[]; next: number }>("logs", q);
+    for (;;) {
+      if (chunk.lines.length) process.stdout.write(`${chunk.lines.join("\n")}\n`);
+      if (!flags.follow) return 0;
+      await new Promise((r) => setTimeout(r, FOLLOW_EVERY_MS));
+      chunk = await client.request<{ lines: string[]; next: number }>("logs", { ...q, from: chunk.next });
+    }
+  } finally {
+    client.close();
+  }
+}

@@ -26,6 +26,5 @@ export type Verb = keyof typeof USAGE;
 
 /** Verbs that come with later work (observability, jobs, Serve). */
 export const LATER: Partial<Record<Verb, string>> = {
-  logs: "comes with the dashboard and logs",
   serve: "comes with tsray Serve",
 };

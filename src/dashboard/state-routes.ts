@@ -10,6 +10,8 @@
  *   GET /api/v0/tasks/timeline   the ended tasks kept, as Chrome trace events
  *   GET /api/v0/memory           the objects and the store's use (tsray memory)
  *   GET /api/cluster_status      nodes, resources used and total, pending demand (tsray status)
+ *   GET /api/v0/logs?task_id=|actor_id=|node_id=[&from=BYTE]   { lines, next }: a task's, an
+ *                           actor's or the node's lines of its log (tsray logs; `next` to follow)
  *   GET /metrics                 the metrics, in Prometheus' text format
  */
 import { HttpError, sendJson, type Routes } from "./http-server.js";
@@ -29,6 +31,16 @@ export function stateRoutes(state: StateService, metrics: () => string): Routes 
     if (path === "/api/cluster_status") return answer(res, state.status());
     if (path === "/api/v0/tasks/timeline") return answer(res, state.timeline());
     if (path === "/api/v0/memory") return answer(res, state.memory());
+    if (path === "/api/v0/logs") {
+      const q = url.searchParams;
+      const from = q.get("from") === null ? undefined : count(q, "from", 0);
+      const pick = (k: string) => q.get(k) ?? undefined;
+      try {
+        return answer(res, state.logs({ taskId: pick("task_id"), actorId: pick("actor_id"), nodeId: pick("node_id"), from }));
+      } catch (err) {
+        throw new HttpError(err instanceof TypeError ? 400 : 404, (err as Error).message);
+      }
+    }
     const kind = /^\/api\/v0\/(\w+)$/.exec(path)?.[1]?.replace(/_/g, "-");
     if (kind === undefined) return false;
     if (!LISTABLE.includes(kind as Listable)) throw new HttpError(404, `no state of kind '${kind}' (kinds: ${LISTABLE.map((k) => k.replace(/-/g, "_")).join(", ")})`);

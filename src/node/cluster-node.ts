@@ -32,6 +32,8 @@ export interface ClusterNodeConfig extends NodeResourcesConfig {
   log: (line: string) => void;
   /** Where the GCS keeps its tables: in memory when absent. A head started on a storage that has them recovers them. */
   storage?: GcsStorage;
+  /** The file the node's output goes to, when it runs in the background (see `tsray logs`). */
+  logFile?: string;
 }
 
 /** What a driver says of itself in its handshake: its job (workingDir absolute, on this machine), and more. */
@@ -73,7 +75,7 @@ export class ClusterNode {
       // Worker nodes of a cluster on TLS keep nothing (they have no certificate to serve with): nothing is pulled then.
       peers: { token: config.token, version: packageVersion(), log: config.log },
     });
-    this.state = new StateService(this.gcs, this.core.raylet);
+    this.state = new StateService(this.gcs, this.core.raylet, config.logFile);
     this.welcome = { nodeId: this.core.nodeId, head: true };
     this.core.raylet.handleRequest("uploadWorkingDir", (jobId: string, archive: Uint8Array, from?: string) => this.unpackWorkingDir(jobId, archive, from));
     // A node that stops talking (hung, cut off) is dead once its heartbeats are overdue.
@@ -243,6 +245,7 @@ export class ClusterNode {
     if (method === "status") return this.state.status();
     if (method === "list" && LISTABLE.includes(args[0] as Listable)) return this.state.list(args[0] as Listable);
     if (method === "timeline") return this.state.timeline();
+    if (method === "logs") return this.state.logs(args[0] as Parameters<StateService["logs"]>[0]);
     if (method === "memory") return this.state.memory();
     throw new TypeError(`unknown request '${method}${method === "list" ? ` ${String(args[0])}` : ""}'`);
   }

@@ -5,7 +5,7 @@
  * the node accepts connections (or why it could not start).
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { packageVersion } from "../common/version.js";
 import { ClusterNode, type ClusterNodeConfig } from "./cluster-node.js";
@@ -65,7 +65,7 @@ async function runHead(config: NodeProcessConfig, log: (line: string) => void): 
   const tls = config.tlsFiles && { cert: readFileSync(config.tlsFiles.cert), key: readFileSync(config.tlsFiles.key) };
   let node: ClusterNode;
   try {
-    node = await ClusterNode.startHead({ ...config, token, log, tls, workDir: sessionDir(config.nodeId), storage });
+    node = await ClusterNode.startHead({ ...config, token, log, tls, workDir: sessionDir(config.nodeId), storage, logFile: nodeLog(config.nodeId) });
   } catch (err) {
     await storage?.close();
     throw err;
@@ -76,7 +76,7 @@ async function runHead(config: NodeProcessConfig, log: (line: string) => void): 
     jobs = new JobManager({ dir: path.join(sessionDir(config.nodeId), "jobs"), headAddress: node.address, token, log });
     const routes = [
       stateRoutes(node.state, () => renderMetrics(node.gcs, node.core.raylet)),
-      logRoutes(node.core.nodeId, path.join(sessionDir(config.nodeId), "logs", "node.log")),
+      logRoutes(node.core.nodeId, nodeLog(config.nodeId) ?? path.join(sessionDir(config.nodeId), "logs", "node.log")),
       jobRoutes(jobs),
     ];
     try {
@@ -150,4 +150,10 @@ if (process.env.TSRAY_NODE_CONFIG && process.send) {
     },
     (err: Error) => process.send!({ error: err.message }, () => process.exit(1)),
   );
+}
+
+/** The node's log file: `tsray start` in the background sends the node's output there (with --block it goes to the terminal). */
+function nodeLog(nodeId: string): string | undefined {
+  const file = path.join(sessionDir(nodeId), "logs", "node.log");
+  return existsSync(file) ? file : undefined;
 }

@@ -4,6 +4,8 @@
  */
 import type { Gcs } from "../gcs/gcs.js";
 import type { Raylet } from "../raylet/raylet.js";
+import { TASK_HISTORY } from "../raylet/task-events.js";
+import { readNodeLog, type LogChunk, type LogQuery } from "./node-log.js";
 
 export type Row = Record<string, unknown> & { state: string };
 
@@ -38,7 +40,37 @@ export interface MemorySummary {
 }
 
 export class StateService {
-  constructor(private readonly gcs: Gcs, private readonly raylet: Raylet) {}
+  constructor(
+    private readonly gcs: Gcs,
+    private readonly raylet: Raylet,
+    /** The node's log, where it has one (a head started in the background). */
+    private readonly logFile?: string,
+  ) {}
+
+  /**
+   * Lines of the node's log: all of them (`nodeId` this node's), or a task's or an actor's (the
+   * lines its workers printed while running it). From byte `from` on, for a follower.
+   */
+  logs(q: { nodeId?: string; taskId?: string; actorId?: string; from?: number }): LogChunk {
+    const given = [q.nodeId, q.taskId, q.actorId].filter((x) => x !== undefined).length;
+    if (given !== 1) throw new TypeError("logs of what: give one of a node id, a task id or an actor id");
+    const here = this.raylet.nodeStats()[0].nodeId;
+    if (q.nodeId !== undefined && q.nodeId !== here) {
+      throw new RangeError(`node ${q.nodeId} keeps its log on its own machine (this head has only node ${here}'s, and its workers' lines)`);
+    }
+    if (this.logFile === undefined) throw new RangeError(`node ${here} writes its log to its terminal, not a file (started with --block?)`);
+    const tasks = this.raylet.events.rows();
+    let query: LogQuery = {};
+    if (q.taskId !== undefined) {
+      const t = tasks.find((r) => r.task_id === q.taskId);
+      if (!t) throw new RangeError(`no task ${q.taskId} (the head keeps the last ${TASK_HISTORY} ended ones)`);
+      query = { workers: t.worker_id ? [t.worker_id] : [], name: t.name };
+    } else if (q.actorId !== undefined) {
+      if (!this.gcs.actors.get(q.actorId)) throw new RangeError(`no actor ${q.actorId}`);
+      query = { workers: [...new Set(tasks.filter((r) => r.actor_id === q.actorId && r.worker_id).map((r) => r.worker_id!))] };
+    }
+    return readNodeLog(this.logFile, { ...query, from: q.from, lines: 1000 });
+  }
 
   status(): ClusterStatus {
     const { total, available } = this.raylet.resourceView();

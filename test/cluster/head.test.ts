@@ -76,6 +76,9 @@ test("tsray list tasks and objects, memory, timeline and the state API: what ran
   assert.deepEqual(r.failedByApi, [200, ["boom"]], "the state API reads without the token on loopback, and filters");
   assert.deepEqual(r.paged, [1, true]);
   assert.equal(r.rebound, 401, "a GET naming another host (DNS rebinding) needs the token");
+  assert.deepEqual((r.taskLog as string[]).map((l) => l.replace(/pid=\d+, worker=\w+/, "")), ["(shout ) from the task 7f3a"], "tsray logs --task-id: that task's lines");
+  assert.ok((r.actorLog as string[]).some((l) => /^\(Loud\.say pid=\d+, worker=\w+\) from the actor 7f3a$/.test(l)), JSON.stringify(r.actorLog));
+  assert.equal(r.nodeLogHasBoth, true, "tsray logs --node-id: the node's whole log");
 });
 
 test("a detached actor and placement group outlive their driver's job; the job's other actors and groups end with it", async () => {

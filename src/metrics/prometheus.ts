@@ -39,6 +39,15 @@ export function renderMetrics(gcs: Gcs, raylet: Raylet): string {
   family("tsray_workers", "gauge", "Worker threads and processes on each node.");
   for (const n of nodes) sample("tsray_workers", { node_id: n.nodeId }, n.workers);
 
+  family("tsray_node_cpu_percent", "gauge", "CPU each node's process uses (its main thread and worker threads), in percent of one core.");
+  for (const n of nodes) if (n.usage) sample("tsray_node_cpu_percent", { node_id: n.nodeId }, n.usage.cpuPercent);
+  family("tsray_node_rss_bytes", "gauge", "Resident memory of each node's process.");
+  for (const n of nodes) if (n.usage) sample("tsray_node_rss_bytes", { node_id: n.nodeId }, n.usage.rssBytes);
+  family("tsray_node_memory_used_bytes", "gauge", "Memory in use on each node's machine.");
+  for (const n of nodes) if (n.usage) sample("tsray_node_memory_used_bytes", { node_id: n.nodeId }, n.usage.memoryUsedBytes);
+  family("tsray_worker_cpu_percent", "gauge", "CPU each worker uses, in percent of one core (a thread: its event loop's busy time).");
+  for (const n of nodes) for (const w of n.usage?.workers ?? []) sample("tsray_worker_cpu_percent", { node_id: n.nodeId, worker_id: w.workerId }, w.cpuPercent);
+
   family("tsray_rpc_latency_seconds", "histogram", "How long the head took to answer requests from drivers and workers, by method.");
   const head = nodes[0].nodeId;
   for (const [method, h] of raylet.requestLatency) out.push(...h.lines("tsray_rpc_latency_seconds", labelText({ node_id: head, method })));

@@ -6,6 +6,7 @@
 import type { Channel } from "../rpc/channel.js";
 import { sendId } from "../rpc/protocol.js";
 import type { FromNode, RunningActors, StoreUse, ToNode } from "../rpc/node-protocol.js";
+import type { NodeUsage } from "../metrics/usage.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import type { ObjectValue } from "../object-store/object-table.js";
 import { refArgs } from "../raylet/dependencies.js";
@@ -24,8 +25,9 @@ export class NodeLink implements RemoteNodeLink {
   /** Packed folders this node has been sent: a job's (by job id) and its tasks' (by path on the head). */
   private readonly sentArchives = new Set<string>();
   private lastHeard = Date.now();
-  /** How full the node's store was at its last heartbeat. */
+  /** How full the node's store was at its last heartbeat, and what it and its workers used. */
   store?: StoreUse;
+  usage?: NodeUsage;
 
   constructor(
     readonly nodeId: string,
@@ -46,7 +48,10 @@ export class NodeLink implements RemoteNodeLink {
         // The node keeps a copy of what its workers put.
         if (m.msg.t === "put" && m.msg.value.bodies) this.onNode.add(m.msg.id);
         this.workers.get(m.workerId)?.handler?.(m.msg);
-      } else if (m.t === "heartbeat") this.store = m.store;
+      } else if (m.t === "heartbeat") {
+        this.store = m.store;
+        this.usage = m.usage;
+      }
       else if (m.t === "unused") {
         for (const id of m.ids) this.onNode.delete(id);
         channel.send({ t: "drop", ids: m.ids });

@@ -16,6 +16,7 @@ import { Landing } from "../object-store/landing.js";
 import { SpillFiles } from "../object-store/spill-files.js";
 import { sessionRoot } from "./session.js";
 import { ObjectPulls, ObjectServer } from "../object-store/object-pulls.js";
+import { UsageSampler } from "../metrics/usage.js";
 import { SharedArena } from "../object-store/shared-arena.js";
 import { HEARTBEAT_MS, type FromNode, type NodeHello, type RunningActors, type ToNode } from "../rpc/node-protocol.js";
 import { sendId, type FromRaylet, type ToRaylet } from "../rpc/protocol.js";
@@ -69,6 +70,7 @@ export class WorkerNode {
   /** Where other nodes pull what this one keeps, and its pulls from them. */
   private server?: ObjectServer;
   private readonly pulls: ObjectPulls;
+  private readonly usage = new UsageSampler();
   /** Pulls under way, by object id, and the messages to each worker waiting for them (in order). */
   private readonly pulling = new Map<string, Promise<ErrorInfo | undefined>>();
   private readonly outbox = new Map<string, Promise<void>>();
@@ -158,7 +160,7 @@ export class WorkerNode {
 
   /** Tells the head this node is alive, and how full its store is. */
   private beat(): void {
-    this.head?.send({ t: "heartbeat", store: { used: this.arena.used(), capacity: this.arena.capacity } });
+    this.head?.send({ t: "heartbeat", store: { used: this.arena.used(), capacity: this.arena.capacity }, usage: this.usage.sample(this.workers.sampled()) });
   }
 
   /** The workers that run actors, for a head restarted on its storage to take back. */

@@ -32,6 +32,7 @@ import { ObjectPulls, type PeerSettings } from "../object-store/object-pulls.js"
 import { RemoteObjects } from "./remote-objects.js";
 import { TaskEvents } from "./task-events.js";
 import { Histogram, LATENCY_BOUNDS } from "../metrics/histogram.js";
+import { UsageSampler, type NodeUsage } from "../metrics/usage.js";
 import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
 
 /** A node's resources, workers and store, as the metrics report them. */
@@ -42,6 +43,7 @@ export interface NodeStats {
   workers: number;
   /** Unknown for a worker node that has not said yet. */
   store?: { used: number; capacity: number };
+  usage?: NodeUsage;
 }
 
 export interface RayletOptions {
@@ -276,14 +278,17 @@ export class Raylet {
       const id = w.nodeId ?? this.o.nodeId;
       workers.set(id, (workers.get(id) ?? 0) + 1);
     }
-    const stats = (nodeId: string, pool: ResourcePool, store?: { used: number; capacity: number }): NodeStats => ({
-      nodeId, total: pool.total, available: pool.available, workers: workers.get(nodeId) ?? 0, store,
+    const stats = (nodeId: string, pool: ResourcePool, store?: { used: number; capacity: number }, usage?: NodeUsage): NodeStats => ({
+      nodeId, total: pool.total, available: pool.available, workers: workers.get(nodeId) ?? 0, store, usage,
     });
     return [
-      stats(this.o.nodeId, this.o.resources, { used: this.o.arena.used(), capacity: this.o.arena.capacity }),
-      ...[...this.remoteNodes].map(([id, n]) => stats(id, n.pool, n.link.store)),
+      stats(this.o.nodeId, this.o.resources, { used: this.o.arena.used(), capacity: this.o.arena.capacity }, this.usage.sample(this.workers.sampled())),
+      ...[...this.remoteNodes].map(([id, n]) => stats(id, n.pool, n.link.store, n.link.usage)),
     ];
   }
+
+  /** What this node and its workers use (CPU since the last sample, memory). */
+  private readonly usage = new UsageSampler();
 
   /** How long this node took to answer requests (`request` messages), by method. */
   readonly requestLatency = new Map<string, Histogram>();

@@ -10,6 +10,7 @@
  * allocated and never reported is freed, then the raylet releases what it held and retries or
  * fails its work.
  */
+import type { NodeUsage, SampledWorker } from "../metrics/usage.js";
 import { MessageChannel, Worker, type MessagePort, type WorkerOptions } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { randomHex } from "../common/ids.js";
@@ -46,8 +47,9 @@ export interface RemoteNodeLink {
   readonly objectAddress: { host: string; port: number };
   /** An object the node keeps is gone everywhere: its copy there goes. */
   free(id: string): void;
-  /** How full the node's store was when it last said. */
+  /** How full the node's store was when it last said, and what it and its workers used. */
   readonly store?: { used: number; capacity: number };
+  readonly usage?: NodeUsage;
 }
 
 /** A worker being started outside this process (a worker process here, a worker on another node). */
@@ -325,6 +327,13 @@ export class WorkerPool {
 
   workers(): Iterable<PooledWorker> {
     return this.all;
+  }
+
+  /** This node's own workers (not those of worker nodes), as the usage sampler reads them. */
+  sampled(): SampledWorker[] {
+    const out: SampledWorker[] = [];
+    for (const w of this.all) if (w.nodeId === undefined) out.push({ id: w.id, thread: w.kind === "thread" ? w.thread : undefined, pid: () => w.pid() });
+    return out;
   }
 
   /** Threads not asleep on their bell: running something, starting, or about to sleep. */

@@ -5,6 +5,7 @@
  */
 import type { JobConfig, WorkerEnv } from "../raylet/worker-pool.js";
 import type { FromRaylet, ToRaylet } from "./protocol.js";
+import type { NodeUsage } from "../metrics/usage.js";
 
 /** Head → worker node. */
 export type ToNode =
@@ -18,8 +19,8 @@ export type ToNode =
 
 /** Worker node → head. */
 export type FromNode =
-  /** Alive; with how full its store is (for the metrics). */
-  | { t: "heartbeat"; store?: StoreUse }
+  /** Alive; with how full its store is and what it and its workers use (for the dashboard and the metrics). */
+  | { t: "heartbeat"; store?: StoreUse; usage?: NodeUsage }
   /**
    * The node's first message: its workers whose actors outlived the head it was in before (a
    * head restarted on its storage takes them back; any other kills them).

@@ -93,6 +93,8 @@ test("/metrics, without the token, is Prometheus text (promtool reads it) and co
   for (const s of [head, ...workers]) {
     assert.equal(value(after, "tsray_resources_total", { node_id: s.nodeId, resource: "CPU" }), 1);
     assert.ok(value(after, "tsray_workers", { node_id: s.nodeId }) >= 0, `workers of ${s.nodeId}`);
+    assert.ok(value(after, "tsray_node_rss_bytes", { node_id: s.nodeId }) > 10 * 2 ** 20, `memory of ${s.nodeId}`);
+    assert.ok(value(after, "tsray_node_cpu_percent", { node_id: s.nodeId }) >= 0, `CPU of ${s.nodeId}`);
   }
   assert.equal(value(after, "tsray_object_store_capacity_bytes", { node_id: workers[0].nodeId }), SMALL_STORE);
   assert.ok(value(after, "tsray_rpc_latency_seconds_count", { node_id: head.nodeId, method: "nodes" }) >= 1, "the driver's request was timed");

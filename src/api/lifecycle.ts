@@ -28,6 +28,11 @@ export interface InitOptions {
   logToDriver?: boolean;
   token?: string;
   runtimeEnv?: RuntimeEnv;
+  /**
+   * Show a progress bar on stderr for long work driven from here (util.Pool's maps, ActorPool's
+   * maps), when stderr is a terminal. Default true.
+   */
+  progressBars?: boolean;
 }
 
 export interface ClusterInfo {
@@ -40,13 +45,15 @@ export interface ClusterInfo {
 
 const INIT_KEYS = [
   "address", "numCpus", "numGpus", "resources", "objectStoreMemory", "namespace", "includeDashboard", "dashboardHost",
-  "dashboardPort", "ignoreReinitError", "logToDriver", "token", "runtimeEnv",
+  "dashboardPort", "ignoreReinitError", "logToDriver", "token", "runtimeEnv", "progressBars",
 ] as const;
 
 let node: EmbeddedNode | undefined;
 /** The driver's connection to a running cluster (init({ address })). */
 let connection: CoreWorker | undefined;
 let info: ClusterInfo | undefined;
+/** init's progressBars, for this driver's lifetime (until shutdown). */
+let progressBars = true;
 
 function checkInitOptions(o: InitOptions): void {
   checkKnownOptions("init() options", o, INIT_KEYS);
@@ -62,6 +69,7 @@ function checkInitOptions(o: InitOptions): void {
   checkBoolean("init() option ignoreReinitError", o.ignoreReinitError);
   checkBoolean("init() option logToDriver", o.logToDriver);
   checkString("init() option token", o.token);
+  checkBoolean("init() option progressBars", o.progressBars);
   if (o.runtimeEnv !== undefined) {
     checkKnownOptions("init() option runtimeEnv", o.runtimeEnv, ["env", "workingDir"]);
     checkStringMap("init() option runtimeEnv.env", o.runtimeEnv.env);
@@ -91,6 +99,7 @@ export async function init(opts: InitOptions = {}): Promise<ClusterInfo> {
     if (opts.ignoreReinitError) return info;
     throw new RayError("init() was called twice: call shutdown() first, or pass { ignoreReinitError: true }");
   }
+  progressBars = opts.progressBars ?? true;
   if (opts.address !== undefined) {
     const remote = await connectDriver({
       address: opts.address, token: opts.token, namespace: opts.namespace, logToDriver: opts.logToDriver, env: opts.runtimeEnv?.env,
@@ -152,10 +161,19 @@ export async function shutdown(): Promise<void> {
   node = undefined;
   connection = undefined;
   info = undefined;
+  progressBars = true;
   setCoreWorker(undefined);
   c?.send({ t: "goodbye" });
   c?.close();
   await n?.close();
+}
+
+/**
+ * @internal Whether this thread is a driver (init was called here) whose user wants progress
+ * bars. Worker threads and processes never init, so work they drive shows none.
+ */
+export function progressBarsEnabled(): boolean {
+  return info !== undefined && progressBars;
 }
 
 /** @internal The running embedded node, for the CLI, dashboard and tests. */

@@ -15,6 +15,7 @@ import { isActorHandle, isObjectRef } from "../serialization/prepare.js";
 import type { ActorHandle, GetOptions } from "../types.js";
 import { deadlineOf, Signal } from "./async-tools.js";
 import { getValue } from "./internal-remote.js";
+import { startProgress, type Progress } from "./progress.js";
 
 type CallFn<T, V, R> = (actor: ActorHandle<T>, value: V) => ObjectRef<R>;
 
@@ -26,6 +27,8 @@ interface Work<T> {
   /** fn threw or returned something other than an ObjectRef; surfaces when the result is taken. */
   error?: unknown;
   done: boolean;
+  /** The bar of the map that submitted it, advanced when it finishes. */
+  progress?: Progress;
 }
 
 export class ActorPool<T> {
@@ -58,18 +61,22 @@ export class ActorPool<T> {
    */
   map<V, R>(fn: CallFn<T, V, R>, values: Iterable<V>): AsyncIterable<R> {
     this.#checkOpen("map");
-    const works = this.#submitAll("ActorPool.map()", fn, values);
+    const { works, progress } = this.#submitAll("ActorPool.map", fn, values);
     const take = (w: Work<T>) => this.#take(w) as Promise<R>;
     return (async function* ordered() {
-      for (const w of works) yield await take(w);
+      try {
+        for (const w of works) yield await take(w);
+      } finally {
+        progress.abandon(); // broken off, or a call failed; after the last result, the bar has already ended
+      }
     })();
   }
 
   /** Like map, but yields each result as soon as it is ready. */
   mapUnordered<V, R>(fn: CallFn<T, V, R>, values: Iterable<V>): AsyncIterable<R> {
     this.#checkOpen("mapUnordered");
-    const works = new Set(this.#submitAll("ActorPool.mapUnordered()", fn, values));
-    return this.#unordered(works) as AsyncIterable<R>;
+    const { works, progress } = this.#submitAll("ActorPool.mapUnordered", fn, values);
+    return this.#unordered(new Set(works), progress) as AsyncIterable<R>;
   }
 
   /** Schedules `fn(actor, value)` on an idle actor, or queues it until one is free. */
@@ -146,7 +153,10 @@ export class ActorPool<T> {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#pending.length = 0;
-    for (const w of this.#outstanding) if (w.ref && !w.done) cancel(w.ref).catch(() => {});
+    for (const w of this.#outstanding) {
+      if (w.ref && !w.done) cancel(w.ref).catch(() => {});
+      w.progress?.abandon();
+    }
     this.#outstanding.clear();
     this.#finished.clear();
     this.#idle.length = 0;
@@ -160,18 +170,21 @@ export class ActorPool<T> {
     if (this.#disposed) throw new Error(`ActorPool${what ? `.${what}()` : ""}: the pool was disposed`);
   }
 
-  #submitAll(what: string, fn: Function, values: Iterable<unknown>): Work<T>[] {
-    checkFn(what, fn);
+  /** Submits a map's values (all read first: the bar's total is their number) under one progress bar. */
+  #submitAll(what: string, fn: Function, values: Iterable<unknown>): { works: Work<T>[]; progress: Progress } {
+    checkFn(`${what}()`, fn);
     if (values === null || typeof (values as Iterable<unknown>)?.[Symbol.iterator] !== "function") {
-      throw new TypeError(`${what} argument values must be iterable, got ${describe(values)}`);
+      throw new TypeError(`${what}() argument values must be iterable, got ${describe(values)}`);
     }
-    const works: Work<T>[] = [];
-    for (const v of values) works.push(this.#submit(fn as CallFn<T, unknown, unknown>, v));
-    return works;
+    const list = Array.isArray(values) ? values : Array.from(values);
+    const progress = startProgress(what, list.length);
+    if (list.length === 0) progress.finish();
+    const works = list.map((v) => this.#submit(fn as CallFn<T, unknown, unknown>, v, progress));
+    return { works, progress };
   }
 
-  #submit(fn: CallFn<T, unknown, unknown>, value: unknown): Work<T> {
-    const work: Work<T> = { fn, value, done: false };
+  #submit(fn: CallFn<T, unknown, unknown>, value: unknown, progress?: Progress): Work<T> {
+    const work: Work<T> = { fn, value, done: false, progress };
     this.#outstanding.add(work);
     this.#pending.push(work);
     const actor = this.#idle.pop();
@@ -207,6 +220,7 @@ export class ActorPool<T> {
 
   #finish(work: Work<T>): void {
     work.done = true;
+    work.progress?.advance();
     if (this.#outstanding.has(work)) this.#finished.add(work);
     this.#changed.notify();
   }
@@ -234,22 +248,26 @@ export class ActorPool<T> {
     return getValue(work.ref);
   }
 
-  async *#unordered(works: Set<Work<T>>): AsyncGenerator<unknown> {
-    while (works.size > 0) {
-      let next: Work<T> | undefined;
-      for (const w of this.#finished) {
-        if (works.has(w)) {
-          next = w;
-          break;
+  async *#unordered(works: Set<Work<T>>, progress: Progress): AsyncGenerator<unknown> {
+    try {
+      while (works.size > 0) {
+        let next: Work<T> | undefined;
+        for (const w of this.#finished) {
+          if (works.has(w)) {
+            next = w;
+            break;
+          }
         }
+        if (!next) {
+          this.#checkOpen("mapUnordered");
+          await this.#changed.next(undefined);
+          continue;
+        }
+        works.delete(next);
+        yield await this.#take(next);
       }
-      if (!next) {
-        this.#checkOpen("mapUnordered");
-        await this.#changed.next(undefined);
-        continue;
-      }
-      works.delete(next);
-      yield await this.#take(next);
+    } finally {
+      progress.abandon(); // as in map
     }
   }
 

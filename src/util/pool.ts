@@ -18,6 +18,7 @@ import { Deferred, Semaphore } from "./async-tools.js";
 import type { RemoteFunction } from "../types.js";
 import { getValue, internalRemoteFunction } from "./internal-remote.js";
 import { PACKED_MIN_ITEMS, poolChunkModule, runChunk, type ChunkResult } from "./pool-chunk.js";
+import { noProgress, startProgress, type Progress } from "./progress.js";
 
 const runChunkRemote = internalRemoteFunction(runChunk, poolChunkModule);
 
@@ -42,6 +43,8 @@ interface Run {
   chunkSize: number;
   finished: number[];
   onFinish?: () => void;
+  /** The call's progress bar: advanced as chunks finish, wiped at the first failure. */
+  progress: Progress;
 }
 
 /** The typed arrays (every ArrayBufferView but DataView), for their subarray(). */
@@ -73,7 +76,11 @@ export class Pool {
   imap<T, R>(fn: (x: T) => R, items: Iterable<T>, opts?: MapOptions): AsyncIterable<Awaited<R>> {
     const run = this.#start("imap", fn, items, opts, false);
     return (async function* ordered() {
-      for (const chunk of await run.chunks.promise) yield* (await chunk.promise) as Awaited<R>[];
+      try {
+        for (const chunk of await run.chunks.promise) yield* (await chunk.promise) as Awaited<R>[];
+      } finally {
+        run.progress.abandon(); // a broken-off iteration; after the last result, the bar has already ended
+      }
     })();
   }
 
@@ -81,10 +88,14 @@ export class Pool {
   imapUnordered<T, R>(fn: (x: T) => R, items: Iterable<T>, opts?: MapOptions): AsyncIterable<Awaited<R>> {
     const run = this.#start("imapUnordered", fn, items, opts, false);
     return (async function* unordered() {
-      const chunks = await run.chunks.promise;
-      for (let k = 0; k < chunks.length; k++) {
-        while (run.finished.length <= k) await new Promise<void>((resolve) => (run.onFinish = resolve));
-        yield* (await chunks[run.finished[k]].promise) as Awaited<R>[];
+      try {
+        const chunks = await run.chunks.promise;
+        for (let k = 0; k < chunks.length; k++) {
+          while (run.finished.length <= k) await new Promise<void>((resolve) => (run.onFinish = resolve));
+          yield* (await chunks[run.finished[k]].promise) as Awaited<R>[];
+        }
+      } finally {
+        run.progress.abandon(); // as in imap
       }
     })();
   }
@@ -150,7 +161,9 @@ export class Pool {
       }
     }
     const desc = describeCallable(fn, callerModuleUrl());
-    const run: Run = { chunks: new Deferred(), items: list.length, chunkSize: 0, finished: [] };
+    // One task is not long work: apply shows no bar.
+    const progress = what === "apply" ? noProgress : startProgress(fn.name ? `Pool.${what}(${fn.name})` : `Pool.${what}`, list.length);
+    const run: Run = { chunks: new Deferred(), items: list.length, chunkSize: 0, finished: [], progress };
     const submitting = this.#submitChunks(`${where.slice(0, -2)}(${fn.name || "anonymous"})`, desc, list, opts?.chunksize, star, run);
     this.#active.add(submitting);
     void submitting.finally(() => this.#active.delete(submitting));
@@ -198,10 +211,15 @@ export class Pool {
         const i = next++;
         const running = ref;
         this.#running.add(running);
+        // The bar is told first: its last line is written before the caller sees the result or the error.
         getValue(ref).then(
-          (value) => results[i].resolve(value),
+          (value) => {
+            run.progress.advance(Math.min(size, list.length - i * size));
+            results[i].resolve(value);
+          },
           (error: unknown) => {
             failure ??= { error };
+            run.progress.abandon();
             results[i].reject(error);
           },
         ).finally(() => {
@@ -213,10 +231,12 @@ export class Pool {
     } catch (error) {
       // A failed chunk, or a chunk that could not be submitted (not initialized, an item that
       // cannot be serialized): the chunks not submitted yet fail with that error.
+      run.progress.abandon();
       if (!run.chunks.settled) run.chunks.reject(error);
       failRest(error);
     }
     await Promise.allSettled(results.map((d) => d.promise));
+    run.progress.finish(); // no items at all; otherwise the last chunk has ended the bar already
   }
 
   /**

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ray from "tsray";
+import { progressBarsEnabled } from "../../src/api/lifecycle.js";
 
 const readEnv = ray.remote(function readEnv(name: string) {
   return process.env[name];
@@ -33,6 +34,7 @@ test("bad init options are errors naming the option", async () => {
   await assert.rejects(ray.init({ resources: { CPU: 4 } }), /use numCpus/);
   await assert.rejects(ray.init({ objectStoreMemory: 10 }), /objectStoreMemory/);
   await assert.rejects(ray.init({ runtimeEnv: { env: { A: 1 } } } as never), /runtimeEnv\.env\.A must be a string/);
+  await assert.rejects(ray.init({ progressBars: "yes" } as never), { name: "TypeError", message: 'init() option progressBars must be a boolean, got the string "yes"' });
   await assert.rejects(ray.init({ address: "no-port-here", token: "t" }), /init\(\) option address must be HOST:PORT/);
   await assert.rejects(ray.init({ address: "127.0.0.1:6380", numCpus: 2 }), /option numCpus is for a cluster started here/);
   await assert.rejects(ray.init({ runtimeEnv: { workingDir: "/nonexistent/tsray" } }), /init\(\) option runtimeEnv.workingDir must be an existing folder/);
@@ -61,6 +63,19 @@ test("init serves the dashboard's port: the state API and metrics of this embedd
   await assert.rejects(fetch(`${dashboardUrl}/metrics`), "the port closes with shutdown()");
   assert.equal((await ray.init({ numCpus: 1, includeDashboard: false })).dashboardUrl, undefined);
   await ray.shutdown();
+});
+
+test("init's progressBars holds for the driver's lifetime, until shutdown", async () => {
+  assert.equal(progressBarsEnabled(), false, "no driver yet");
+  await ray.init({ numCpus: 1, progressBars: false });
+  assert.equal(progressBarsEnabled(), false);
+  await ray.init({ ignoreReinitError: true, progressBars: true }); // the running driver's options stay
+  assert.equal(progressBarsEnabled(), false);
+  await ray.shutdown();
+  await ray.init({ numCpus: 1 });
+  assert.equal(progressBarsEnabled(), true, "the default");
+  await ray.shutdown();
+  assert.equal(progressBarsEnabled(), false);
 });
 
 test("runtimeEnv.env reaches workers, job-wide and per task; numGpus and custom resources are the node's", async () => {

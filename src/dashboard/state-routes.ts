@@ -8,6 +8,8 @@
  *                           then paged (offset, limit: 100 by default), as
  *                           { result, msg, data: { result: { total, num_after_truncation, num_filtered, result } } }
  *   GET /api/v0/tasks/timeline   the ended tasks kept, as Chrome trace events
+ *   GET /api/v0/tasks/summary    tasks by state: ended since the node started, not ended now
+ *                                (counts only, cheap to poll: the Overview's chart)
  *   GET /api/v0/memory           the objects and the store's use (tsray memory)
  *   GET /api/cluster_status      nodes, resources used and total, pending demand (tsray status)
  *   GET /metrics                 the metrics, in Prometheus' text format
@@ -28,6 +30,7 @@ export function stateRoutes(state: StateService, metrics: () => string): Routes 
     }
     if (path === "/api/cluster_status") return answer(res, state.status());
     if (path === "/api/v0/tasks/timeline") return answer(res, state.timeline());
+    if (path === "/api/v0/tasks/summary") return answer(res, state.taskSummary());
     if (path === "/api/v0/memory") return answer(res, state.memory());
     const kind = /^\/api\/v0\/(\w+)$/.exec(path)?.[1]?.replace(/_/g, "-");
     if (kind === undefined) return false;

@@ -37,6 +37,14 @@ export interface MemorySummary {
   onWorkerNodesBytes: number;
 }
 
+/** Tasks by state: `ended` counts since the node started, `pending` those not ended now. */
+export interface TaskSummary {
+  time: number;
+  ended: { FINISHED: number; FAILED: number };
+  pending: Record<"PENDING_ARGS_AVAIL" | "PENDING_NODE_ASSIGNMENT" | "RUNNING", number>;
+  dropped: number;
+}
+
 export class StateService {
   constructor(private readonly gcs: Gcs, private readonly raylet: Raylet) {}
 
@@ -73,6 +81,15 @@ export class StateService {
     return events;
   }
 
+  /**
+   * How many tasks are in each state, cheaply (no row is copied): the ended since the node
+   * started, those not ended now, and the ended no longer kept (what the Overview's chart polls).
+   */
+  taskSummary(): TaskSummary {
+    const { totals, dropped } = this.raylet.events;
+    return { time: Date.now(), ended: { ...totals }, pending: this.raylet.events.pending(), dropped };
+  }
+
   memory(): MemorySummary {
     const objects = this.raylet.objects();
     const sum = (state: string) => objects.filter((o) => o.state === state).reduce((n, o) => n + o.size_bytes, 0);
@@ -80,20 +97,40 @@ export class StateService {
     return { objects, store: head, spilledBytes: sum("SPILLED"), onWorkerNodesBytes: sum("ON_NODE") };
   }
 
+  /** The raylet's own node: its stats come first. */
+  private headNodeId(): string {
+    return this.raylet.nodeStats()[0].nodeId;
+  }
+
   list(kind: Listable): Row[] {
     switch (kind) {
-      case "nodes":
-        return this.gcs.nodes().map((n) => ({
-          node_id: n.nodeId, node_ip: n.address, is_head_node: n.isHead, state: n.alive ? "ALIVE" : "DEAD", resources_total: n.resources,
-        }));
+      case "nodes": {
+        // What the raylet knows of the live nodes now: free resources, workers, the store's use.
+        const stats = new Map(this.raylet.nodeStats().map((n) => [n.nodeId, n]));
+        return this.gcs.nodes().map((n) => {
+          const now = n.alive ? stats.get(n.nodeId) : undefined;
+          return {
+            node_id: n.nodeId, node_ip: n.address, is_head_node: n.isHead, state: n.alive ? "ALIVE" : "DEAD", resources_total: n.resources,
+            resources_available: now?.available ?? {}, num_workers: now?.workers ?? 0,
+            object_store_used_bytes: now?.store?.used ?? null, object_store_capacity_bytes: now?.store?.capacity ?? null,
+          };
+        });
+      }
       case "jobs":
         return this.gcs.jobs().map((j) => ({
           job_id: j.jobId, state: j.status, status: j.status, entrypoint: j.entrypoint ?? "", namespace: j.namespace, start_time: j.startTime, end_time: j.endTime,
         }));
-      case "actors":
-        return this.gcs.actors.list().map((a) => ({
-          actor_id: a.data.actorId, class_name: a.data.className, state: a.state, name: a.name ?? "", namespace: a.namespace, detached: a.detached,
-        }));
+      case "actors": {
+        const head = this.headNodeId();
+        return this.gcs.actors.list().map((a) => {
+          const where = a.state === "DEAD" ? undefined : this.raylet.actors.placement(a.data.actorId);
+          return {
+            actor_id: a.data.actorId, class_name: a.data.className, state: a.state, name: a.name ?? "", namespace: a.namespace, detached: a.detached,
+            node_id: where?.workerId ? (where.nodeId ?? head) : "", worker_id: where?.workerId ?? "", pid: where?.pid ?? null,
+            num_restarts: where?.restarts ?? 0, death_cause: a.deathCause ?? "",
+          };
+        });
+      }
       case "tasks":
         return this.raylet.events.rows().map((t) => ({
           task_id: t.task_id, name: t.name, state: t.state, type: t.type, job_id: t.job_id ?? "", actor_id: t.actor_id ?? "",

@@ -12,6 +12,7 @@
  *                                (counts only, cheap to poll: the Overview's chart)
  *   GET /api/v0/memory           the objects and the store's use (tsray memory)
  *   GET /api/cluster_status      nodes, resources used and total, pending demand (tsray status)
+ *   GET /api/v0/cluster          the cluster's address, its head and version (the dashboard's header)
  *   GET /metrics                 the metrics, in Prometheus' text format
  */
 import { HttpError, sendJson, type Routes } from "./http-server.js";
@@ -19,7 +20,16 @@ import { LISTABLE, type Listable, type Row, type StateService } from "../node/st
 
 const DEFAULT_LIMIT = 100;
 
-export function stateRoutes(state: StateService, metrics: () => string): Routes {
+/** What the dashboard's header says of the cluster. */
+export interface ClusterInfo {
+  /** Where drivers and nodes connect: the head's HOST:PORT. */
+  address: string;
+  head_node_id: string;
+  version: string;
+  started_at: number;
+}
+
+export function stateRoutes(state: StateService, metrics: () => string, info: ClusterInfo): Routes {
   return (req, res, url) => {
     if (req.method !== "GET") return false;
     const path = url.pathname.replace(/\/+$/, "");
@@ -29,6 +39,7 @@ export function stateRoutes(state: StateService, metrics: () => string): Routes 
       return true;
     }
     if (path === "/api/cluster_status") return answer(res, state.status());
+    if (path === "/api/v0/cluster") return answer(res, info);
     if (path === "/api/v0/tasks/timeline") return answer(res, state.timeline());
     if (path === "/api/v0/tasks/summary") return answer(res, state.taskSummary());
     if (path === "/api/v0/memory") return answer(res, state.memory());

@@ -4,6 +4,8 @@ import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
+const WINDOW_S = 60;
+
 export interface Series {
   label: string;
   color: string;
@@ -19,7 +21,17 @@ export function Chart(props: { title: string; series: Series[]; data: number[][]
       width: el.clientWidth || 600,
       height: props.height ?? 220,
       cursor: { drag: { x: false, y: false } },
-      scales: { y: { range: (_u, _min, max) => [0, Math.max(4, Math.ceil(max * 1.15))] } },
+      scales: {
+        // At least the last minute, so a chart of few points does not stretch them over years.
+        x: {
+          time: true,
+          range: (_u, min, max) => {
+            const end = max ?? Date.now() / 1000; // null while there is no point yet
+            return [Math.min(min ?? end, end - WINDOW_S), end];
+          },
+        },
+        y: { range: (_u, _min, max) => [0, Math.max(4, Math.ceil(max * 1.15))] },
+      },
       axes: [
         { stroke: "#6b7280", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#e5e7eb" } },
         { stroke: "#6b7280", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#e5e7eb" }, size: 56 },

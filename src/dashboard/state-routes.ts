@@ -16,7 +16,7 @@
  *   GET /metrics                 the metrics, in Prometheus' text format
  */
 import { HttpError, sendJson, type Routes } from "./http-server.js";
-import { LISTABLE, type Listable, type Row, type StateService } from "../node/state-service.js";
+import { LISTABLE, type Listable, type StateService } from "../node/state-service.js";
 
 const DEFAULT_LIMIT = 100;
 
@@ -46,7 +46,7 @@ export function stateRoutes(state: StateService, metrics: () => string, info: Cl
     const kind = /^\/api\/v0\/(\w+)$/.exec(path)?.[1]?.replace(/_/g, "-");
     if (kind === undefined) return false;
     if (!LISTABLE.includes(kind as Listable)) throw new HttpError(404, `no state of kind '${kind}' (kinds: ${LISTABLE.map((k) => k.replace(/-/g, "_")).join(", ")})`);
-    return answer(res, page(state.list(kind as Listable), url.searchParams));
+    return answer(res, page(state.rawList(kind as Listable), url.searchParams));
   };
 }
 
@@ -55,7 +55,8 @@ function answer(res: Parameters<Routes>[1], value: unknown): true {
   return true;
 }
 
-function page(rows: Row[], q: URLSearchParams) {
+/** Filters the raw rows, then shapes only those of the page asked for. */
+function page({ rows, shape }: ReturnType<StateService["rawList"]>, q: URLSearchParams) {
   const keys = q.getAll("filter_keys");
   const predicates = q.getAll("filter_predicates");
   const values = q.getAll("filter_values");
@@ -70,7 +71,7 @@ function page(rows: Row[], q: URLSearchParams) {
   const filtered = rows.filter((r) => filters.every((f) => (String(r[f.key] ?? "").toLowerCase() === f.value) === f.equal));
   const offset = count(q, "offset", 0);
   const limit = count(q, "limit", DEFAULT_LIMIT);
-  const result = filtered.slice(offset, offset + limit);
+  const result = filtered.slice(offset, offset + limit).map(shape);
   return {
     result: true, msg: "",
     data: { result: { total: rows.length, num_filtered: rows.length - filtered.length, num_after_truncation: result.length, result } },

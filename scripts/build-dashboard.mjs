@@ -2,7 +2,7 @@
 // app.js and app.css, with Preact and uPlot inside, so the page loads nothing from elsewhere.
 // The head serves that folder (src/dashboard/static-routes.ts).
 import { build } from "esbuild";
-import { copyFileSync, mkdirSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -24,3 +24,6 @@ await build({
   logLevel: "warning",
 });
 copyFileSync(join(ui, "index.html"), join(out, "index.html"));
+// The bundled libraries' licenses (MIT), shipped beside the bundle that contains them.
+const notices = ["preact", "uplot"].map((name) => `${name}\n\n${readFileSync(join(root, "node_modules", name, "LICENSE"), "utf8")}`);
+writeFileSync(join(out, "THIRD-PARTY-LICENSES.txt"), notices.join("\n---\n\n"));

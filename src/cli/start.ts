@@ -115,6 +115,7 @@ function printStarted(s: NodeSession, token: string): void {
   process.stdout.write(
     `Started the head node ${s.nodeId} at ${s.address} (session and logs in ${sessionDir(s.nodeId)}).\n\n` +
       `Connect a program on this machine:  await ray.init({ address: "auto" })\n` +
+      (s.dashboardUrl ? `Dashboard:                          ${s.dashboardUrl}\n` : "") +
       (s.dashboardUrl ? `Submit jobs:                        tsray job submit --address ${s.dashboardUrl} -- COMMAND\n` : "") +
       `From elsewhere:                     init({ address: "${s.address}", token }) with TSRAY_TOKEN=${token}\n` +
       `Join a worker node:                 tsray start --address ${s.address} --token ${token}\n` +

@@ -26,6 +26,8 @@ export function logRoutes(nodeId: string, file: string): Routes {
     }
     if (rest !== "/tail") return false;
     res.writeHead(200, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
+    // The headers now, not with the first line: a reader (the Logs page's fetch) knows it follows.
+    res.flushHeaders();
     let at = existsSync(file) ? statSync(file).size : 0;
     const send = () => {
       if (!existsSync(file)) return;

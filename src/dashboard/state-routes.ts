@@ -8,18 +8,30 @@
  *                           then paged (offset, limit: 100 by default), as
  *                           { result, msg, data: { result: { total, num_after_truncation, num_filtered, result } } }
  *   GET /api/v0/tasks/timeline   the ended tasks kept, as Chrome trace events
+ *   GET /api/v0/tasks/summary    tasks by state: ended since the node started, not ended now
+ *                                (counts only, cheap to poll: the Overview's chart)
  *   GET /api/v0/memory           the objects and the store's use (tsray memory)
  *   GET /api/cluster_status      nodes, resources used and total, pending demand (tsray status)
  *   GET /api/v0/logs?task_id=|actor_id=|node_id=[&from=BYTE]   { lines, next }: a task's, an
  *                           actor's or the node's lines of its log (tsray logs; `next` to follow)
+ *   GET /api/v0/cluster          the cluster's address, its head and version (the dashboard's header)
  *   GET /metrics                 the metrics, in Prometheus' text format
  */
 import { HttpError, sendJson, type Routes } from "./http-server.js";
-import { LISTABLE, type Listable, type Row, type StateService } from "../node/state-service.js";
+import { LISTABLE, type Listable, type StateService } from "../node/state-service.js";
 
 const DEFAULT_LIMIT = 100;
 
-export function stateRoutes(state: StateService, metrics: () => string): Routes {
+/** What the dashboard's header says of the cluster. */
+export interface ClusterInfo {
+  /** Where drivers and nodes connect: the head's HOST:PORT. */
+  address: string;
+  head_node_id: string;
+  version: string;
+  started_at: number;
+}
+
+export function stateRoutes(state: StateService, metrics: () => string, info: ClusterInfo): Routes {
   return (req, res, url) => {
     if (req.method !== "GET") return false;
     const path = url.pathname.replace(/\/+$/, "");
@@ -29,7 +41,9 @@ export function stateRoutes(state: StateService, metrics: () => string): Routes 
       return true;
     }
     if (path === "/api/cluster_status") return answer(res, state.status());
+    if (path === "/api/v0/cluster") return answer(res, info);
     if (path === "/api/v0/tasks/timeline") return answer(res, state.timeline());
+    if (path === "/api/v0/tasks/summary") return answer(res, state.taskSummary());
     if (path === "/api/v0/memory") return answer(res, state.memory());
     if (path === "/api/v0/logs") {
       const q = url.searchParams;
@@ -44,7 +58,7 @@ export function stateRoutes(state: StateService, metrics: () => string): Routes 
     const kind = /^\/api\/v0\/(\w+)$/.exec(path)?.[1]?.replace(/_/g, "-");
     if (kind === undefined) return false;
     if (!LISTABLE.includes(kind as Listable)) throw new HttpError(404, `no state of kind '${kind}' (kinds: ${LISTABLE.map((k) => k.replace(/-/g, "_")).join(", ")})`);
-    return answer(res, page(state.list(kind as Listable), url.searchParams));
+    return answer(res, page(state.rawList(kind as Listable), url.searchParams));
   };
 }
 
@@ -53,7 +67,8 @@ function answer(res: Parameters<Routes>[1], value: unknown): true {
   return true;
 }
 
-function page(rows: Row[], q: URLSearchParams) {
+/** Filters the raw rows, then shapes only those of the page asked for. */
+function page({ rows, shape }: ReturnType<StateService["rawList"]>, q: URLSearchParams) {
   const keys = q.getAll("filter_keys");
   const predicates = q.getAll("filter_predicates");
   const values = q.getAll("filter_values");
@@ -68,7 +83,7 @@ function page(rows: Row[], q: URLSearchParams) {
   const filtered = rows.filter((r) => filters.every((f) => (String(r[f.key] ?? "").toLowerCase() === f.value) === f.equal));
   const offset = count(q, "offset", 0);
   const limit = count(q, "limit", DEFAULT_LIMIT);
-  const result = filtered.slice(offset, offset + limit);
+  const result = filtered.slice(offset, offset + limit).map(shape);
   return {
     result: true, msg: "",
     data: { result: { total: rows.length, num_filtered: rows.length - filtered.length, num_after_truncation: result.length, result } },

@@ -17,6 +17,8 @@ export interface ActorEntry {
   name?: string;
   namespace: string;
   detached: boolean;
+  /** Why a dead actor died (its error's name and message), for the state API and the dashboard. */
+  deathCause?: string;
   /**
    * A detached actor's creation: what a restarted head needs to take the actor back when its
    * node joins again (see raylet/recovery.ts). Its arguments are kept when `restart` is set.
@@ -55,9 +57,11 @@ export class ActorDirectory {
     return this.storage.get<ActorEntry>("actors", actorId);
   }
 
-  setState(actorId: string, state: ActorTableState): void {
+  setState(actorId: string, state: ActorTableState, deathCause?: string): void {
     const e = this.get(actorId);
-    if (e && e.state !== state) this.storage.put("actors", actorId, { ...e, state });
+    if (e && (e.state !== state || (deathCause !== undefined && e.deathCause !== deathCause))) {
+      this.storage.put("actors", actorId, deathCause === undefined ? { ...e, state } : { ...e, state, deathCause });
+    }
   }
 
   /** A dead actor's name is free for a new actor. */

@@ -6,6 +6,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { startDashboardServer, type HttpServer } from "../dashboard/http-server.js";
 import { stateRoutes } from "../dashboard/state-routes.js";
+import { staticRoutes } from "../dashboard/static-routes.js";
+import { packageVersion } from "../common/version.js";
 import { renderMetrics } from "../metrics/prometheus.js";
 import { StateService } from "./state-service.js";
 import { CoreWorker } from "../core-worker/core-worker.js";
@@ -86,11 +88,12 @@ export class EmbeddedNode {
   /** Resolves once the workers started ahead of demand are ready. */
   readonly ready: Promise<void>;
 
-  /** Serves the dashboard's port (state API, metrics) on `host:port` (see startDashboardServer); returns its URL. */
+  /** Serves the dashboard (its pages, the state API, the metrics) on `host:port` (see startDashboardServer); returns its URL. */
   async serveDashboard(host: string, port: number): Promise<string> {
     const state = new StateService(this.gcs, this.raylet);
+    const info = { address: this.address, head_node_id: this.nodeId, version: packageVersion(), started_at: Date.now() };
     // No state-changing route here yet; a token nobody has keeps other machines from reading.
-    const routes = [stateRoutes(state, () => renderMetrics(this.gcs, this.raylet))];
+    const routes = [stateRoutes(state, () => renderMetrics(this.gcs, this.raylet), info), staticRoutes()];
     this.dashboard = await startDashboardServer({ host, port, token: randomBytes(24).toString("hex"), log: this.log, routes });
     return this.dashboard.url;
   }

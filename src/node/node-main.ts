@@ -16,6 +16,7 @@ import { jobRoutes } from "../jobs/http-api.js";
 import { startDashboardServer, type HttpServer } from "../dashboard/http-server.js";
 import { stateRoutes } from "../dashboard/state-routes.js";
 import { logRoutes } from "../dashboard/log-routes.js";
+import { staticRoutes } from "../dashboard/static-routes.js";
 import { parseAddress } from "./remote-driver.js";
 import { WorkerNode } from "./worker-node.js";
 
@@ -74,10 +75,12 @@ async function runHead(config: NodeProcessConfig, log: (line: string) => void): 
   let jobs: JobManager | undefined;
   if (config.dashboard) {
     jobs = new JobManager({ dir: path.join(sessionDir(config.nodeId), "jobs"), headAddress: node.address, token, log });
+    const info = { address: node.address, head_node_id: node.core.nodeId, version: packageVersion(), started_at: Date.now() };
     const routes = [
-      stateRoutes(node.state, () => renderMetrics(node.gcs, node.core.raylet)),
+      stateRoutes(node.state, () => renderMetrics(node.gcs, node.core.raylet), info),
       logRoutes(node.core.nodeId, nodeLog(config.nodeId) ?? path.join(sessionDir(config.nodeId), "logs", "node.log")),
       jobRoutes(jobs),
+      staticRoutes(),
     ];
     try {
       api = await startDashboardServer({ ...config.dashboard, token, log, routes });

@@ -4,7 +4,7 @@
  */
 import type { Gcs } from "../gcs/gcs.js";
 import type { Raylet } from "../raylet/raylet.js";
-import { TASK_HISTORY } from "../raylet/task-events.js";
+import { TASK_HISTORY, type TaskRow } from "../raylet/task-events.js";
 import { readNodeLog, type LogChunk, type LogQuery } from "./node-log.js";
 
 export type Row = Record<string, unknown> & { state: string };
@@ -37,6 +37,14 @@ export interface MemorySummary {
   store: { used: number; capacity: number };
   spilledBytes: number;
   onWorkerNodesBytes: number;
+}
+
+/** Tasks by state: `ended` counts since the node started, `pending` those not ended now. */
+export interface TaskSummary {
+  time: number;
+  ended: { FINISHED: number; FAILED: number };
+  pending: Record<"PENDING_ARGS_AVAIL" | "PENDING_NODE_ASSIGNMENT" | "RUNNING", number>;
+  dropped: number;
 }
 
 export class StateService {
@@ -105,6 +113,15 @@ export class StateService {
     return events;
   }
 
+  /**
+   * How many tasks are in each state, cheaply (no row is copied): the ended since the node
+   * started, those not ended now, and the ended no longer kept (what the Overview's chart polls).
+   */
+  taskSummary(): TaskSummary {
+    const { totals, dropped } = this.raylet.events;
+    return { time: Date.now(), ended: { ...totals }, pending: this.raylet.events.pending(), dropped };
+  }
+
   memory(): MemorySummary {
     const objects = this.raylet.objects();
     const sum = (state: string) => objects.filter((o) => o.state === state).reduce((n, o) => n + o.size_bytes, 0);
@@ -112,28 +129,53 @@ export class StateService {
     return { objects, store: head, spilledBytes: sum("SPILLED"), onWorkerNodesBytes: sum("ON_NODE") };
   }
 
+  /**
+   * The rows of `kind` before they are shaped, and how to shape one: the state API filters the
+   * raw rows and shapes only the page it answers, so a list of 100,000 tasks polled every two
+   * seconds costs a filter, not 100,000 new objects. Raw fields read as the shaped ones do
+   * (absent is ""), but for the tasks' computed duration_ms.
+   */
+  rawList(kind: Listable): { rows: readonly Record<string, unknown>[]; shape: (row: Record<string, unknown>) => Row } {
+    if (kind === "tasks") return { rows: this.raylet.events.rows() as unknown as Record<string, unknown>[], shape: (t) => taskRow(t as unknown as TaskRow) };
+    return { rows: this.list(kind), shape: (r) => r as Row };
+  }
+
+  /** The raylet's own node: its stats come first. */
+  private headNodeId(): string {
+    return this.raylet.nodeStats()[0].nodeId;
+  }
+
   list(kind: Listable): Row[] {
     switch (kind) {
-      case "nodes":
-        return this.gcs.nodes().map((n) => ({
-          node_id: n.nodeId, node_ip: n.address, is_head_node: n.isHead, state: n.alive ? "ALIVE" : "DEAD", resources_total: n.resources,
-        }));
+      case "nodes": {
+        // What the raylet knows of the live nodes now: free resources, workers, the store's use.
+        const stats = new Map(this.raylet.nodeStats().map((n) => [n.nodeId, n]));
+        return this.gcs.nodes().map((n) => {
+          const now = n.alive ? stats.get(n.nodeId) : undefined;
+          return {
+            node_id: n.nodeId, node_ip: n.address, is_head_node: n.isHead, state: n.alive ? "ALIVE" : "DEAD", resources_total: n.resources,
+            resources_available: now?.available ?? {}, num_workers: now?.workers ?? 0,
+            object_store_used_bytes: now?.store?.used ?? null, object_store_capacity_bytes: now?.store?.capacity ?? null,
+          };
+        });
+      }
       case "jobs":
         return this.gcs.jobs().map((j) => ({
           job_id: j.jobId, state: j.status, status: j.status, entrypoint: j.entrypoint ?? "", namespace: j.namespace, start_time: j.startTime, end_time: j.endTime,
         }));
-      case "actors":
-        return this.gcs.actors.list().map((a) => ({
-          actor_id: a.data.actorId, class_name: a.data.className, state: a.state, name: a.name ?? "", namespace: a.namespace, detached: a.detached,
-        }));
+      case "actors": {
+        const head = this.headNodeId();
+        return this.gcs.actors.list().map((a) => {
+          const where = a.state === "DEAD" ? undefined : this.raylet.actors.placement(a.data.actorId);
+          return {
+            actor_id: a.data.actorId, class_name: a.data.className, state: a.state, name: a.name ?? "", namespace: a.namespace, detached: a.detached,
+            node_id: where?.workerId ? (where.nodeId ?? head) : "", worker_id: where?.workerId ?? "", pid: where?.pid ?? null,
+            num_restarts: where?.restarts ?? 0, death_cause: a.deathCause ?? "",
+          };
+        });
+      }
       case "tasks":
-        return this.raylet.events.rows().map((t) => ({
-          task_id: t.task_id, name: t.name, state: t.state, type: t.type, job_id: t.job_id ?? "", actor_id: t.actor_id ?? "",
-          node_id: t.node_id ?? "", worker_id: t.worker_id ?? "", attempt: t.attempt,
-          duration_ms: t.started_at !== undefined && t.ended_at !== undefined ? t.ended_at - t.started_at : null,
-          error_type: t.error_type ?? "", error_message: t.error_message ?? "", error_stack: t.error_stack ?? "",
-          submitted_at: t.submitted_at, started_at: t.started_at ?? null, ended_at: t.ended_at ?? null,
-        }));
+        return this.raylet.events.rows().map(taskRow);
       case "objects":
         return this.raylet.objects();
       case "placement-groups":
@@ -142,4 +184,14 @@ export class StateService {
         }));
     }
   }
+}
+
+function taskRow(t: TaskRow): Row {
+  return {
+    task_id: t.task_id, name: t.name, state: t.state, type: t.type, job_id: t.job_id ?? "", actor_id: t.actor_id ?? "",
+    node_id: t.node_id ?? "", worker_id: t.worker_id ?? "", attempt: t.attempt,
+    duration_ms: t.started_at !== undefined && t.ended_at !== undefined ? t.ended_at - t.started_at : null,
+    error_type: t.error_type ?? "", error_message: t.error_message ?? "", error_stack: t.error_stack ?? "",
+    submitted_at: t.submitted_at, started_at: t.started_at ?? null, ended_at: t.ended_at ?? null,
+  };
 }

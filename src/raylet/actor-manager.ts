@@ -250,6 +250,17 @@ export class ActorManager {
     this.kill(actorId, true);
   }
 
+  /**
+   * Where a live actor runs (its worker, and that worker's node: absent for this one) and how
+   * often it restarted; undefined once its record is gone (a dead actor's usually is).
+   */
+  placement(actorId: string): { workerId?: string; nodeId?: string; pid?: number; restarts: number } | undefined {
+    const rec = this.actors.get(actorId);
+    if (!rec) return undefined;
+    const w = rec.worker;
+    return { workerId: w?.id, nodeId: w?.nodeId, pid: w?.pid(), restarts: rec.restarts };
+  }
+
   cancel(taskId: string): boolean {
     return this.calls.cancel(taskId, this.actors.values());
   }
@@ -315,7 +326,7 @@ export class ActorManager {
   private die(rec: ActorRecord, error: ErrorInfo): void {
     rec.state = "dead";
     rec.death = error;
-    this.d.directory.setState(rec.id, "DEAD");
+    this.d.directory.setState(rec.id, "DEAD", `${error.name}: ${error.message}`);
     this.d.directory.unregisterName(rec.id);
     this.sealCreation(rec.creation, { ok: false, error });
     this.calls.failQueued(rec, error);

@@ -102,9 +102,14 @@ export class TaskEvents {
     }
   }
 
-  /** Every task kept: those still to finish, then the finished ones, oldest first. */
+  /**
+   * Every task kept: those still to finish (in the order submitted), then the finished ones,
+   * newest first; a page of the first rows (the dashboard's, `tsray list --limit`) shows what is
+   * happening now rather than the oldest history.
+   */
   rows(): TaskRow[] {
-    return [...this.live.values(), ...this.finished.slice(this.next), ...this.finished.slice(0, this.next)];
+    const newestFirst = [...this.finished.slice(0, this.next).reverse(), ...this.finished.slice(this.next).reverse()];
+    return [...this.live.values(), ...newestFirst];
   }
 
   /** Tasks still to finish, by state (for the metrics' gauges). */

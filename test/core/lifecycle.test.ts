@@ -57,6 +57,9 @@ test("init serves the dashboard's port: the state API and metrics of this embedd
     assert.equal(tasks.data.result.result[0].state, "FAILED");
     assert.match(tasks.data.result.result[0].error_message, /listed/);
     assert.match(await (await fetch(`${dashboardUrl}/metrics`)).text(), /^tsray_tasks_total\{state="FAILED"\} 1$/m);
+    const page = await fetch(`${dashboardUrl}/`);
+    assert.equal(page.status, 200, "the pages are served");
+    assert.match(await page.text(), /<title>[^<]*tsray/);
   } finally {
     await ray.shutdown();
   }

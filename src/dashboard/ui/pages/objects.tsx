@@ -1,0 +1,41 @@
+// The objects the head's table holds: size, owner, why each is kept (reference kinds), and
+// where it is (in the store's memory, spilled to disk, on a worker node).
+import { useState } from "preact/hooks";
+import { usePagedList } from "../api";
+import { Badge } from "../components/badge";
+import { Id } from "../components/id";
+import { Pager, Table, type Column } from "../components/table";
+import { bytes } from "../format";
+import type { ObjectRow } from "../types";
+
+const STATES = ["", "PENDING", "IN_MEMORY", "SPILLED", "ON_NODE", "FAILED"];
+const LIMIT = 50;
+
+const columns: Column<ObjectRow>[] = [
+  { title: "Object", cell: (o) => <Id id={o.object_id} /> },
+  { title: "State", cell: (o) => <Badge state={o.state} /> },
+  { title: "Size", cell: (o) => bytes(o.size_bytes), className: "num" },
+  { title: "Owner", cell: (o) => <Id id={o.owner} /> },
+  { title: "References", cell: (o) => o.reference_kinds.length ? o.reference_kinds.map((k) => <span class="chip">{k.toLowerCase().replace(/_/g, " ")}</span>) : <span class="muted">none</span> },
+  { title: "On node", cell: (o) => <Id id={o.node_id} /> },
+  { title: "Readers", cell: (o) => o.readers, className: "num" },
+];
+
+export function ObjectsPage() {
+  const [state, setState] = useState("");
+  const list = usePagedList<ObjectRow>("objects", { state }, LIMIT);
+  return (
+    <section>
+      <h1>Objects <span class="count">{list.total || ""}</span></h1>
+      <div class="toolbar">
+        <label>Where{" "}
+          <select value={state} onChange={(e) => setState(e.currentTarget.value)}>
+            {STATES.map((s) => <option value={s}>{s ? s.toLowerCase().replace(/_/g, " ") : "anywhere"}</option>)}
+          </select>
+        </label>
+        <Pager offset={list.offset} limit={LIMIT} matched={list.matched} onOffset={list.setOffset} />
+      </div>
+      <Table label="Objects" columns={columns} rows={list.rows} rowKey={(o) => o.object_id} empty="No objects." />
+    </section>
+  );
+}

@@ -7,8 +7,6 @@
  */
 import { readFileSync } from "node:fs";
 import os from "node:os";
-import type { EventLoopUtilization } from "node:perf_hooks";
-import type { Worker } from "node:worker_threads";
 
 export interface WorkerUsage {
   workerId: string;
@@ -28,10 +26,10 @@ export interface NodeUsage {
   workers: WorkerUsage[];
 }
 
-/** A worker as the sampler sees it: a thread of this process, or a process of its own. */
+/** A worker as the sampler sees it: a thread of this process (its OS thread id), or a process of its own. */
 export interface SampledWorker {
   id: string;
-  thread?: Worker;
+  tid?: number;
   pid(): number | undefined;
 }
 
@@ -41,8 +39,8 @@ const PAGE_BYTES = 4096;
 export class UsageSampler {
   private lastCpu = process.cpuUsage();
   private lastAt = performance.now();
-  private readonly threads = new WeakMap<Worker, EventLoopUtilization>();
-  private readonly processes = new Map<number, { ticks: number; at: number }>();
+  /** The last reading of each thread and process, by /proc path. */
+  private readonly last = new Map<string, { ticks: number; at: number }>();
 
   sample(workers: Iterable<SampledWorker>): NodeUsage {
     const now = performance.now();
@@ -50,30 +48,24 @@ export class UsageSampler {
     const cpu = process.cpuUsage(this.lastCpu);
     this.lastCpu = process.cpuUsage();
     this.lastAt = now;
-    const seen = new Set<number>();
+    const seen = new Set<string>();
     const out: WorkerUsage[] = [];
     for (const w of workers) {
-      if (w.thread) {
-        const before = this.threads.get(w.thread);
-        const elu = w.thread.performance.eventLoopUtilization();
-        this.threads.set(w.thread, elu);
-        const delta = before ? w.thread.performance.eventLoopUtilization(elu, before) : elu;
-        out.push({ workerId: w.id, cpuPercent: round(delta.utilization * 100) });
-        continue;
-      }
       const pid = w.pid();
-      const stat = pid === undefined ? undefined : readProc(pid);
-      if (pid === undefined || !stat) {
+      const where = w.tid !== undefined ? `/proc/self/task/${w.tid}` : pid !== undefined ? `/proc/${pid}` : undefined;
+      const stat = where === undefined ? undefined : readProc(where);
+      if (where === undefined || !stat) {
         out.push({ workerId: w.id, cpuPercent: 0 });
         continue;
       }
-      seen.add(pid);
-      const last = this.processes.get(pid);
-      this.processes.set(pid, { ticks: stat.ticks, at: now });
+      seen.add(where);
+      const last = this.last.get(where);
+      this.last.set(where, { ticks: stat.ticks, at: now });
       const cpuPercent = last ? ((stat.ticks - last.ticks) / TICKS_PER_SECOND / ((now - last.at) / 1000)) * 100 : 0;
-      out.push({ workerId: w.id, pid, cpuPercent: round(cpuPercent), rssBytes: stat.rssBytes });
+      // A thread's memory is its process's: only a process has its own.
+      out.push(w.tid !== undefined ? { workerId: w.id, cpuPercent: round(cpuPercent) } : { workerId: w.id, pid, cpuPercent: round(cpuPercent), rssBytes: stat.rssBytes });
     }
-    for (const pid of this.processes.keys()) if (!seen.has(pid)) this.processes.delete(pid);
+    for (const where of this.last.keys()) if (!seen.has(where)) this.last.delete(where);
     return {
       cpuPercent: round(((cpu.user + cpu.system) / 1000 / elapsedMs) * 100),
       rssBytes: process.memoryUsage.rss(),
@@ -84,14 +76,14 @@ export class UsageSampler {
   }
 }
 
-/** A process's CPU time (ticks) and resident memory, from /proc; undefined where there is none. */
-function readProc(pid: number): { ticks: number; rssBytes: number } | undefined {
+/** A process's or thread's CPU time (ticks) and its process's resident memory, from /proc; undefined where there is none. */
+function readProc(where: string): { ticks: number; rssBytes: number } | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(`${where}/stat`, "utf8");
     // The command name (2nd field) may hold spaces: fields are counted after its closing parenthesis.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
-    const rssPages = Number(readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]);
+    const rssPages = Number(readFileSync(`${where}/statm`, "utf8").split(" ")[1]);
     return { ticks, rssBytes: rssPages * PAGE_BYTES };
   } catch {
     return undefined;

@@ -156,6 +156,10 @@ export class StateService {
             node_id: n.nodeId, node_ip: n.address, is_head_node: n.isHead, state: n.alive ? "ALIVE" : "DEAD", resources_total: n.resources,
             resources_available: now?.available ?? {}, num_workers: now?.workers ?? 0,
             object_store_used_bytes: now?.store?.used ?? null, object_store_capacity_bytes: now?.store?.capacity ?? null,
+            // What the node's process and each of its workers use (see metrics/usage.ts).
+            cpu_percent: now?.usage?.cpuPercent ?? null, rss_bytes: now?.usage?.rssBytes ?? null,
+            memory_used_bytes: now?.usage?.memoryUsedBytes ?? null, memory_total_bytes: now?.usage?.memoryTotalBytes ?? null,
+            workers: (now?.usage?.workers ?? []).map((w) => ({ worker_id: w.workerId, pid: w.pid ?? null, cpu_percent: w.cpuPercent, rss_bytes: w.rssBytes ?? null })),
           };
         });
       }

@@ -146,6 +146,8 @@ interface ThreadWorker extends PooledWorker {
   readonly channel: PortChannel<FromRaylet, ToRaylet>;
   /** The bell the worker sleeps on while idle. */
   readonly bell: Doorbell;
+  /** Its id in the OS, once it said it is ready (Linux only). */
+  tid?: number;
 }
 
 /** A worker outside this process: a worker process of this node, or a worker of another node. */
@@ -332,7 +334,7 @@ export class WorkerPool {
   /** This node's own workers (not those of worker nodes), as the usage sampler reads them. */
   sampled(): SampledWorker[] {
     const out: SampledWorker[] = [];
-    for (const w of this.all) if (w.nodeId === undefined) out.push({ id: w.id, thread: w.kind === "thread" ? w.thread : undefined, pid: () => w.pid() });
+    for (const w of this.all) if (w.nodeId === undefined) out.push({ id: w.id, tid: w.kind === "thread" ? w.tid : undefined, pid: () => w.pid() });
     return out;
   }
 
@@ -448,7 +450,11 @@ export class WorkerPool {
     };
     this.all.add(w);
     if (slot >= 0) this.bySlot[slot] = w;
-    w.channel.onMessage((msg) => (msg.t === "ready" ? this.isReady(w) : this.opts.onMessage(w, msg)));
+    w.channel.onMessage((msg) => {
+      if (msg.t !== "ready") return this.opts.onMessage(w, msg);
+      w.tid = msg.tid;
+      this.isReady(w);
+    });
     let error: Error | undefined;
     thread.on("error", (err) => {
       error = err;

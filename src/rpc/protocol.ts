@@ -102,7 +102,8 @@ export type ToRaylet =
   | { t: "collected"; ack: number }
   // From workers only:
   /** The worker thread has started and waits for work. */
-  | { t: "ready" }
+  /** `tid`: a worker thread's id in the OS (Linux), whose CPU time the node reads (see metrics/usage.ts). */
+  | { t: "ready"; tid?: number }
   | { t: "task-done"; taskId: string; results: ObjectValue[]; ms: number }
   /** Tasks a worker was sent but will not start (its running task blocked): schedule them elsewhere. */
   | { t: "requeue"; taskIds: string[] }

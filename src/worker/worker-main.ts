@@ -3,6 +3,7 @@
  * to the raylet over the thread's port, and prefixes every line the thread prints with the
  * running task's (or actor's) name and the worker's id, like Ray's `(f pid=123)`.
  */
+import { readlinkSync } from "node:fs";
 import { getHeapStatistics } from "node:v8";
 import { workerData } from "node:worker_threads";
 import { CoreWorker } from "../core-worker/core-worker.js";
@@ -57,6 +58,15 @@ executor.onIdle = () => {
   sleep();
 };
 setCoreWorker(cw);
-channel.send({ t: "ready" });
+channel.send({ t: "ready", tid: threadId() });
 executor.onIdle();
 prefixLines(() => `(${executor.current()?.name ?? executor.idleName} pid=${process.pid}, worker=${boot.workerId})`, boot.logToDriver);
+
+/** This thread's id in the OS, where /proc says it (Linux): "PID/task/TID". */
+function threadId(): number | undefined {
+  try {
+    return Number(readlinkSync("/proc/thread-self").split("/").pop()) || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -136,7 +136,7 @@ test("Overview: the node, the resources, tasks by state in charts", { skip }, as
   await shoot("overview");
 });
 
-test("Nodes: the head, its address, alive, its resources and store", { skip }, async () => {
+test("Nodes: the head, its address, alive, its resources and store, the CPU and memory of it and of each worker", { skip }, async () => {
   await open("Nodes");
   const row = page.locator("tbody tr", { has: page.locator(`[title="${head.nodeId}"]`) });
   await row.waitFor();
@@ -146,6 +146,10 @@ test("Nodes: the head, its address, alive, its resources and store", { skip }, a
   assert.match(text, /127\.0\.0\.1/);
   assert.match(text, /0 \/ 2|1 \/ 2|2 \/ 2/, "CPUs used of 2");
   assert.match(text, /GiB|MiB/, "the object store's size");
+  assert.match(text, /\d+% CPU/, "the node's process CPU");
+  // Its workers, each with its CPU: the driver's actor runs in one of them.
+  await row.locator("details summary").click();
+  await row.locator("ul.workers li", { hasText: /\d+% CPU/ }).first().waitFor();
   await shoot("nodes");
 });
 

@@ -19,6 +19,14 @@ export interface NodeRow {
   num_workers: number;
   object_store_used_bytes: number | null;
   object_store_capacity_bytes: number | null;
+  /** The node's process (main thread and worker threads), percent of one core since the last look. */
+  cpu_percent: number | null;
+  rss_bytes: number | null;
+  /** The machine's memory. */
+  memory_used_bytes: number | null;
+  memory_total_bytes: number | null;
+  /** Each worker: a thread's CPU is its event loop's busy time, and it has no memory of its own. */
+  workers: { worker_id: string; pid: number | null; cpu_percent: number; rss_bytes: number | null }[];
 }
 
 export interface JobRow {

@@ -20,7 +20,17 @@ const columns: Column<NodeRow>[] = [
         text={`${bytes(n.object_store_used_bytes)} / ${bytes(n.object_store_capacity_bytes)}`} />
     ),
   },
-  { title: "Workers", cell: (n) => n.num_workers, className: "num" },
+  {
+    title: "Process", className: "num",
+    cell: (n) => n.cpu_percent === null ? <span class="muted">–</span> : <>{n.cpu_percent.toFixed(0)}% CPU<br /><span class="muted">{bytes(n.rss_bytes)}</span></>,
+  },
+  {
+    title: "Machine memory", className: "meter-cell",
+    cell: (n) => n.memory_total_bytes === null ? <span class="muted">–</span> : (
+      <Meter label="memory" used={n.memory_used_bytes ?? 0} total={n.memory_total_bytes} text={`${bytes(n.memory_used_bytes)} / ${bytes(n.memory_total_bytes)}`} />
+    ),
+  },
+  { title: "Workers", cell: workers, className: "wide" },
   {
     title: "Other resources", className: "wide",
     cell: (n) => Object.entries(n.resources_total).filter(([k]) => k !== "CPU" && !isBookkeeping(k)).map(([k, total]) => (
@@ -28,6 +38,24 @@ const columns: Column<NodeRow>[] = [
     )),
   },
 ];
+
+/** How many workers, and what each uses (open to see). */
+function workers(n: NodeRow) {
+  if (!n.workers.length) return <span class="muted">{n.num_workers}</span>;
+  return (
+    <details>
+      <summary>{n.num_workers} workers</summary>
+      <ul class="workers">
+        {n.workers.map((w) => (
+          <li key={w.worker_id}>
+            <Id id={w.worker_id} /> {w.pid !== null && <span class="muted">pid {w.pid} · </span>}
+            {w.cpu_percent.toFixed(0)}% CPU{w.rss_bytes !== null && <> · {bytes(w.rss_bytes)}</>}
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}
 
 function usage(n: NodeRow, name: string) {
   const total = n.resources_total[name] ?? 0;

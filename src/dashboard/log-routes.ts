@@ -9,7 +9,8 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, watch } from "node:fs";
 import { HttpError, sendJson, type Routes } from "./http-server.js";
 
-export function logRoutes(nodeId: string, file: string): Routes {
+/** `file` undefined: the node has no log file (an embedded cluster, whose workers print to its program's output). */
+export function logRoutes(nodeId: string, file: string | undefined): Routes {
   return (req, res, url) => {
     if (req.method !== "GET" || !url.pathname.startsWith("/api/v0/logs/node")) return false;
     const rest = url.pathname.slice("/api/v0/logs/node".length).replace(/\/+$/, "");
@@ -17,6 +18,10 @@ export function logRoutes(nodeId: string, file: string): Routes {
       const raw = url.searchParams.get("lines");
       const n = raw === null ? 1000 : Number(raw);
       if (!Number.isInteger(n) || n < 1) throw new HttpError(400, `lines must be a whole number above 0, got '${raw}'`);
+      if (file === undefined) {
+        sendJson(res, 200, { node_id: nodeId, lines: [], note: "this cluster runs inside its program: its workers print to that program's output, not to a log" });
+        return true;
+      }
       const filter = url.searchParams.get("filter")?.toLowerCase();
       let lines = existsSync(file) ? readFileSync(file, "utf8").split("\n") : [];
       if (lines.at(-1) === "") lines.pop();
@@ -28,6 +33,7 @@ export function logRoutes(nodeId: string, file: string): Routes {
     res.writeHead(200, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
     // The headers now, not with the first line: a reader (the Logs page's fetch) knows it follows.
     res.flushHeaders();
+    if (file === undefined) return true; // open, and nothing will come
     let at = existsSync(file) ? statSync(file).size : 0;
     const send = () => {
       if (!existsSync(file)) return;

@@ -16,6 +16,7 @@ import { jobRoutes } from "../jobs/http-api.js";
 import { startDashboardServer, type HttpServer } from "../dashboard/http-server.js";
 import { stateRoutes } from "../dashboard/state-routes.js";
 import { logRoutes } from "../dashboard/log-routes.js";
+import { actionRoutes } from "../dashboard/action-routes.js";
 import { staticRoutes } from "../dashboard/static-routes.js";
 import { parseAddress } from "./remote-driver.js";
 import { WorkerNode } from "./worker-node.js";
@@ -79,6 +80,7 @@ async function runHead(config: NodeProcessConfig, log: (line: string) => void): 
     const routes = [
       stateRoutes(node.state, () => renderMetrics(node.gcs, node.core.raylet), info),
       logRoutes(node.core.nodeId, nodeLog(config.nodeId) ?? path.join(sessionDir(config.nodeId), "logs", "node.log")),
+      actionRoutes(node.gcs, node.core.raylet, log),
       jobRoutes(jobs),
       staticRoutes(),
     ];

@@ -8,9 +8,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import os from "node:os";
 import path from "node:path";
 import { isAlive } from "../../src/node/session.js";
-import { clusterFolder, type Session } from "../helpers/cluster.js";
+import { clusterFolder, result, type Session } from "../helpers/cluster.js";
 
-const { tmp, tsray, sessions } = clusterFolder();
+const { tmp, tsray, drive, sessions } = clusterFolder();
 let head: Session & { dashboardUrl: string };
 const work = mkdtempSync(path.join(os.tmpdir(), "tsray-job-dir-"));
 
@@ -89,4 +89,23 @@ test("the job API refuses a request without the cluster token, and logs it", asy
   assert.match(log, /refused an HTTP request from 127\.0\.0\.1: POST \/api\/jobs\/ without the cluster token/);
   const jobs = (await tsray("job", "list")).stdout;
   assert.doesNotMatch(jobs, /tsray-pwned/);
+});
+
+test("an actor is killed by a POST with the token; without it, or by a GET, nothing happens", async () => {
+  assert.deepEqual(result(await drive("doomed")), { created: true });
+  const [doomed] = JSON.parse((await tsray("list", "actors", "--format", "json", "--filter", "name=doomed")).stdout) as { actor_id: string; state: string }[];
+  assert.equal(doomed.state, "ALIVE");
+  const kill = `${head.dashboardUrl}/api/v0/actors/${doomed.actor_id}/kill`;
+  assert.equal((await fetch(kill, { method: "POST" })).status, 401);
+  assert.equal((await fetch(kill)).status, 405, "a GET changes nothing");
+  const stillAlive = JSON.parse((await tsray("list", "actors", "--format", "json", "--filter", "name=doomed")).stdout) as { state: string }[];
+  assert.equal(stillAlive[0].state, "ALIVE");
+  const token = readFileSync(path.join(tmp, `node-${head.nodeId}`, "token"), "utf8");
+  const killed = await fetch(kill, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+  assert.equal(killed.status, 200);
+  const after = JSON.parse((await tsray("list", "actors", "--format", "json", "--filter", `actor_id=${doomed.actor_id}`)).stdout) as { state: string }[];
+  assert.equal(after[0].state, "DEAD");
+  const log = readFileSync(path.join(tmp, `node-${head.nodeId}`, "logs", "node.log"), "utf8");
+  assert.match(log, /refused an HTTP request from 127\.0\.0\.1: POST \/api\/v0\/actors\/\w+\/kill without the cluster token/);
+  assert.match(log, new RegExp(`actor Counter \\(${doomed.actor_id}\\) killed through the HTTP API`));
 });

@@ -60,6 +60,9 @@ test("init serves the dashboard's port: the state API and metrics of this embedd
     const page = await fetch(`${dashboardUrl}/`);
     assert.equal(page.status, 200, "the pages are served");
     assert.match(await page.text(), /<title>[^<]*tsray/);
+    const logs = (await (await fetch(`${dashboardUrl}/api/v0/logs/node`)).json()) as { lines: string[]; note: string };
+    assert.deepEqual(logs.lines, []);
+    assert.match(logs.note, /print to that program's output/);
   } finally {
     await ray.shutdown();
   }

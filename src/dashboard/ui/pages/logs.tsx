@@ -15,6 +15,8 @@ export function LogsPage() {
   const [lines, setLines] = useState<string[]>();
   const [tail, setTail] = useState<Tail>("off");
   const [error, setError] = useState<string>();
+  /** Why there is no log to show (an embedded cluster's workers print to its program's output). */
+  const [note, setNote] = useState<string>();
   const box = useRef<HTMLPreElement>(null);
   const pinned = useRef(true);
 
@@ -35,7 +37,8 @@ export function LogsPage() {
     setError(undefined);
     // The tail first, then the last lines: what is written in between is not lost.
     const tailing = follow ? followTail(abort.signal, (l) => add(l.filter(wanted)), setTail) : Promise.resolve();
-    getJson<{ lines: string[] }>(`/api/v0/logs/node?lines=1000&filter=${encodeURIComponent(filter)}`, abort.signal).then((r) => {
+    getJson<{ lines: string[]; note?: string }>(`/api/v0/logs/node?lines=1000&filter=${encodeURIComponent(filter)}`, abort.signal).then((r) => {
+      setNote(r.note);
       setLines([...r.lines, ...early!].slice(-KEEP));
       early = undefined;
     }, (err: Error) => abort.signal.aborted || setError(err.message));
@@ -67,7 +70,7 @@ export function LogsPage() {
       <pre class="log big" ref={box} aria-label="Log" onScroll={(e) => {
         const el = e.currentTarget;
         pinned.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 8;
-      }}>{lines === undefined ? "Loading…" : lines.length === 0 ? (filter ? "No line holds that text." : "Nothing logged yet.") : lines.join("\n")}</pre>
+      }}>{lines === undefined ? "Loading…" : lines.length === 0 ? (note ? `No log here: ${note}.` : filter ? "No line holds that text." : "Nothing logged yet.") : lines.join("\n")}</pre>
     </section>
   );
 }

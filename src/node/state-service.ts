@@ -66,7 +66,9 @@ export class StateService {
     if (q.nodeId !== undefined && q.nodeId !== here) {
       throw new RangeError(`node ${q.nodeId} keeps its log on its own machine (this head has only node ${here}'s, and its workers' lines)`);
     }
-    if (this.logFile === undefined) throw new RangeError(`node ${here} writes its log to its terminal, not a file (started with --block?)`);
+    if (this.logFile === undefined) {
+      throw new RangeError(`node ${here} keeps no log file: an embedded cluster's workers print to its program's output, a head started with --block to its terminal`);
+    }
     const tasks = this.raylet.events.rows();
     let query: LogQuery = {};
     if (q.taskId !== undefined) {

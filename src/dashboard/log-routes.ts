@@ -6,7 +6,8 @@
  *                                               holding TEXT (any case) when given
  *   GET /api/v0/logs/node/tail                  the lines as they are written (chunked text)
  */
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, watch } from "node:fs";
+import { existsSync, statSync, watch } from "node:fs";
+import { readNodeLog } from "../node/node-log.js";
 import { HttpError, sendJson, type Routes } from "./http-server.js";
 
 /** `file` undefined: the node has no log file (an embedded cluster, whose workers print to its program's output). */
@@ -22,11 +23,8 @@ export function logRoutes(nodeId: string, file: string | undefined): Routes {
         sendJson(res, 200, { node_id: nodeId, lines: [], note: "this cluster runs inside its program: its workers print to that program's output, not to a log" });
         return true;
       }
-      const filter = url.searchParams.get("filter")?.toLowerCase();
-      let lines = existsSync(file) ? readFileSync(file, "utf8").split("\n") : [];
-      if (lines.at(-1) === "") lines.pop();
-      if (filter) lines = lines.filter((l) => l.toLowerCase().includes(filter));
-      sendJson(res, 200, { node_id: nodeId, lines: lines.slice(-n) });
+      const { lines } = readNodeLog(file, { text: url.searchParams.get("filter") ?? undefined, lines: n });
+      sendJson(res, 200, { node_id: nodeId, lines });
       return true;
     }
     if (rest !== "/tail") return false;
@@ -34,21 +32,12 @@ export function logRoutes(nodeId: string, file: string | undefined): Routes {
     // The headers now, not with the first line: a reader (the Logs page's fetch) knows it follows.
     res.flushHeaders();
     if (file === undefined) return true; // open, and nothing will come
+    // From the end as it is now: whole lines only, each once.
     let at = existsSync(file) ? statSync(file).size : 0;
     const send = () => {
-      if (!existsSync(file)) return;
-      const size = statSync(file).size;
-      if (size < at) at = 0; // the file was rotated or truncated: from its start
-      if (size === at) return;
-      const fd = openSync(file, "r");
-      try {
-        const buf = Buffer.alloc(size - at);
-        readSync(fd, buf, 0, buf.length, at);
-        at = size;
-        res.write(buf);
-      } finally {
-        closeSync(fd);
-      }
+      const chunk = readNodeLog(file, { from: at }); // a file truncated meanwhile is read from its start
+      at = chunk.next;
+      if (chunk.lines.length) res.write(`${chunk.lines.join("\n")}\n`);
     };
     const watcher = existsSync(file) ? watch(file, send) : undefined;
     res.on("close", () => watcher?.close());

@@ -9,6 +9,8 @@ export interface LogQuery {
   /** Lines of these workers only (a task's or an actor's), and of this task name if given. */
   workers?: string[];
   name?: string;
+  /** Lines holding this text, in any case. */
+  text?: string;
   /** Byte offset to read from (a follower's `next`); absent: the last `lines` lines. */
   from?: number;
   lines?: number;
@@ -36,6 +38,7 @@ export function readNodeLog(file: string, q: LogQuery): LogChunk {
   const end = text.lastIndexOf("\n") + 1;
   let lines = text.slice(0, end).split("\n").slice(0, -1);
   if (q.workers) lines = lines.filter((l) => q.workers!.some((w) => l.includes(`, worker=${w})`)) && (q.name === undefined || l.startsWith(`(${q.name} `)));
+  if (q.text) lines = lines.filter((l) => l.toLowerCase().includes(q.text!.toLowerCase()));
   if (q.from === undefined && q.lines !== undefined) lines = lines.slice(-q.lines);
   return { lines, next: from + Buffer.byteLength(text.slice(0, end)) };
 }

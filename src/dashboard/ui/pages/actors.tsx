@@ -1,14 +1,12 @@
 // The actors: class and name, state, where each runs (node, worker, pid), restarts, and why a
 // dead one died.
-import { useState } from "preact/hooks";
-import { usePagedList } from "../api";
 import { Badge } from "../components/badge";
 import { Id } from "../components/id";
-import { Pager, Table, type Column } from "../components/table";
+import { StateList } from "../components/state-list";
+import type { Column } from "../components/table";
 import type { ActorRow } from "../types";
 
-const STATES = ["", "PENDING", "ALIVE", "RESTARTING", "DEAD"];
-const LIMIT = 50;
+const STATES = ["PENDING", "ALIVE", "RESTARTING", "DEAD"];
 
 const columns: Column<ActorRow>[] = [
   { title: "Class", cell: (a) => <strong>{a.class_name}</strong> },
@@ -22,20 +20,8 @@ const columns: Column<ActorRow>[] = [
 ];
 
 export function ActorsPage() {
-  const [state, setState] = useState("");
-  const list = usePagedList<ActorRow>("actors", { state }, LIMIT);
   return (
-    <section>
-      <h1>Actors <span class="count">{list.total || ""}</span></h1>
-      <div class="toolbar">
-        <label>State{" "}
-          <select value={state} onChange={(e) => setState(e.currentTarget.value)}>
-            {STATES.map((s) => <option value={s}>{s ? s.toLowerCase() : "any"}</option>)}
-          </select>
-        </label>
-        <Pager offset={list.offset} limit={LIMIT} matched={list.matched} onOffset={list.setOffset} />
-      </div>
-      <Table label="Actors" columns={columns} rows={list.rows} rowKey={(a) => a.actor_id} empty="No actors." />
-    </section>
+    <StateList kind="actors" title="Actors" pick={{ label: "State", any: "any", states: STATES }} columns={columns}
+      rowKey={(a) => a.actor_id} empty="No actors." />
   );
 }

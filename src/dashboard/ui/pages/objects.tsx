@@ -1,15 +1,13 @@
 // The objects the head's table holds: size, owner, why each is kept (reference kinds), and
 // where it is (in the store's memory, spilled to disk, on a worker node).
-import { useState } from "preact/hooks";
-import { usePagedList } from "../api";
 import { Badge } from "../components/badge";
 import { Id } from "../components/id";
-import { Pager, Table, type Column } from "../components/table";
+import { StateList } from "../components/state-list";
+import type { Column } from "../components/table";
 import { bytes } from "../format";
 import type { ObjectRow } from "../types";
 
-const STATES = ["", "PENDING", "IN_MEMORY", "SPILLED", "ON_NODE", "FAILED"];
-const LIMIT = 50;
+const STATES = ["PENDING", "IN_MEMORY", "SPILLED", "ON_NODE", "FAILED"];
 
 const columns: Column<ObjectRow>[] = [
   { title: "Object", cell: (o) => <Id id={o.object_id} /> },
@@ -22,20 +20,8 @@ const columns: Column<ObjectRow>[] = [
 ];
 
 export function ObjectsPage() {
-  const [state, setState] = useState("");
-  const list = usePagedList<ObjectRow>("objects", { state }, LIMIT);
   return (
-    <section>
-      <h1>Objects <span class="count">{list.total || ""}</span></h1>
-      <div class="toolbar">
-        <label>Where{" "}
-          <select value={state} onChange={(e) => setState(e.currentTarget.value)}>
-            {STATES.map((s) => <option value={s}>{s ? s.toLowerCase().replace(/_/g, " ") : "anywhere"}</option>)}
-          </select>
-        </label>
-        <Pager offset={list.offset} limit={LIMIT} matched={list.matched} onOffset={list.setOffset} />
-      </div>
-      <Table label="Objects" columns={columns} rows={list.rows} rowKey={(o) => o.object_id} empty="No objects." />
-    </section>
+    <StateList kind="objects" title="Objects" pick={{ label: "Where", any: "anywhere", states: STATES }} columns={columns}
+      rowKey={(o) => o.object_id} empty="No objects." />
   );
 }

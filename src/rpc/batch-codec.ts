@@ -8,6 +8,7 @@
  * value, which the receiver may land in its object store), f64 total bytes, then the chunk.
  */
 import { valueBodies } from "../serialization/serialized-value.js";
+import { BODY_HEAD_BYTES } from "./frames.js";
 import v8 from "node:v8";
 
 /** Byte arrays at least this long travel as bodies. */
@@ -60,7 +61,7 @@ export function encodeBatch(wire: unknown[]): { batch: Buffer; bodyFrames: Uint8
     const frames: Uint8Array[][] = [];
     const tag = valueBodies.has(body) ? (index | VALUE_BODY) >>> 0 : index;
     for (let at = 0; at < body.byteLength; at += CHUNK) {
-      const head = Buffer.allocUnsafe(12);
+      const head = Buffer.allocUnsafe(BODY_HEAD_BYTES);
       head.writeUInt32BE(tag, 0);
       head.writeDoubleBE(body.byteLength, 4);
       frames.push([head, body.subarray(at, Math.min(at + CHUNK, body.byteLength))]);
@@ -73,7 +74,7 @@ export function encodeBatch(wire: unknown[]): { batch: Buffer; bodyFrames: Uint8
 /** Reassembles the bodies of the next batch from body frames; then reads the batch. */
 export class BatchDecoder {
   private bodies: Uint8Array[] = [];
-  private filling?: { body: Uint8Array; at: number };
+  private filling?: { body: Uint8Array; at: number; chunk: number };
 
   /** `place`: memory for a value's body to land in (the node's arena), when it has room. */
   constructor(private readonly place: (size: number) => Uint8Array | undefined = () => undefined) {}
@@ -86,8 +87,27 @@ export class BatchDecoder {
     const parts = Array.isArray(payload) ? payload : [payload];
     let size = 0;
     for (const p of parts) size += p.length;
-    if (size < 12) throw new RangeError("a body frame is too short");
-    const head = parts[0].length >= 12 ? parts[0] : Buffer.concat(parts, 12);
+    if (size < BODY_HEAD_BYTES) throw new RangeError("a body frame is too short");
+    const head = parts[0].length >= BODY_HEAD_BYTES ? parts[0] : Buffer.concat(parts, BODY_HEAD_BYTES);
+    const target = this.chunkTarget(head, size - BODY_HEAD_BYTES);
+    // Each piece copied once, straight to where the body goes; the head skipped.
+    let skip = BODY_HEAD_BYTES;
+    let at = 0;
+    for (const p of parts) {
+      const piece = skip ? p.subarray(Math.min(skip, p.length)) : p;
+      skip -= Math.min(skip, p.length);
+      target.set(piece, at);
+      at += piece.length;
+    }
+    this.chunkWritten();
+  }
+
+  /**
+   * Where the chunk a body frame carries goes (`head`: the frame's head; `bytes`: the chunk's
+   * length), for a reader that puts it there itself; then chunkWritten. Throws RangeError on a
+   * frame that does not fit its announcement.
+   */
+  chunkTarget(head: Buffer, bytes: number): Uint8Array {
     const tag = head.readUInt32BE(0);
     const index = tag & ~VALUE_BODY;
     const total = head.readDoubleBE(4);
@@ -95,18 +115,19 @@ export class BatchDecoder {
       if (index !== this.bodies.length) throw new RangeError(`body ${index} arrived where body ${this.bodies.length} was due`);
       if (!Number.isInteger(total) || total < 0 || total > MAX_BODY_BYTES) throw new RangeError(`a body of ${total} bytes was announced`);
       // Not zeroed: every byte is written by the chunks before the body is used.
-      this.filling = { body: ((tag & VALUE_BODY) !== 0 && this.place(total)) || Buffer.allocUnsafeSlow(total), at: 0 };
+      this.filling = { body: ((tag & VALUE_BODY) !== 0 && this.place(total)) || Buffer.allocUnsafeSlow(total), at: 0, chunk: 0 };
     }
     const f = this.filling;
-    if (f.at + size - 12 > f.body.byteLength || total !== f.body.byteLength) throw new RangeError("a body frame goes past its body");
-    // Each piece copied once, straight to where the body goes; the 12 bytes of header skipped.
-    let skip = 12;
-    for (const p of parts) {
-      const piece = skip ? p.subarray(Math.min(skip, p.length)) : p;
-      skip -= Math.min(skip, p.length);
-      f.body.set(piece, f.at);
-      f.at += piece.length;
-    }
+    if (f.at + bytes > f.body.byteLength || total !== f.body.byteLength) throw new RangeError("a body frame goes past its body");
+    f.chunk = bytes;
+    return f.body.subarray(f.at, f.at + bytes);
+  }
+
+  /** The chunk chunkTarget gave a place to is there. */
+  chunkWritten(): void {
+    const f = this.filling!;
+    f.at += f.chunk;
+    f.chunk = 0;
     if (f.at === f.body.byteLength) {
       this.bodies.push(f.body);
       this.filling = undefined;

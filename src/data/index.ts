@@ -1,0 +1,23 @@
+/**
+ * tsray/data: streaming datasets on Apache Arrow, the TypeScript port of Ray Data.
+ *
+ * ```ts
+ * import * as ray from "tsray";
+ * import * as data from "tsray/data";
+ *
+ * await ray.init();
+ * const ds = data.range(1000).map((r) => ({ x: r.id * 2 })).filter((r) => r.x % 3 === 0);
+ * console.log(await ds.count()); // 334
+ * await ray.shutdown();
+ * ```
+ *
+ * The contract is shared/spec/data.d.ts. Built so far: creation (range, fromItems, fromArrow),
+ * map, mapBatches, flatMap, filter, limit, and consumption (iterRows, iterBatches, take,
+ * takeAll, show, count, schema, columns, materialize). Built on tsray's public API only.
+ */
+export { Dataset, MaterializedDataset } from "./dataset.js";
+export { range, fromItems, fromArrow } from "./create.js";
+export type {
+  TypedArray, Tensor, Row, ColumnName, Column, ColumnBatch, BatchFormat, BatchOf, BatchOutput, RowOf, BatchResult,
+  UdfFunction, UdfClass, Udf, ComputeStrategy, MapOptions, MapBatchesOptions, IterBatchesOptions, CreateOptions,
+} from "./types.js";

@@ -1,0 +1,76 @@
+/**
+ * The logical plan of a Dataset: a source and the steps after it, as plain immutable data. A
+ * Dataset method returns a new plan with one more step; nothing runs until consumption hands
+ * the plan to the executor (executor.ts).
+ */
+import type { Table } from "apache-arrow";
+import type { TaskOptions, util } from "tsray";
+import type { BlockRef } from "./block.js";
+import type { BatchFormat } from "./types.js";
+
+export type Source =
+  | { readonly kind: "range"; readonly n: number; readonly overrideNumBlocks?: number }
+  | { readonly kind: "items"; readonly items: readonly object[]; readonly overrideNumBlocks?: number }
+  | { readonly kind: "tables"; readonly tables: readonly Table[] }
+  /** Blocks already in the object store (a materialized dataset). */
+  | { readonly kind: "blocks"; readonly refs: readonly BlockRef[]; readonly numRows: readonly number[] };
+
+export type StageKind = "map" | "mapBatches" | "filter" | "flatMap";
+
+/** One UDF step as its task receives it: plain data (the UDF shipped by util.shipFunction). */
+export interface StageSpec {
+  readonly kind: StageKind;
+  /** As Ray names operators: "Map(fn)", "MapBatches(fn)", "Filter(fn)", "FlatMap(fn)", or the name option. */
+  readonly name: string;
+  readonly fn: util.ShippedFunction;
+  readonly fnArgs: readonly unknown[];
+  /** mapBatches only: rows per call (null: the whole block) and the batch format. */
+  readonly batchSize: number | null;
+  readonly batchFormat: BatchFormat;
+}
+
+/** A map-like step with how its tasks run. Neighbouring steps with equal task options and concurrency fuse. */
+export interface MapStep {
+  readonly kind: "map";
+  readonly stage: StageSpec;
+  readonly taskOptions: TaskOptions;
+  /** Most tasks of this step at once (concurrency / compute.size); undefined: as resources allow. */
+  readonly concurrency?: number;
+}
+export interface LimitStep { readonly kind: "limit"; readonly n: number }
+export type Step = MapStep | LimitStep;
+
+export interface Plan {
+  readonly source: Source;
+  readonly steps: readonly Step[];
+}
+
+export function withStep(plan: Plan, step: Step): Plan {
+  return { source: plan.source, steps: [...plan.steps, step] };
+}
+
+/** Rows of the plan's output known without running anything, if they are. */
+export function knownRowCount(plan: Plan): number | undefined {
+  if (plan.steps.some((s) => s.kind === "map")) return undefined;
+  const limit = Math.min(...plan.steps.map((s) => (s.kind === "limit" ? s.n : Infinity)));
+  const rows = sourceRowCount(plan.source);
+  return rows === undefined ? undefined : Math.min(rows, limit);
+}
+
+function sourceRowCount(source: Source): number | undefined {
+  switch (source.kind) {
+    case "range": return source.n;
+    case "items": return source.items.length;
+    case "tables": return source.tables.reduce((sum, t) => sum + t.numRows, 0);
+    case "blocks": return source.numRows.reduce((sum, n) => sum + n, 0);
+  }
+}
+
+export function sourceName(source: Source): string {
+  switch (source.kind) {
+    case "range": return "ReadRange";
+    case "items": return "FromItems";
+    case "tables": return "FromArrow";
+    case "blocks": return "InputBlocks";
+  }
+}

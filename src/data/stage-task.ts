@@ -1,0 +1,114 @@
+/**
+ * The task body of every operator: makes one input block (a read) or takes one from the store,
+ * runs the fused UDF stages over it in order, and returns the output block.
+ *
+ * Workers import this module by its URL to run the task (util.remoteExport), so it imports only
+ * what the task needs. Between row-wise stages the data stays as JS rows, and between batch
+ * stages as an Arrow table: each conversion happens only where the next stage needs the other.
+ */
+import { makeVector, Table } from "apache-arrow";
+import * as ray from "tsray";
+import { concatTables, encodeBlock, decodeBlock, type StoredBlock } from "./block.js";
+import { tableToColumnBatch, tableToRows } from "./from-arrow.js";
+import type { StageSpec } from "./plan.js";
+import { batchOutputToTable, describeValue, rowsToTable } from "./to-arrow.js";
+import type { Row } from "./types.js";
+
+/** This module, whose runStages workers import to run a block's task (util.remoteExport). */
+export const stageTaskModule = import.meta.url;
+
+/** A read task's input: what block to make. */
+export type ReadInput = { readonly kind: "range"; readonly start: number; readonly end: number };
+
+type Data = { rows: Row[]; table?: undefined } | { table: Table; rows?: undefined };
+type AnyUdf = (input: unknown, ...fnArgs: unknown[]) => unknown;
+
+export async function runStages(input: ReadInput | StoredBlock, stages: readonly StageSpec[]): Promise<StoredBlock> {
+  let data: Data = { table: "ipc" in input ? decodeBlock(input) : readBlock(input) };
+  for (const stage of stages) data = await runStage(stage, data);
+  return encodeBlock(data.table ?? rowsToTable(data.rows));
+}
+
+function readBlock(input: ReadInput): Table {
+  const ids = new BigInt64Array(input.end - input.start);
+  for (let i = 0; i < ids.length; i++) ids[i] = BigInt(input.start + i);
+  return new Table({ id: makeVector(ids) });
+}
+
+async function runStage(stage: StageSpec, data: Data): Promise<Data> {
+  const fn = (await ray.util.loadFunction(stage.fn)) as unknown as AnyUdf;
+  if (/^class[\s{]/.test(Function.prototype.toString.call(fn))) {
+    throw new TypeError(`${stage.name}: class UDFs (actor pools) are not supported yet; pass a function`);
+  }
+  const fnArgs = await resolveTopLevelRefs(stage.fnArgs);
+  const rows = () => data.rows ?? tableToRows(data.table!);
+  switch (stage.kind) {
+    case "map": {
+      const out: Row[] = [];
+      for (const row of rows()) out.push(checkRow(stage, await fn(row, ...fnArgs)));
+      return { rows: out };
+    }
+    case "filter": {
+      const out: Row[] = [];
+      for (const row of rows()) if (await fn(row, ...fnArgs)) out.push(row);
+      return { rows: out };
+    }
+    case "flatMap": {
+      const out: Row[] = [];
+      for (const row of rows()) {
+        const many = await fn(row, ...fnArgs);
+        if (!isIterable(many)) throw new TypeError(`${stage.name} returned ${describeValue(many)}; a flatMap UDF returns an iterable of rows`);
+        for await (const one of many as AsyncIterable<unknown>) out.push(checkRow(stage, one));
+      }
+      return { rows: out };
+    }
+    case "mapBatches":
+      return { table: await runBatches(stage, fn, fnArgs, data) };
+  }
+}
+
+async function runBatches(stage: StageSpec, fn: AnyUdf, fnArgs: unknown[], data: Data): Promise<Table> {
+  const outputs: Table[] = [];
+  const total = data.rows?.length ?? data.table!.numRows;
+  const size = stage.batchSize ?? Math.max(total, 1);
+  // A table is needed to slice and format batches, except for "rows" batches made from rows.
+  const table = stage.batchFormat === "rows" && data.rows ? undefined : (data.table ?? rowsToTable(data.rows!));
+  for (let start = 0; start < total; start += size) {
+    const end = Math.min(start + size, total);
+    const batch = table ? formatBatch(stage, table.slice(start, end)) : data.rows!.slice(start, end);
+    const result = fn(batch, ...fnArgs);
+    if (isGenerator(result)) {
+      for await (const one of result) outputs.push(batchOutputToTable(one, stage.name));
+    } else {
+      outputs.push(batchOutputToTable(await result, stage.name));
+    }
+  }
+  return concatTables(outputs);
+}
+
+function formatBatch(stage: StageSpec, table: Table): unknown {
+  switch (stage.batchFormat) {
+    case "arrow": return table;
+    case "rows": return tableToRows(table);
+    default: return tableToColumnBatch(table);
+  }
+}
+
+function checkRow(stage: StageSpec, value: unknown): Row {
+  if (typeof value !== "object" || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) {
+    throw new TypeError(`${stage.name} returned ${describeValue(value)}; it must return a row, an object of columns ({ column: value })`);
+  }
+  return value as Row;
+}
+
+async function resolveTopLevelRefs(args: readonly unknown[]): Promise<unknown[]> {
+  return Promise.all(args.map((arg) => (arg instanceof ray.ObjectRef ? ray.get(arg) : arg)));
+}
+
+function isIterable(value: unknown): value is Iterable<unknown> | AsyncIterable<unknown> {
+  return typeof value === "object" && value !== null && (Symbol.iterator in value || Symbol.asyncIterator in value);
+}
+
+function isGenerator(value: unknown): value is Generator<unknown> | AsyncGenerator<unknown> {
+  return isIterable(value) && typeof (value as { next?: unknown }).next === "function" && !Array.isArray(value);
+}

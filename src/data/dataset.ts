@@ -3,7 +3,7 @@
  * one more step and run nothing; consumption hands the plan to the streaming executor and reads
  * its blocks as they come (see executor.ts).
  */
-import type { Schema, Table } from "apache-arrow";
+import { Schema, type Table } from "apache-arrow";
 import * as ray from "tsray";
 import { decodeBlock, type BlockRef, type StoredBlock } from "./block.js";
 import { executePlan } from "./executor.js";
@@ -119,9 +119,7 @@ export class Dataset<R extends object = Row> {
       first ??= table.schema;
       if (table.numRows > 0) return table.schema;
     }
-    if (first) return first;
-    const { Schema: ArrowSchema } = await import("apache-arrow");
-    return new ArrowSchema([]);
+    return first ?? new Schema([]);
   }
 
   /** The column names, in schema order. */

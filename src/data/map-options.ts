@@ -44,6 +44,7 @@ export function mapStep(kind: StageKind, fn: unknown, opts: MapBatchesOptions = 
   if (!BATCH_FORMATS.includes(batchFormat)) {
     throw new TypeError(`${method}() option batchFormat must be one of ${BATCH_FORMATS.join(", ")}, got ${String(batchFormat)}`);
   }
+  if (opts.zeroCopyBatch !== undefined && typeof opts.zeroCopyBatch !== "boolean") throw new TypeError(`${method}() option zeroCopyBatch must be a boolean`);
   if (opts.fnArgs !== undefined && !Array.isArray(opts.fnArgs)) throw new TypeError(`${method}() option fnArgs must be an array`);
   const taskOptions: TaskOptions = {};
   for (const key of [...RESOURCE_KEYS, "maxRetries", "retryExceptions"] as const) {
@@ -59,6 +60,7 @@ export function mapStep(kind: StageKind, fn: unknown, opts: MapBatchesOptions = 
       fnArgs: opts.fnArgs ?? [],
       batchSize,
       batchFormat,
+      zeroCopyBatch: opts.zeroCopyBatch ?? true,
     },
     taskOptions,
     ...(concurrency !== undefined ? { concurrency: concurrency as number } : {}),

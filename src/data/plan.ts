@@ -27,6 +27,8 @@ export interface StageSpec {
   /** mapBatches only: rows per call (null: the whole block) and the batch format. */
   readonly batchSize: number | null;
   readonly batchFormat: BatchFormat;
+  /** mapBatches only: false gives the UDF copies of typed-array columns instead of views of the block. */
+  readonly zeroCopyBatch: boolean;
 }
 
 /** A map-like step with how its tasks run. Neighbouring steps with equal task options and concurrency fuse. */

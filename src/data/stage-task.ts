@@ -90,7 +90,13 @@ function formatBatch(stage: StageSpec, table: Table): unknown {
   switch (stage.batchFormat) {
     case "arrow": return table;
     case "rows": return tableToRows(table);
-    default: return tableToColumnBatch(table);
+    default: {
+      const batch = tableToColumnBatch(table);
+      // Numeric columns are views of the block's bytes, which may be the object store's shared
+      // memory: a UDF that wants to write into its batch asks for copies.
+      if (!stage.zeroCopyBatch) for (const [name, column] of Object.entries(batch)) if (ArrayBuffer.isView(column)) batch[name] = column.slice();
+      return batch;
+    }
   }
 }
 

@@ -62,6 +62,17 @@ test("mapBatches: batchSize cuts each block into calls of that many rows; a gene
   assert.deepEqual(doubled.map((r) => r.v), [0, 1, 100, 101, 2, 3, 102, 103]);
 });
 
+test("mapBatches with zeroCopyBatch false: the UDF may write into its batch, the stored blocks stay as they were", async () => {
+  const m = await data.range(300_000, { overrideNumBlocks: 2 }).map((r) => ({ x: r.id })).materialize();
+  const written = await m.mapBatches((b: { x: Float64Array }) => {
+    b.x.fill(-1);
+    return b;
+  }, { zeroCopyBatch: false }).take(2);
+  assert.deepEqual(written, [{ x: -1 }, { x: -1 }]);
+  assert.deepEqual(await m.take(2), [{ x: 0 }, { x: 1 }]);
+  assert.equal(await m.filter((r) => r.x === -1).count(), 0);
+});
+
 test("async UDFs and flatMap", async () => {
   const out = await data.fromItems([1, 2, 3])
     .map(async (r) => ({ v: r.item * 10 }))

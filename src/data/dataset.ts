@@ -3,17 +3,18 @@
  * one more step and run nothing; consumption hands the plan to the streaming executor and reads
  * its blocks as they come (see executor.ts).
  */
-import { Schema, type Table } from "apache-arrow";
+import { Schema, Table } from "apache-arrow";
 import * as ray from "tsray";
 import { decodeBlock, type BlockRef, type StoredBlock } from "./block.js";
 import { executePlan } from "./executor.js";
-import { tableToColumnBatch, tableToRows } from "./from-arrow.js";
-import { mapStep } from "./map-options.js";
+import { ColumnStats } from "./column-stats.js";
+import { columnValues, tableToColumnBatch, tableToRows } from "./from-arrow.js";
+import { columnsStep, mapStep } from "./map-options.js";
 import { knownRowCount, withStep, type Plan } from "./plan.js";
 import { rebatchTables } from "./rebatch.js";
 import type {
-  BatchFormat, BatchOf, BatchOutput, BatchResult, ColumnName, IterBatchesOptions, MapBatchesOptions, MapOptions,
-  MaybePromise, Row, RowOf, Udf,
+  BatchFormat, BatchOf, BatchOutput, BatchResult, Column, ColumnBatch, ColumnName, ElementOf, IterBatchesOptions,
+  MapBatchesOptions, MapOptions, MaybePromise, Row, RowOf, Udf,
 } from "./types.js";
 
 export class Dataset<R extends object = Row> {
@@ -51,6 +52,32 @@ export class Dataset<R extends object = Row> {
     return this.#then(mapStep("filter", fn, opts));
   }
 
+  /** Adds (or replaces) a column computed from each block as a "numpy" batch; fn returns one value per row. */
+  addColumn<N extends string, C extends Column>(
+    name: N, fn: Udf<ColumnBatch, MaybePromise<C>>, opts?: MapOptions): Dataset<Omit<R, N> & { [K in N]: ElementOf<C> }> {
+    if (typeof name !== "string" || name === "") throw new TypeError("addColumn() takes a column name first");
+    return this.#then(mapStep("addColumn", fn, opts, name));
+  }
+
+  /** An unknown column rejects the consumption with an error naming it. */
+  dropColumns<K extends ColumnName<R>>(cols: readonly K[], opts?: MapOptions): Dataset<Omit<R, K>> {
+    return this.#then(columnsStep({ kind: "dropColumns", name: "DropColumns", columns: checkColumnList("dropColumns", cols) }, opts));
+  }
+
+  /** Keeps these columns, in this order; an unknown column rejects the consumption with an error naming it. */
+  selectColumns<K extends ColumnName<R>>(cols: readonly K[], opts?: MapOptions): Dataset<Pick<R, K>> {
+    return this.#then(columnsStep({ kind: "selectColumns", name: "SelectColumns", columns: checkColumnList("selectColumns", cols) }, opts));
+  }
+
+  /** Renames columns: { old: new }. The new row type can be given: renameColumns<{ alpha: number }>({ a: "alpha" }). */
+  renameColumns<O extends object = Row>(names: Partial<Record<ColumnName<R>, string>>): Dataset<O> {
+    if (typeof names !== "object" || names === null) throw new TypeError("renameColumns() takes an object { old: new }");
+    for (const [from, to] of Object.entries(names)) {
+      if (typeof to !== "string" || to === "") throw new TypeError(`renameColumns(): the new name of '${from}' must be a non-empty string`);
+    }
+    return this.#then(columnsStep({ kind: "renameColumns", name: "RenameColumns", names: { ...names } as Record<string, string> }));
+  }
+
   /** At most n rows (the first n: blocks keep their order); upstream work stops once n are produced. */
   limit(n: number): Dataset<R> {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`limit() takes a non-negative integer, got ${String(n)}`);
@@ -85,6 +112,14 @@ export class Dataset<R extends object = Row> {
     return rows;
   }
 
+  /** The first batch of up to batchSize (default 20) rows. */
+  async takeBatch<F extends BatchFormat = "default">(batchSize = 20, opts: { batchFormat?: F } = {}): Promise<BatchOf<F, R>> {
+    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new RangeError(`takeBatch() takes a positive integer, got ${String(batchSize)}`);
+    const batchFormat = opts.batchFormat ?? ("default" as F);
+    for await (const batch of this.limit(batchSize).iterBatches({ batchSize, batchFormat })) return batch;
+    return (batchFormat === "rows" ? [] : batchFormat === "arrow" ? new Table() : {}) as BatchOf<F, R>;
+  }
+
   /** All rows; rejects with RangeError if there are more than `limit`. */
   async takeAll(opts: { limit?: number } = {}): Promise<R[]> {
     const limit = opts.limit ?? Infinity;
@@ -108,6 +143,34 @@ export class Dataset<R extends object = Row> {
     let rows = 0;
     for await (const ref of executePlan(this.#plan)) rows += (await ray.get(ref)).numRows;
     return rows;
+  }
+
+  /** Global aggregates over one column (nulls skipped; std's ddof defaults to 1); null on an empty dataset. */
+  async sum(on: ColumnName<R>): Promise<number | null> {
+    return (await this.#stats(on, { numeric: true, unique: false })).sum();
+  }
+
+  async min<K extends ColumnName<R>>(on: K): Promise<R[K] | null> {
+    return (await this.#stats(on, { numeric: false, unique: false })).min as R[K] | null;
+  }
+
+  async max<K extends ColumnName<R>>(on: K): Promise<R[K] | null> {
+    return (await this.#stats(on, { numeric: false, unique: false })).max as R[K] | null;
+  }
+
+  async mean(on: ColumnName<R>): Promise<number | null> {
+    return (await this.#stats(on, { numeric: true, unique: false })).mean();
+  }
+
+  async std(on: ColumnName<R>, opts: { ddof?: number } = {}): Promise<number | null> {
+    const ddof = opts.ddof ?? 1;
+    if (!Number.isInteger(ddof) || ddof < 0) throw new RangeError(`std() option ddof must be a non-negative integer, got ${String(ddof)}`);
+    return (await this.#stats(on, { numeric: true, unique: false })).std(ddof);
+  }
+
+  /** The distinct values of a column, in no particular order. */
+  async unique<K extends ColumnName<R>>(column: K): Promise<R[K][]> {
+    return (await this.#stats(column, { numeric: false, unique: true })).unique() as R[K][];
   }
 
   /** From the source where no step changes it, else by running the plan up to its first non-empty block. */
@@ -136,6 +199,18 @@ export class Dataset<R extends object = Row> {
       numRows.push((await ray.get(ref)).numRows);
     }
     return MaterializedDataset.ofBlocks<R>(refs, numRows);
+  }
+
+  async #stats(column: string, wants: { numeric: boolean; unique: boolean }): Promise<ColumnStats> {
+    if (typeof column !== "string") throw new TypeError("an aggregate takes a column name");
+    const stats = new ColumnStats(column, wants);
+    for await (const table of this.#tables()) {
+      if (table.numRows === 0) continue;
+      const vector = table.getChild(column);
+      if (!vector) throw new Error(`no column '${column}'; the columns are ${table.schema.fields.map((f) => f.name).join(", ") || "(none)"}`);
+      stats.add(columnValues(column, vector));
+    }
+    return stats;
   }
 
   #then<O extends object>(step: Parameters<typeof withStep>[1]): Dataset<O> {
@@ -169,6 +244,11 @@ export class MaterializedDataset<R extends object = Row> extends Dataset<R> {
   numBlocks(): number {
     return this.#numBlocks;
   }
+}
+
+function checkColumnList(method: string, cols: readonly string[]): string[] {
+  if (!Array.isArray(cols) || !cols.every((c) => typeof c === "string")) throw new TypeError(`${method}() takes an array of column names`);
+  return [...cols];
 }
 
 function checkIterBatchesOptions<F extends BatchFormat>(opts: IterBatchesOptions<F>): { batchSize: number | null; batchFormat: BatchFormat; dropLast: boolean } {

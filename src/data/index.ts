@@ -11,9 +11,10 @@
  * await ray.shutdown();
  * ```
  *
- * The contract is shared/spec/data.d.ts. Built so far: creation (range, fromItems, fromArrow),
- * map, mapBatches, flatMap, filter, limit, and consumption (iterRows, iterBatches, take,
- * takeAll, show, count, schema, columns, materialize). Built on tsray's public API only.
+ * The contract is shared/spec/data.d.ts. Built so far: creation (range, fromItems, fromArrow);
+ * map, mapBatches, flatMap, filter, addColumn, selectColumns, dropColumns, renameColumns, limit;
+ * consumption (iterRows, iterBatches, take, takeAll, takeBatch, show, count, schema, columns,
+ * sum, min, max, mean, std, unique, materialize). Built on tsray's public API only.
  */
 export { Dataset, MaterializedDataset } from "./dataset.js";
 export { range, fromItems, fromArrow } from "./create.js";

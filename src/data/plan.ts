@@ -15,10 +15,13 @@ export type Source =
   /** Blocks already in the object store (a materialized dataset). */
   | { readonly kind: "blocks"; readonly refs: readonly BlockRef[]; readonly numRows: readonly number[] };
 
-export type StageKind = "map" | "mapBatches" | "filter" | "flatMap";
+export type StageKind = "map" | "mapBatches" | "filter" | "flatMap" | "addColumn";
 
-/** One UDF step as its task receives it: plain data (the UDF shipped by util.shipFunction). */
-export interface StageSpec {
+/** One step as its task receives it: plain data. */
+export type StageSpec = UdfStage | ColumnsStage;
+
+/** A UDF step (the UDF shipped by util.shipFunction). */
+export interface UdfStage {
   readonly kind: StageKind;
   /** As Ray names operators: "Map(fn)", "MapBatches(fn)", "Filter(fn)", "FlatMap(fn)", or the name option. */
   readonly name: string;
@@ -29,6 +32,17 @@ export interface StageSpec {
   readonly batchFormat: BatchFormat;
   /** mapBatches only: false gives the UDF copies of typed-array columns instead of views of the block. */
   readonly zeroCopyBatch: boolean;
+  /** addColumn only: the column the UDF computes. */
+  readonly column?: string;
+}
+
+/** A step on columns alone, with no UDF. */
+export type ColumnsStage =
+  | { readonly kind: "selectColumns" | "dropColumns"; readonly name: string; readonly columns: readonly string[] }
+  | { readonly kind: "renameColumns"; readonly name: string; readonly names: Readonly<Record<string, string>> };
+
+export function isColumnsStage(stage: StageSpec): stage is ColumnsStage {
+  return stage.kind === "selectColumns" || stage.kind === "dropColumns" || stage.kind === "renameColumns";
 }
 
 /** A map-like step with how its tasks run. Neighbouring steps with equal task options and concurrency fuse. */

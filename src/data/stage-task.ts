@@ -10,9 +10,10 @@ import { makeVector, Table } from "apache-arrow";
 import * as ray from "tsray";
 import { concatTables, encodeBlock, decodeBlock, type StoredBlock } from "./block.js";
 import { tableToColumnBatch, tableToRows } from "./from-arrow.js";
-import type { StageSpec } from "./plan.js";
-import { batchOutputToTable, describeValue, rowsToTable } from "./to-arrow.js";
-import type { Row } from "./types.js";
+import { applyColumnsStage, withColumn } from "./column-ops.js";
+import { isColumnsStage, type StageSpec, type UdfStage } from "./plan.js";
+import { batchOutputToTable, columnBatchToTable, describeValue, rowsToTable } from "./to-arrow.js";
+import type { Column, Row } from "./types.js";
 
 /** This module, whose runStages workers import to run a block's task (util.remoteExport). */
 export const stageTaskModule = import.meta.url;
@@ -36,6 +37,8 @@ function readBlock(input: ReadInput): Table {
 }
 
 async function runStage(stage: StageSpec, data: Data): Promise<Data> {
+  const table = () => data.table ?? rowsToTable(data.rows!);
+  if (isColumnsStage(stage)) return { table: applyColumnsStage(stage, table()) };
   const fn = (await ray.util.loadFunction(stage.fn)) as unknown as AnyUdf;
   if (/^class[\s{]/.test(Function.prototype.toString.call(fn))) {
     throw new TypeError(`${stage.name}: class UDFs (actor pools) are not supported yet; pass a function`);
@@ -51,7 +54,8 @@ async function runStage(stage: StageSpec, data: Data): Promise<Data> {
     case "filter": {
       const out: Row[] = [];
       for (const row of rows()) if (await fn(row, ...fnArgs)) out.push(row);
-      return { rows: out };
+      // A block that keeps no row keeps its schema, if it had one.
+      return out.length === 0 && data.table ? { table: data.table.slice(0, 0) } : { rows: out };
     }
     case "flatMap": {
       const out: Row[] = [];
@@ -64,10 +68,26 @@ async function runStage(stage: StageSpec, data: Data): Promise<Data> {
     }
     case "mapBatches":
       return { table: await runBatches(stage, fn, fnArgs, data) };
+    case "addColumn":
+      return { table: await addColumn(stage, fn, fnArgs, table()) };
   }
 }
 
-async function runBatches(stage: StageSpec, fn: AnyUdf, fnArgs: unknown[], data: Data): Promise<Table> {
+/** addColumn: the UDF gets the block as a "numpy" batch and returns one value per row. */
+async function addColumn(stage: UdfStage, fn: AnyUdf, fnArgs: unknown[], table: Table): Promise<Table> {
+  const column = stage.column!;
+  const values = await fn(formatBatch(stage, table), ...fnArgs);
+  if (!(Array.isArray(values) || ArrayBuffer.isView(values))) {
+    throw new TypeError(`${stage.name} returned ${describeValue(values)}; an addColumn UDF returns a column: a typed array or an array, one value per row`);
+  }
+  const vector = columnBatchToTable({ [column]: values as Column }).getChild(column)!;
+  if (vector.length !== table.numRows) {
+    throw new RangeError(`${stage.name} returned ${vector.length} values for a batch of ${table.numRows} rows; an addColumn UDF returns one value per row`);
+  }
+  return withColumn(table, column, vector);
+}
+
+async function runBatches(stage: UdfStage, fn: AnyUdf, fnArgs: unknown[], data: Data): Promise<Table> {
   const outputs: Table[] = [];
   const total = data.rows?.length ?? data.table!.numRows;
   const size = stage.batchSize ?? Math.max(total, 1);
@@ -86,7 +106,7 @@ async function runBatches(stage: StageSpec, fn: AnyUdf, fnArgs: unknown[], data:
   return concatTables(outputs);
 }
 
-function formatBatch(stage: StageSpec, table: Table): unknown {
+function formatBatch(stage: UdfStage, table: Table): unknown {
   switch (stage.batchFormat) {
     case "arrow": return table;
     case "rows": return tableToRows(table);
@@ -100,7 +120,7 @@ function formatBatch(stage: StageSpec, table: Table): unknown {
   }
 }
 
-function checkRow(stage: StageSpec, value: unknown): Row {
+function checkRow(stage: UdfStage, value: unknown): Row {
   if (typeof value !== "object" || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) {
     throw new TypeError(`${stage.name} returned ${describeValue(value)}; it must return a row, an object of columns ({ column: value })`);
   }

@@ -1,8 +1,8 @@
 /**
  * The streaming executor: turns a plan into a stream of output block refs, in order.
  *
- * Neighbouring map steps of equal task options fuse into one operator (and into the read of a
- * range), so a block goes through all of them in one task. Each operator keeps a bounded window
+ * Neighbouring map steps of equal task options fuse into one operator (and into the read task of
+ * a range or of files), so a block goes through all of them in one task. Each operator keeps a bounded window
  * of tasks in flight (2 × the cluster's CPUs, or the step's concurrency) and submits the next
  * only when its consumer takes a block: blocks are made as fast as they are consumed, memory
  * stays bounded, and the first rows arrive before the last blocks are made. Closing the stream
@@ -12,8 +12,10 @@
 import * as ray from "tsray";
 import type { TaskOptions } from "tsray";
 import { decodeBlock, encodeBlock, type BlockRef, type StoredBlock } from "./block.js";
-import { sourceName, type MapStep, type Plan, type Source, type StageSpec } from "./plan.js";
-import { runStages, stageTaskModule, type ReadInput } from "./stage-task.js";
+import { sourceName, type FilesSource, type MapStep, type Plan, type Source, type StageSpec } from "./plan.js";
+import { listFiles } from "./read/list-files.js";
+import type { FilesInput } from "./read/read-file.js";
+import { runStages, stageTaskModule, type TaskInput } from "./stage-task.js";
 import { rowsToTable } from "./to-arrow.js";
 
 const runStagesTask = ray.util.remoteExport(stageTaskModule, runStages);
@@ -28,27 +30,33 @@ export async function* executePlan(plan: Plan): AsyncGenerator<BlockRef, void, u
   if (!ray.isInitialized()) await ray.init();
   const cpus = (await ray.clusterResources()).CPU ?? 1;
   const window = Math.max(2, Math.ceil(2 * cpus));
-  const operators = fuse(plan);
-  let stream: AsyncIterable<BlockRef | ReadInput> = sourceInputs(plan.source, cpus);
-  let first = true;
-  for (const op of operators) {
+  let stream: AsyncIterable<BlockRef | TaskInput> = sourceInputs(plan.source, cpus);
+  for (const op of fuse(plan)) {
     if (op.kind === "limit") {
-      stream = limitBlocks(first ? readAll(stream) : (stream as AsyncIterable<BlockRef>), op.n);
+      stream = limitBlocks(stream as AsyncIterable<BlockRef>, op.n);
     } else {
       const task = runStagesTask.options({ ...op.taskOptions, name: op.name });
       const stages = op.stages;
       stream = windowed(stream, (input) => task.remote(input as never, stages) as BlockRef, Math.min(window, op.concurrency ?? window));
     }
-    first = false;
   }
-  yield* first ? readAll(stream) : (stream as AsyncIterable<BlockRef>);
+  yield* stream as AsyncIterable<BlockRef>;
 }
 
-/** The operators of a plan: map steps fused while their options agree; a range read fused with the maps after it. */
+/**
+ * The operators of a plan: a read source (range, files) is a task operator of its own, and map
+ * steps join the operator before them while their options agree ("ReadCSV->Map(f)->Filter(g)").
+ */
 function fuse(plan: Plan): Operator[] {
   const ops: Operator[] = [];
   let current: Extract<Operator, { kind: "tasks" }> | undefined;
-  const readFuses = plan.source.kind === "range";
+  const source = plan.source;
+  if (source.kind === "range" || source.kind === "files") {
+    const taskOptions = source.kind === "files" ? source.taskOptions : {};
+    const concurrency = source.kind === "files" ? source.concurrency : undefined;
+    current = { kind: "tasks", name: sourceName(source), stages: [], taskOptions, ...(concurrency !== undefined ? { concurrency } : {}) };
+    ops.push(current);
+  }
   for (const step of plan.steps) {
     if (step.kind === "limit") {
       ops.push(step);
@@ -60,8 +68,7 @@ function fuse(plan: Plan): Operator[] {
       current.name += `->${step.stage.name}`;
       continue;
     }
-    const prefix = ops.length === 0 && readFuses ? `${sourceName(plan.source)}->` : "";
-    current = { kind: "tasks", name: prefix + step.stage.name, stages: [step.stage], taskOptions: step.taskOptions, concurrency: step.concurrency };
+    current = { kind: "tasks", name: step.stage.name, stages: [step.stage], taskOptions: step.taskOptions, concurrency: step.concurrency };
     ops.push(current);
   }
   return ops;
@@ -75,7 +82,7 @@ function sameExecution(op: Extract<Operator, { kind: "tasks" }>, step: MapStep):
  * What the first operator reads: range slices for a read task to make, or blocks the driver
  * already holds (items and tables, encoded and put as the stream reaches them).
  */
-async function* sourceInputs(source: Source, cpus: number): AsyncGenerator<BlockRef | ReadInput> {
+async function* sourceInputs(source: Source, cpus: number): AsyncGenerator<BlockRef | TaskInput> {
   switch (source.kind) {
     case "range":
       for (const [start, end] of splitEvenly(source.n, numBlocksFor(source.n, 8 * source.n, cpus, source.overrideNumBlocks))) {
@@ -94,7 +101,39 @@ async function* sourceInputs(source: Source, cpus: number): AsyncGenerator<Block
       return;
     case "blocks":
       yield* source.refs;
+      return;
+    case "files":
+      yield* await fileInputs(source);
   }
+}
+
+/** One read input per file, or per group of files when overrideNumBlocks asks for fewer blocks than files. */
+async function fileInputs(source: FilesSource): Promise<FilesInput[]> {
+  let files = await listFiles(source.paths, source.list);
+  if (files.length === 0 && !source.list.ignoreMissingPaths) {
+    throw new Error(`no files to read in ${source.paths.join(", ")}${source.list.fileExtensions ? ` with extensions ${source.list.fileExtensions.join(", ")}` : ""}`);
+  }
+  if (source.shuffleSeed !== undefined) files = shuffled(files, source.shuffleSeed ?? Math.floor(Math.random() * 2 ** 32));
+  const groups = Math.min(files.length, source.overrideNumBlocks ?? files.length);
+  return splitEvenly(files.length, groups).map(([start, end]) => ({ ...source.input, files: files.slice(start, end) }));
+}
+
+/** A seeded Fisher-Yates shuffle (mulberry32): the same seed gives the same order. */
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 
 /** Ray's default block count: max(min(200, bytes / 1 MiB), 2 × CPUs), at most one per row, at least one. */
@@ -111,17 +150,6 @@ function splitEvenly(n: number, parts: number): [number, number][] {
     if (end > start || n === 0) out.push([start, end]);
   }
   return out;
-}
-
-/** Read inputs that reach the output or a limit with no task in between become blocks here. */
-async function* readAll(stream: AsyncIterable<BlockRef | ReadInput>): AsyncGenerator<BlockRef> {
-  for await (const input of stream) {
-    yield isReadInput(input) ? (runStagesTask.options({ name: "ReadRange" }).remote(input, []) as BlockRef) : input;
-  }
-}
-
-function isReadInput(input: BlockRef | ReadInput): input is ReadInput {
-  return !(input instanceof ray.ObjectRef);
 }
 
 /**

@@ -11,13 +11,16 @@
  * await ray.shutdown();
  * ```
  *
- * The contract is shared/spec/data.d.ts. Built so far: creation (range, fromItems, fromArrow);
+ * The contract is shared/spec/data.d.ts. Built so far: creation (range, fromItems, fromArrow,
+ * readCsv, readJson, readText, readBinaryFiles);
  * map, mapBatches, flatMap, filter, addColumn, selectColumns, dropColumns, renameColumns, limit;
  * consumption (iterRows, iterBatches, take, takeAll, takeBatch, show, count, schema, columns,
  * sum, min, max, mean, std, unique, materialize). Built on tsray's public API only.
  */
 export { Dataset, MaterializedDataset } from "./dataset.js";
 export { range, fromItems, fromArrow } from "./create.js";
+export { readCsv, readJson, readText, readBinaryFiles } from "./read/index.js";
+export type { ReadOptions } from "./read/index.js";
 export type {
   TypedArray, Tensor, Row, ColumnName, Column, ColumnBatch, BatchFormat, BatchOf, BatchOutput, RowOf, BatchResult,
   UdfFunction, UdfClass, Udf, ComputeStrategy, MapOptions, MapBatchesOptions, IterBatchesOptions, CreateOptions,

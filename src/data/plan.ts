@@ -6,14 +6,32 @@
 import type { Table } from "apache-arrow";
 import type { TaskOptions, util } from "tsray";
 import type { BlockRef } from "./block.js";
+import type { ListOptions } from "./read/list-files.js";
+import type { FileFormat, FilesInput } from "./read/read-file.js";
 import type { BatchFormat } from "./types.js";
 
 export type Source =
   | { readonly kind: "range"; readonly n: number; readonly overrideNumBlocks?: number }
   | { readonly kind: "items"; readonly items: readonly object[]; readonly overrideNumBlocks?: number }
   | { readonly kind: "tables"; readonly tables: readonly Table[] }
+  | FilesSource
   /** Blocks already in the object store (a materialized dataset). */
   | { readonly kind: "blocks"; readonly refs: readonly BlockRef[]; readonly numRows: readonly number[] };
+
+/** Files to list at consumption and read in read tasks (read/index.ts). */
+export interface FilesSource {
+  readonly kind: "files";
+  readonly format: FileFormat;
+  readonly paths: readonly string[];
+  readonly list: ListOptions;
+  /** The read tasks' input, but for its files. */
+  readonly input: FilesInput;
+  readonly taskOptions: TaskOptions;
+  readonly concurrency?: number;
+  readonly overrideNumBlocks?: number;
+  /** Shuffle the files: null for an unseeded order. */
+  readonly shuffleSeed?: number | null;
+}
 
 export type StageKind = "map" | "mapBatches" | "filter" | "flatMap" | "addColumn";
 
@@ -79,6 +97,7 @@ function sourceRowCount(source: Source): number | undefined {
     case "items": return source.items.length;
     case "tables": return source.tables.reduce((sum, t) => sum + t.numRows, 0);
     case "blocks": return source.numRows.reduce((sum, n) => sum + n, 0);
+    case "files": return undefined;
   }
 }
 
@@ -88,5 +107,6 @@ export function sourceName(source: Source): string {
     case "items": return "FromItems";
     case "tables": return "FromArrow";
     case "blocks": return "InputBlocks";
+    case "files": return { csv: "ReadCSV", json: "ReadJSON", text: "ReadText", binary: "ReadBinary" }[source.format];
   }
 }

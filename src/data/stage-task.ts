@@ -11,6 +11,7 @@ import * as ray from "tsray";
 import { concatTables, encodeBlock, decodeBlock, type StoredBlock } from "./block.js";
 import { tableToColumnBatch, tableToRows } from "./from-arrow.js";
 import { applyColumnsStage, withColumn } from "./column-ops.js";
+import { readFilesBlock, type FilesInput } from "./read/read-file.js";
 import { isColumnsStage, type StageSpec, type UdfStage } from "./plan.js";
 import { batchOutputToTable, columnBatchToTable, describeValue, rowsToTable } from "./to-arrow.js";
 import type { Column, Row } from "./types.js";
@@ -19,18 +20,21 @@ import type { Column, Row } from "./types.js";
 export const stageTaskModule = import.meta.url;
 
 /** A read task's input: what block to make. */
-export type ReadInput = { readonly kind: "range"; readonly start: number; readonly end: number };
+export type ReadInput = { readonly kind: "range"; readonly start: number; readonly end: number } | FilesInput;
+/** A task's input: a block to make, or one from the store (a top-level ObjectRef argument, resolved). */
+export type TaskInput = ReadInput | StoredBlock;
 
 type Data = { rows: Row[]; table?: undefined } | { table: Table; rows?: undefined };
 type AnyUdf = (input: unknown, ...fnArgs: unknown[]) => unknown;
 
-export async function runStages(input: ReadInput | StoredBlock, stages: readonly StageSpec[]): Promise<StoredBlock> {
-  let data: Data = { table: "ipc" in input ? decodeBlock(input) : readBlock(input) };
+export async function runStages(input: TaskInput, stages: readonly StageSpec[]): Promise<StoredBlock> {
+  let data: Data = { table: "ipc" in input ? decodeBlock(input) : await readBlock(input) };
   for (const stage of stages) data = await runStage(stage, data);
   return encodeBlock(data.table ?? rowsToTable(data.rows));
 }
 
-function readBlock(input: ReadInput): Table {
+async function readBlock(input: ReadInput): Promise<Table> {
+  if (input.kind === "files") return readFilesBlock(input);
   const ids = new BigInt64Array(input.end - input.start);
   for (let i = 0; i < ids.length; i++) ids[i] = BigInt(input.start + i);
   return new Table({ id: makeVector(ids) });

@@ -7,6 +7,7 @@ import { Schema, Table } from "apache-arrow";
 import * as ray from "tsray";
 import { decodeBlock, type BlockRef, type StoredBlock } from "./block.js";
 import { executePlan } from "./executor.js";
+import { explainPlan } from "./explain.js";
 import { ColumnStats } from "./column-stats.js";
 import { columnValues, tableToColumnBatch, tableToRows } from "./from-arrow.js";
 import { columnsStep, mapStep } from "./map-options.js";
@@ -211,6 +212,11 @@ export class Dataset<R extends object = Row> {
       stats.add(columnValues(column, vector));
     }
     return stats;
+  }
+
+  /** The logical and the physical plan, fused operators shown as "A->B". */
+  explain(): string {
+    return explainPlan(this.#plan);
   }
 
   #then<O extends object>(step: Parameters<typeof withStep>[1]): Dataset<O> {

@@ -10,20 +10,15 @@
  * submits no more.
  */
 import * as ray from "tsray";
-import type { TaskOptions } from "tsray";
 import { decodeBlock, encodeBlock, type BlockRef, type StoredBlock } from "./block.js";
-import { sourceName, type FilesSource, type MapStep, type Plan, type Source, type StageSpec } from "./plan.js";
+import { fuse } from "./fusion.js";
+import type { FilesSource, Plan, Source } from "./plan.js";
 import { listFiles } from "./read/list-files.js";
 import type { FilesInput } from "./read/read-file.js";
 import { runStages, stageTaskModule, type TaskInput } from "./stage-task.js";
 import { rowsToTable } from "./to-arrow.js";
 
 const runStagesTask = ray.util.remoteExport(stageTaskModule, runStages);
-
-/** Operators as the executor runs them; names as Ray shows fused ones: "ReadRange->Map(f)". */
-type Operator =
-  | { kind: "tasks"; name: string; stages: StageSpec[]; taskOptions: TaskOptions; concurrency?: number }
-  | { kind: "limit"; n: number };
 
 /** The plan's output blocks, streamed; see the module comment. */
 export async function* executePlan(plan: Plan): AsyncGenerator<BlockRef, void, undefined> {
@@ -41,41 +36,6 @@ export async function* executePlan(plan: Plan): AsyncGenerator<BlockRef, void, u
     }
   }
   yield* stream as AsyncIterable<BlockRef>;
-}
-
-/**
- * The operators of a plan: a read source (range, files) is a task operator of its own, and map
- * steps join the operator before them while their options agree ("ReadCSV->Map(f)->Filter(g)").
- */
-function fuse(plan: Plan): Operator[] {
-  const ops: Operator[] = [];
-  let current: Extract<Operator, { kind: "tasks" }> | undefined;
-  const source = plan.source;
-  if (source.kind === "range" || source.kind === "files") {
-    const taskOptions = source.kind === "files" ? source.taskOptions : {};
-    const concurrency = source.kind === "files" ? source.concurrency : undefined;
-    current = { kind: "tasks", name: sourceName(source), stages: [], taskOptions, ...(concurrency !== undefined ? { concurrency } : {}) };
-    ops.push(current);
-  }
-  for (const step of plan.steps) {
-    if (step.kind === "limit") {
-      ops.push(step);
-      current = undefined;
-      continue;
-    }
-    if (current && sameExecution(current, step)) {
-      current.stages.push(step.stage);
-      current.name += `->${step.stage.name}`;
-      continue;
-    }
-    current = { kind: "tasks", name: step.stage.name, stages: [step.stage], taskOptions: step.taskOptions, concurrency: step.concurrency };
-    ops.push(current);
-  }
-  return ops;
-}
-
-function sameExecution(op: Extract<Operator, { kind: "tasks" }>, step: MapStep): boolean {
-  return op.concurrency === step.concurrency && JSON.stringify(op.taskOptions) === JSON.stringify(step.taskOptions);
 }
 
 /**

@@ -141,3 +141,27 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   for await (const x of it) out.push(x);
   return out;
 }
+
+test("explain shows the steps as written and the operators that run, neighbouring maps fused", () => {
+  const ds = data.range(10)
+    .map(function double(r) { return { v: r.id * 2 }; })
+    .filter(function even(r) { return r.v % 4 === 0; })
+    .limit(3)
+    .map((r) => r, { numCpus: 2 })
+    .selectColumns(["v"]);
+  assert.equal(ds.explain(), [
+    "-------- Logical Plan --------",
+    "SelectColumns",
+    "+- Map(<lambda>)",
+    "   +- Limit[limit=3]",
+    "      +- Filter(even)",
+    "         +- Map(double)",
+    "            +- ReadRange",
+    "-------- Physical Plan --------",
+    "TaskPoolMapOperator[SelectColumns]",
+    "+- TaskPoolMapOperator[Map(<lambda>)]",
+    "   +- LimitOperator[limit=3]",
+    "      +- TaskPoolMapOperator[ReadRange->Map(double)->Filter(even)]",
+  ].join("\n"));
+  assert.match(data.fromItems([1]).map(function f(r) { return r; }).explain(), /TaskPoolMapOperator\[Map\(f\)\]\n\+- InputDataBuffer\[FromItems\]$/);
+});

@@ -85,6 +85,12 @@ export class Dataset<R extends object = Row> {
     return this.#then({ kind: "limit", n });
   }
 
+  /** The rows of this and `others`, this dataset's first (each input keeps its order). */
+  union(...others: Dataset<R>[]): Dataset<R> {
+    if (!others.every((o) => o instanceof Dataset)) throw new TypeError("union() takes Datasets");
+    return new Dataset<R>({ source: { kind: "union", plans: [this.#plan, ...others.map((o) => o.#plan)] }, steps: [] });
+  }
+
   // Consumption runs the plan. Leaving an iteration early (break, return, throw) ends the execution.
 
   /** Rows as they stream out of the executor; `for await (const row of ds)` does the same. */

@@ -64,6 +64,10 @@ async function* sourceInputs(source: Source, cpus: number): AsyncGenerator<Block
       return;
     case "files":
       yield* await fileInputs(source);
+      return;
+    case "union":
+      // Each input runs as a plan of its own, one after the other, so the union keeps their order.
+      for (const input of source.plans) yield* executePlan(input);
   }
 }
 

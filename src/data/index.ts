@@ -13,9 +13,10 @@
  *
  * The contract is shared/spec/data.d.ts. Built so far: creation (range, fromItems, fromArrow,
  * readCsv, readJson, readText, readBinaryFiles);
- * map, mapBatches, flatMap, filter, addColumn, selectColumns, dropColumns, renameColumns, limit;
+ * map, mapBatches, flatMap, filter, addColumn, selectColumns, dropColumns, renameColumns, limit,
+ * union;
  * consumption (iterRows, iterBatches, take, takeAll, takeBatch, show, count, schema, columns,
- * sum, min, max, mean, std, unique, materialize). Built on tsray's public API only.
+ * sum, min, max, mean, std, unique, materialize, explain). Built on tsray's public API only.
  */
 export { Dataset, MaterializedDataset } from "./dataset.js";
 export { range, fromItems, fromArrow } from "./create.js";

@@ -15,6 +15,8 @@ export type Source =
   | { readonly kind: "items"; readonly items: readonly object[]; readonly overrideNumBlocks?: number }
   | { readonly kind: "tables"; readonly tables: readonly Table[] }
   | FilesSource
+  /** The outputs of these plans, one after the other (Dataset.union). */
+  | { readonly kind: "union"; readonly plans: readonly Plan[] }
   /** Blocks already in the object store (a materialized dataset). */
   | { readonly kind: "blocks"; readonly refs: readonly BlockRef[]; readonly numRows: readonly number[] };
 
@@ -98,6 +100,10 @@ function sourceRowCount(source: Source): number | undefined {
     case "tables": return source.tables.reduce((sum, t) => sum + t.numRows, 0);
     case "blocks": return source.numRows.reduce((sum, n) => sum + n, 0);
     case "files": return undefined;
+    case "union": {
+      const counts = source.plans.map(knownRowCount);
+      return counts.every((c) => c !== undefined) ? counts.reduce((a, b) => a! + b!, 0) : undefined;
+    }
   }
 }
 
@@ -108,5 +114,6 @@ export function sourceName(source: Source): string {
     case "tables": return "FromArrow";
     case "blocks": return "InputBlocks";
     case "files": return { csv: "ReadCSV", json: "ReadJSON", text: "ReadText", binary: "ReadBinary" }[source.format];
+    case "union": return "Union";
   }
 }

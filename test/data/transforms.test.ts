@@ -165,3 +165,12 @@ test("explain shows the steps as written and the operators that run, neighbourin
   ].join("\n"));
   assert.match(data.fromItems([1]).map(function f(r) { return r; }).explain(), /TaskPoolMapOperator\[Map\(f\)\]\n\+- InputDataBuffer\[FromItems\]$/);
 });
+
+test("union gives the rows of every input, this one's first; steps after it run on all", async () => {
+  const a = data.range(3);
+  const b = data.fromItems([{ id: 10 }, { id: 11 }]).map((r) => ({ id: r.id + 0 }));
+  const u = a.union(b, data.range(2));
+  assert.equal(await u.count(), 7);
+  assert.deepEqual((await u.map((r) => ({ id: r.id * 2 })).takeAll()).map((r) => r.id), [0, 2, 4, 20, 22, 0, 2]);
+  assert.deepEqual((await a.union(data.range(3)).take(4)).map((r) => r.id), [0, 1, 2, 0]);
+});

@@ -49,6 +49,13 @@ async function* sourceInputs(source: Source, cpus: number): AsyncGenerator<Block
         yield { kind: "range", start, end };
       }
       return;
+    case "rangeTensor": {
+      const size = source.shape.reduce((a, b) => a * b, 1);
+      for (const [start, end] of splitEvenly(source.n, numBlocksFor(source.n, 8 * size * source.n, cpus, source.overrideNumBlocks))) {
+        yield { kind: "rangeTensor", start, end, shape: source.shape };
+      }
+      return;
+    }
     case "items": {
       const n = source.items.length;
       for (const [start, end] of splitEvenly(n, numBlocksFor(n, 8 * n, cpus, source.overrideNumBlocks))) {

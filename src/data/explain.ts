@@ -4,7 +4,7 @@
  * source, as Ray prints them.
  */
 import { fuse } from "./fusion.js";
-import { sourceName, type Plan } from "./plan.js";
+import { isReadSource, sourceName, type Plan } from "./plan.js";
 
 export function explainPlan(plan: Plan): string {
   const logical = [...plan.steps].reverse().map((step) => (step.kind === "limit" ? `Limit[limit=${step.n}]` : step.stage.name));
@@ -12,7 +12,7 @@ export function explainPlan(plan: Plan): string {
   const operators = fuse(plan);
   const physical = [...operators].reverse().map((op) => (op.kind === "limit" ? `LimitOperator[limit=${op.n}]` : `TaskPoolMapOperator[${op.name}]`));
   // Read sources are task operators of their own; other sources feed blocks the driver holds.
-  if (plan.source.kind !== "range" && plan.source.kind !== "files") physical.push(`InputDataBuffer[${sourceName(plan.source)}]`);
+  if (!isReadSource(plan.source)) physical.push(`InputDataBuffer[${sourceName(plan.source)}]`);
   return ["-------- Logical Plan --------", ...tree(logical), "-------- Physical Plan --------", ...tree(physical)].join("\n");
 }
 

@@ -2,14 +2,19 @@
  * Arrow → JS values, as the contract's header says: Float*, Int8..Int32, UInt8..UInt32 → number;
  * Int64/UInt64 → number, or a RangeError naming the column beyond ±(2^53−1) (use "arrow" batches
  * for such data); Bool → boolean; Utf8 → string; Binary → Uint8Array; Timestamp/Date → Date;
- * List/Struct → arrays/objects; null → null.
+ * List/Struct → arrays/objects; a tensor column → a Tensor per row, or one Tensor of shape
+ * [rows, ...] in a "numpy" batch; null → null.
  */
 import { DataType, type Int, type Table, type Vector } from "apache-arrow";
+import { tensorOfColumn, tensorPerRow, tensorShapeOf } from "./tensor.js";
 import type { ColumnBatch, Row } from "./types.js";
 
 export function tableToRows(table: Table): Row[] {
   const names = table.schema.fields.map((f) => f.name);
-  const columns = names.map((name) => columnValues(name, table.getChild(name)!));
+  const columns = table.schema.fields.map((f) => {
+    const shape = tensorShapeOf(f);
+    return shape ? tensorPerRow(table.getChild(f.name)!, shape) : columnValues(f.name, table.getChild(f.name)!);
+  });
   const rows: Row[] = new Array(table.numRows);
   for (let i = 0; i < table.numRows; i++) {
     const row: Row = {};
@@ -25,7 +30,10 @@ export function tableToColumnBatch(table: Table): ColumnBatch {
   for (const field of table.schema.fields) {
     const vector = table.getChild(field.name)!;
     const type = vector.type as DataType;
-    if (vector.nullCount === 0 && (DataType.isFloat(type) || DataType.isInt(type))) {
+    const shape = tensorShapeOf(field);
+    if (shape) {
+      batch[field.name] = tensorOfColumn(vector, shape);
+    } else if (vector.nullCount === 0 && (DataType.isFloat(type) || DataType.isInt(type))) {
       batch[field.name] = is64BitInt(type) ? int64AsFloat64(field.name, vector) : (vector.toArray() as Float64Array);
     } else {
       batch[field.name] = columnValues(field.name, vector);

@@ -5,7 +5,7 @@
  * result and explain() prints it.
  */
 import type { TaskOptions } from "tsray";
-import { sourceName, type MapStep, type Plan, type StageSpec } from "./plan.js";
+import { isReadSource, sourceName, type MapStep, type Plan, type StageSpec } from "./plan.js";
 
 /** Operators as the executor runs them; names as Ray shows fused ones: "ReadRange->Map(f)". */
 export type Operator =
@@ -20,7 +20,7 @@ export function fuse(plan: Plan): Operator[] {
   const ops: Operator[] = [];
   let current: Extract<Operator, { kind: "tasks" }> | undefined;
   const source = plan.source;
-  if (source.kind === "range" || source.kind === "files") {
+  if (isReadSource(source)) {
     const taskOptions = source.kind === "files" ? source.taskOptions : {};
     const concurrency = source.kind === "files" ? source.concurrency : undefined;
     current = { kind: "tasks", name: sourceName(source), stages: [], taskOptions, ...(concurrency !== undefined ? { concurrency } : {}) };

@@ -11,7 +11,8 @@
  * await ray.shutdown();
  * ```
  *
- * The contract is shared/spec/data.d.ts. Built so far: creation (range, fromItems, fromArrow,
+ * The contract is shared/spec/data.d.ts. Built so far: creation (range, rangeTensor, fromItems,
+ * fromNumpy, fromArrow,
  * readCsv, readJson, readText, readBinaryFiles);
  * map, mapBatches, flatMap, filter, addColumn, selectColumns, dropColumns, renameColumns, limit,
  * union;
@@ -19,7 +20,7 @@
  * sum, min, max, mean, std, unique, materialize, explain). Built on tsray's public API only.
  */
 export { Dataset, MaterializedDataset } from "./dataset.js";
-export { range, fromItems, fromArrow } from "./create.js";
+export { range, rangeTensor, fromItems, fromNumpy, fromArrow } from "./create.js";
 export { readCsv, readJson, readText, readBinaryFiles } from "./read/index.js";
 export type { ReadOptions } from "./read/index.js";
 export type {

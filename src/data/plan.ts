@@ -13,7 +13,9 @@ import type { BatchFormat } from "./types.js";
 export type Source =
   | { readonly kind: "range"; readonly n: number; readonly overrideNumBlocks?: number }
   | { readonly kind: "items"; readonly items: readonly object[]; readonly overrideNumBlocks?: number }
-  | { readonly kind: "tables"; readonly tables: readonly Table[] }
+  | { readonly kind: "rangeTensor"; readonly n: number; readonly shape: readonly number[]; readonly overrideNumBlocks?: number }
+  /** Tables the driver holds; `name`: the source's operator name (default "FromArrow"). */
+  | { readonly kind: "tables"; readonly tables: readonly Table[]; readonly name?: string }
   | FilesSource
   /** The outputs of these plans, one after the other (Dataset.union). */
   | { readonly kind: "union"; readonly plans: readonly Plan[] }
@@ -81,6 +83,11 @@ export interface Plan {
   readonly steps: readonly Step[];
 }
 
+/** Sources read by read tasks (an operator of their own), rather than blocks the driver holds. */
+export function isReadSource(source: Source): boolean {
+  return source.kind === "range" || source.kind === "rangeTensor" || source.kind === "files";
+}
+
 export function withStep(plan: Plan, step: Step): Plan {
   return { source: plan.source, steps: [...plan.steps, step] };
 }
@@ -96,6 +103,7 @@ export function knownRowCount(plan: Plan): number | undefined {
 function sourceRowCount(source: Source): number | undefined {
   switch (source.kind) {
     case "range": return source.n;
+    case "rangeTensor": return source.n;
     case "items": return source.items.length;
     case "tables": return source.tables.reduce((sum, t) => sum + t.numRows, 0);
     case "blocks": return source.numRows.reduce((sum, n) => sum + n, 0);
@@ -110,8 +118,9 @@ function sourceRowCount(source: Source): number | undefined {
 export function sourceName(source: Source): string {
   switch (source.kind) {
     case "range": return "ReadRange";
+    case "rangeTensor": return "ReadRangeTensor";
     case "items": return "FromItems";
-    case "tables": return "FromArrow";
+    case "tables": return source.name ?? "FromArrow";
     case "blocks": return "InputBlocks";
     case "files": return { csv: "ReadCSV", json: "ReadJSON", text: "ReadText", binary: "ReadBinary" }[source.format];
     case "union": return "Union";

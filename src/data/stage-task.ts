@@ -11,6 +11,7 @@ import * as ray from "tsray";
 import { concatTables, encodeBlock, decodeBlock, type StoredBlock } from "./block.js";
 import { tableToColumnBatch, tableToRows } from "./from-arrow.js";
 import { applyColumnsStage, withColumn } from "./column-ops.js";
+import { columnsOf, isTensor, tableOfColumns, tensorBatchColumn, type TypedColumn } from "./tensor.js";
 import { readFilesBlock, type FilesInput } from "./read/read-file.js";
 import { isColumnsStage, type StageSpec, type UdfStage } from "./plan.js";
 import { batchOutputToTable, columnBatchToTable, describeValue, rowsToTable } from "./to-arrow.js";
@@ -20,7 +21,10 @@ import type { Column, Row } from "./types.js";
 export const stageTaskModule = import.meta.url;
 
 /** A read task's input: what block to make. */
-export type ReadInput = { readonly kind: "range"; readonly start: number; readonly end: number } | FilesInput;
+export type ReadInput =
+  | { readonly kind: "range"; readonly start: number; readonly end: number }
+  | { readonly kind: "rangeTensor"; readonly start: number; readonly end: number; readonly shape: readonly number[] }
+  | FilesInput;
 /** A task's input: a block to make, or one from the store (a top-level ObjectRef argument, resolved). */
 export type TaskInput = ReadInput | StoredBlock;
 
@@ -35,6 +39,13 @@ export async function runStages(input: TaskInput, stages: readonly StageSpec[]):
 
 async function readBlock(input: ReadInput): Promise<Table> {
   if (input.kind === "files") return readFilesBlock(input);
+  if (input.kind === "rangeTensor") {
+    // Rows of Float64 tensors of `shape`, each filled with its row index.
+    const size = input.shape.reduce((a, b) => a * b, 1);
+    const data = new Float64Array((input.end - input.start) * size);
+    for (let r = 0; r < input.end - input.start; r++) data.fill(input.start + r, r * size, (r + 1) * size);
+    return tableOfColumns([["data", tensorBatchColumn("data", { data, shape: [input.end - input.start, ...input.shape] })]]);
+  }
   const ids = new BigInt64Array(input.end - input.start);
   for (let i = 0; i < ids.length; i++) ids[i] = BigInt(input.start + i);
   return new Table({ id: makeVector(ids) });
@@ -81,14 +92,14 @@ async function runStage(stage: StageSpec, data: Data): Promise<Data> {
 async function addColumn(stage: UdfStage, fn: AnyUdf, fnArgs: unknown[], table: Table): Promise<Table> {
   const column = stage.column!;
   const values = await fn(formatBatch(stage, table), ...fnArgs);
-  if (!(Array.isArray(values) || ArrayBuffer.isView(values))) {
+  if (!(Array.isArray(values) || ArrayBuffer.isView(values) || isTensor(values))) {
     throw new TypeError(`${stage.name} returned ${describeValue(values)}; an addColumn UDF returns a column: a typed array or an array, one value per row`);
   }
-  const vector = columnBatchToTable({ [column]: values as Column }).getChild(column)!;
-  if (vector.length !== table.numRows) {
-    throw new RangeError(`${stage.name} returned ${vector.length} values for a batch of ${table.numRows} rows; an addColumn UDF returns one value per row`);
+  const [[, typed]] = columnsOf(columnBatchToTable({ [column]: values as Column })) as [[string, TypedColumn]];
+  if (typed.vector.length !== table.numRows) {
+    throw new RangeError(`${stage.name} returned ${typed.vector.length} values for a batch of ${table.numRows} rows; an addColumn UDF returns one value per row`);
   }
-  return withColumn(table, column, vector);
+  return withColumn(table, column, typed);
 }
 
 async function runBatches(stage: UdfStage, fn: AnyUdf, fnArgs: unknown[], data: Data): Promise<Table> {

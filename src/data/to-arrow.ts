@@ -1,15 +1,15 @@
 /**
  * JS values → Arrow, as the contract's header says: number → Float64, bigint → Int64, boolean →
  * Bool, string → Utf8, Uint8Array → Binary, Date → Timestamp (ms), null/undefined → null, arrays
- * and objects → List and Struct (as apache-arrow infers them); a typed-array column of a "numpy"
- * batch keeps its element type, without a copy.
+ * and objects → List and Struct (as apache-arrow infers them), Tensors of one shape → a tensor
+ * column (tensor.ts); a typed-array column of a "numpy" batch keeps its element type, without a copy.
  */
 import {
-  Binary, Bool, Float64, Int64, makeVector, Null, Table, TimestampMillisecond, Utf8, vectorFromArray,
-  type DataType, type Vector,
+  Binary, Bool, Float64, Int64, makeVector, Null, TimestampMillisecond, Utf8, vectorFromArray, type DataType, type Table,
 } from "apache-arrow";
 import { isArrowTable } from "./block.js";
-import type { ColumnBatch } from "./types.js";
+import { isTensor, tableOfColumns, tensorBatchColumn, tensorRowsColumn, type TypedColumn } from "./tensor.js";
+import type { ColumnBatch, Tensor } from "./types.js";
 
 /** A table of these rows; columns in order of first appearance, missing values null. */
 export function rowsToTable(rows: readonly object[]): Table {
@@ -21,35 +21,34 @@ export function rowsToTable(rows: readonly object[]): Table {
     }
     for (const key of Object.keys(row)) if (!seen.has(key)) { seen.add(key); names.push(key); }
   }
-  const columns: Record<string, Vector> = {};
-  for (const name of names) {
-    columns[name] = vectorOf(name, rows.map((row) => (row as Record<string, unknown>)[name]));
-  }
-  return new Table(columns);
+  return tableOfColumns(names.map((name) => [name, columnOf(name, rows.map((row) => (row as Record<string, unknown>)[name]))]));
 }
 
 /** A table of a "numpy" batch: each column a typed array (kept as is) or an array of values. */
 export function columnBatchToTable(batch: ColumnBatch): Table {
-  const columns: Record<string, Vector> = {};
+  const columns: [string, TypedColumn][] = [];
   let length: number | undefined;
   for (const [name, column] of Object.entries(batch)) {
-    let vector: Vector;
-    if (ArrayBuffer.isView(column)) {
+    let typed: TypedColumn;
+    if (isTensor(column)) {
+      typed = tensorBatchColumn(name, column);
+    } else if (ArrayBuffer.isView(column)) {
       // Uint8ClampedArray has no Arrow type of its own: its bytes are Uint8.
-      const typed = column instanceof Uint8ClampedArray ? new Uint8Array(column.buffer, column.byteOffset, column.length) : column;
-      vector = makeVector(typed as Exclude<typeof typed, DataView | Uint8ClampedArray>);
+      const view = column instanceof Uint8ClampedArray ? new Uint8Array(column.buffer, column.byteOffset, column.length) : column;
+      typed = { vector: makeVector(view as Exclude<typeof view, DataView | Uint8ClampedArray>) };
     } else if (Array.isArray(column)) {
-      vector = vectorOf(name, column);
+      typed = columnOf(name, column);
     } else {
-      throw new TypeError(`column '${name}' of a batch is ${describeValue(column)}; a column is a typed array or an array of values (tensor columns are not supported yet)`);
+      throw new TypeError(`column '${name}' of a batch is ${describeValue(column)}; a column is a typed array, a Tensor or an array of values`);
     }
-    if (length !== undefined && vector.length !== length) {
-      throw new RangeError(`column '${name}' of a batch has ${vector.length} values, but the columns before it have ${length}`);
+    const n = typed.vector.length;
+    if (length !== undefined && n !== length) {
+      throw new RangeError(`column '${name}' of a batch has ${n} values, but the columns before it have ${length}`);
     }
-    length = vector.length;
-    columns[name] = vector;
+    length = n;
+    columns.push([name, typed]);
   }
-  return new Table(columns);
+  return tableOfColumns(columns);
 }
 
 /** Whatever a batch UDF returned (a Table, an array of rows or a ColumnBatch), as a table. */
@@ -60,15 +59,19 @@ export function batchOutputToTable(output: unknown, udfName: string): Table {
   throw new TypeError(`${udfName} returned ${describeValue(output)}; a batch UDF returns a ColumnBatch ({ column: values }), an array of rows or an Arrow Table`);
 }
 
-function vectorOf(column: string, values: unknown[]): Vector {
+function columnOf(column: string, values: unknown[]): TypedColumn {
   const type = inferType(column, values);
-  if (type === undefined) return vectorFromArray(values.map(normalizeNested));
+  if (type === "tensor") {
+    if (values.some((v) => v === null || v === undefined)) throw new TypeError(`column '${column}' holds tensors and nulls; a tensor column cannot hold nulls yet`);
+    return tensorRowsColumn(column, values as Tensor[]);
+  }
+  if (type === undefined) return { vector: vectorFromArray(values.map(normalizeNested)) };
   const normalized = type instanceof Null ? values.map(() => null) : values.map((v) => (v === undefined ? null : v));
-  return vectorFromArray(normalized, type);
+  return { vector: vectorFromArray(normalized, type) };
 }
 
 /** The Arrow type of a column of scalars; undefined for nested values (left to apache-arrow's inference). */
-function inferType(column: string, values: readonly unknown[]): DataType | undefined {
+function inferType(column: string, values: readonly unknown[]): DataType | "tensor" | undefined {
   let kind: string | undefined;
   for (const value of values) {
     if (value === null || value === undefined) continue;
@@ -84,12 +87,14 @@ function inferType(column: string, values: readonly unknown[]): DataType | undef
     case "string": return new Utf8();
     case "binary": return new Binary();
     case "date": return new TimestampMillisecond();
+    case "tensor": return "tensor";
     default: return undefined;
   }
 }
 
 function kindOf(value: unknown): string {
   if (value instanceof Uint8Array) return "binary";
+  if (isTensor(value)) return "tensor";
   if (value instanceof Date) return "date";
   if (Array.isArray(value) || ArrayBuffer.isView(value)) return "list";
   return typeof value;

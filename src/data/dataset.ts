@@ -5,7 +5,7 @@
  */
 import { Schema, Table } from "apache-arrow";
 import * as ray from "tsray";
-import { decodeBlock, type BlockRef, type StoredBlock } from "./block.js";
+import { concatTables, decodeBlock, type BlockRef, type StoredBlock } from "./block.js";
 import { executePlan } from "./executor.js";
 import { explainPlan } from "./explain.js";
 import { ColumnStats } from "./column-stats.js";
@@ -13,6 +13,8 @@ import { columnValues, tableToColumnBatch, tableToRows } from "./from-arrow.js";
 import { columnsStep, mapStep } from "./map-options.js";
 import { knownRowCount, withStep, type Plan } from "./plan.js";
 import { rebatchTables } from "./rebatch.js";
+import { inputFilesOf } from "./read/input-files.js";
+import { evenBoundaries, indexBoundaries, proportionBoundaries, rowRange, type Blocks } from "./split.js";
 import type {
   BatchFormat, BatchOf, BatchOutput, BatchResult, Column, ColumnBatch, ColumnName, ElementOf, IterBatchesOptions,
   MapBatchesOptions, MapOptions, MaybePromise, Row, RowOf, Udf,
@@ -208,6 +210,26 @@ export class Dataset<R extends object = Row> {
     return MaterializedDataset.ofBlocks<R>(refs, numRows);
   }
 
+  async #splitAt(boundaries: (total: number) => number[]): Promise<MaterializedDataset<R>[]> {
+    const blocks = await this.materialize();
+    const all = blocks.#blocks();
+    const total = all.numRows.reduce((a, b) => a + b, 0);
+    const cuts = boundaries(total);
+    const parts: MaterializedDataset<R>[] = [];
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const part = await rowRange(all, cuts[i]!, cuts[i + 1]!);
+      parts.push(MaterializedDataset.ofBlocks<R>(part.refs, part.numRows));
+    }
+    return parts;
+  }
+
+  /** The blocks of a materialized plan. */
+  #blocks(): Blocks {
+    const source = this.#plan.source;
+    if (source.kind !== "blocks" || this.#plan.steps.length > 0) throw new Error("internal: not a materialized dataset");
+    return { refs: source.refs, numRows: source.numRows };
+  }
+
   async #stats(column: string, wants: { numeric: boolean; unique: boolean }): Promise<ColumnStats> {
     if (typeof column !== "string") throw new TypeError("an aggregate takes a column name");
     const stats = new ColumnStats(column, wants);
@@ -218,6 +240,69 @@ export class Dataset<R extends object = Row> {
       stats.add(columnValues(column, vector));
     }
     return stats;
+  }
+
+  /** All rows as one Arrow table; rejects with RangeError if there are more than `limit`. */
+  async toArrow(opts: { limit?: number } = {}): Promise<Table> {
+    const limit = opts.limit ?? Infinity;
+    const tables: Table[] = [];
+    let rows = 0;
+    for await (const table of this.#tables()) {
+      rows += table.numRows;
+      if (rows > limit) throw new RangeError(`toArrow(): the dataset has more than limit = ${limit} rows`);
+      tables.push(table);
+    }
+    return concatTables(tables);
+  }
+
+  /** In-memory bytes of all blocks (their Arrow IPC encoding). */
+  async sizeBytes(): Promise<number> {
+    let bytes = 0;
+    for await (const ref of executePlan(this.#plan)) bytes += (await ray.get(ref)).ipc.byteLength;
+    return bytes;
+  }
+
+  /** The files that this dataset reads. */
+  async inputFiles(): Promise<string[]> {
+    return inputFilesOf(this.#plan);
+  }
+
+  /** Materializes, then splits into n parts; `equal` gives equal row counts, dropping the remainder. */
+  async split(n: number, opts: { equal?: boolean } = {}): Promise<MaterializedDataset<R>[]> {
+    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`split() takes a positive integer, got ${String(n)}`);
+    return this.#splitAt((total) => evenBoundaries(total, n, opts.equal ?? false));
+  }
+
+  /** Materializes, then splits before each of these (sorted) row indices, like numpy.split. */
+  async splitAtIndices(indices: readonly number[]): Promise<MaterializedDataset<R>[]> {
+    if (!Array.isArray(indices) || !indices.every((i, k) => Number.isInteger(i) && i >= 0 && (k === 0 || i >= indices[k - 1]!))) {
+      throw new RangeError("splitAtIndices() takes sorted non-negative integer indices");
+    }
+    return this.#splitAt((total) => indexBoundaries(total, indices));
+  }
+
+  /** Materializes, then splits by these fractions (sum < 1); the last part takes the rest. */
+  async splitProportionately(proportions: readonly number[]): Promise<MaterializedDataset<R>[]> {
+    const sum = proportions.reduce((a, b) => a + b, 0);
+    if (proportions.length === 0 || !proportions.every((p) => p > 0) || !(sum < 1)) {
+      throw new RangeError(`splitProportionately() takes positive proportions that sum to less than 1, got [${proportions.join(", ")}]`);
+    }
+    return this.#splitAt((total) => proportionBoundaries(total, proportions));
+  }
+
+  /** testSize: a fraction in (0, 1) or a row count. Shuffling first is not supported yet (randomShuffle is not built). */
+  async trainTestSplit(testSize: number, opts: { shuffle?: boolean; seed?: number } = {}):
+    Promise<[train: MaterializedDataset<R>, test: MaterializedDataset<R>]> {
+    if (opts.shuffle) throw new TypeError("trainTestSplit(): shuffle is not supported yet");
+    if (!(testSize > 0) || (testSize >= 1 && !Number.isInteger(testSize))) {
+      throw new RangeError(`trainTestSplit() takes a fraction in (0, 1) or a positive row count, got ${String(testSize)}`);
+    }
+    const parts = await this.#splitAt((total) => {
+      const test = testSize < 1 ? total - Math.floor(total * (1 - testSize)) : testSize;
+      if (test > total) throw new RangeError(`trainTestSplit(): testSize ${testSize} is more than the ${total} rows`);
+      return [0, total - test, total];
+    });
+    return [parts[0]!, parts[1]!];
   }
 
   /** The logical and the physical plan, fused operators shown as "A->B". */

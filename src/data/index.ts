@@ -17,7 +17,8 @@
  * map, mapBatches, flatMap, filter, addColumn, selectColumns, dropColumns, renameColumns, limit,
  * union;
  * consumption (iterRows, iterBatches, take, takeAll, takeBatch, show, count, schema, columns,
- * sum, min, max, mean, std, unique, materialize, explain). Built on tsray's public API only.
+ * sum, min, max, mean, std, unique, toArrow, sizeBytes, inputFiles, materialize, split,
+ * splitAtIndices, splitProportionately, trainTestSplit, explain). Built on tsray's public API only.
  */
 export { Dataset, MaterializedDataset } from "./dataset.js";
 export { range, rangeTensor, fromItems, fromNumpy, fromArrow } from "./create.js";

@@ -81,6 +81,13 @@ export class Dataset<R extends object = Row> {
     return this.#then(columnsStep({ kind: "renameColumns", name: "RenameColumns", names: { ...names } as Record<string, string> }));
   }
 
+  /** Keeps each row with probability `fraction`; no shuffle. The same seed and blocks give the same rows. */
+  randomSample(fraction: number, opts: { seed?: number } = {}): Dataset<R> {
+    if (!(fraction >= 0 && fraction <= 1)) throw new RangeError(`randomSample() takes a fraction in [0, 1], got ${String(fraction)}`);
+    if (opts.seed !== undefined && !Number.isInteger(opts.seed)) throw new TypeError(`randomSample() option seed must be an integer, got ${String(opts.seed)}`);
+    return this.#then({ kind: "map", stage: { kind: "randomSample", name: "RandomSample", fraction, seed: opts.seed ?? null }, taskOptions: {} });
+  }
+
   /** At most n rows (the first n: blocks keep their order); upstream work stops once n are produced. */
   limit(n: number): Dataset<R> {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`limit() takes a non-negative integer, got ${String(n)}`);

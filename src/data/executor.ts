@@ -32,7 +32,7 @@ export async function* executePlan(plan: Plan): AsyncGenerator<BlockRef, void, u
     } else {
       const task = runStagesTask.options({ ...op.taskOptions, name: op.name });
       const stages = op.stages;
-      stream = windowed(stream, (input) => task.remote(input as never, stages) as BlockRef, Math.min(window, op.concurrency ?? window));
+      stream = windowed(stream, (input, index) => task.remote(input as never, stages, index) as BlockRef, Math.min(window, op.concurrency ?? window));
     }
   }
   yield* stream as AsyncIterable<BlockRef>;
@@ -124,10 +124,11 @@ function splitEvenly(n: number, parts: number): [number, number][] {
 }
 
 /**
- * Submits a task per input, at most `maxInFlight` ahead of the consumer, and yields their
+ * Submits a task per input (with the input's index in the stream), at most `maxInFlight` ahead of the consumer, and yields their
  * results in input order. Early close: the tasks still in flight are cancelled.
  */
-async function* windowed<I>(upstream: AsyncIterable<I>, submit: (input: I) => BlockRef, maxInFlight: number): AsyncGenerator<BlockRef> {
+async function* windowed<I>(upstream: AsyncIterable<I>, submit: (input: I, index: number) => BlockRef, maxInFlight: number): AsyncGenerator<BlockRef> {
+  let submitted = 0;
   const inputs = upstream[Symbol.asyncIterator]();
   const inFlight: BlockRef[] = [];
   let exhausted = false;
@@ -136,7 +137,7 @@ async function* windowed<I>(upstream: AsyncIterable<I>, submit: (input: I) => Bl
       while (!exhausted && inFlight.length < maxInFlight) {
         const next = await inputs.next();
         if (next.done) exhausted = true;
-        else inFlight.push(submit(next.value));
+        else inFlight.push(submit(next.value, submitted++));
       }
       const ref = inFlight.shift();
       if (ref === undefined) return;

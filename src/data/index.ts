@@ -15,7 +15,7 @@
  * fromNumpy, fromArrow,
  * readCsv, readJson, readText, readBinaryFiles);
  * map, mapBatches, flatMap, filter, addColumn, selectColumns, dropColumns, renameColumns, limit,
- * union;
+ * union, randomSample;
  * consumption (iterRows, iterBatches, take, takeAll, takeBatch, show, count, schema, columns,
  * sum, min, max, mean, std, unique, toArrow, sizeBytes, inputFiles, materialize, split,
  * splitAtIndices, splitProportionately, trainTestSplit, explain). Built on tsray's public API only.

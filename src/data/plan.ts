@@ -40,7 +40,7 @@ export interface FilesSource {
 export type StageKind = "map" | "mapBatches" | "filter" | "flatMap" | "addColumn";
 
 /** One step as its task receives it: plain data. */
-export type StageSpec = UdfStage | ColumnsStage;
+export type StageSpec = UdfStage | ColumnsStage | SampleStage;
 
 /** A UDF step (the UDF shipped by util.shipFunction). */
 export interface UdfStage {
@@ -62,6 +62,9 @@ export interface UdfStage {
 export type ColumnsStage =
   | { readonly kind: "selectColumns" | "dropColumns"; readonly name: string; readonly columns: readonly string[] }
   | { readonly kind: "renameColumns"; readonly name: string; readonly names: Readonly<Record<string, string>> };
+
+/** Dataset.randomSample: each row kept with probability `fraction`; seeded per block, so the same seed and blocks give the same rows. */
+export interface SampleStage { readonly kind: "randomSample"; readonly name: string; readonly fraction: number; readonly seed: number | null }
 
 export function isColumnsStage(stage: StageSpec): stage is ColumnsStage {
   return stage.kind === "selectColumns" || stage.kind === "dropColumns" || stage.kind === "renameColumns";

@@ -13,7 +13,7 @@ import { tableToColumnBatch, tableToRows } from "./from-arrow.js";
 import { applyColumnsStage, withColumn } from "./column-ops.js";
 import { columnsOf, isTensor, tableOfColumns, tensorBatchColumn, type TypedColumn } from "./tensor.js";
 import { readFilesBlock, type FilesInput } from "./read/read-file.js";
-import { isColumnsStage, type StageSpec, type UdfStage } from "./plan.js";
+import { isColumnsStage, type ColumnsStage, type SampleStage, type StageSpec, type UdfStage } from "./plan.js";
 import { batchOutputToTable, columnBatchToTable, describeValue, rowsToTable } from "./to-arrow.js";
 import type { Column, Row } from "./types.js";
 
@@ -31,9 +31,12 @@ export type TaskInput = ReadInput | StoredBlock;
 type Data = { rows: Row[]; table?: undefined } | { table: Table; rows?: undefined };
 type AnyUdf = (input: unknown, ...fnArgs: unknown[]) => unknown;
 
-export async function runStages(input: TaskInput, stages: readonly StageSpec[]): Promise<StoredBlock> {
+/** `blockIndex`: the block's place in its operator's input, which seeds randomSample. */
+export async function runStages(input: TaskInput, stages: readonly StageSpec[], blockIndex = 0): Promise<StoredBlock> {
   let data: Data = { table: "ipc" in input ? decodeBlock(input) : await readBlock(input) };
-  for (const stage of stages) data = await runStage(stage, data);
+  for (const [position, stage] of stages.entries()) {
+    data = stage.kind === "randomSample" ? sample(stage, data, seededRandom(stage.seed, blockIndex, position)) : await runStage(stage, data);
+  }
   return encodeBlock(data.table ?? rowsToTable(data.rows));
 }
 
@@ -51,7 +54,37 @@ async function readBlock(input: ReadInput): Promise<Table> {
   return new Table({ id: makeVector(ids) });
 }
 
-async function runStage(stage: StageSpec, data: Data): Promise<Data> {
+/** Keeps each row with probability `fraction`: rows are filtered as rows, tables cut into the runs of kept rows (types kept). */
+function sample(stage: SampleStage, data: Data, random: () => number): Data {
+  if (data.rows) return { rows: data.rows.filter(() => random() < stage.fraction) };
+  const table = data.table!;
+  const runs: Table[] = [];
+  let runStart = -1;
+  for (let i = 0; i <= table.numRows; i++) {
+    const keep = i < table.numRows && random() < stage.fraction;
+    if (keep && runStart < 0) runStart = i;
+    if (!keep && runStart >= 0) {
+      runs.push(table.slice(runStart, i));
+      runStart = -1;
+    }
+  }
+  return { table: runs.length > 0 ? concatTables(runs) : table.slice(0, 0) };
+}
+
+/** mulberry32 seeded by (seed, block, stage): reproducible per block; unseeded: Math.random. */
+function seededRandom(seed: number | null, blockIndex: number, position: number): () => number {
+  if (seed === null) return Math.random;
+  let state = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(blockIndex + 1, 0xc2b2ae35) ^ Math.imul(position + 1, 0x27d4eb2f)) >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+async function runStage(stage: UdfStage | ColumnsStage, data: Data): Promise<Data> {
   const table = () => data.table ?? rowsToTable(data.rows!);
   if (isColumnsStage(stage)) return { table: applyColumnsStage(stage, table()) };
   const fn = (await ray.util.loadFunction(stage.fn)) as unknown as AnyUdf;

@@ -174,3 +174,19 @@ test("union gives the rows of every input, this one's first; steps after it run 
   assert.deepEqual((await u.map((r) => ({ id: r.id * 2 })).takeAll()).map((r) => r.id), [0, 2, 4, 20, 22, 0, 2]);
   assert.deepEqual((await a.union(data.range(3)).take(4)).map((r) => r.id), [0, 1, 2, 0]);
 });
+
+test("randomSample keeps about the fraction asked; the same seed gives the same rows; types are kept", async () => {
+  const ds = data.range(10_000, { overrideNumBlocks: 8 });
+  const a = (await ds.randomSample(0.3, { seed: 42 }).takeAll()).map((r) => r.id);
+  const b = (await ds.randomSample(0.3, { seed: 42 }).takeAll()).map((r) => r.id);
+  assert.deepEqual(a, b);
+  assert.ok(a.length > 2700 && a.length < 3300, `${a.length} of 10000 rows kept at 0.3`);
+  assert.ok(a.every((id, i) => i === 0 || id > a[i - 1]!), "no shuffle: rows keep their order");
+  assert.notDeepEqual((await ds.randomSample(0.3, { seed: 43 }).takeAll()).map((r) => r.id), a);
+  assert.equal(String((await ds.randomSample(0.5, { seed: 1 }).schema()).fields[0]!.type), "Int64");
+  assert.equal(await ds.randomSample(0).count(), 0);
+  assert.equal(await ds.randomSample(1).count(), 10_000);
+  const mapped = await ds.map((r) => ({ v: r.id })).randomSample(0.1, { seed: 5 }).count();
+  assert.equal(mapped, await ds.map((r) => ({ v: r.id })).randomSample(0.1, { seed: 5 }).count());
+  assert.throws(() => ds.randomSample(1.5), RangeError);
+});

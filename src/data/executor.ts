@@ -11,7 +11,7 @@
  */
 import * as ray from "tsray";
 import { decodeBlock, encodeBlock, type BlockRef, type StoredBlock } from "./block.js";
-import { fuse } from "./fusion.js";
+import { fuse, type Operator } from "./fusion.js";
 import type { FilesSource, Plan, Source } from "./plan.js";
 import { listFiles } from "./read/list-files.js";
 import type { FilesInput } from "./read/read-file.js";
@@ -32,10 +32,46 @@ export async function* executePlan(plan: Plan): AsyncGenerator<BlockRef, void, u
     } else {
       const task = runStagesTask.options({ ...op.taskOptions, name: op.name });
       const stages = op.stages;
-      stream = windowed(stream, (input, index) => task.remote(input as never, stages, index) as BlockRef, Math.min(window, op.concurrency ?? window));
+      const maxInFlight = Math.min(window, op.concurrency ?? window);
+      const minRows = bundleRows(op);
+      if (minRows === undefined) {
+        stream = windowed(stream, (input, index) => task.remote(input as never, stages, index) as BlockRef, maxInFlight);
+      } else {
+        // Bundled blocks travel as separate top-level arguments, so each is resolved for the task.
+        stream = windowed(bundled(stream as AsyncIterable<BlockRef>, minRows),
+          ([first, ...more], index) => task.remote(first as never, stages, index, ...(more as never[])) as BlockRef, maxInFlight);
+      }
     }
   }
   yield* stream as AsyncIterable<BlockRef>;
+}
+
+/**
+ * Rows a task of this operator should get at least: a mapBatches with a batchSize first in an
+ * operator fed by blocks (not a read) gets small blocks bundled up to it, as Ray does.
+ */
+function bundleRows(op: Extract<Operator, { kind: "tasks" }>): number | undefined {
+  const first = op.stages[0];
+  if (op.isRead || first === undefined || first.kind !== "mapBatches") return undefined;
+  return first.batchSize ?? undefined;
+}
+
+/** Upstream blocks grouped, in order, until each group holds at least `minRows` rows (the last may hold fewer). */
+async function* bundled(upstream: AsyncIterable<BlockRef>, minRows: number): AsyncGenerator<BlockRef[]> {
+  let bundle: BlockRef[] = [];
+  let rows = 0;
+  for await (const ref of upstream) {
+    const block: StoredBlock = await ray.get(ref);
+    if (block.numRows === 0) continue;
+    bundle.push(ref);
+    rows += block.numRows;
+    if (rows >= minRows) {
+      yield bundle;
+      bundle = [];
+      rows = 0;
+    }
+  }
+  if (bundle.length > 0) yield bundle;
 }
 
 /**

@@ -9,7 +9,7 @@ import { isReadSource, sourceName, type MapStep, type Plan, type StageSpec } fro
 
 /** Operators as the executor runs them; names as Ray shows fused ones: "ReadRange->Map(f)". */
 export type Operator =
-  | { kind: "tasks"; name: string; stages: StageSpec[]; taskOptions: TaskOptions; concurrency?: number }
+  | { kind: "tasks"; name: string; stages: StageSpec[]; taskOptions: TaskOptions; concurrency?: number; isRead?: boolean }
   | { kind: "limit"; n: number };
 
 /**
@@ -23,7 +23,7 @@ export function fuse(plan: Plan): Operator[] {
   if (isReadSource(source)) {
     const taskOptions = source.kind === "files" ? source.taskOptions : {};
     const concurrency = source.kind === "files" ? source.concurrency : undefined;
-    current = { kind: "tasks", name: sourceName(source), stages: [], taskOptions, ...(concurrency !== undefined ? { concurrency } : {}) };
+    current = { kind: "tasks", name: sourceName(source), stages: [], taskOptions, isRead: true, ...(concurrency !== undefined ? { concurrency } : {}) };
     ops.push(current);
   }
   for (const step of plan.steps) {

@@ -31,9 +31,11 @@ export type TaskInput = ReadInput | StoredBlock;
 type Data = { rows: Row[]; table?: undefined } | { table: Table; rows?: undefined };
 type AnyUdf = (input: unknown, ...fnArgs: unknown[]) => unknown;
 
-/** `blockIndex`: the block's place in its operator's input, which seeds randomSample. */
-export async function runStages(input: TaskInput, stages: readonly StageSpec[], blockIndex = 0): Promise<StoredBlock> {
-  let data: Data = { table: "ipc" in input ? decodeBlock(input) : await readBlock(input) };
+/** `blockIndex`: the block's place in its operator's input, which seeds randomSample; `bundledBlocks`: more input blocks. */
+export async function runStages(input: TaskInput, stages: readonly StageSpec[], blockIndex = 0, ...bundledBlocks: StoredBlock[]): Promise<StoredBlock> {
+  const first = "ipc" in input ? decodeBlock(input) : await readBlock(input);
+  // Blocks bundled for a mapBatches batchSize are one input: their rows in order.
+  let data: Data = { table: bundledBlocks.length === 0 ? first : concatTables([first, ...bundledBlocks.map(decodeBlock)]) };
   for (const [position, stage] of stages.entries()) {
     data = stage.kind === "randomSample" ? sample(stage, data, seededRandom(stage.seed, blockIndex, position)) : await runStage(stage, data);
   }

@@ -190,3 +190,14 @@ test("randomSample keeps about the fraction asked; the same seed gives the same 
   assert.equal(mapped, await ds.map((r) => ({ v: r.id })).randomSample(0.1, { seed: 5 }).count());
   assert.throws(() => ds.randomSample(1.5), RangeError);
 });
+
+test("mapBatches with batchSize bundles small blocks up to it; a bundle's last batch may be smaller", async () => {
+  const items = Array.from({ length: 30 }, (_, i) => ({ v: i }));
+  const sizes = await data.fromItems(items, { overrideNumBlocks: 10 })
+    .mapBatches((b: { v: Float64Array }) => ({ n: [b.v.length], first: [b.v[0]!] }), { batchSize: 8 })
+    .takeAll();
+  assert.deepEqual(sizes.map((r) => r.n), [8, 1, 8, 1, 8, 1, 3]);
+  assert.deepEqual(sizes.map((r) => r.first), [0, 8, 9, 17, 18, 26, 27]);
+  // Without batchSize a call gets one block, as before.
+  assert.equal((await data.fromItems(items, { overrideNumBlocks: 10 }).mapBatches((b: { v: Float64Array }) => ({ n: [b.v.length] })).takeAll()).length, 10);
+});

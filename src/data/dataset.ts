@@ -8,6 +8,7 @@ import * as ray from "tsray";
 import { concatTables, decodeBlock, type BlockRef, type StoredBlock } from "./block.js";
 import { executePlan } from "./executor.js";
 import { explainPlan } from "./explain.js";
+import { Aggregation } from "./agg.js";
 import { ColumnStats } from "./column-stats.js";
 import { columnValues, tableToColumnBatch, tableToRows } from "./from-arrow.js";
 import { columnsStep, mapStep } from "./map-options.js";
@@ -16,7 +17,7 @@ import { rebatchTables } from "./rebatch.js";
 import { inputFilesOf } from "./read/input-files.js";
 import { evenBoundaries, indexBoundaries, proportionBoundaries, rowRange, type Blocks } from "./split.js";
 import type {
-  BatchFormat, BatchOf, BatchOutput, BatchResult, Column, ColumnBatch, ColumnName, ElementOf, IterBatchesOptions,
+  AggregateFn, BatchFormat, BatchOf, BatchOutput, BatchResult, Column, ColumnBatch, ColumnName, ElementOf, IterBatchesOptions,
   MapBatchesOptions, MapOptions, MaybePromise, Row, RowOf, Udf,
 } from "./types.js";
 
@@ -187,6 +188,16 @@ export class Dataset<R extends object = Row> {
   /** The distinct values of a column, in no particular order. */
   async unique<K extends ColumnName<R>>(column: K): Promise<R[K][]> {
     return (await this.#stats(column, { numeric: false, unique: true })).unique() as R[K][];
+  }
+
+  /** One row keyed by the aggregations' names. */
+  async aggregate(...aggs: AggregateFn[]): Promise<Row> {
+    const accumulators = aggs.map((a) => {
+      if (!(a instanceof Aggregation)) throw new TypeError("aggregate() takes what the agg functions return (agg.sum('x'), ...)");
+      return [a.name, a.accumulator()] as const;
+    });
+    for await (const table of this.#tables()) for (const [, acc] of accumulators) acc.add(table);
+    return Object.fromEntries(accumulators.map(([name, acc]) => [name, acc.result()]));
   }
 
   /** From the source where no step changes it, else by running the plan up to its first non-empty block. */

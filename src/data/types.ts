@@ -86,3 +86,7 @@ export interface CreateOptions {
   /** Blocks to make. Default, as Ray: max(min(200, bytes / 1 MiB), 2 × cluster CPUs), at most one per row. */
   overrideNumBlocks?: number;
 }
+
+/** An aggregation; `name` is its output column, as in Ray: "count()", "count(x)", "sum(x)", "min(x)", "max(x)", "mean(x)",
+ *  "std(x)", "abs_max(x)", "quantile(x)", "unique(x)", or the aliasName given. */
+export interface AggregateFn { readonly name: string }

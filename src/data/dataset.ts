@@ -15,7 +15,8 @@ import { columnsStep, mapStep } from "./map-options.js";
 import { knownRowCount, withStep, type Plan } from "./plan.js";
 import { rebatchTables } from "./rebatch.js";
 import { inputFilesOf } from "./read/input-files.js";
-import { evenBoundaries, indexBoundaries, proportionBoundaries, rowRange, type Blocks } from "./split.js";
+import { checkColumnList, checkIterBatchesOptions } from "./consume-options.js";
+import { indexBoundaries, proportionBoundaries, splitBlocks, splitBoundaries, trainTestBoundaries, type Blocks } from "./split.js";
 import type {
   AggregateFn, BatchFormat, BatchOf, BatchOutput, BatchResult, Column, ColumnBatch, ColumnName, ElementOf, IterBatchesOptions,
   MapBatchesOptions, MapOptions, MaybePromise, Row, RowOf, Udf,
@@ -229,16 +230,8 @@ export class Dataset<R extends object = Row> {
   }
 
   async #splitAt(boundaries: (total: number) => number[]): Promise<MaterializedDataset<R>[]> {
-    const blocks = await this.materialize();
-    const all = blocks.#blocks();
-    const total = all.numRows.reduce((a, b) => a + b, 0);
-    const cuts = boundaries(total);
-    const parts: MaterializedDataset<R>[] = [];
-    for (let i = 0; i + 1 < cuts.length; i++) {
-      const part = await rowRange(all, cuts[i]!, cuts[i + 1]!);
-      parts.push(MaterializedDataset.ofBlocks<R>(part.refs, part.numRows));
-    }
-    return parts;
+    const parts = await splitBlocks((await this.materialize()).#blocks(), boundaries);
+    return parts.map((part) => MaterializedDataset.ofBlocks<R>(part.refs, part.numRows));
   }
 
   /** The blocks of a materialized plan. */
@@ -287,40 +280,25 @@ export class Dataset<R extends object = Row> {
 
   /** Materializes, then splits into n parts; `equal` gives equal row counts, dropping the remainder. */
   async split(n: number, opts: { equal?: boolean } = {}): Promise<MaterializedDataset<R>[]> {
-    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`split() takes a positive integer, got ${String(n)}`);
-    return this.#splitAt((total) => evenBoundaries(total, n, opts.equal ?? false));
+    return this.#splitAt(splitBoundaries(n, opts.equal ?? false));
   }
 
   /** Materializes, then splits before each of these (sorted) row indices, like numpy.split. */
   async splitAtIndices(indices: readonly number[]): Promise<MaterializedDataset<R>[]> {
-    if (!Array.isArray(indices) || !indices.every((i, k) => Number.isInteger(i) && i >= 0 && (k === 0 || i >= indices[k - 1]!))) {
-      throw new RangeError("splitAtIndices() takes sorted non-negative integer indices");
-    }
-    return this.#splitAt((total) => indexBoundaries(total, indices));
+    return this.#splitAt(indexBoundaries(indices));
   }
 
   /** Materializes, then splits by these fractions (sum < 1); the last part takes the rest. */
   async splitProportionately(proportions: readonly number[]): Promise<MaterializedDataset<R>[]> {
-    const sum = proportions.reduce((a, b) => a + b, 0);
-    if (proportions.length === 0 || !proportions.every((p) => p > 0) || !(sum < 1)) {
-      throw new RangeError(`splitProportionately() takes positive proportions that sum to less than 1, got [${proportions.join(", ")}]`);
-    }
-    return this.#splitAt((total) => proportionBoundaries(total, proportions));
+    return this.#splitAt(proportionBoundaries(proportions));
   }
 
   /** testSize: a fraction in (0, 1) or a row count. Shuffling first is not supported yet (randomShuffle is not built). */
   async trainTestSplit(testSize: number, opts: { shuffle?: boolean; seed?: number } = {}):
     Promise<[train: MaterializedDataset<R>, test: MaterializedDataset<R>]> {
     if (opts.shuffle) throw new TypeError("trainTestSplit(): shuffle is not supported yet");
-    if (!(testSize > 0) || (testSize >= 1 && !Number.isInteger(testSize))) {
-      throw new RangeError(`trainTestSplit() takes a fraction in (0, 1) or a positive row count, got ${String(testSize)}`);
-    }
-    const parts = await this.#splitAt((total) => {
-      const test = testSize < 1 ? total - Math.floor(total * (1 - testSize)) : testSize;
-      if (test > total) throw new RangeError(`trainTestSplit(): testSize ${testSize} is more than the ${total} rows`);
-      return [0, total - test, total];
-    });
-    return [parts[0]!, parts[1]!];
+    const [train, test] = await this.#splitAt(trainTestBoundaries(testSize));
+    return [train!, test!];
   }
 
   /** The logical and the physical plan, fused operators shown as "A->B". */
@@ -359,24 +337,4 @@ export class MaterializedDataset<R extends object = Row> extends Dataset<R> {
   numBlocks(): number {
     return this.#numBlocks;
   }
-}
-
-function checkColumnList(method: string, cols: readonly string[]): string[] {
-  if (!Array.isArray(cols) || !cols.every((c) => typeof c === "string")) throw new TypeError(`${method}() takes an array of column names`);
-  return [...cols];
-}
-
-function checkIterBatchesOptions<F extends BatchFormat>(opts: IterBatchesOptions<F>): { batchSize: number | null; batchFormat: BatchFormat; dropLast: boolean } {
-  const known = ["batchSize", "batchFormat", "dropLast", "prefetchBatches", "localShuffleBufferSize", "localShuffleSeed"];
-  for (const key of Object.keys(opts)) if (!known.includes(key)) throw new TypeError(`iterBatches() has no option '${key}'`);
-  if (opts.localShuffleBufferSize !== undefined || opts.localShuffleSeed !== undefined) {
-    throw new TypeError("iterBatches(): local shuffling (localShuffleBufferSize, localShuffleSeed) is not supported yet");
-  }
-  const batchSize = opts.batchSize === undefined ? 256 : opts.batchSize;
-  if (batchSize !== null && !(Number.isInteger(batchSize) && batchSize > 0)) {
-    throw new RangeError(`iterBatches() option batchSize must be a positive integer or null, got ${String(batchSize)}`);
-  }
-  const batchFormat = opts.batchFormat ?? "default";
-  if (!["default", "numpy", "rows", "arrow"].includes(batchFormat)) throw new TypeError(`iterBatches() option batchFormat: unknown format ${String(batchFormat)}`);
-  return { batchSize, batchFormat, dropLast: opts.dropLast ?? false };
 }

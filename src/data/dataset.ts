@@ -15,6 +15,7 @@ import { columnsStep, mapStep } from "./map-options.js";
 import { knownRowCount, withStep, type Plan } from "./plan.js";
 import { rebatchTables } from "./rebatch.js";
 import { inputFilesOf } from "./read/input-files.js";
+import { writeDataset, type WriteOptions, type WriteResult } from "./write/write-dataset.js";
 import { checkColumnList, checkIterBatchesOptions } from "./consume-options.js";
 import { indexBoundaries, proportionBoundaries, splitBlocks, splitBoundaries, trainTestBoundaries, type Blocks } from "./split.js";
 import type {
@@ -299,6 +300,16 @@ export class Dataset<R extends object = Row> {
     if (opts.shuffle) throw new TypeError("trainTestSplit(): shuffle is not supported yet");
     const [train, test] = await this.#splitAt(trainTestBoundaries(testSize));
     return [train!, test!];
+  }
+
+  /** CSV files, one per block, with a header row unless header is false. */
+  writeCsv(path: string, opts: WriteOptions & { delimiter?: string; header?: boolean } = {}): Promise<WriteResult> {
+    return writeDataset(this.#plan, "writeCsv", "csv", path, opts);
+  }
+
+  /** JSON Lines files (".jsonl"), one per block: one object a line. */
+  writeJson(path: string, opts: WriteOptions = {}): Promise<WriteResult> {
+    return writeDataset(this.#plan, "writeJson", "json", path, opts);
   }
 
   /** The logical and the physical plan, fused operators shown as "A->B". */

@@ -18,13 +18,15 @@
  * union, randomSample;
  * consumption (iterRows, iterBatches, take, takeAll, takeBatch, show, count, schema, columns,
  * sum, min, max, mean, std, unique, aggregate with agg.*, toArrow, sizeBytes, inputFiles, materialize, split,
- * splitAtIndices, splitProportionately, trainTestSplit, explain). Built on tsray's public API only.
+ * splitAtIndices, splitProportionately, trainTestSplit, explain); writes (writeCsv, writeJson).
+ * Built on tsray's public API only.
  */
 export { Dataset, MaterializedDataset } from "./dataset.js";
 export * as agg from "./agg.js";
 export { range, rangeTensor, fromItems, fromNumpy, fromArrow } from "./create.js";
 export { readCsv, readJson, readText, readBinaryFiles } from "./read/index.js";
 export type { ReadOptions } from "./read/index.js";
+export type { WriteOptions, WriteResult } from "./write/write-dataset.js";
 export type {
   AggregateFn, TypedArray, Tensor, Row, ColumnName, Column, ColumnBatch, BatchFormat, BatchOf, BatchOutput, RowOf, BatchResult,
   UdfFunction, UdfClass, Udf, ComputeStrategy, MapOptions, MapBatchesOptions, IterBatchesOptions, CreateOptions,

@@ -9,6 +9,7 @@ import type { BlockRef } from "./block.js";
 import type { ListOptions } from "./read/list-files.js";
 import type { FileFormat, FilesInput } from "./read/read-file.js";
 import type { BatchFormat } from "./types.js";
+import type { WriteStage } from "./write/write-block.js";
 
 export type Source =
   | { readonly kind: "range"; readonly n: number; readonly overrideNumBlocks?: number }
@@ -40,7 +41,7 @@ export interface FilesSource {
 export type StageKind = "map" | "mapBatches" | "filter" | "flatMap" | "addColumn";
 
 /** One step as its task receives it: plain data. */
-export type StageSpec = UdfStage | ColumnsStage | SampleStage;
+export type StageSpec = UdfStage | ColumnsStage | SampleStage | WriteStage;
 
 /** A UDF step (the UDF shipped by util.shipFunction). */
 export interface UdfStage {

@@ -13,6 +13,7 @@ import { tableToColumnBatch, tableToRows } from "./from-arrow.js";
 import { applyColumnsStage, withColumn } from "./column-ops.js";
 import { columnsOf, isTensor, tableOfColumns, tensorBatchColumn, type TypedColumn } from "./tensor.js";
 import { readFilesBlock, type FilesInput } from "./read/read-file.js";
+import { writeBlock } from "./write/write-block.js";
 import { isColumnsStage, type ColumnsStage, type SampleStage, type StageSpec, type UdfStage } from "./plan.js";
 import { batchOutputToTable, columnBatchToTable, describeValue, rowsToTable } from "./to-arrow.js";
 import type { Column, Row } from "./types.js";
@@ -37,7 +38,9 @@ export async function runStages(input: TaskInput, stages: readonly StageSpec[], 
   // Blocks bundled for a mapBatches batchSize are one input: their rows in order.
   let data: Data = { table: bundledBlocks.length === 0 ? first : concatTables([first, ...bundledBlocks.map(decodeBlock)]) };
   for (const [position, stage] of stages.entries()) {
-    data = stage.kind === "randomSample" ? sample(stage, data, seededRandom(stage.seed, blockIndex, position)) : await runStage(stage, data);
+    if (stage.kind === "randomSample") data = sample(stage, data, seededRandom(stage.seed, blockIndex, position));
+    else if (stage.kind === "write") data = { rows: await writeBlock(stage, data.table ?? rowsToTable(data.rows!), blockIndex) };
+    else data = await runStage(stage, data);
   }
   return encodeBlock(data.table ?? rowsToTable(data.rows));
 }

@@ -105,6 +105,16 @@ const checks: Record<string, (lines: string[]) => void> = {
     assertInOrder(lines, ["[0, 1, 4, 9, 16, 25, 36, 49, 64, 81]"]);
   },
 
+  "seed-002-data.ts": (lines) => {
+    assertInOrder(lines, ["10個に分割されたデータセット: 10 blocks, 100 rows"]);
+    const means = lineMatching(lines, /^各パーティションの平均値: \[(.*)\]$/)[1].split(", ").map(Number);
+    assert.equal(means.length, 4);
+    for (const m of means) assert.ok(m > 0 && m < 1, `partition mean ${m}`);
+    const total = Number(lineMatching(lines, /^全体の平均値: ([\d.e-]+)$/)[1]);
+    assert.ok(Math.abs(total - means.reduce((a, b) => a + b, 0) / 4) < 1e-9, `total mean ${total}`);
+    assertInOrder(lines, ["same as a plain loop: true"]);
+  },
+
   "seed-004-multiprocessing-ko.ts": (lines) => {
     lineMatching(lines, /^list comprehension: 1000000 results in \d+ ms$/);
     lineMatching(lines, /^Pool\(processes=16\)\.map: 1000000 results in \d+ ms$/);

@@ -6,3 +6,5 @@ export { Queue, Full, Empty } from "./queue.js";
 export type { QueueOptions, QueueOpOptions } from "./queue.js";
 export { Pool } from "./pool.js";
 export type { PoolOptions, MapOptions } from "./pool.js";
+export { shipFunction, loadFunction, remoteExport } from "./shipped-function.js";
+export type { ShippedFunction } from "./shipped-function.js";

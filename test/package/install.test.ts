@@ -35,7 +35,7 @@ before(async () => {
   const tarball = join(project, stdout.trim().split("\n").pop()!);
   writeJson("package.json", { name: "tsray-user", private: true, type: "module" });
   await run("npm", ["install", "--no-audit", "--no-fund", tarball, "typescript@latest", "tsx@latest", "@types/node@latest"]);
-  for (const f of ["main.ts", "dispose.ts"]) copyFileSync(join(fixtures, f), join(project, f));
+  for (const f of ["main.ts", "dispose.ts", "data.ts"]) copyFileSync(join(fixtures, f), join(project, f));
 });
 after(() => rmSync(project, { recursive: true, force: true }));
 
@@ -76,4 +76,19 @@ test("it compiles with a minimal config, and `using` runs on Node 20 when compil
   writeJson("es2022.json", { compilerOptions: { module: "nodenext", target: "es2022", strict: true, outDir: "out-es2022" }, files: ["dispose.ts"] });
   await tsc("-p", "es2022.json");
   assert.deepEqual(JSON.parse((await run("node", ["out-es2022/dispose.js"])).stdout), { seen: 2 });
+});
+
+test("tsray/data from the tarball type-checks under the strictest settings and runs from TypeScript and compiled", async () => {
+  const expected = { count: 50, first: [{ x: 0 }, { x: 4 }, { x: 8 }], summary: { "mean(x)": 98, "count()": 50 }, batches: [[{ y: 1 }, { y: 5 }]] };
+  assert.deepEqual(JSON.parse((await run(join(project, "node_modules/.bin/tsx"), ["data.ts"])).stdout), expected);
+  writeJson("data-strict.json", {
+    compilerOptions: {
+      module: "nodenext", target: "es2022", strict: true, noUncheckedIndexedAccess: true, exactOptionalPropertyTypes: true,
+      noImplicitOverride: true, noPropertyAccessFromIndexSignature: true, noImplicitReturns: true, skipLibCheck: false,
+      types: ["node"], outDir: "out-data",
+    },
+    files: ["data.ts"],
+  });
+  await tsc("-p", "data-strict.json");
+  assert.deepEqual(JSON.parse((await run("node", ["out-data/data.js"])).stdout), expected);
 });

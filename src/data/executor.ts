@@ -1,0 +1,203 @@
+/**
+ * The streaming executor: turns a plan into a stream of output block refs, in order.
+ *
+ * Neighbouring map steps of equal task options fuse into one operator (and into the read task of
+ * a range or of files), so a block goes through all of them in one task. Each operator keeps a bounded window
+ * of tasks in flight (2 × the cluster's CPUs, or the step's concurrency) and submits the next
+ * only when its consumer takes a block: blocks are made as fast as they are consumed, memory
+ * stays bounded, and the first rows arrive before the last blocks are made. Closing the stream
+ * (a `break` in the consumer, an error, a reached limit) cancels the tasks still in flight and
+ * submits no more.
+ */
+import * as ray from "tsray";
+import { decodeBlock, encodeBlock, type BlockRef, type StoredBlock } from "./block.js";
+import { fuse, type Operator } from "./fusion.js";
+import type { FilesSource, Plan, Source } from "./plan.js";
+import { listFiles } from "./read/list-files.js";
+import type { FilesInput } from "./read/read-file.js";
+import { runStages, stageTaskModule, type TaskInput } from "./stage-task.js";
+import { rowsToTable } from "./to-arrow.js";
+
+const runStagesTask = ray.util.remoteExport(stageTaskModule, runStages);
+
+/** The plan's output blocks, streamed; see the module comment. */
+export async function* executePlan(plan: Plan): AsyncGenerator<BlockRef, void, undefined> {
+  if (!ray.isInitialized()) await ray.init();
+  const cpus = (await ray.clusterResources()).CPU ?? 1;
+  const window = Math.max(2, Math.ceil(2 * cpus));
+  let stream: AsyncIterable<BlockRef | TaskInput> = sourceInputs(plan.source, cpus);
+  for (const op of fuse(plan)) {
+    if (op.kind === "limit") {
+      stream = limitBlocks(stream as AsyncIterable<BlockRef>, op.n);
+    } else {
+      const task = runStagesTask.options({ ...op.taskOptions, name: op.name });
+      const stages = op.stages;
+      const maxInFlight = Math.min(window, op.concurrency ?? window);
+      const minRows = bundleRows(op);
+      if (minRows === undefined) {
+        stream = windowed(stream, (input, index) => task.remote(input as never, stages, index) as BlockRef, maxInFlight);
+      } else {
+        // Bundled blocks travel as separate top-level arguments, so each is resolved for the task.
+        stream = windowed(bundled(stream as AsyncIterable<BlockRef>, minRows),
+          ([first, ...more], index) => task.remote(first as never, stages, index, ...(more as never[])) as BlockRef, maxInFlight);
+      }
+    }
+  }
+  yield* stream as AsyncIterable<BlockRef>;
+}
+
+/**
+ * Rows a task of this operator should get at least: a mapBatches with a batchSize first in an
+ * operator fed by blocks (not a read) gets small blocks bundled up to it, as Ray does.
+ */
+function bundleRows(op: Extract<Operator, { kind: "tasks" }>): number | undefined {
+  const first = op.stages[0];
+  if (op.isRead || first === undefined || first.kind !== "mapBatches") return undefined;
+  return first.batchSize ?? undefined;
+}
+
+/** Upstream blocks grouped, in order, until each group holds at least `minRows` rows (the last may hold fewer). */
+async function* bundled(upstream: AsyncIterable<BlockRef>, minRows: number): AsyncGenerator<BlockRef[]> {
+  let bundle: BlockRef[] = [];
+  let rows = 0;
+  for await (const ref of upstream) {
+    const block: StoredBlock = await ray.get(ref);
+    if (block.numRows === 0) continue;
+    bundle.push(ref);
+    rows += block.numRows;
+    if (rows >= minRows) {
+      yield bundle;
+      bundle = [];
+      rows = 0;
+    }
+  }
+  if (bundle.length > 0) yield bundle;
+}
+
+/**
+ * What the first operator reads: range slices for a read task to make, or blocks the driver
+ * already holds (items and tables, encoded and put as the stream reaches them).
+ */
+async function* sourceInputs(source: Source, cpus: number): AsyncGenerator<BlockRef | TaskInput> {
+  switch (source.kind) {
+    case "range":
+      for (const [start, end] of splitEvenly(source.n, numBlocksFor(source.n, 8 * source.n, cpus, source.overrideNumBlocks))) {
+        yield { kind: "range", start, end };
+      }
+      return;
+    case "rangeTensor": {
+      const size = source.shape.reduce((a, b) => a * b, 1);
+      for (const [start, end] of splitEvenly(source.n, numBlocksFor(source.n, 8 * size * source.n, cpus, source.overrideNumBlocks))) {
+        yield { kind: "rangeTensor", start, end, shape: source.shape };
+      }
+      return;
+    }
+    case "items": {
+      const n = source.items.length;
+      for (const [start, end] of splitEvenly(n, numBlocksFor(n, 8 * n, cpus, source.overrideNumBlocks))) {
+        yield ray.put(encodeBlock(rowsToTable(source.items.slice(start, end)))) as BlockRef;
+      }
+      return;
+    }
+    case "tables":
+      for (const table of source.tables) yield ray.put(encodeBlock(table)) as BlockRef;
+      return;
+    case "blocks":
+      yield* source.refs;
+      return;
+    case "files":
+      yield* await fileInputs(source);
+      return;
+    case "union":
+      // Each input runs as a plan of its own, one after the other, so the union keeps their order.
+      for (const input of source.plans) yield* executePlan(input);
+  }
+}
+
+/** One read input per file, or per group of files when overrideNumBlocks asks for fewer blocks than files. */
+async function fileInputs(source: FilesSource): Promise<FilesInput[]> {
+  let files = await listFiles(source.paths, source.list);
+  if (files.length === 0 && !source.list.ignoreMissingPaths) {
+    throw new Error(`no files to read in ${source.paths.join(", ")}${source.list.fileExtensions ? ` with extensions ${source.list.fileExtensions.join(", ")}` : ""}`);
+  }
+  if (source.shuffleSeed !== undefined) files = shuffled(files, source.shuffleSeed ?? Math.floor(Math.random() * 2 ** 32));
+  const groups = Math.min(files.length, source.overrideNumBlocks ?? files.length);
+  return splitEvenly(files.length, groups).map(([start, end]) => ({ ...source.input, files: files.slice(start, end) }));
+}
+
+/** A seeded Fisher-Yates shuffle (mulberry32): the same seed gives the same order. */
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** Ray's default block count: max(min(200, bytes / 1 MiB), 2 × CPUs), at most one per row, at least one. */
+function numBlocksFor(rows: number, bytes: number, cpus: number, override: number | undefined): number {
+  const wanted = override ?? Math.max(Math.min(200, Math.floor(bytes / (1024 * 1024))), Math.ceil(2 * cpus));
+  return Math.max(1, Math.min(wanted, rows));
+}
+
+function splitEvenly(n: number, parts: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i < parts; i++) {
+    const start = Math.floor((i * n) / parts);
+    const end = Math.floor(((i + 1) * n) / parts);
+    if (end > start || n === 0) out.push([start, end]);
+  }
+  return out;
+}
+
+/**
+ * Submits a task per input (with the input's index in the stream), at most `maxInFlight` ahead of the consumer, and yields their
+ * results in input order. Early close: the tasks still in flight are cancelled.
+ */
+async function* windowed<I>(upstream: AsyncIterable<I>, submit: (input: I, index: number) => BlockRef, maxInFlight: number): AsyncGenerator<BlockRef> {
+  let submitted = 0;
+  const inputs = upstream[Symbol.asyncIterator]();
+  const inFlight: BlockRef[] = [];
+  let exhausted = false;
+  try {
+    for (;;) {
+      while (!exhausted && inFlight.length < maxInFlight) {
+        const next = await inputs.next();
+        if (next.done) exhausted = true;
+        else inFlight.push(submit(next.value, submitted++));
+      }
+      const ref = inFlight.shift();
+      if (ref === undefined) return;
+      yield ref;
+    }
+  } finally {
+    for (const ref of inFlight) ray.cancel(ref).catch(() => {});
+    if (!exhausted) await inputs.return?.();
+  }
+}
+
+/** The first `n` rows of the stream: counts rows as blocks arrive, slices the last one, then closes upstream. */
+async function* limitBlocks(upstream: AsyncIterable<BlockRef>, n: number): AsyncGenerator<BlockRef> {
+  let left = n;
+  if (left <= 0) return;
+  for await (const ref of upstream) {
+    const block: StoredBlock = await ray.get(ref);
+    if (block.numRows <= left) {
+      left -= block.numRows;
+      yield ref;
+    } else {
+      yield ray.put(encodeBlock(decodeBlock(block).slice(0, left))) as BlockRef;
+      left = 0;
+    }
+    if (left === 0) return;
+  }
+}

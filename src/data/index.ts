@@ -1,0 +1,33 @@
+/**
+ * tsray/data: streaming datasets on Apache Arrow, the TypeScript port of Ray Data.
+ *
+ * ```ts
+ * import * as ray from "tsray";
+ * import * as data from "tsray/data";
+ *
+ * await ray.init();
+ * const ds = data.range(1000).map((r) => ({ x: r.id * 2 })).filter((r) => r.x % 3 === 0);
+ * console.log(await ds.count()); // 334
+ * await ray.shutdown();
+ * ```
+ *
+ * The contract is shared/spec/data.d.ts. Built so far: creation (range, rangeTensor, fromItems,
+ * fromNumpy, fromArrow,
+ * readCsv, readJson, readText, readBinaryFiles);
+ * map, mapBatches, flatMap, filter, addColumn, selectColumns, dropColumns, renameColumns, limit,
+ * union, randomSample;
+ * consumption (iterRows, iterBatches, take, takeAll, takeBatch, show, count, schema, columns,
+ * sum, min, max, mean, std, unique, aggregate with agg.*, toArrow, sizeBytes, inputFiles, materialize, split,
+ * splitAtIndices, splitProportionately, trainTestSplit, explain); writes (writeCsv, writeJson).
+ * Built on tsray's public API only.
+ */
+export { Dataset, MaterializedDataset } from "./dataset.js";
+export * as agg from "./agg.js";
+export { range, rangeTensor, fromItems, fromNumpy, fromArrow } from "./create.js";
+export { readCsv, readJson, readText, readBinaryFiles } from "./read/index.js";
+export type { ReadOptions } from "./read/index.js";
+export type { WriteOptions, WriteResult } from "./write/write-dataset.js";
+export type {
+  AggregateFn, TypedArray, Tensor, Row, ColumnName, Column, ColumnBatch, BatchFormat, BatchOf, BatchOutput, RowOf, BatchResult,
+  UdfFunction, UdfClass, Udf, ComputeStrategy, MapOptions, MapBatchesOptions, IterBatchesOptions, CreateOptions,
+} from "./types.js";

@@ -1,0 +1,66 @@
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import * as ray from "tsray";
+import * as data from "tsray/data";
+
+let dir: string;
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tsray-data-write-"));
+  await ray.init({ numCpus: 2 });
+});
+after(async () => {
+  await ray.shutdown();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("writeCsv writes a file per block that readCsv reads back; quoting and nulls as CSV has them", async () => {
+  const out = join(dir, "csv");
+  const rows = [{ n: 1, s: "plain", b: true }, { n: 2.5, s: 'with, comma and "quotes"', b: false }, { n: 3, s: null, b: null }];
+  const result = await data.fromItems(rows, { overrideNumBlocks: 2 }).writeCsv(out);
+  assert.equal(result.numRows, 3);
+  assert.equal(result.paths.length, 2);
+  assert.deepEqual(readdirSync(out).sort(), result.paths.map((p) => basename(p)).sort(), "no temporary file left");
+  for (const p of result.paths) assert.match(basename(p), /^[0-9a-f]+_\d+\.csv$/);
+  assert.equal(readFileSync(result.paths[0]!, "utf8"), "n,s,b\n1,plain,true\n");
+  const back = await data.readCsv(out).takeAll();
+  assert.deepEqual(back.sort((a, b) => (a.n as number) - (b.n as number)), [
+    { n: 1, s: "plain", b: true }, { n: 2.5, s: 'with, comma and "quotes"', b: false }, { n: 3, s: "", b: null },
+  ]);
+});
+
+test("writeJson writes JSON Lines that readJson reads back; the write fuses with the maps before it", async () => {
+  const out = join(dir, "json");
+  const ds = data.range(10, { overrideNumBlocks: 3 }).map((r) => ({ id: r.id, sq: r.id * r.id, tags: [r.id, r.id + 1] }));
+  const result = await ds.writeJson(out);
+  assert.equal(result.numRows, 10);
+  assert.equal(result.paths.length, 3);
+  assert.ok(result.paths.every((p) => p.endsWith(".jsonl")));
+  const back = (await data.readJson(out).takeAll()).sort((a, b) => (a.id as number) - (b.id as number));
+  assert.deepEqual(back, Array.from({ length: 10 }, (_, i) => ({ id: i, sq: i * i, tags: [i, i + 1] })));
+});
+
+test("write modes: append adds files, overwrite replaces them, error refuses, ignore does nothing", async () => {
+  const out = join(dir, "modes");
+  mkdirSync(out);
+  writeFileSync(join(out, "old.csv"), "v\n0\n");
+  const ds = data.fromItems([{ v: 1 }], { overrideNumBlocks: 1 });
+  await ds.writeCsv(out);
+  assert.equal(readdirSync(out).length, 2);
+  await assert.rejects(ds.writeCsv(out, { mode: "error" }), /already holds files/);
+  assert.deepEqual(await ds.writeCsv(out, { mode: "ignore" }), { numRows: 0, paths: [] });
+  await ds.writeCsv(out, { mode: "overwrite" });
+  assert.equal(readdirSync(out).length, 1);
+  assert.deepEqual(await data.readCsv(out).takeAll(), [{ v: 1 }]);
+  await assert.rejects(ds.writeCsv(out, { maxRowsPerFile: 5 }), /not supported yet/);
+  await assert.rejects(ds.writeCsv(out, { mode: "bogus" as never }), TypeError);
+});
+
+test("a CSV without a header, with another delimiter; an empty dataset writes no file", async () => {
+  const out = join(dir, "tsv");
+  const { paths } = await data.fromItems([{ a: 1, b: "x" }], { overrideNumBlocks: 1 }).writeCsv(out, { delimiter: "\t", header: false });
+  assert.equal(readFileSync(paths[0]!, "utf8"), "1\tx\n");
+  assert.deepEqual(await data.range(5).filter(() => false).writeJson(join(dir, "empty")), { numRows: 0, paths: [] });
+});

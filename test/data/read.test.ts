@@ -1,24 +1,16 @@
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ray from "tsray";
 import * as data from "tsray/data";
+import { clusterAndFolder } from "../helpers/data-tests.js";
 
-let dir: string;
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tsray-data-read-"));
-  await ray.init({ numCpus: 2 });
-});
-after(async () => {
-  await ray.shutdown();
-  rmSync(dir, { recursive: true, force: true });
-});
+const tmp = clusterAndFolder("tsray-data-read-");
 
 /** Writes files under a fresh folder of the test's; returns its path. */
 function folder(name: string, files: Record<string, string | Uint8Array>): string {
-  const root = join(dir, name);
+  const root = tmp.path(name);
   for (const [rel, content] of Object.entries(files)) {
     mkdirSync(join(root, rel, ".."), { recursive: true });
     writeFileSync(join(root, rel), content);
@@ -93,8 +85,8 @@ test("reads are lazy and fuse with the maps after them", async () => {
 });
 
 test("bad input is named: a missing path, a malformed file with its line, unknown options", async () => {
-  await assert.rejects(data.readCsv(join(dir, "nope")).count(), /no such file or folder: .*nope/);
-  assert.equal(await data.readCsv(join(dir, "nope"), { ignoreMissingPaths: true }).count(), 0);
+  await assert.rejects(data.readCsv(tmp.path("nope")).count(), /no such file or folder: .*nope/);
+  assert.equal(await data.readCsv(tmp.path("nope"), { ignoreMissingPaths: true }).count(), 0);
   const bad = folder("bad", { "ragged.csv": "a,b\n1,2\n3\n", "broken.jsonl": '{"x": 1}\n{"x": \n', "open.csv": 'a\n"never closed\n' });
   await assert.rejects(data.readCsv(join(bad, "ragged.csv")).count(), (err: unknown) =>
     err instanceof ray.RayTaskError && /ragged\.csv:3: 1 fields where the header has 2/.test(err.message));

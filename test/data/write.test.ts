@@ -1,23 +1,14 @@
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import * as ray from "tsray";
 import * as data from "tsray/data";
+import { clusterAndFolder } from "../helpers/data-tests.js";
 
-let dir: string;
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tsray-data-write-"));
-  await ray.init({ numCpus: 2 });
-});
-after(async () => {
-  await ray.shutdown();
-  rmSync(dir, { recursive: true, force: true });
-});
+const tmp = clusterAndFolder("tsray-data-write-");
 
 test("writeCsv writes a file per block that readCsv reads back; quoting and nulls as CSV has them", async () => {
-  const out = join(dir, "csv");
+  const out = tmp.path("csv");
   const rows = [{ n: 1, s: "plain", b: true }, { n: 2.5, s: 'with, comma and "quotes"', b: false }, { n: 3, s: null, b: null }];
   const result = await data.fromItems(rows, { overrideNumBlocks: 2 }).writeCsv(out);
   assert.equal(result.numRows, 3);
@@ -32,7 +23,7 @@ test("writeCsv writes a file per block that readCsv reads back; quoting and null
 });
 
 test("writeJson writes JSON Lines that readJson reads back; the write fuses with the maps before it", async () => {
-  const out = join(dir, "json");
+  const out = tmp.path("json");
   const ds = data.range(10, { overrideNumBlocks: 3 }).map((r) => ({ id: r.id, sq: r.id * r.id, tags: [r.id, r.id + 1] }));
   const result = await ds.writeJson(out);
   assert.equal(result.numRows, 10);
@@ -43,7 +34,7 @@ test("writeJson writes JSON Lines that readJson reads back; the write fuses with
 });
 
 test("write modes: append adds files, overwrite replaces them, error refuses, ignore does nothing", async () => {
-  const out = join(dir, "modes");
+  const out = tmp.path("modes");
   mkdirSync(out);
   writeFileSync(join(out, "old.csv"), "v\n0\n");
   const ds = data.fromItems([{ v: 1 }], { overrideNumBlocks: 1 });
@@ -59,8 +50,8 @@ test("write modes: append adds files, overwrite replaces them, error refuses, ig
 });
 
 test("a CSV without a header, with another delimiter; an empty dataset writes no file", async () => {
-  const out = join(dir, "tsv");
+  const out = tmp.path("tsv");
   const { paths } = await data.fromItems([{ a: 1, b: "x" }], { overrideNumBlocks: 1 }).writeCsv(out, { delimiter: "\t", header: false });
   assert.equal(readFileSync(paths[0]!, "utf8"), "1\tx\n");
-  assert.deepEqual(await data.range(5).filter(() => false).writeJson(join(dir, "empty")), { numRows: 0, paths: [] });
+  assert.deepEqual(await data.range(5).filter(() => false).writeJson(tmp.path("empty")), { numRows: 0, paths: [] });
 });

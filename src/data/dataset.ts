@@ -15,6 +15,9 @@ import { columnsStep, mapStep } from "./map-options.js";
 import { knownRowCount, withStep, type Plan } from "./plan.js";
 import { rebatchTables } from "./rebatch.js";
 import { inputFilesOf } from "./read/input-files.js";
+import type { Exchange } from "./exchange/exchange.js";
+import { checkBlockCount, descendingList, keyList } from "./exchange/key-options.js";
+import { GroupedData } from "./grouped-data.js";
 import { writeDataset, type WriteOptions, type WriteResult } from "./write/write-dataset.js";
 import { checkColumnList, checkIterBatchesOptions } from "./consume-options.js";
 import { indexBoundaries, proportionBoundaries, splitBlocks, splitBoundaries, trainTestBoundaries, type Blocks } from "./split.js";
@@ -101,6 +104,34 @@ export class Dataset<R extends object = Row> {
   union(...others: Dataset<R>[]): Dataset<R> {
     if (!others.every((o) => o instanceof Dataset)) throw new TypeError("union() takes Datasets");
     return new Dataset<R>({ source: { kind: "union", plans: [this.#plan, ...others.map((o) => o.#plan)] }, steps: [] });
+  }
+
+  // All-to-all steps: each holds its whole input at consumption before it yields a block.
+
+  /** numBlocks blocks of nearly equal rows: sliced in order, or (shuffle) rows in a random order. */
+  repartition(numBlocks: number, opts: { shuffle?: boolean } = {}): Dataset<R> {
+    const n = checkBlockCount("repartition", "numBlocks", numBlocks);
+    return this.#exchange({ kind: "repartition", name: "Repartition", numBlocks: n, shuffle: opts.shuffle === true });
+  }
+
+  /** A global random order; the same seed and input give the same order. numBlocks: default as many as the input has. */
+  randomShuffle(opts: { seed?: number; numBlocks?: number } = {}): Dataset<R> {
+    if (opts.seed !== undefined && !Number.isInteger(opts.seed)) throw new TypeError(`randomShuffle() option seed must be an integer, got ${String(opts.seed)}`);
+    const numBlocks = opts.numBlocks === undefined ? {} : { numBlocks: checkBlockCount("randomShuffle", "option numBlocks", opts.numBlocks) };
+    return this.#exchange({ kind: "randomShuffle", name: "RandomShuffle", seed: opts.seed ?? null, ...numBlocks });
+  }
+
+  /** A global, stable sort by these keys; nulls last. An unknown key rejects the consumption with an error naming it. */
+  sort(key: ColumnName<R> | readonly ColumnName<R>[], opts: { descending?: boolean | readonly boolean[] } = {}): Dataset<R> {
+    const keys = keyList("sort", key);
+    return this.#exchange({ kind: "sort", name: "Sort", keys, descending: descendingList(keys, opts.descending) });
+  }
+
+  /** Rows grouped by these keys; nothing runs until an aggregation's dataset is consumed. */
+  groupby<K extends ColumnName<R>>(key: K | readonly K[], opts: { numPartitions?: number } = {}): GroupedData<R, K> {
+    const keys = keyList("groupby", key);
+    const numPartitions = opts.numPartitions === undefined ? undefined : checkBlockCount("groupby", "option numPartitions", opts.numPartitions);
+    return GroupedData.of<R, K>(this.#plan, keys, numPartitions);
   }
 
   // Consumption runs the plan. Leaving an iteration early (break, return, throw) ends the execution.
@@ -315,6 +346,10 @@ export class Dataset<R extends object = Row> {
   /** The logical and the physical plan, fused operators shown as "A->B". */
   explain(): string {
     return explainPlan(this.#plan);
+  }
+
+  #exchange(exchange: Exchange): Dataset<R> {
+    return new Dataset<R>({ source: { kind: "allToAll", input: this.#plan, exchange }, steps: [] });
   }
 
   #then<O extends object>(step: Parameters<typeof withStep>[1]): Dataset<O> {

@@ -17,6 +17,8 @@ import { listFiles } from "./read/list-files.js";
 import type { FilesInput } from "./read/read-file.js";
 import { runStages, stageTaskModule, type TaskInput } from "./stage-task.js";
 import { rowsToTable } from "./to-arrow.js";
+import { randomSeed, shuffled } from "./seeded-shuffle.js";
+import { runExchange } from "./exchange/run-exchange.js";
 
 const runStagesTask = ray.util.remoteExport(stageTaskModule, runStages);
 
@@ -111,6 +113,13 @@ async function* sourceInputs(source: Source, cpus: number): AsyncGenerator<Block
     case "union":
       // Each input runs as a plan of its own, one after the other, so the union keeps their order.
       for (const input of source.plans) yield* executePlan(input);
+      return;
+    case "allToAll": {
+      // An all-to-all step holds its whole input before it makes its first output block.
+      const inputs: BlockRef[] = [];
+      for await (const ref of executePlan(source.input)) inputs.push(ref);
+      yield* await runExchange(source.exchange, inputs);
+    }
   }
 }
 
@@ -120,27 +129,9 @@ async function fileInputs(source: FilesSource): Promise<FilesInput[]> {
   if (files.length === 0 && !source.list.ignoreMissingPaths) {
     throw new Error(`no files to read in ${source.paths.join(", ")}${source.list.fileExtensions ? ` with extensions ${source.list.fileExtensions.join(", ")}` : ""}`);
   }
-  if (source.shuffleSeed !== undefined) files = shuffled(files, source.shuffleSeed ?? Math.floor(Math.random() * 2 ** 32));
+  if (source.shuffleSeed !== undefined) files = shuffled(files, source.shuffleSeed ?? randomSeed());
   const groups = Math.min(files.length, source.overrideNumBlocks ?? files.length);
   return splitEvenly(files.length, groups).map(([start, end]) => ({ ...source.input, files: files.slice(start, end) }));
-}
-
-/** A seeded Fisher-Yates shuffle (mulberry32): the same seed gives the same order. */
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
 }
 
 /** Ray's default block count: max(min(200, bytes / 1 MiB), 2 × CPUs), at most one per row, at least one. */

@@ -15,13 +15,14 @@
  * fromNumpy, fromArrow,
  * readCsv, readJson, readText, readBinaryFiles);
  * map, mapBatches, flatMap, filter, addColumn, selectColumns, dropColumns, renameColumns, limit,
- * union, randomSample;
+ * union, randomSample; the all-to-all steps randomShuffle, repartition, sort, groupby (GroupedData);
  * consumption (iterRows, iterBatches, take, takeAll, takeBatch, show, count, schema, columns,
  * sum, min, max, mean, std, unique, aggregate with agg.*, toArrow, sizeBytes, inputFiles, materialize, split,
  * splitAtIndices, splitProportionately, trainTestSplit, explain); writes (writeCsv, writeJson).
  * Built on tsray's public API only.
  */
 export { Dataset, MaterializedDataset } from "./dataset.js";
+export { GroupedData } from "./grouped-data.js";
 export * as agg from "./agg.js";
 export { range, rangeTensor, fromItems, fromNumpy, fromArrow } from "./create.js";
 export { readCsv, readJson, readText, readBinaryFiles } from "./read/index.js";

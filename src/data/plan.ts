@@ -6,6 +6,7 @@
 import type { Table } from "apache-arrow";
 import type { TaskOptions, util } from "tsray";
 import type { BlockRef } from "./block.js";
+import type { Exchange } from "./exchange/exchange.js";
 import type { ListOptions } from "./read/list-files.js";
 import type { FileFormat, FilesInput } from "./read/read-file.js";
 import type { BatchFormat } from "./types.js";
@@ -21,7 +22,9 @@ export type Source =
   /** The outputs of these plans, one after the other (Dataset.union). */
   | { readonly kind: "union"; readonly plans: readonly Plan[] }
   /** Blocks already in the object store (a materialized dataset). */
-  | { readonly kind: "blocks"; readonly refs: readonly BlockRef[]; readonly numRows: readonly number[] };
+  | { readonly kind: "blocks"; readonly refs: readonly BlockRef[]; readonly numRows: readonly number[] }
+  /** An all-to-all step (shuffle, repartition, sort, groupby) over the whole output of `input`. */
+  | { readonly kind: "allToAll"; readonly input: Plan; readonly exchange: Exchange };
 
 /** Files to list at consumption and read in read tasks (read/index.ts). */
 export interface FilesSource {
@@ -112,6 +115,7 @@ function sourceRowCount(source: Source): number | undefined {
     case "tables": return source.tables.reduce((sum, t) => sum + t.numRows, 0);
     case "blocks": return source.numRows.reduce((sum, n) => sum + n, 0);
     case "files": return undefined;
+    case "allToAll": return source.exchange.kind === "aggregate" || source.exchange.kind === "groupBlocks" ? undefined : knownRowCount(source.input);
     case "union": {
       const counts = source.plans.map(knownRowCount);
       return counts.every((c) => c !== undefined) ? counts.reduce((a, b) => a! + b!, 0) : undefined;
@@ -128,5 +132,6 @@ export function sourceName(source: Source): string {
     case "blocks": return "InputBlocks";
     case "files": return { csv: "ReadCSV", json: "ReadJSON", text: "ReadText", binary: "ReadBinary" }[source.format];
     case "union": return "Union";
+    case "allToAll": return source.exchange.name;
   }
 }

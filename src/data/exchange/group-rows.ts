@@ -1,0 +1,35 @@
+/** Groups of equal keys, in key order (nulls last): what groupby's aggregate and mapGroups work on. */
+import type { Table } from "apache-arrow";
+import type { Aggregation } from "../agg.js";
+import { tableToRows } from "../from-arrow.js";
+import { rowsToTable } from "../to-arrow.js";
+import type { Row } from "../types.js";
+import { rowComparator, sameKeys } from "./key-order.js";
+
+/** The rows of each group, groups in ascending key order, rows in input order within a group. */
+export function groupRows(table: Table, keys: readonly string[]): Row[][] {
+  const rows = tableToRows(table).sort(rowComparator(keys, keys.map(() => false)));
+  const groups: Row[][] = [];
+  for (const row of rows) {
+    const last = groups.at(-1);
+    if (last && sameKeys(keys, last[0]!, row)) last.push(row);
+    else groups.push([row]);
+  }
+  return groups;
+}
+
+/** One row per group: its keys, then each aggregation's result by name. */
+export function aggregateGroups(table: Table, keys: readonly string[], aggs: readonly Aggregation[]): Row[] {
+  return groupRows(table, keys).map((group) => {
+    // Each group goes to the accumulators as one table, as a block would.
+    const groupTable = rowsToTable(group);
+    const out: Row = {};
+    for (const key of keys) out[key] = group[0]![key];
+    for (const agg of aggs) {
+      const acc = agg.accumulator();
+      acc.add(groupTable);
+      out[agg.name] = acc.result();
+    }
+    return out;
+  });
+}

@@ -175,3 +175,12 @@ test("mapGroups hands each group whole to the UDF, in a task", async () => {
     assert.equal(row.ids, ids(group).join(","));
   }
 });
+
+test("sort range-partitions across many blocks: each output block holds the next range of keys", async () => {
+  const ds = data.range(2000, { overrideNumBlocks: 8 }).randomShuffle({ seed: 5 });
+  assert.deepEqual(ids(await ds.sort("id").takeAll()), Array.from({ length: 2000 }, (_, i) => i));
+  assert.deepEqual(ids(await ds.sort("id", { descending: true }).takeAll()), Array.from({ length: 2000 }, (_, i) => 1999 - i));
+  const sorted = await ds.sort("id").materialize();
+  assert.equal(sorted.numBlocks(), 8);
+  assert.deepEqual(await data.fromItems<{ id: number }>([]).sort("id").takeAll(), []);
+});

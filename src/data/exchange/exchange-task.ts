@@ -1,0 +1,84 @@
+/**
+ * The task bodies of the all-to-all steps that run on the cluster (randomShuffle, shuffling
+ * repartition, sort): a map task per input block splits it into partitions, and a reduce task per
+ * partition merges that partition's pieces from every block. The consuming process only picks the
+ * partitioning (a seed, or sort boundaries from sampled keys) and wires the refs.
+ *
+ * Workers import this module by its URL (util.remoteExport), so it imports only what the tasks need.
+ */
+import { decodeBlock, encodeBlock, concatTables, type StoredBlock } from "../block.js";
+import { tableToRows } from "../from-arrow.js";
+import { shuffled } from "../seeded-shuffle.js";
+import { rowsToTable } from "../to-arrow.js";
+import type { Row } from "../types.js";
+import { rowComparator } from "./key-order.js";
+
+/** This module, whose functions workers import to run the exchange tasks. */
+export const exchangeTaskModule = import.meta.url;
+
+/** How a map task splits its block: at random (seeded per block), or by key ranges between sorted boundaries. */
+export type PartitionSpec =
+  | { readonly kind: "random"; readonly parts: number; readonly seed: number }
+  | { readonly kind: "range"; readonly keys: readonly string[]; readonly descending: readonly boolean[]; readonly boundaries: readonly Row[] };
+
+/** How a reduce task merges its pieces (given in input block order): shuffled (seeded per partition) or stably sorted. */
+export type MergeSpec =
+  | { readonly kind: "shuffle"; readonly seed: number }
+  | { readonly kind: "sort"; readonly keys: readonly string[]; readonly descending: readonly boolean[] };
+
+/** Up to `count` rows of the key columns, spread evenly over the block: what sort's boundaries are picked from. */
+export function sampleKeys(block: StoredBlock, keys: readonly string[], count: number): Row[] {
+  const table = decodeBlock(block);
+  if (table.numRows === 0) return [];
+  const rows = tableToRows(table.select(keys as string[]));
+  const step = Math.max(1, rows.length / count);
+  const out: Row[] = [];
+  for (let at = step / 2; at < rows.length; at += step) out.push(rows[Math.floor(at)]!);
+  return out;
+}
+
+/** The block's rows split into partitions (one returned object each), each piece keeping the rows' block order. */
+export function partitionBlock(block: StoredBlock, spec: PartitionSpec, blockIndex: number): StoredBlock[] {
+  const table = decodeBlock(block);
+  const rows = tableToRows(table);
+  const parts = spec.kind === "random" ? spec.parts : spec.boundaries.length + 1;
+  const pieces: Row[][] = Array.from({ length: parts }, () => []);
+  if (spec.kind === "random") {
+    // A seeded shuffle of the row indices, dealt round-robin: pieces of nearly equal size, the same for the same seed and block.
+    const order = shuffled(rows.map((_, i) => i), mixSeed(spec.seed, blockIndex));
+    order.forEach((row, i) => pieces[i % parts]!.push(rows[row]!));
+  } else {
+    const compare = rowComparator(spec.keys, spec.descending);
+    for (const row of rows) pieces[upperBound(spec.boundaries, row, compare)]!.push(row);
+  }
+  // An empty piece keeps the block's schema, so a partition with no rows still has its columns.
+  return pieces.map((piece) => encodeBlock(piece.length === 0 ? table.slice(0, 0) : rowsToTable(piece)));
+}
+
+/** One partition: its pieces from every block, merged. */
+export function mergePartition(spec: MergeSpec, partIndex: number, ...pieces: StoredBlock[]): StoredBlock {
+  const tables = pieces.map(decodeBlock);
+  // Joined as rows, not Arrow tables: a piece whose column is all null is typed Null, which Arrow would not concatenate with the others.
+  const rows = tables.flatMap(tableToRows);
+  if (rows.length === 0) return encodeBlock(tables.find((t) => t.schema.fields.length > 0)?.slice(0, 0) ?? concatTables(tables));
+  // Array.prototype.sort is stable: equal keys keep their input order, so the output is deterministic.
+  const merged = spec.kind === "shuffle" ? shuffled(rows, mixSeed(spec.seed, partIndex)) : rows.sort(rowComparator(spec.keys, spec.descending));
+  return encodeBlock(rowsToTable(merged));
+}
+
+/** The index of the first boundary greater than the row: rows equal to a boundary go after it, all to one partition. */
+function upperBound(boundaries: readonly Row[], row: Row, compare: (a: Row, b: Row) => number): number {
+  let lo = 0;
+  let hi = boundaries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compare(boundaries[mid]!, row) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A seed of its own for each block or partition, derived from the step's seed. */
+function mixSeed(seed: number, index: number): number {
+  return (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(index + 1, 0xc2b2ae35)) >>> 0;
+}

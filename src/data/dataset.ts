@@ -325,11 +325,12 @@ export class Dataset<R extends object = Row> {
     return this.#splitAt(proportionBoundaries(proportions));
   }
 
-  /** testSize: a fraction in (0, 1) or a row count. Shuffling first is not supported yet (randomShuffle is not built). */
+  /** testSize: a fraction in (0, 1) or a row count; shuffle: a randomShuffle (with seed) first. */
   async trainTestSplit(testSize: number, opts: { shuffle?: boolean; seed?: number } = {}):
     Promise<[train: MaterializedDataset<R>, test: MaterializedDataset<R>]> {
-    if (opts.shuffle) throw new TypeError("trainTestSplit(): shuffle is not supported yet");
-    const [train, test] = await this.#splitAt(trainTestBoundaries(testSize));
+    const boundaries = trainTestBoundaries(testSize);
+    const input = opts.shuffle ? this.randomShuffle(opts.seed === undefined ? {} : { seed: opts.seed }) : this;
+    const [train, test] = await input.#splitAt(boundaries);
     return [train!, test!];
   }
 

@@ -184,3 +184,18 @@ test("sort range-partitions across many blocks: each output block holds the next
   assert.equal(sorted.numBlocks(), 8);
   assert.deepEqual(await data.fromItems<{ id: number }>([]).sort("id").takeAll(), []);
 });
+
+test("explain shows an all-to-all step and the plan it consumes", () => {
+  const ds = data.range(10).map(function double(r) { return { id: r.id * 2 }; }).sort("id").limit(3);
+  assert.equal(ds.explain(), [
+    "-------- Logical Plan --------",
+    "Limit[limit=3]",
+    "+- Sort",
+    "   +- Map(double)",
+    "      +- ReadRange",
+    "-------- Physical Plan --------",
+    "LimitOperator[limit=3]",
+    "+- AllToAllOperator[Sort]",
+    "   +- TaskPoolMapOperator[ReadRange->Map(double)]",
+  ].join("\n"));
+});

@@ -30,7 +30,11 @@ test("splitAtIndices splits as numpy.split does; splitProportionately by fractio
   assert.deepEqual(await idsOf(await ds.trainTestSplit(4)), [range(0, 6), range(6, 10)]);
   await assert.rejects(ds.splitAtIndices([5, 2]), RangeError);
   await assert.rejects(ds.splitProportionately([0.5, 0.5]), RangeError);
-  await assert.rejects(ds.trainTestSplit(0.2, { shuffle: true }), /not supported yet/);
+  // Shuffled first: seeded, so the same split twice; every row in one part.
+  const [train, test] = await idsOf(await ds.trainTestSplit(0.25, { shuffle: true, seed: 3 }));
+  assert.deepEqual([train!.length, test!.length], [7, 3]);
+  assert.deepEqual([...train!, ...test!].sort((a, b) => a - b), range(0, 10));
+  assert.deepEqual(await idsOf(await ds.trainTestSplit(0.25, { shuffle: true, seed: 3 })), [train, test]);
 });
 
 test("toArrow gives one table; sizeBytes counts the blocks; inputFiles lists what a read reads", async () => {

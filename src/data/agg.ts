@@ -17,10 +17,16 @@ interface Accumulator { add(table: Table): void; result(): unknown }
 
 /** @internal The AggregateFn every `agg` function returns. */
 export class Aggregation implements AggregateFn {
+  /** For a built-in aggregation, how to make it again in a worker (the accumulator is a closure, which does not travel). */
+  recipe?: AggRecipe;
   constructor(readonly name: string, readonly accumulator: () => Accumulator) {}
 }
 
-export function count(opts: AggOptions & { on?: string } = {}): AggregateFn {
+/** @internal A built-in aggregation as plain data: its function's name and arguments. */
+export interface AggRecipe { readonly fn: BuiltInName; readonly args: readonly unknown[] }
+type BuiltInName = "count" | "sum" | "min" | "max" | "mean" | "std" | "absMax" | "quantile" | "unique";
+
+function countOf(opts: AggOptions & { on?: string } = {}): AggregateFn {
   const { on } = opts;
   return new Aggregation(opts.aliasName ?? (on === undefined ? "count()" : `count(${on})`), () => {
     let n = 0;
@@ -35,29 +41,29 @@ export function count(opts: AggOptions & { on?: string } = {}): AggregateFn {
   });
 }
 
-export function sum(on: string, opts: AggOptions = {}): AggregateFn {
+function sumOf(on: string, opts: AggOptions = {}): AggregateFn {
   return statsAggregation("sum", on, opts, (s) => s.sum());
 }
-export function min(on: string, opts: AggOptions = {}): AggregateFn {
+function minOf(on: string, opts: AggOptions = {}): AggregateFn {
   return statsAggregation("min", on, opts, (s) => s.min, false);
 }
-export function max(on: string, opts: AggOptions = {}): AggregateFn {
+function maxOf(on: string, opts: AggOptions = {}): AggregateFn {
   return statsAggregation("max", on, opts, (s) => s.max, false);
 }
-export function mean(on: string, opts: AggOptions = {}): AggregateFn {
+function meanOf(on: string, opts: AggOptions = {}): AggregateFn {
   return statsAggregation("mean", on, opts, (s) => s.mean());
 }
 /** Sample standard deviation by default (ddof 1), in one numerically stable pass. */
-export function std(on: string, opts: AggOptions & { ddof?: number } = {}): AggregateFn {
+function stdOf(on: string, opts: AggOptions & { ddof?: number } = {}): AggregateFn {
   const ddof = opts.ddof ?? 1;
   if (!Number.isInteger(ddof) || ddof < 0) throw new RangeError(`agg.std() option ddof must be a non-negative integer, got ${String(ddof)}`);
   return statsAggregation("std", on, opts, (s) => s.std(ddof));
 }
-export function absMax(on: string, opts: AggOptions = {}): AggregateFn {
+function absMaxOf(on: string, opts: AggOptions = {}): AggregateFn {
   return valuesAggregation("abs_max", on, opts, (values) => (values.length === 0 ? null : Math.max(...values.map((v) => Math.abs(v as number)))));
 }
 /** Exact quantile q in [0, 1], default 0.5, interpolated linearly between the two nearest values (numpy's default). */
-export function quantile(on: string, opts: AggOptions & { q?: number } = {}): AggregateFn {
+function quantileOf(on: string, opts: AggOptions & { q?: number } = {}): AggregateFn {
   const q = opts.q ?? 0.5;
   if (!(q >= 0 && q <= 1)) throw new RangeError(`agg.quantile() option q must be in [0, 1], got ${String(q)}`);
   return valuesAggregation("quantile", on, opts, (values) => {
@@ -70,7 +76,7 @@ export function quantile(on: string, opts: AggOptions & { q?: number } = {}): Ag
   });
 }
 /** The distinct values, as an array. */
-export function unique(on: string, opts: AggOptions = {}): AggregateFn {
+function uniqueOf(on: string, opts: AggOptions = {}): AggregateFn {
   return new Aggregation(opts.aliasName ?? `unique(${on})`, () => {
     const seen = new Set<unknown>();
     return {
@@ -146,4 +152,31 @@ function rowsOf(table: Table): Row[] {
   const names = table.schema.fields.map((f) => f.name);
   const columns = names.map((name) => columnValues(name, table.getChild(name)!));
   return Array.from({ length: table.numRows }, (_, i) => Object.fromEntries(names.map((name, c) => [name, columns[c]![i]])));
+}
+
+// The built-ins remember their recipe, so groupby can aggregate in tasks.
+export const count = recorded("count", countOf);
+export const sum = recorded("sum", sumOf);
+export const min = recorded("min", minOf);
+export const max = recorded("max", maxOf);
+export const mean = recorded("mean", meanOf);
+export const std = recorded("std", stdOf);
+export const absMax = recorded("absMax", absMaxOf);
+export const quantile = recorded("quantile", quantileOf);
+export const unique = recorded("unique", uniqueOf);
+
+function recorded<A extends unknown[]>(fn: BuiltInName, make: (...args: A) => AggregateFn): (...args: A) => AggregateFn {
+  return (...args: A) => {
+    const aggregation = make(...args) as Aggregation;
+    aggregation.recipe = { fn, args };
+    return aggregation;
+  };
+}
+
+/** @internal The aggregation a recipe describes, made again (in a worker). */
+export function fromRecipe(recipe: AggRecipe): Aggregation {
+  const makers: Record<BuiltInName, (...args: never[]) => AggregateFn> = {
+    count: countOf, sum: sumOf, min: minOf, max: maxOf, mean: meanOf, std: stdOf, absMax: absMaxOf, quantile: quantileOf, unique: uniqueOf,
+  };
+  return makers[recipe.fn](...(recipe.args as never[])) as Aggregation;
 }

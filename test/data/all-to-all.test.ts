@@ -199,3 +199,17 @@ test("explain shows an all-to-all step and the plan it consumes", () => {
     "   +- TaskPoolMapOperator[ReadRange->Map(double)]",
   ].join("\n"));
 });
+
+test("groupby with a custom aggregation (run in the consuming process) and on an empty dataset", async () => {
+  const ds = data.fromItems(items, { overrideNumBlocks: 4 });
+  const maxId = agg.custom<number>({ name: "maxId", init: () => -1, accumulateRow: (a, r) => Math.max(a, r.id as number), merge: Math.max });
+  const rows = await ds.groupby("k").aggregate(maxId, agg.count()).takeAll();
+  const expected = jsGroups(items, ["k"]);
+  assert.deepEqual(rows.map((r) => r.k), [0, 1, 2, 3, 4, 5, 6]);
+  for (const row of rows) {
+    const group = expected.get(JSON.stringify([row.k]))!;
+    assert.equal(row.maxId, Math.max(...ids(group)));
+    assert.equal(row["count()"], group.length);
+  }
+  assert.deepEqual(await data.fromItems<Item>([]).groupby("g").count().takeAll(), []);
+});

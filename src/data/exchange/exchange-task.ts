@@ -11,6 +11,8 @@ import { tableToRows } from "../from-arrow.js";
 import { shuffled } from "../seeded-shuffle.js";
 import { rowsToTable } from "../to-arrow.js";
 import type { Row } from "../types.js";
+import { fromRecipe, type AggRecipe } from "../agg.js";
+import { aggregateRows } from "./group-rows.js";
 import { rowComparator } from "./key-order.js";
 
 /** This module, whose functions workers import to run the exchange tasks. */
@@ -24,7 +26,9 @@ export type PartitionSpec =
 /** How a reduce task merges its pieces (given in input block order): shuffled (seeded per partition) or stably sorted. */
 export type MergeSpec =
   | { readonly kind: "shuffle"; readonly seed: number }
-  | { readonly kind: "sort"; readonly keys: readonly string[]; readonly descending: readonly boolean[] };
+  | { readonly kind: "sort"; readonly keys: readonly string[]; readonly descending: readonly boolean[] }
+  /** groupby's built-in aggregations, as recipes: one output row per group of the partition. */
+  | { readonly kind: "aggregate"; readonly keys: readonly string[]; readonly aggs: readonly AggRecipe[] };
 
 /** Up to `count` rows of the key columns, spread evenly over the block: what sort's boundaries are picked from. */
 export function sampleKeys(block: StoredBlock, keys: readonly string[], count: number): Row[] {
@@ -60,7 +64,8 @@ export function mergePartition(spec: MergeSpec, partIndex: number, ...pieces: St
   const tables = pieces.map(decodeBlock);
   // Joined as rows, not Arrow tables: a piece whose column is all null is typed Null, which Arrow would not concatenate with the others.
   const rows = tables.flatMap(tableToRows);
-  if (rows.length === 0) return encodeBlock(tables.find((t) => t.schema.fields.length > 0)?.slice(0, 0) ?? concatTables(tables));
+  if (rows.length === 0 && spec.kind !== "aggregate") return encodeBlock(tables.find((t) => t.schema.fields.length > 0)?.slice(0, 0) ?? concatTables(tables));
+  if (spec.kind === "aggregate") return encodeBlock(rowsToTable(aggregateRows(rows, spec.keys, spec.aggs.map(fromRecipe))));
   // Array.prototype.sort is stable: equal keys keep their input order, so the output is deterministic.
   const merged = spec.kind === "shuffle" ? shuffled(rows, mixSeed(spec.seed, partIndex)) : rows.sort(rowComparator(spec.keys, spec.descending));
   return encodeBlock(rowsToTable(merged));

@@ -8,7 +8,11 @@ import { rowComparator, sameKeys } from "./key-order.js";
 
 /** The rows of each group, groups in ascending key order, rows in input order within a group. */
 export function groupRows(table: Table, keys: readonly string[]): Row[][] {
-  const rows = tableToRows(table).sort(rowComparator(keys, keys.map(() => false)));
+  return groupsOf(tableToRows(table), keys);
+}
+
+function groupsOf(rows: Row[], keys: readonly string[]): Row[][] {
+  rows.sort(rowComparator(keys, keys.map(() => false)));
   const groups: Row[][] = [];
   for (const row of rows) {
     const last = groups.at(-1);
@@ -18,9 +22,9 @@ export function groupRows(table: Table, keys: readonly string[]): Row[][] {
   return groups;
 }
 
-/** One row per group: its keys, then each aggregation's result by name. */
-export function aggregateGroups(table: Table, keys: readonly string[], aggs: readonly Aggregation[]): Row[] {
-  return groupRows(table, keys).map((group) => {
+/** One row per group (sorts `rows` in place): its keys, then each aggregation's result by name. */
+export function aggregateRows(rows: Row[], keys: readonly string[], aggs: readonly Aggregation[]): Row[] {
+  return groupsOf(rows, keys).map((group) => {
     // Each group goes to the accumulators as one table, as a block would.
     const groupTable = rowsToTable(group);
     const out: Row = {};

@@ -3,20 +3,22 @@
  * its output blocks, in order.
  *
  * randomShuffle, a shuffling repartition and sort run on the cluster as map and reduce tasks
- * (exchange-task.ts); only sort's sampled keys come back to this process. groupby runs here, on the
- * whole input: its aggregations are closures that do not travel to workers (mapGroups' UDF then
- * runs in tasks, one group per block). A repartition without shuffle slices the Arrow data as it is.
+ * (exchange-task.ts); only sort's sampled keys come back to this process. groupby's built-in
+ * aggregations run the same way, range-partitioned by key and aggregated in the reduce tasks; a
+ * custom aggregation (a closure, which does not travel) and mapGroups' grouping run here on the
+ * whole input (mapGroups' UDF then runs in tasks, one group per block). A repartition without shuffle slices the Arrow data as it is.
  */
 import type { Table } from "apache-arrow";
 import * as ray from "tsray";
 import { concatTables, decodeBlock, encodeBlock, type BlockRef, type StoredBlock } from "../block.js";
+import { tableToRows } from "../from-arrow.js";
 import { randomSeed } from "../seeded-shuffle.js";
 import { rowsToTable } from "../to-arrow.js";
 import type { Row } from "../types.js";
 import { evenSlices } from "./even-slices.js";
 import type { Exchange, SortExchange } from "./exchange.js";
 import { exchangeTaskModule, mergePartition, partitionBlock, sampleKeys, type MergeSpec, type PartitionSpec } from "./exchange-task.js";
-import { aggregateGroups, groupRows } from "./group-rows.js";
+import { aggregateRows, groupRows } from "./group-rows.js";
 import { checkKeyColumns, rowComparator } from "./key-order.js";
 
 const partitionTask = ray.util.remoteExport(exchangeTaskModule, partitionBlock);
@@ -37,11 +39,20 @@ export async function runExchange(exchange: Exchange, inputs: readonly BlockRef[
     case "sort":
       return sortBlocks(exchange, inputs);
     case "aggregate": {
+      const recipes = exchange.aggs.map((a) => a.recipe);
+      const parts = exchange.numPartitions ?? blocks;
+      if (recipes.every((r) => r !== undefined)) {
+        // Range-partitioned by the keys, so each group lands whole in one partition, aggregated in its reduce task.
+        const ascending = exchange.keys.map(() => false);
+        const out = await rangeExchange(exchange.name, "groupby", exchange.keys, ascending, parts, inputs, { kind: "aggregate", keys: exchange.keys, aggs: recipes });
+        return out ?? putTables([rowsToTable([])]);
+      }
+      // A custom aggregation is a closure: it runs here.
       const whole = await wholeInput(inputs);
       checkKeyColumns("groupby", whole, exchange.keys);
-      const rows = aggregateGroups(whole, exchange.keys, exchange.aggs);
+      const rows = aggregateRows(tableToRows(whole), exchange.keys, exchange.aggs);
       if (rows.length === 0) return putTables([whole.slice(0, 0)]);
-      return putTables(evenSlices(rows.length, Math.min(exchange.numPartitions ?? blocks, rows.length)).map(([s, e]) => rowsToTable(rows.slice(s, e))));
+      return putTables(evenSlices(rows.length, Math.min(parts, rows.length)).map(([s, e]) => rowsToTable(rows.slice(s, e))));
     }
     case "groupBlocks": {
       const whole = await wholeInput(inputs);
@@ -62,20 +73,29 @@ function exchangeBlocks(name: string, inputs: readonly BlockRef[], spec: Partiti
   return Array.from({ length: parts }, (_, p) => reduce.remote(mergeSpec, p, ...(pieces.map((piece) => piece[p]!) as never[])) as BlockRef);
 }
 
-/** Sampled range partitioning: boundaries from sampled keys, a partition per input block, each sorted in its reduce task. */
+/** Sort: a range exchange whose reduce tasks sort their partitions; no rows, the input as it is. */
 async function sortBlocks(exchange: SortExchange, inputs: readonly BlockRef[]): Promise<BlockRef[]> {
+  const merge: MergeSpec = { kind: "sort", keys: exchange.keys, descending: exchange.descending };
+  return (await rangeExchange(exchange.name, "sort", exchange.keys, exchange.descending, Math.max(1, inputs.length), inputs, merge)) ?? [...inputs];
+}
+
+/**
+ * Sampled range partitioning into `parts` partitions: boundaries from keys sampled by tasks, rows
+ * equal to a boundary all on one side of it (so equal keys meet in one partition). Undefined if
+ * the input has no rows. `method` names the caller in the error for an unknown key.
+ */
+async function rangeExchange(name: string, method: string, keys: readonly string[], descending: readonly boolean[], parts: number,
+  inputs: readonly BlockRef[], merge: MergeSpec): Promise<BlockRef[] | undefined> {
   const stored: StoredBlock[] = await Promise.all(inputs.map((ref) => ray.get(ref)));
   const first = stored.find((b) => b.numRows > 0);
-  if (first === undefined) return [...inputs];
-  checkKeyColumns("sort", decodeBlock(first), exchange.keys);
-  const sample = (await Promise.all(inputs.map((ref) => ray.get(sampleTask.options({ name: `${exchange.name}(sample)` })
-    .remote(ref, exchange.keys, SAMPLES_PER_BLOCK))))).flat() as Row[];
-  const compare = rowComparator(exchange.keys, exchange.descending);
-  sample.sort(compare);
-  const parts = inputs.length;
+  if (first === undefined) return undefined;
+  checkKeyColumns(method, decodeBlock(first), keys);
+  const sampler = sampleTask.options({ name: `${name}(sample)` });
+  const samplesPerBlock = Math.max(SAMPLES_PER_BLOCK, Math.ceil((4 * parts) / inputs.length));
+  const sample = (await Promise.all(inputs.map((ref) => ray.get(sampler.remote(ref, keys, samplesPerBlock))))).flat() as Row[];
+  sample.sort(rowComparator(keys, descending));
   const boundaries = Array.from({ length: parts - 1 }, (_, i) => sample[Math.floor(((i + 1) * sample.length) / parts)]!);
-  return exchangeBlocks(exchange.name, inputs, { kind: "range", keys: exchange.keys, descending: exchange.descending, boundaries },
-    { kind: "sort", keys: exchange.keys, descending: exchange.descending });
+  return exchangeBlocks(name, inputs, { kind: "range", keys, descending, boundaries }, merge);
 }
 
 async function wholeInput(inputs: readonly BlockRef[]): Promise<Table> {

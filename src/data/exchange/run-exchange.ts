@@ -32,9 +32,9 @@ export async function runExchange(exchange: Exchange, inputs: readonly BlockRef[
   const blocks = Math.max(1, inputs.length);
   switch (exchange.kind) {
     case "randomShuffle":
-      return exchangeBlocks(exchange.name, inputs, { kind: "random", parts: exchange.numBlocks ?? blocks, seed: exchange.seed ?? randomSeed() });
+      return shuffleBlocks(exchange.name, inputs, exchange.numBlocks ?? blocks, exchange.seed ?? randomSeed());
     case "repartition":
-      if (exchange.shuffle) return exchangeBlocks(exchange.name, inputs, { kind: "random", parts: exchange.numBlocks, seed: randomSeed() });
+      if (exchange.shuffle) return shuffleBlocks(exchange.name, inputs, exchange.numBlocks, randomSeed());
       return putTables(sliceEvenly(await wholeInput(inputs), exchange.numBlocks));
     case "sort":
       return sortBlocks(exchange, inputs);
@@ -62,15 +62,19 @@ export async function runExchange(exchange: Exchange, inputs: readonly BlockRef[
   }
 }
 
+/** Rows dealt at random into `parts` blocks, each block's rows shuffled again: a seeded, global random order. */
+function shuffleBlocks(name: string, inputs: readonly BlockRef[], parts: number, seed: number): BlockRef[] {
+  return exchangeBlocks(name, inputs, { kind: "random", parts, seed }, { kind: "shuffle", seed });
+}
+
 /** A map task per input block splits it; a reduce task per partition merges the pieces, in block order. */
-function exchangeBlocks(name: string, inputs: readonly BlockRef[], spec: PartitionSpec, merge?: MergeSpec): BlockRef[] {
+function exchangeBlocks(name: string, inputs: readonly BlockRef[], spec: PartitionSpec, merge: MergeSpec): BlockRef[] {
   const parts = spec.kind === "random" ? spec.parts : spec.boundaries.length + 1;
   const split = partitionTask.options({ numReturns: parts, name: `${name}(map)` });
-  // One partition needs no split: each block is its own piece (and a one-return task would return no array).
+  // One partition needs no split task: each block is its own piece.
   const pieces = inputs.map((ref, i) => (parts === 1 ? [ref] : (split.remote(ref, spec, i) as unknown as BlockRef[])));
-  const mergeSpec: MergeSpec = merge ?? { kind: "shuffle", seed: (spec as { seed: number }).seed };
   const reduce = mergeTask.options({ name: `${name}(reduce)` });
-  return Array.from({ length: parts }, (_, p) => reduce.remote(mergeSpec, p, ...(pieces.map((piece) => piece[p]!) as never[])) as BlockRef);
+  return Array.from({ length: parts }, (_, p) => reduce.remote(merge, p, ...(pieces.map((piece) => piece[p]!) as never[])) as BlockRef);
 }
 
 /** Sort: a range exchange whose reduce tasks sort their partitions; no rows, the input as it is. */

@@ -8,6 +8,7 @@
 import type { Table } from "apache-arrow";
 import { columnValues } from "./from-arrow.js";
 import { ColumnStats } from "./column-stats.js";
+import type { AggRecipe, BuiltInName } from "./agg-recipe.js";
 import type { AggregateFn, Row } from "./types.js";
 
 export interface AggOptions { aliasName?: string; ignoreNulls?: boolean }
@@ -22,9 +23,6 @@ export class Aggregation implements AggregateFn {
   constructor(readonly name: string, readonly accumulator: () => Accumulator) {}
 }
 
-/** @internal A built-in aggregation as plain data: its function's name and arguments. */
-export interface AggRecipe { readonly fn: BuiltInName; readonly args: readonly unknown[] }
-type BuiltInName = "count" | "sum" | "min" | "max" | "mean" | "std" | "absMax" | "quantile" | "unique";
 
 function countOf(opts: AggOptions & { on?: string } = {}): AggregateFn {
   const { on } = opts;

@@ -11,7 +11,8 @@ import { tableToRows } from "../from-arrow.js";
 import { shuffled } from "../seeded-shuffle.js";
 import { rowsToTable } from "../to-arrow.js";
 import type { Row } from "../types.js";
-import { fromRecipe, type AggRecipe } from "../agg.js";
+import { fromRecipe } from "../agg.js";
+import type { AggRecipe } from "../agg-recipe.js";
 import { aggregateRows } from "./group-rows.js";
 import { rowComparator } from "./key-order.js";
 

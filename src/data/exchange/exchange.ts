@@ -3,7 +3,7 @@
  * its whole input before it can make its first output block, so the plan holds one as a source
  * over the plan before it (plan.ts, kind "allToAll").
  */
-import type { Aggregation } from "../agg.js";
+import type { AggregateFn } from "../types.js";
 
 export type Exchange = ShuffleExchange | RepartitionExchange | SortExchange | AggregateExchange | GroupBlocksExchange;
 
@@ -17,12 +17,12 @@ export interface RepartitionExchange { readonly kind: "repartition"; readonly na
 export interface SortExchange { readonly kind: "sort"; readonly name: string; readonly keys: readonly string[]; readonly descending: readonly boolean[] }
 
 /**
- * One row per group of equal keys: the keys, then each aggregation. The aggregations hold
- * closures, so this exchange runs where the plan was built (the consuming process).
+ * One row per group of equal keys: the keys, then each aggregation (agg.ts Aggregations, typed
+ * by the public AggregateFn so these declarations need nothing internal).
  */
 export interface AggregateExchange {
   readonly kind: "aggregate"; readonly name: string; readonly keys: readonly string[];
-  readonly aggs: readonly Aggregation[]; readonly numPartitions?: number;
+  readonly aggs: readonly AggregateFn[]; readonly numPartitions?: number;
 }
 
 /** One block per group of equal keys, in key order (what mapGroups' UDF gets whole). */

@@ -10,6 +10,7 @@
  */
 import type { Table } from "apache-arrow";
 import * as ray from "tsray";
+import type { Aggregation } from "../agg.js";
 import { concatTables, decodeBlock, encodeBlock, type BlockRef, type StoredBlock } from "../block.js";
 import { tableToRows } from "../from-arrow.js";
 import { randomSeed } from "../seeded-shuffle.js";
@@ -39,7 +40,8 @@ export async function runExchange(exchange: Exchange, inputs: readonly BlockRef[
     case "sort":
       return sortBlocks(exchange, inputs);
     case "aggregate": {
-      const recipes = exchange.aggs.map((a) => a.recipe);
+      const aggs = exchange.aggs as readonly Aggregation[];
+      const recipes = aggs.map((a) => a.recipe);
       const parts = exchange.numPartitions ?? blocks;
       if (recipes.every((r) => r !== undefined)) {
         // Range-partitioned by the keys, so each group lands whole in one partition, aggregated in its reduce task.
@@ -50,7 +52,7 @@ export async function runExchange(exchange: Exchange, inputs: readonly BlockRef[
       // A custom aggregation is a closure: it runs here.
       const whole = await wholeInput(inputs);
       checkKeyColumns("groupby", whole, exchange.keys);
-      const rows = aggregateRows(tableToRows(whole), exchange.keys, exchange.aggs);
+      const rows = aggregateRows(tableToRows(whole), exchange.keys, aggs);
       if (rows.length === 0) return putTables([whole.slice(0, 0)]);
       return putTables(evenSlices(rows.length, Math.min(parts, rows.length)).map(([s, e]) => rowsToTable(rows.slice(s, e))));
     }

@@ -17,6 +17,7 @@ import { writeBlock } from "./write/write-block.js";
 import { isColumnsStage, type ColumnsStage, type SampleStage, type StageSpec, type UdfStage } from "./plan.js";
 import { batchOutputToTable, columnBatchToTable, describeValue, rowsToTable } from "./to-arrow.js";
 import type { Column, Row } from "./types.js";
+import { mulberry32 } from "./seeded-shuffle.js";
 
 /** This module, whose runStages workers import to run a block's task (util.remoteExport). */
 export const stageTaskModule = import.meta.url;
@@ -79,14 +80,7 @@ function sample(stage: SampleStage, data: Data, random: () => number): Data {
 /** mulberry32 seeded by (seed, block, stage): reproducible per block; unseeded: Math.random. */
 function seededRandom(seed: number | null, blockIndex: number, position: number): () => number {
   if (seed === null) return Math.random;
-  let state = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(blockIndex + 1, 0xc2b2ae35) ^ Math.imul(position + 1, 0x27d4eb2f)) >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  return mulberry32(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(blockIndex + 1, 0xc2b2ae35) ^ Math.imul(position + 1, 0x27d4eb2f));
 }
 
 async function runStage(stage: UdfStage | ColumnsStage, data: Data): Promise<Data> {

@@ -49,7 +49,7 @@ export function renderMetrics(gcs: Gcs, raylet: Raylet): string {
   for (const n of nodes) for (const w of n.usage?.workers ?? []) sample("tsray_worker_cpu_percent", { node_id: n.nodeId, worker_id: w.workerId }, w.cpuPercent);
 
   family("tsray_rpc_latency_seconds", "histogram", "How long the head took to answer requests from drivers and workers, by method.");
-  const head = nodes[0].nodeId;
+  const head = raylet.nodeId;
   for (const [method, h] of raylet.requestLatency) out.push(...h.lines("tsray_rpc_latency_seconds", labelText({ node_id: head, method })));
   return `${out.join("\n")}\n`;
 }

@@ -62,7 +62,7 @@ export class StateService {
   logs(q: { nodeId?: string; taskId?: string; actorId?: string; from?: number }): LogChunk {
     const given = [q.nodeId, q.taskId, q.actorId].filter((x) => x !== undefined).length;
     if (given !== 1) throw new TypeError("logs of what: give one of a node id, a task id or an actor id");
-    const here = this.raylet.nodeStats()[0].nodeId;
+    const here = this.raylet.nodeId;
     if (q.nodeId !== undefined && q.nodeId !== here) {
       throw new RangeError(`node ${q.nodeId} keeps its log on its own machine (this head has only node ${here}'s, and its workers' lines)`);
     }
@@ -127,8 +127,7 @@ export class StateService {
   memory(): MemorySummary {
     const objects = this.raylet.objects();
     const sum = (state: string) => objects.filter((o) => o.state === state).reduce((n, o) => n + o.size_bytes, 0);
-    const head = this.raylet.nodeStats()[0].store!;
-    return { objects, store: head, spilledBytes: sum("SPILLED"), onWorkerNodesBytes: sum("ON_NODE") };
+    return { objects, store: this.raylet.storeUse(), spilledBytes: sum("SPILLED"), onWorkerNodesBytes: sum("ON_NODE") };
   }
 
   /**
@@ -140,11 +139,6 @@ export class StateService {
   rawList(kind: Listable): { rows: readonly Record<string, unknown>[]; shape: (row: Record<string, unknown>) => Row } {
     if (kind === "tasks") return { rows: this.raylet.events.rows() as unknown as Record<string, unknown>[], shape: (t) => taskRow(t as unknown as TaskRow) };
     return { rows: this.list(kind), shape: (r) => r as Row };
-  }
-
-  /** The raylet's own node: its stats come first. */
-  private headNodeId(): string {
-    return this.raylet.nodeStats()[0].nodeId;
   }
 
   list(kind: Listable): Row[] {
@@ -170,7 +164,7 @@ export class StateService {
           job_id: j.jobId, state: j.status, status: j.status, entrypoint: j.entrypoint ?? "", namespace: j.namespace, start_time: j.startTime, end_time: j.endTime,
         }));
       case "actors": {
-        const head = this.headNodeId();
+        const head = this.raylet.nodeId;
         return this.gcs.actors.list().map((a) => {
           const where = a.state === "DEAD" ? undefined : this.raylet.actors.placement(a.data.actorId);
           return {

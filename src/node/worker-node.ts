@@ -261,7 +261,12 @@ export class WorkerNode {
    * head once it lands; resolves with the reasons of those that failed. Undefined: nothing to pull.
    */
   private pullsFor(msg: FromRaylet): Promise<Map<string, ErrorInfo>> | undefined {
-    const entries: [string, ObjectValue][] = msg.t === "objects" ? msg.entries : msg.t === "execute" && msg.args ? msg.args.map((v, i) => [refArgs(msg.spec)[i], v]) : [];
+    let entries: [string, ObjectValue][] = [];
+    if (msg.t === "objects") entries = msg.entries;
+    else if (msg.t === "execute" && msg.args) {
+      const ids = refArgs(msg.spec);
+      entries = msg.args.map((v, i) => [ids[i], v]);
+    }
     let waits: Promise<[string, ErrorInfo | undefined]>[] | undefined;
     for (const [id, v] of entries) {
       if (!v.ok || !v.value.away || this.copies.isReady(id)) continue;

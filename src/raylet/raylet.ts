@@ -271,7 +271,19 @@ export class Raylet {
     this.scheduler.closePool(n.pool, { code: "NODE_DIED", name: "NodeDiedError", message: `node ${nodeId} ${why}` });
   }
 
-  /** Every live node's resources, workers and store, this one's first (for the metrics). */
+  get nodeId(): string {
+    return this.o.nodeId;
+  }
+
+  /** How full this node's store is. */
+  storeUse(): { used: number; capacity: number } {
+    return { used: this.o.arena.used(), capacity: this.o.arena.capacity };
+  }
+
+  /**
+   * Every live node's resources, workers and store, this one's first (for the metrics and the
+   * Nodes page). Samples this node's CPU use: call it for that, not for what storeUse says.
+   */
   nodeStats(): NodeStats[] {
     const workers = new Map<string, number>();
     for (const w of this.workers.workers()) {
@@ -282,7 +294,7 @@ export class Raylet {
       nodeId, total: pool.total, available: pool.available, workers: workers.get(nodeId) ?? 0, store, usage,
     });
     return [
-      stats(this.o.nodeId, this.o.resources, { used: this.o.arena.used(), capacity: this.o.arena.capacity }, this.usage.sample(this.workers.sampled())),
+      stats(this.o.nodeId, this.o.resources, this.storeUse(), this.usage.sample(this.workers.sampled())),
       ...[...this.remoteNodes].map(([id, n]) => stats(id, n.pool, n.link.store, n.link.usage)),
     ];
   }

@@ -75,8 +75,14 @@ export class RemoteObjects {
       if (w.exit) return;
       const msg = executeMessage(this.d.table, spec, w, functions);
       // An argument that could not be pulled here fails the task with the reason.
-      const failed = new Map(pulled.filter(([, error]) => error));
-      if (failed.size) msg.args = msg.args!.map((v, i) => (failed.has(refArgs(spec)[i]) ? { ok: false, error: failed.get(refArgs(spec)[i])! } : v));
+      const failed = new Map(pulled.filter((p): p is readonly [string, ErrorInfo] => p[1] !== undefined));
+      if (failed.size) {
+        const ids = refArgs(spec);
+        msg.args = msg.args!.map((v, i) => {
+          const error = failed.get(ids[i]);
+          return error ? { ok: false, error } : v;
+        });
+      }
       w.channel.send(msg);
     });
     this.outbox.set(w, sent);

@@ -1,5 +1,6 @@
 // The all-to-all steps (randomShuffle, repartition, sort, groupby), each checked against a plain
 // JavaScript computation on the same seeded random rows, spread over several blocks, with nulls.
+import { mulberry32 } from "../../src/data/seeded-shuffle.js";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as ray from "tsray";
@@ -11,17 +12,8 @@ after(() => ray.shutdown());
 
 interface Item { id: number; g: string | null; k: number; x: number | null }
 
-/** mulberry32: the test's rows are the same every run. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** The test's rows are the same every run. */
+const generator = mulberry32;
 
 function randomItems(n: number, seed: number): Item[] {
   const random = generator(seed);

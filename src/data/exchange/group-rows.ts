@@ -4,11 +4,20 @@ import type { Aggregation } from "../agg.js";
 import { tableToRows } from "../from-arrow.js";
 import { rowsToTable } from "../to-arrow.js";
 import type { Row } from "../types.js";
-import { rowComparator, sameKeys } from "./key-order.js";
+import { keyRows, rowComparator, sameKeys } from "./key-order.js";
 
-/** The rows of each group, groups in ascending key order, rows in input order within a group. */
-export function groupRows(table: Table, keys: readonly string[]): Row[][] {
-  return groupsOf(tableToRows(table), keys);
+/** The row indices of each group, groups in ascending key order, rows in input order within a group. */
+export function groupIndices(table: Table, keys: readonly string[]): number[][] {
+  const keyed = keyRows(table, keys);
+  const compareKeys = rowComparator(keys, keys.map(() => false));
+  const order = keyed.map((_, i) => i).sort((a, b) => compareKeys(keyed[a]!, keyed[b]!));
+  const groups: number[][] = [];
+  for (const row of order) {
+    const last = groups.at(-1);
+    if (last && sameKeys(keys, keyed[last[0]!]!, keyed[row]!)) last.push(row);
+    else groups.push([row]);
+  }
+  return groups;
 }
 
 function groupsOf(rows: Row[], keys: readonly string[]): Row[][] {

@@ -11,7 +11,8 @@
 import type { Table } from "apache-arrow";
 import * as ray from "tsray";
 import type { Aggregation } from "../agg.js";
-import { concatTables, decodeBlock, encodeBlock, type BlockRef, type StoredBlock } from "../block.js";
+import { concatUnified, takeRows } from "../take-rows.js";
+import { decodeBlock, encodeBlock, type BlockRef, type StoredBlock } from "../block.js";
 import { tableToRows } from "../from-arrow.js";
 import { randomSeed } from "../seeded-shuffle.js";
 import { rowsToTable } from "../to-arrow.js";
@@ -19,7 +20,7 @@ import type { Row } from "../types.js";
 import { evenSlices } from "./even-slices.js";
 import type { Exchange, SortExchange } from "./exchange.js";
 import { exchangeTaskModule, mergePartition, partitionBlock, sampleKeys, type MergeSpec, type PartitionSpec } from "./exchange-task.js";
-import { aggregateRows, groupRows } from "./group-rows.js";
+import { aggregateRows, groupIndices } from "./group-rows.js";
 import { checkKeyColumns, rowComparator } from "./key-order.js";
 
 const partitionTask = ray.util.remoteExport(exchangeTaskModule, partitionBlock);
@@ -59,7 +60,7 @@ export async function runExchange(exchange: Exchange, inputs: readonly BlockRef[
     case "groupBlocks": {
       const whole = await wholeInput(inputs);
       checkKeyColumns("groupby", whole, exchange.keys);
-      return putTables(groupRows(whole, exchange.keys).map((group) => rowsToTable(group)));
+      return putTables(groupIndices(whole, exchange.keys).map((group) => takeRows(whole, group)));
     }
   }
 }
@@ -105,7 +106,7 @@ async function rangeExchange(name: string, method: string, keys: readonly string
 }
 
 async function wholeInput(inputs: readonly BlockRef[]): Promise<Table> {
-  return concatTables(await Promise.all(inputs.map(async (ref) => decodeBlock((await ray.get(ref)) as StoredBlock))));
+  return concatUnified(await Promise.all(inputs.map(async (ref) => decodeBlock((await ray.get(ref)) as StoredBlock))));
 }
 
 function sliceEvenly(whole: Table, parts: number): Table[] {

@@ -7,13 +7,11 @@
  * Workers import this module by its URL (util.remoteExport), so it imports only what the tasks need.
  */
 import { decodeBlock, encodeBlock, type StoredBlock } from "../block.js";
-import { tableToRows } from "../from-arrow.js";
 import { shuffled } from "../seeded-shuffle.js";
-import { rowsToTable } from "../to-arrow.js";
 import type { Row } from "../types.js";
 import { fromRecipe } from "../agg.js";
 import type { AggRecipe } from "../agg-recipe.js";
-import { aggregateRows } from "./group-rows.js";
+import { aggregateTable } from "./group-rows.js";
 import { keyRows, rowComparator } from "./key-order.js";
 import { concatUnified, takeRows } from "../take-rows.js";
 
@@ -60,10 +58,10 @@ export function partitionBlock(block: StoredBlock, spec: PartitionSpec, blockInd
 }
 
 /** One partition: its pieces from every block, merged. */
-export function mergePartition(spec: MergeSpec, partIndex: number, ...pieces: StoredBlock[]): StoredBlock {
+export async function mergePartition(spec: MergeSpec, partIndex: number, ...pieces: StoredBlock[]): Promise<StoredBlock> {
   // A piece whose column is all null may be typed Null: unified with the others' type first.
   const merged = concatUnified(pieces.map(decodeBlock));
-  if (spec.kind === "aggregate") return encodeBlock(rowsToTable(aggregateRows(tableToRows(merged), spec.keys, spec.aggs.map(fromRecipe))));
+  if (spec.kind === "aggregate") return encodeBlock(aggregateTable(merged, spec.keys, await Promise.all(spec.aggs.map(fromRecipe))));
   if (merged.numRows === 0) return encodeBlock(merged);
   const rows = Array.from({ length: merged.numRows }, (_, i) => i);
   if (spec.kind === "shuffle") return encodeBlock(takeRows(merged, shuffled(rows, mixSeed(spec.seed, partIndex))));

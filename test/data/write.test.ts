@@ -45,7 +45,7 @@ test("write modes: append adds files, overwrite replaces them, error refuses, ig
   await ds.writeCsv(out, { mode: "overwrite" });
   assert.equal(readdirSync(out).length, 1);
   assert.deepEqual(await data.readCsv(out).takeAll(), [{ v: 1 }]);
-  await assert.rejects(ds.writeCsv(out, { maxRowsPerFile: 5 }), /not supported yet/);
+  await assert.rejects(ds.writeCsv(out, { maxRowsPerFile: 0 }), RangeError);
   await assert.rejects(ds.writeCsv(out, { mode: "bogus" as never }), TypeError);
 });
 

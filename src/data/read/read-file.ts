@@ -8,25 +8,40 @@ import { Table, Utf8, vectorFromArray, type Vector } from "apache-arrow";
 import { concatTables } from "../block.js";
 import { rowsToTable } from "../to-arrow.js";
 import { parseCsv, type CsvOptions } from "./parse-csv.js";
+import { npyTable, parseNpy } from "./read-numpy.js";
+import { readImage, type ImageOptions } from "./read-image.js";
+import { readParquetFile, type ParquetReadOptions } from "./read-parquet.js";
 
-export type FileFormat = "csv" | "json" | "text" | "binary";
+export type FileFormat = "csv" | "json" | "text" | "binary" | "parquet" | "numpy" | "images";
 
 /** What a read task gets: plain data. */
 export interface FilesInput {
   readonly kind: "files";
   readonly format: FileFormat;
-  readonly files: readonly { readonly path: string; readonly partitionValues: Readonly<Record<string, string>> }[];
+  /** rowGroups (Parquet only): [first, end) of the file's row groups to read, default all. */
+  readonly files: readonly { readonly path: string; readonly partitionValues: Readonly<Record<string, string>>; readonly rowGroups?: readonly [number, number] }[];
   readonly includePaths: boolean;
   readonly csv?: CsvOptions;
   readonly json?: { readonly lines: boolean | null };
   readonly text?: { readonly encoding: string; readonly dropEmptyLines: boolean };
+  readonly parquet?: ParquetReadOptions;
+  readonly images?: ImageOptions;
 }
 
 export async function readFilesBlock(input: FilesInput): Promise<Table> {
   const tables: Table[] = [];
   for (const file of input.files) {
-    let table = await parseFile(input, file.path);
-    const extra: [string, string][] = Object.entries(file.partitionValues);
+    let table: Table;
+    let extra: [string, string][] = Object.entries(file.partitionValues);
+    if (input.format === "parquet") {
+      // Only the byte ranges of the projected columns are read; a partition column is projected by being named.
+      const wanted = input.parquet!.columns;
+      if (wanted !== null) extra = extra.filter(([key]) => wanted.includes(key));
+      const fileColumns = wanted && wanted.filter((c) => !(c in file.partitionValues));
+      table = await readParquetFile(file.path, { columns: fileColumns }, file.rowGroups);
+    } else {
+      table = await parseFile(input, file.path);
+    }
     if (input.includePaths) extra.push(["path", file.path]);
     for (const [name, value] of extra) table = withConstant(table, name, value);
     tables.push(table);
@@ -35,8 +50,16 @@ export async function readFilesBlock(input: FilesInput): Promise<Table> {
 }
 
 async function parseFile(input: FilesInput, path: string): Promise<Table> {
-  const bytes = await readFile(path);
+  const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === "ENOENT" ? new Error(`no such file: ${path}`) : err;
+  });
   switch (input.format) {
+    case "parquet":
+      throw new Error("internal: Parquet files are read by byte ranges, not whole");
+    case "numpy":
+      return npyTable(parseNpy(bytes, path));
+    case "images":
+      return readImage(bytes, path, input.images!);
     case "binary":
       return rowsToTable([{ bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) }]);
     case "text": {

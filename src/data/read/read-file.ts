@@ -4,7 +4,8 @@
  * Runs in a worker; errors name the file (and the line, where there is one).
  */
 import { readFile } from "node:fs/promises";
-import { Table, Utf8, vectorFromArray, type Vector } from "apache-arrow";
+import { Table, Utf8, vectorFromArray } from "apache-arrow";
+import { columnsOf, tableOfColumns } from "../tensor.js";
 import { concatTables } from "../block.js";
 import { rowsToTable } from "../to-arrow.js";
 import { parseCsv, type CsvOptions } from "./parse-csv.js";
@@ -104,9 +105,9 @@ function asRow(value: unknown, where: string): object {
   return value;
 }
 
+/** The table with a string column of one value added (field metadata, such as a tensor column's, kept). */
 function withConstant(table: Table, name: string, value: string): Table {
-  const columns: Record<string, Vector> = {};
-  for (const field of table.schema.fields) columns[field.name] = table.getChild(field.name)!;
-  columns[name] = vectorFromArray(new Array<string>(table.numRows).fill(value), new Utf8());
-  return new Table(columns);
+  const columns = columnsOf(table).filter(([n]) => n !== name);
+  columns.push([name, { vector: vectorFromArray(new Array<string>(table.numRows).fill(value), new Utf8()) }]);
+  return tableOfColumns(columns);
 }

@@ -167,7 +167,22 @@ test("writeParquet: a file per block that readParquet reads back exactly, and hy
   assert.deepEqual(viaHyparquet, expected.map((r) => ({
     id: BigInt(r.id as number), x: r.x, small: r.small, name: r.name, flag: r.flag, when: r.when,
   })));
-  await assert.rejects(data.fromItems([{ t: [1, 2] }]).writeParquet(tmp.path("nested")), /column 't' is of type List/);
+  await assert.rejects(data.fromItems([{ t: { a: 1 } }]).writeParquet(tmp.path("nested")), /column 't' is of type Struct/);
+});
+
+test("writeParquet: tensor columns come back as Tensors and list columns as lists; hyparquet reads both as lists", async () => {
+  const out = tmp.path("tensors");
+  const ds = data.rangeTensor(5, { shape: [2, 3], overrideNumBlocks: 1 }).map((r) => ({ ...r, tags: [r.data.data[0]!, -1] }));
+  const { paths } = await ds.writeParquet(out);
+  const back = data.readParquet(out);
+  const schema = await back.schema();
+  assert.deepEqual(schema.fields.map((f) => [f.name, String(f.type)]), [["data", "FixedSizeList[6]<Float64>"], ["tags", "List<Float64>"]]);
+  const rows = await back.takeAll();
+  assert.deepEqual(rows.map((r) => [(r.data as data.Tensor).shape, [...(r.data as data.Tensor).data as Float64Array], r.tags]),
+    Array.from({ length: 5 }, (_, i) => [[2, 3], new Array(6).fill(i), [i, -1]]));
+  const bytes = readFileSync(paths[0]!);
+  const viaHyparquet = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) });
+  assert.deepEqual(viaHyparquet[2], { data: new Array(6).fill(2), tags: [2, -1] });
 });
 
 test("writeParquet partitionCols: hive folders col=value/, the columns left out of the files; readParquet gives them back", async () => {

@@ -9,7 +9,8 @@ import { parquetRead, type DecodedArray } from "hyparquet";
 import { concatTables } from "../block.js";
 import { rowsToTable } from "../to-arrow.js";
 import { openParquet, footerOf } from "./parquet-file.js";
-import { parquetColumns, type ParquetColumn } from "./parquet-types.js";
+import { parquetColumns, tensorColumnOf, type ParquetColumn } from "./parquet-types.js";
+import { tableOfColumns, type TypedColumn } from "../tensor.js";
 
 export interface ParquetReadOptions {
   /** Columns to decode, in this order; null: all. */
@@ -67,13 +68,17 @@ async function readRowGroup(path: string, group: number, file: Parameters<typeof
     throw new Error(`${path}, row group ${group}: malformed Parquet data: ${(err as Error).message}`);
   }
   const n = rowEnd - rowStart;
-  const vectors: Record<string, Vector> = {};
+  const typed: [string, TypedColumn][] = [];
   for (const column of columns) {
     const values = gather(chunks.get(column.name) ?? [], rowStart, rowEnd);
     if (values.length !== n) throw new Error(`${path}, row group ${group}: column '${column.name}' has ${values.length} values where the row group has ${n} rows`);
-    vectors[column.name] = vectorOf(column, values);
+    try {
+      typed.push([column.name, column.tensorShape ? tensorColumnOf(column, values) : { vector: vectorOf(column, values) }]);
+    } catch (err) {
+      throw new Error(`${path}, row group ${group}: ${(err as Error).message}`);
+    }
   }
-  return new Table(vectors);
+  return tableOfColumns(typed);
 }
 
 /** The values of rows [rowStart, rowEnd) from chunks that may hold rows outside it, in order. */
@@ -114,7 +119,5 @@ function sameWidth(a: DataType, b: DataType): boolean {
 }
 
 function emptyTable(columns: readonly ParquetColumn[]): Table {
-  const vectors: Record<string, Vector> = {};
-  for (const column of columns) if (column.type) vectors[column.name] = vectorFromArray([], column.type);
-  return new Table(vectors);
+  return tableOfColumns(columns.filter((c) => c.type).map((c) => [c.name, c.tensorShape ? tensorColumnOf(c, []) : { vector: vectorFromArray([], c.type!) }]));
 }

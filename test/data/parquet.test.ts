@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { execFileSync } from "node:child_process";
-import { Binary, Bool, Float32, Int32, Int8, makeVector, Table, TimestampMillisecond, Uint16, Utf8, vectorFromArray } from "apache-arrow";
+import { Binary, Bool, Float32, Int32, Int8, makeVector, Table, TimestampMillisecond, Uint16, Uint32, Uint64, Utf8, vectorFromArray } from "apache-arrow";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import * as data from "tsray/data";
@@ -137,6 +137,8 @@ test("writeParquet: a file per block that readParquet reads back exactly, and hy
     u16: vectorFromArray(Array.from({ length: n }, (_, i) => 65_000 + i), new Uint16()),
     i32: vectorFromArray(Array.from({ length: n }, (_, i) => -i * 100_000), new Int32()),
     f32: vectorFromArray(Array.from({ length: n }, (_, i) => i + 0.5), new Float32()),
+    u32: vectorFromArray(Array.from({ length: n }, (_, i) => (i % 3 === 1 ? null : 4_294_967_295 - i)), new Uint32()),
+    u64: vectorFromArray(Array.from({ length: n }, (_, i) => BigInt(i) * 1_000_000_007n), new Uint64()),
     name: vectorFromArray(Array.from({ length: n }, (_, i) => (i % 5 === 2 ? null : `n${i}`)), new Utf8()),
     flag: vectorFromArray(Array.from({ length: n }, (_, i) => i % 3 === 0), new Bool()),
     when: vectorFromArray(Array.from({ length: n }, (_, i) => new Date(Date.UTC(2020, 1, i + 1, 12, 30))), new TimestampMillisecond()),
@@ -153,7 +155,7 @@ test("writeParquet: a file per block that readParquet reads back exactly, and hy
   const sorted = (rows: Record<string, unknown>[]) => [...rows].sort((a, b) => (a.x as number) - (b.x as number));
   assert.deepEqual(sorted(await back.takeAll()), expected);
   const types = (await back.toArrow()).schema.fields.map((f) => `${f.name}:${String(f.type)}`);
-  assert.deepEqual(types, ["id:Int64", "x:Float64", "small:Int8", "u16:Uint16", "i32:Int32", "f32:Float32", "name:Utf8", "flag:Bool",
+  assert.deepEqual(types, ["id:Int64", "x:Float64", "small:Int8", "u16:Uint16", "i32:Int32", "f32:Float32", "u32:Uint32", "u64:Uint64", "name:Utf8", "flag:Bool",
     "when:Timestamp<MILLISECOND>", "blob:Binary"]);
   assert.equal(await back.count(), 12);
   // hyparquet reads each file by itself.

@@ -4,7 +4,7 @@
  * parquet-types.ts; nulls stay null. Numeric columns without nulls keep the typed array that
  * hyparquet decoded (no copy).
  */
-import { DataType, makeVector, Table, vectorFromArray, type Vector } from "apache-arrow";
+import { DataType, makeData, makeVector, Table, vectorFromArray, type Utf8, type Vector } from "apache-arrow";
 import { parquetRead, type DecodedArray } from "hyparquet";
 import { concatTables } from "../block.js";
 import { rowsToTable } from "../to-arrow.js";
@@ -56,8 +56,9 @@ async function readRowGroup(path: string, group: number, file: Parameters<typeof
   try {
     await parquetRead({
       file, metadata, rowStart, rowEnd, columns: columns.map((c) => c.name), utf8: false,
-      // JSON columns stay strings (Utf8), as pyarrow reads them.
-      parsers: { jsonFromBytes: (bytes: Uint8Array) => bytes && new TextDecoder().decode(bytes) },
+      // Strings (and JSON, which stays a string, as pyarrow reads it) stay UTF-8 bytes: they go into an Arrow Utf8
+      // column as they are, without decoding and encoding each value.
+      parsers: { stringFromBytes: (bytes: Uint8Array) => bytes, jsonFromBytes: (bytes: Uint8Array) => bytes },
       onChunk: (chunk) => {
         const list = chunks.get(chunk.columnName) ?? [];
         list.push({ rowStart: chunk.rowStart, data: chunk.columnData });
@@ -105,11 +106,33 @@ function vectorOf(column: ParquetColumn, values: DecodedArray): Vector {
     const vector = makeVector(typed);
     if ((vector.type as DataType).typeId === type.typeId && sameWidth(vector.type as DataType, type)) return vector;
   }
+  if (DataType.isUtf8(type) || DataType.isBinary(type)) return bytesVector(type, values as ArrayLike<Uint8Array | null | undefined>);
   const list = Array.from(values as ArrayLike<unknown>, (v) => (v === undefined ? null : v));
   if (DataType.isInt(type) && (type as unknown as { bitWidth: number }).bitWidth === 64) {
     return vectorFromArray(list.map((v) => (v === null || typeof v === "bigint" ? v : BigInt(v as number))), type);
   }
   return vectorFromArray(list, type);
+}
+
+/** A Utf8 or Binary column of these byte strings (null or undefined: null), built as Arrow's offsets and bytes directly. */
+function bytesVector(type: DataType, values: ArrayLike<Uint8Array | null | undefined>): Vector {
+  const n = values.length;
+  const valueOffsets = new Int32Array(n + 1);
+  const nullBitmap = new Uint8Array((n + 7) >> 3);
+  let total = 0;
+  let nullCount = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) nullCount++;
+    else { total += v.length; nullBitmap[i >> 3]! |= 1 << (i & 7); }
+    valueOffsets[i + 1] = total;
+  }
+  const data = new Uint8Array(total);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v) data.set(v, valueOffsets[i]!);
+  }
+  return makeVector(makeData({ type: type as Utf8, length: n, nullCount, nullBitmap: nullCount > 0 ? nullBitmap : new Uint8Array(0), valueOffsets, data }));
 }
 
 function sameWidth(a: DataType, b: DataType): boolean {

@@ -86,8 +86,6 @@ function valuesOf(vector: Vector, element: SchemaElement): ColumnSource["data"] 
 /** One value as hyparquet-writer takes it for this element. */
 function leafValue(value: unknown, element: SchemaElement): unknown {
   if (value === null || value === undefined) return null;
-  if (element.converted_type === "UINT_32") return (value as number) | 0; // INT32 holds the same 32 bits
-  if (element.converted_type === "UINT_64") return BigInt.asIntN(64, value as bigint);
   if (element.converted_type === "TIMESTAMP_MILLIS") return value instanceof Date ? value : new Date(Number(value));
   return value;
 }

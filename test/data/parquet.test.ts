@@ -111,6 +111,9 @@ test("hive folders become string columns, includePaths adds the path; only .parq
   assert.deepEqual(await ds.columns(), ["i", "year", "path"]);
   assert.deepEqual(await data.readParquet(root).columns(), ["i", "f", "s", "b", "t", "year"]);
   assert.equal(await data.readParquet(root).count(), 50);
+  // Projecting partition columns alone decodes no column of the files, but keeps their rows.
+  const years = await data.readParquet(root, { columns: ["year"] }).takeAll();
+  assert.deepEqual(years, [...new Array(25).fill({ year: "2024" }), ...new Array(25).fill({ year: "2025" })]);
 });
 
 test("bad input: a missing path, a file that is not Parquet and an unknown column are named", async () => {

@@ -33,18 +33,21 @@ export async function readFilesBlock(input: FilesInput): Promise<Table> {
   const tables: Table[] = [];
   for (const file of input.files) {
     let table: Table;
+    let numRows: number;
     let extra: [string, string][] = Object.entries(file.partitionValues);
     if (input.format === "parquet") {
-      // Only the byte ranges of the projected columns are read; a partition column is projected by being named.
+      // Only the byte ranges of the projected columns are read; a partition column is projected by being named
+      // (projecting partition columns alone reads no column, only the row count).
       const wanted = input.parquet!.columns;
       if (wanted !== null) extra = extra.filter(([key]) => wanted.includes(key));
       const fileColumns = wanted && wanted.filter((c) => !(c in file.partitionValues));
-      table = await readParquetFile(file.path, { columns: fileColumns }, file.rowGroups);
+      ({ table, numRows } = await readParquetFile(file.path, { columns: fileColumns }, file.rowGroups));
     } else {
       table = await parseFile(input, file.path);
+      numRows = table.numRows;
     }
     if (input.includePaths) extra.push(["path", file.path]);
-    for (const [name, value] of extra) table = withConstant(table, name, value);
+    for (const [name, value] of extra) table = withConstant(table, numRows, name, value);
     tables.push(table);
   }
   return concatTables(tables);
@@ -106,8 +109,8 @@ function asRow(value: unknown, where: string): object {
 }
 
 /** The table with a string column of one value added (field metadata, such as a tensor column's, kept). */
-function withConstant(table: Table, name: string, value: string): Table {
+function withConstant(table: Table, numRows: number, name: string, value: string): Table {
   const columns = columnsOf(table).filter(([n]) => n !== name);
-  columns.push([name, { vector: vectorFromArray(new Array<string>(table.numRows).fill(value), new Utf8()) }]);
+  columns.push([name, { vector: vectorFromArray(new Array<string>(numRows).fill(value), new Utf8()) }]);
   return tableOfColumns(columns);
 }

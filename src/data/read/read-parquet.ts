@@ -17,8 +17,12 @@ export interface ParquetReadOptions {
   readonly columns: readonly string[] | null;
 }
 
-/** The file's rows of the projected columns; `rowGroups`: [first, end) of its row groups to read (default all). */
-export async function readParquetFile(path: string, opts: ParquetReadOptions, rowGroups?: readonly [number, number]): Promise<Table> {
+/**
+ * The file's rows of the projected columns, and how many rows they are (a table of no columns,
+ * when no file column is projected, has no rows of its own); `rowGroups`: [first, end) of its row
+ * groups to read (default all).
+ */
+export async function readParquetFile(path: string, opts: ParquetReadOptions, rowGroups?: readonly [number, number]): Promise<{ table: Table; numRows: number }> {
   const opened = await openParquet(path);
   try {
     const metadata = await footerOf(path, opened.file);
@@ -26,15 +30,17 @@ export async function readParquetFile(path: string, opts: ParquetReadOptions, ro
     const columns = projected(path, all, opts.columns);
     const tables: Table[] = [];
     let groupStart = 0;
+    let numRows = 0;
     const [first, end] = rowGroups ?? [0, metadata.row_groups.length];
     for (const [g, group] of metadata.row_groups.entries()) {
       const groupRows = Number(group.num_rows);
       if (g >= first && g < end) {
-        tables.push(await readRowGroup(path, g, opened.file, metadata, columns, groupStart, groupStart + groupRows));
+        numRows += groupRows;
+        if (columns.length > 0) tables.push(await readRowGroup(path, g, opened.file, metadata, columns, groupStart, groupStart + groupRows));
       }
       groupStart += groupRows;
     }
-    return tables.length > 0 ? concatTables(tables) : emptyTable(columns);
+    return { table: tables.length > 0 ? concatTables(tables) : emptyTable(columns), numRows };
   } finally {
     await opened.close();
   }

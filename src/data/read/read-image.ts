@@ -1,7 +1,8 @@
 /**
  * Image files (PNG through pngjs, JPEG through jpeg-js, both pure JS) as a row { image }: an
- * HxWxC Uint8 Tensor. Without `mode` an image keeps its own channels: L (C = 1) for grayscale,
- * RGB (C = 3), RGBA (C = 4) for images with alpha (grayscale with alpha too). `mode` converts as
+ * HxWxC Uint8 Tensor. Without `mode` a PNG keeps its own channels: L (C = 1) for grayscale,
+ * RGB (C = 3), RGBA (C = 4) for images with alpha (grayscale with alpha too); a JPEG is RGB
+ * (jpeg-js gives grayscale JPEGs as RGB; mode "L" makes them L again). `mode` converts as
  * PIL does (L = R·299/1000 + G·587/1000 + B·114/1000; alpha dropped, or added as 255); `size`
  * [h, w] resizes by bilinear interpolation (pixel centres aligned, as OpenCV's INTER_LINEAR).
  */

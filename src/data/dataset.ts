@@ -15,6 +15,7 @@ import { columnsStep, mapStep } from "./map-options.js";
 import { knownRowCount, withStep, type Plan } from "./plan.js";
 import { rebatchTables } from "./rebatch.js";
 import { inputFilesOf } from "./read/input-files.js";
+import { footerRowCount, footerSchema } from "./read/parquet-footers.js";
 import type { Exchange } from "./exchange/exchange.js";
 import { checkBlockCount, descendingList, keyList } from "./exchange/key-options.js";
 import { GroupedData } from "./grouped-data.js";
@@ -188,7 +189,7 @@ export class Dataset<R extends object = Row> {
 
   /** The number of rows, without running anything when the plan's source says it (no map steps). */
   async count(): Promise<number> {
-    const known = knownRowCount(this.#plan);
+    const known = knownRowCount(this.#plan) ?? await footerRowCount(this.#plan);
     if (known !== undefined) return known;
     let rows = 0;
     for await (const ref of executePlan(this.#plan)) rows += (await ray.get(ref)).numRows;
@@ -237,6 +238,8 @@ export class Dataset<R extends object = Row> {
   async schema(): Promise<Schema> {
     const source = this.#plan.source;
     if (this.#plan.steps.every((s) => s.kind === "limit") && source.kind === "tables" && source.tables[0]) return source.tables[0].schema;
+    const fromFooter = await footerSchema(this.#plan);
+    if (fromFooter) return fromFooter;
     let first: Schema | undefined;
     for await (const table of this.#tables()) {
       first ??= table.schema;
@@ -342,6 +345,16 @@ export class Dataset<R extends object = Row> {
   /** JSON Lines files (".jsonl"), one per block: one object a line. */
   writeJson(path: string, opts: WriteOptions = {}): Promise<WriteResult> {
     return writeDataset(this.#plan, "writeJson", "json", path, opts);
+  }
+
+  /** Parquet files, one per block; partitionCols: hive folders col=value/, the columns left out of the files. */
+  writeParquet(path: string, opts: WriteOptions & { partitionCols?: ColumnName<R>[] } = {}): Promise<WriteResult> {
+    return writeDataset(this.#plan, "writeParquet", "parquet", path, opts);
+  }
+
+  /** .npy files holding `column` (numeric or tensor), one per block. */
+  writeNumpy(path: string, opts: WriteOptions & { column: ColumnName<R> }): Promise<WriteResult> {
+    return writeDataset(this.#plan, "writeNumpy", "numpy", path, opts ?? {});
   }
 
   /** The logical and the physical plan, fused operators shown as "A->B". */

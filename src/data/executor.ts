@@ -14,6 +14,7 @@ import { decodeBlock, encodeBlock, type BlockRef, type StoredBlock } from "./blo
 import { fuse, type Operator } from "./fusion.js";
 import type { FilesSource, Plan, Source } from "./plan.js";
 import { listFiles } from "./read/list-files.js";
+import { rowGroupInputs } from "./read/parquet-footers.js";
 import type { FilesInput } from "./read/read-file.js";
 import { runStages, stageTaskModule, type TaskInput } from "./stage-task.js";
 import { rowsToTable } from "./to-arrow.js";
@@ -49,12 +50,15 @@ export async function* executePlan(plan: Plan): AsyncGenerator<BlockRef, void, u
 }
 
 /**
- * Rows a task of this operator should get at least: a mapBatches with a batchSize first in an
- * operator fed by blocks (not a read) gets small blocks bundled up to it, as Ray does.
+ * Rows a task of this operator should get at least: a mapBatches with a batchSize (or a write with
+ * minRowsPerFile) first in an operator fed by blocks (not a read) gets small blocks bundled up to
+ * it, as Ray does.
  */
 function bundleRows(op: Extract<Operator, { kind: "tasks" }>): number | undefined {
   const first = op.stages[0];
-  if (op.isRead || first === undefined || first.kind !== "mapBatches") return undefined;
+  if (op.isRead || first === undefined) return undefined;
+  if (first.kind === "write") return first.minRowsPerFile ?? undefined;
+  if (first.kind !== "mapBatches") return undefined;
   return first.batchSize ?? undefined;
 }
 
@@ -130,6 +134,8 @@ async function fileInputs(source: FilesSource): Promise<FilesInput[]> {
     throw new Error(`no files to read in ${source.paths.join(", ")}${source.list.fileExtensions ? ` with extensions ${source.list.fileExtensions.join(", ")}` : ""}`);
   }
   if (source.shuffleSeed !== undefined) files = shuffled(files, source.shuffleSeed ?? randomSeed());
+  // More blocks than files: Parquet files split by row groups (other formats are read whole).
+  if (source.format === "parquet" && (source.overrideNumBlocks ?? 0) > files.length) return rowGroupInputs(source, files, source.overrideNumBlocks!);
   const groups = Math.min(files.length, source.overrideNumBlocks ?? files.length);
   return splitEvenly(files.length, groups).map(([start, end]) => ({ ...source.input, files: files.slice(start, end) }));
 }

@@ -32,7 +32,8 @@ export function fuse(plan: Plan): Operator[] {
       current = undefined;
       continue;
     }
-    if (current && sameExecution(current, step)) {
+    // A write with minRowsPerFile runs as an operator of its own, whose tasks get small blocks bundled (executor.ts).
+    if (current && sameExecution(current, step) && !(step.stage.kind === "write" && step.stage.minRowsPerFile)) {
       current.stages.push(step.stage);
       current.name += `->${step.stage.name}`;
       continue;

@@ -130,7 +130,7 @@ export function sourceName(source: Source): string {
     case "items": return "FromItems";
     case "tables": return source.name ?? "FromArrow";
     case "blocks": return "InputBlocks";
-    case "files": return { csv: "ReadCSV", json: "ReadJSON", text: "ReadText", binary: "ReadBinary" }[source.format];
+    case "files": return { csv: "ReadCSV", json: "ReadJSON", text: "ReadText", binary: "ReadBinary", parquet: "ReadParquet", numpy: "ReadNumpy", images: "ReadImage" }[source.format];
     case "union": return "Union";
     case "allToAll": return source.exchange.name;
   }

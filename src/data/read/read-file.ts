@@ -4,39 +4,66 @@
  * Runs in a worker; errors name the file (and the line, where there is one).
  */
 import { readFile } from "node:fs/promises";
-import { Table, Utf8, vectorFromArray, type Vector } from "apache-arrow";
+import { Table, Utf8, vectorFromArray } from "apache-arrow";
+import { columnsOf, tableOfColumns } from "../tensor.js";
 import { concatTables } from "../block.js";
 import { rowsToTable } from "../to-arrow.js";
 import { parseCsv, type CsvOptions } from "./parse-csv.js";
+import { npyTable, parseNpy } from "./read-numpy.js";
+import { readImage, type ImageOptions } from "./read-image.js";
+import { readParquetFile, type ParquetReadOptions } from "./read-parquet.js";
 
-export type FileFormat = "csv" | "json" | "text" | "binary";
+export type FileFormat = "csv" | "json" | "text" | "binary" | "parquet" | "numpy" | "images";
 
 /** What a read task gets: plain data. */
 export interface FilesInput {
   readonly kind: "files";
   readonly format: FileFormat;
-  readonly files: readonly { readonly path: string; readonly partitionValues: Readonly<Record<string, string>> }[];
+  /** rowGroups (Parquet only): [first, end) of the file's row groups to read, default all. */
+  readonly files: readonly { readonly path: string; readonly partitionValues: Readonly<Record<string, string>>; readonly rowGroups?: readonly [number, number] }[];
   readonly includePaths: boolean;
   readonly csv?: CsvOptions;
   readonly json?: { readonly lines: boolean | null };
   readonly text?: { readonly encoding: string; readonly dropEmptyLines: boolean };
+  readonly parquet?: ParquetReadOptions;
+  readonly images?: ImageOptions;
 }
 
 export async function readFilesBlock(input: FilesInput): Promise<Table> {
   const tables: Table[] = [];
   for (const file of input.files) {
-    let table = await parseFile(input, file.path);
-    const extra: [string, string][] = Object.entries(file.partitionValues);
+    let table: Table;
+    let numRows: number;
+    let extra: [string, string][] = Object.entries(file.partitionValues);
+    if (input.format === "parquet") {
+      // Only the byte ranges of the projected columns are read; a partition column is projected by being named
+      // (projecting partition columns alone reads no column, only the row count).
+      const wanted = input.parquet!.columns;
+      if (wanted !== null) extra = extra.filter(([key]) => wanted.includes(key));
+      const fileColumns = wanted && wanted.filter((c) => !(c in file.partitionValues));
+      ({ table, numRows } = await readParquetFile(file.path, { columns: fileColumns }, file.rowGroups));
+    } else {
+      table = await parseFile(input, file.path);
+      numRows = table.numRows;
+    }
     if (input.includePaths) extra.push(["path", file.path]);
-    for (const [name, value] of extra) table = withConstant(table, name, value);
+    for (const [name, value] of extra) table = withConstant(table, numRows, name, value);
     tables.push(table);
   }
   return concatTables(tables);
 }
 
 async function parseFile(input: FilesInput, path: string): Promise<Table> {
-  const bytes = await readFile(path);
+  const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === "ENOENT" ? new Error(`no such file: ${path}`) : err;
+  });
   switch (input.format) {
+    case "parquet":
+      throw new Error("internal: Parquet files are read by byte ranges, not whole");
+    case "numpy":
+      return npyTable(parseNpy(bytes, path));
+    case "images":
+      return readImage(bytes, path, input.images!);
     case "binary":
       return rowsToTable([{ bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) }]);
     case "text": {
@@ -81,9 +108,9 @@ function asRow(value: unknown, where: string): object {
   return value;
 }
 
-function withConstant(table: Table, name: string, value: string): Table {
-  const columns: Record<string, Vector> = {};
-  for (const field of table.schema.fields) columns[field.name] = table.getChild(field.name)!;
-  columns[name] = vectorFromArray(new Array<string>(table.numRows).fill(value), new Utf8());
-  return new Table(columns);
+/** The table with a string column of one value added (field metadata, such as a tensor column's, kept). */
+function withConstant(table: Table, numRows: number, name: string, value: string): Table {
+  const columns = columnsOf(table).filter(([n]) => n !== name);
+  columns.push([name, { vector: vectorFromArray(new Array<string>(numRows).fill(value), new Utf8()) }]);
+  return tableOfColumns(columns);
 }

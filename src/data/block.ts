@@ -34,10 +34,5 @@ export function isArrowTable(value: unknown): value is Table {
   return typeof v === "object" && v !== null && typeof v.numRows === "number" && typeof v.schema === "object" && Array.isArray(v.batches);
 }
 
-/** Tables of one output, as one table; empty tables (which may have no columns) are left out. */
-export function concatTables(tables: readonly Table[]): Table {
-  const nonEmpty = tables.filter((t) => t.numRows > 0);
-  if (nonEmpty.length === 0) return tables[0] ?? new Table();
-  if (nonEmpty.length === 1) return nonEmpty[0]!;
-  return nonEmpty[0]!.concat(...nonEmpty.slice(1));
-}
+/** Tables of one output, as one table (concat-tables.ts: schemas unified, empty tables left out). */
+export { concatTables } from "./concat-tables.js";

@@ -7,7 +7,7 @@
  * arrays, strings and binaries by their offsets, tensors through their child values, and only
  * nested types (lists, structs, dictionaries) value by value through an Arrow builder.
  */
-import { Field, makeBuilder, makeData, makeVector, RecordBatch, Schema, Struct, Table, Type, type Data, type DataType } from "apache-arrow";
+import { makeBuilder, makeData, makeVector, RecordBatch, Struct, Table, Type, type Data, type Schema } from "apache-arrow";
 import type { TypedArray } from "./types.js";
 
 /** The rows at `indices` (in that order; an index may repeat) as a table of the same schema. */
@@ -20,40 +20,13 @@ export function takeRows(table: Table, indices: ArrayLike<number>): Table {
   return tableOf(table.schema, [columns], indices.length);
 }
 
-/**
- * These tables as one: a column that is all nulls in one table (typed Null, since nothing told
- * its type) takes the type the others give it, so tables of one schema but for that concatenate.
- */
-export function concatUnified(tables: readonly Table[]): Table {
-  const nonEmpty = tables.filter((t) => t.numRows > 0 && t.schema.fields.length > 0);
-  if (nonEmpty.length === 0) return tables.find((t) => t.schema.fields.length > 0)?.slice(0, 0) ?? tables[0] ?? new Table();
-  // Empty tables count here: an empty piece of a block still tells its columns' types.
-  const fields = nonEmpty[0]!.schema.fields.map((field) => {
-    const typed = tables.map((t) => t.schema.fields.find((f) => f.name === field.name)).find((f) => f !== undefined && f.type.typeId !== Type.Null);
-    return typed ? new Field(field.name, typed.type, true, typed.metadata) : field;
-  });
-  const schema = new Schema(fields);
-  const batches = nonEmpty.flatMap((table) => table.batches.map((batch) => fields.map((field) => {
-    const column = batch.getChild(field.name);
-    if (column === null) throw new Error(`column '${field.name}' is missing from some blocks`);
-    return column.type.typeId === Type.Null && field.type.typeId !== Type.Null ? allNulls(field.type, batch.numRows) : column.data[0]!;
-  })));
-  const lengths = nonEmpty.flatMap((table) => table.batches.map((b) => b.numRows));
-  return new Table(schema, batches.map((columns, i) => batchOf(schema, columns, lengths[i]!)));
-}
-
 function tableOf(schema: Schema, batches: Data[][], length: number): Table {
   return new Table(schema, batches.map((columns) => batchOf(schema, columns, length)));
 }
 
-function batchOf(schema: Schema, columns: Data[], length: number): RecordBatch {
+/** A record batch of these columns' data. */
+export function batchOf(schema: Schema, columns: Data[], length: number): RecordBatch {
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length, nullCount: 0, children: columns }));
-}
-
-function allNulls(type: DataType, length: number): Data {
-  const builder = makeBuilder({ type, nullValues: [null] });
-  for (let i = 0; i < length; i++) builder.append(null);
-  return builder.finish().flush();
 }
 
 /** Where each index lies: its chunk, and its row within the chunk (not counting the chunk's offset). */

@@ -13,7 +13,8 @@ import { fromRecipe } from "../agg.js";
 import type { AggRecipe } from "../agg-recipe.js";
 import { aggregateTable } from "./group-rows.js";
 import { keyRows, rowComparator } from "./key-order.js";
-import { concatUnified, takeRows } from "../take-rows.js";
+import { takeRows } from "../take-rows.js";
+import { concatTables } from "../concat-tables.js";
 
 /** This module, whose functions workers import to run the exchange tasks. */
 export const exchangeTaskModule = import.meta.url;
@@ -60,7 +61,7 @@ export function partitionBlock(block: StoredBlock, spec: PartitionSpec, blockInd
 /** One partition: its pieces from every block, merged. */
 export async function mergePartition(spec: MergeSpec, partIndex: number, ...pieces: StoredBlock[]): Promise<StoredBlock> {
   // A piece whose column is all null may be typed Null: unified with the others' type first.
-  const merged = concatUnified(pieces.map(decodeBlock));
+  const merged = concatTables(pieces.map(decodeBlock));
   if (spec.kind === "aggregate") return encodeBlock(aggregateTable(merged, spec.keys, await Promise.all(spec.aggs.map(fromRecipe))));
   if (merged.numRows === 0) return encodeBlock(merged);
   const rows = Array.from({ length: merged.numRows }, (_, i) => i);

@@ -12,7 +12,8 @@
 import type { Table } from "apache-arrow";
 import * as ray from "tsray";
 import type { Aggregation } from "../agg.js";
-import { concatUnified, takeRows } from "../take-rows.js";
+import { takeRows } from "../take-rows.js";
+import { concatTables } from "../concat-tables.js";
 import { decodeBlock, encodeBlock, type BlockRef, type StoredBlock } from "../block.js";
 import { randomSeed } from "../seeded-shuffle.js";
 import { rowsToTable } from "../to-arrow.js";
@@ -105,7 +106,7 @@ async function rangeExchange(name: string, method: string, keys: readonly string
 }
 
 async function wholeInput(inputs: readonly BlockRef[]): Promise<Table> {
-  return concatUnified(await Promise.all(inputs.map(async (ref) => decodeBlock((await ray.get(ref)) as StoredBlock))));
+  return concatTables(await Promise.all(inputs.map(async (ref) => decodeBlock((await ray.get(ref)) as StoredBlock))));
 }
 
 function sliceEvenly(whole: Table, parts: number): Table[] {

@@ -4,8 +4,8 @@
  * Runs in a worker; errors name the file (and the line, where there is one).
  */
 import { readFile } from "node:fs/promises";
-import { Table, Utf8, vectorFromArray } from "apache-arrow";
-import { columnsOf, tableOfColumns } from "../tensor.js";
+import { Int64, Table, Type, Utf8, vectorFromArray } from "apache-arrow";
+import { columnsOf, tableOfColumns, type TypedColumn } from "../tensor.js";
 import { concatTables } from "../block.js";
 import { rowsToTable } from "../to-arrow.js";
 import { parseCsv, type CsvOptions } from "./parse-csv.js";
@@ -76,8 +76,25 @@ async function parseFile(input: FilesInput, path: string): Promise<Table> {
     case "csv":
       return parseCsv(bytes.toString("utf8"), path, input.csv!);
     case "json":
-      return rowsToTable(parseJson(bytes.toString("utf8"), path, input.json!.lines ?? /\.jsonl$/i.test(path)));
+      return integersAsInt64(rowsToTable(parseJson(bytes.toString("utf8"), path, input.json!.lines ?? /\.jsonl$/i.test(path))));
   }
+}
+
+/**
+ * A JSON column of numbers that are all integers as Int64, as Arrow's JSON reader types it (and as
+ * readCsv does); JSON.parse cannot tell 1.0 from 1, so such a column is Int64 too.
+ */
+function integersAsInt64(table: Table): Table {
+  const columns: [string, TypedColumn][] = columnsOf(table).map(([name, column]) => {
+    if (column.vector.type.typeId !== Type.Float || column.vector.nullCount === column.vector.length) return [name, column];
+    const values = column.vector.toArray() as Float64Array;
+    for (let i = 0; i < values.length; i++) {
+      if (column.vector.isValid(i) && !Number.isSafeInteger(values[i])) return [name, column];
+    }
+    const ints = Array.from({ length: values.length }, (_, i) => (column.vector.isValid(i) ? BigInt(values[i]!) : null));
+    return [name, { vector: vectorFromArray(ints, new Int64()) }];
+  });
+  return tableOfColumns(columns);
 }
 
 function parseJson(text: string, path: string, lines: boolean): object[] {

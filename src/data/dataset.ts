@@ -5,7 +5,7 @@
  */
 import { Schema, Table } from "apache-arrow";
 import * as ray from "tsray";
-import { concatTables, decodeBlock, type BlockRef, type StoredBlock } from "./block.js";
+import { blockBytes, concatTables, decodeBlock, type BlockRef, type StoredBlock } from "./block.js";
 import { executePlan } from "./executor.js";
 import { explainPlan } from "./explain.js";
 import { Aggregation } from "./agg.js";
@@ -250,6 +250,13 @@ export class Dataset<R extends object = Row> {
     return (await this.schema()).fields.map((f) => f.name) as ColumnName<R>[];
   }
 
+  /** Runs the plan and returns its blocks (Arrow tables), kept alive in the object store by these refs. */
+  async toArrowRefs(): Promise<ray.ObjectRef<Table>[]> {
+    const refs: BlockRef[] = [];
+    for await (const ref of executePlan(this.#plan)) refs.push(ref);
+    return refs;
+  }
+
   /** Runs the plan fully, keeping every block in the object store. */
   async materialize(): Promise<MaterializedDataset<R>> {
     const refs: BlockRef[] = [];
@@ -269,7 +276,7 @@ export class Dataset<R extends object = Row> {
   /** The blocks of a materialized plan. */
   #blocks(): Blocks {
     const source = this.#plan.source;
-    if (source.kind !== "blocks" || this.#plan.steps.length > 0) throw new Error("internal: not a materialized dataset");
+    if (source.kind !== "blocks" || source.numRows === undefined || this.#plan.steps.length > 0) throw new Error("internal: not a materialized dataset");
     return { refs: source.refs, numRows: source.numRows };
   }
 
@@ -298,10 +305,10 @@ export class Dataset<R extends object = Row> {
     return concatTables(tables);
   }
 
-  /** In-memory bytes of all blocks (their Arrow IPC encoding). */
+  /** In-memory bytes of all blocks (their column buffers). */
   async sizeBytes(): Promise<number> {
     let bytes = 0;
-    for await (const ref of executePlan(this.#plan)) bytes += (await ray.get(ref)).ipc.byteLength;
+    for await (const ref of executePlan(this.#plan)) bytes += blockBytes(await ray.get(ref));
     return bytes;
   }
 
@@ -376,8 +383,8 @@ export class MaterializedDataset<R extends object = Row> extends Dataset<R> {
   }
 
   /** @internal */
-  static ofBlocks<R extends object>(refs: readonly BlockRef[], numRows: readonly number[]): MaterializedDataset<R> {
-    return new MaterializedDataset<R>({ source: { kind: "blocks", refs, numRows }, steps: [] });
+  static ofBlocks<R extends object>(refs: readonly BlockRef[], numRows?: readonly number[]): MaterializedDataset<R> {
+    return new MaterializedDataset<R>({ source: { kind: "blocks", refs, ...(numRows ? { numRows } : {}) }, steps: [] });
   }
 
   /** How many blocks it holds. */

@@ -25,6 +25,7 @@ export { Dataset, MaterializedDataset } from "./dataset.js";
 export { GroupedData } from "./grouped-data.js";
 export * as agg from "./agg.js";
 export { range, rangeTensor, fromItems, fromNumpy, fromArrow } from "./create.js";
+export { fromArrowRefs } from "./from-arrow-refs.js";
 export { readCsv, readJson, readText, readBinaryFiles } from "./read/index.js";
 export type { ReadOptions } from "./read/index.js";
 export type { WriteOptions, WriteResult } from "./write/write-dataset.js";

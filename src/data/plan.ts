@@ -21,8 +21,8 @@ export type Source =
   | FilesSource
   /** The outputs of these plans, one after the other (Dataset.union). */
   | { readonly kind: "union"; readonly plans: readonly Plan[] }
-  /** Blocks already in the object store (a materialized dataset). */
-  | { readonly kind: "blocks"; readonly refs: readonly BlockRef[]; readonly numRows: readonly number[] }
+  /** Blocks already in the object store (a materialized dataset); numRows unknown for refs a user gave (fromArrowRefs). */
+  | { readonly kind: "blocks"; readonly refs: readonly BlockRef[]; readonly numRows?: readonly number[] }
   /** An all-to-all step (shuffle, repartition, sort, groupby) over the whole output of `input`. */
   | { readonly kind: "allToAll"; readonly input: Plan; readonly exchange: Exchange };
 
@@ -113,7 +113,7 @@ function sourceRowCount(source: Source): number | undefined {
     case "rangeTensor": return source.n;
     case "items": return source.items.length;
     case "tables": return source.tables.reduce((sum, t) => sum + t.numRows, 0);
-    case "blocks": return source.numRows.reduce((sum, n) => sum + n, 0);
+    case "blocks": return source.numRows?.reduce((sum, n) => sum + n, 0);
     case "files": return undefined;
     case "allToAll": return source.exchange.kind === "aggregate" || source.exchange.kind === "groupBlocks" ? undefined : knownRowCount(source.input);
     case "union": {

@@ -13,7 +13,7 @@ import { ColumnStats } from "./column-stats.js";
 import { columnValues, tableToColumnBatch, tableToRows } from "./from-arrow.js";
 import { columnsStep, mapStep } from "./map-options.js";
 import { knownRowCount, withStep, type Plan } from "./plan.js";
-import { rebatchTables } from "./rebatch.js";
+import { batchesOf } from "./iter-batches.js";
 import { inputFilesOf } from "./read/input-files.js";
 import type { Exchange } from "./exchange/exchange.js";
 import { checkBlockCount, descendingList, keyList } from "./exchange/key-options.js";
@@ -147,10 +147,7 @@ export class Dataset<R extends object = Row> {
 
   /** Batches of exactly batchSize rows across block boundaries (but the last). */
   async *iterBatches<F extends BatchFormat = "default">(opts: IterBatchesOptions<F> = {}): AsyncGenerator<BatchOf<F, R>, void, undefined> {
-    const { batchSize, batchFormat, dropLast } = checkIterBatchesOptions(opts);
-    for await (const table of rebatchTables(this.#tables(), batchSize, dropLast)) {
-      yield (batchFormat === "arrow" ? table : batchFormat === "rows" ? tableToRows(table) : tableToColumnBatch(table)) as BatchOf<F, R>;
-    }
+    yield* batchesOf(this.#tables(), checkIterBatchesOptions(opts)) as AsyncGenerator<BatchOf<F, R>, void, undefined>;
   }
 
   /** Up to `limit` (default 20) rows, running only as much of the plan as that needs. */

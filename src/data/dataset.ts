@@ -14,6 +14,8 @@ import { columnValues, tableToColumnBatch, tableToRows } from "./from-arrow.js";
 import { columnsStep, mapStep } from "./map-options.js";
 import { knownRowCount, withStep, type Plan } from "./plan.js";
 import { batchesOf } from "./iter-batches.js";
+import { DatasetIterator, type DataIterator } from "./data-iterator.js";
+import { streamingSplit } from "./streaming-split.js";
 import { inputFilesOf } from "./read/input-files.js";
 import type { Exchange } from "./exchange/exchange.js";
 import { checkBlockCount, descendingList, keyList } from "./exchange/key-options.js";
@@ -31,6 +33,11 @@ export class Dataset<R extends object = Row> {
 
   protected constructor(plan: Plan) {
     this.#plan = plan;
+  }
+
+  /** @internal The plan of a dataset (to send it: serializers.ts). */
+  static planOf(ds: Dataset<any>): Plan {
+    return ds.#plan;
   }
 
   /** @internal A dataset of this plan (the constructor is protected, as in the contract). */
@@ -312,6 +319,19 @@ export class Dataset<R extends object = Row> {
   /** The files that this dataset reads. */
   async inputFiles(): Promise<string[]> {
     return inputFilesOf(this.#plan);
+  }
+
+  /** An iterator to hand to one consumer; each pass over it is one execution. */
+  iterator(): DataIterator<R> {
+    return new DatasetIterator<R>(this);
+  }
+
+  /**
+   * n iterators over disjoint parts of ONE streaming execution, for n concurrent consumers; a
+   * coordinator actor gives blocks to whichever iterator asks (streaming-split.ts).
+   */
+  streamingSplit(n: number, opts: { equal?: boolean; localityHints?: string[] } = {}): DataIterator<R>[] {
+    return streamingSplit<R>(this, n, opts);
   }
 
   /** Materializes, then splits into n parts; `equal` gives equal row counts, dropping the remainder. */

@@ -21,7 +21,9 @@
  * splitAtIndices, splitProportionately, trainTestSplit, explain); writes (writeCsv, writeJson).
  * Built on tsray's public API only.
  */
+import "./serializers.js";
 export { Dataset, MaterializedDataset } from "./dataset.js";
+export type { DataIterator } from "./data-iterator.js";
 export { GroupedData } from "./grouped-data.js";
 export * as agg from "./agg.js";
 export { range, rangeTensor, fromItems, fromNumpy, fromArrow } from "./create.js";

@@ -34,7 +34,7 @@ interface Registered {
 const byClass = new Map<Function, Registered>();
 const byTag = new Map<string, Registered>();
 
-export function registerSerializer<T extends object, S>(cls: abstract new (...args: any[]) => T, serializer: Serializer<T, S>): void {
+export function registerSerializer<T extends object, S>(cls: Function & { readonly prototype: T }, serializer: Serializer<T, S>): void {
   if (typeof cls !== "function" || !cls.prototype) throw new TypeError("registerSerializer() takes a class first");
   const { serialize, deserialize } = serializer ?? {};
   if (typeof serialize !== "function" || typeof deserialize !== "function") {

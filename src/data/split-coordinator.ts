@@ -34,6 +34,8 @@ interface Epoch {
   /** Rows the execution produced so far, and those given to each split. */
   produced: number;
   readonly given: number[];
+  /** Splits that left this epoch early. */
+  readonly left: Set<number>;
   done: boolean;
   closed: boolean;
   error?: unknown;
@@ -92,15 +94,34 @@ export class SplitCoordinator {
       const block = this.#take(epoch, split);
       if (block) return block;
       if (epoch.done) return this.#finish(epoch);
-      if (this.#equal && epoch.buffer.length >= BUFFERED_BLOCKS_PER_SPLIT * this.#n) await this.#changed(epoch);
+      if (this.#equal && epoch.buffer.length >= BUFFERED_BLOCKS_PER_SPLIT * this.#n && !this.#dropForLeft(epoch)) await this.#changed(epoch);
       else await this.#pull(epoch);
     }
+  }
+
+  /**
+   * Split `split` left epoch `number` early (its consumer broke out of the pass): its share from
+   * now on is dropped, so that the others, under `equal`, do not wait for it to take it.
+   */
+  leave(split: number, number: number): void {
+    const epoch = this.#epochs.get(number);
+    if (!epoch || epoch.left.has(split)) return;
+    epoch.left.add(split);
+    this.#dropForLeft(epoch);
+    this.#wake(epoch);
   }
 
   /** The dataset's schema, as an empty table (a Schema alone does not travel). */
   async schema(): Promise<Table> {
     const { Table: TableClass } = await import("apache-arrow");
     return new TableClass(await this.#dataset.schema());
+  }
+
+  /** Gives the buffered rows that splits which left may still take to them, that is, drops them; true if any. */
+  #dropForLeft(epoch: Epoch): boolean {
+    let dropped = false;
+    for (const split of epoch.left) while (this.#take(epoch, split)) dropped = true;
+    return dropped;
   }
 
   #start(number: number): void {
@@ -110,7 +131,7 @@ export class SplitCoordinator {
     }
     this.#epochs.set(number, {
       number, blocks: executePlan(Dataset.planOf(this.#dataset)), buffer: [], produced: 0,
-      given: new Array<number>(this.#n).fill(0), done: false, closed: false, waiters: [],
+      given: new Array<number>(this.#n).fill(0), left: new Set(), done: false, closed: false, waiters: [],
     });
   }
 

@@ -51,12 +51,19 @@ export class SplitIterator<R extends object = Row> extends DataIterator<R> {
     const coordinator = await this.group.ensure();
     const epoch = await ray.get(coordinator.begin.remote(this.index));
     let next = coordinator.next.remote(this.index, epoch);
-    for (;;) {
-      const block: SplitBlock | null = await ray.get(next);
-      if (block === null) return;
-      next = coordinator.next.remote(this.index, epoch);
-      const table: Table = await ray.get(block.ref);
-      yield block.start === 0 && block.end === table.numRows ? table : table.slice(block.start, block.end);
+    let complete = false;
+    try {
+      for (;;) {
+        const block: SplitBlock | null = await ray.get(next);
+        if (block === null) break;
+        next = coordinator.next.remote(this.index, epoch);
+        const table: Table = await ray.get(block.ref);
+        yield block.start === 0 && block.end === table.numRows ? table : table.slice(block.start, block.end);
+      }
+      complete = true;
+    } finally {
+      // Left early: the coordinator stops keeping this split's share for it.
+      if (!complete) coordinator.leave.remote(this.index, epoch);
     }
   }
 

@@ -14,6 +14,7 @@ import { columnValues, tableToColumnBatch, tableToRows } from "./from-arrow.js";
 import { columnsStep, mapStep } from "./map-options.js";
 import { knownRowCount, withStep, type Plan } from "./plan.js";
 import { batchesOf } from "./iter-batches.js";
+import { checkZipCounts } from "./zip.js";
 import { DatasetIterator, type DataIterator } from "./data-iterator.js";
 import { streamingSplit } from "./streaming-split.js";
 import { inputFilesOf } from "./read/input-files.js";
@@ -111,6 +112,13 @@ export class Dataset<R extends object = Row> {
   union(...others: Dataset<R>[]): Dataset<R> {
     if (!others.every((o) => o instanceof Dataset)) throw new TypeError("union() takes Datasets");
     return new Dataset<R>({ source: { kind: "union", plans: [this.#plan, ...others.map((o) => o.#plan)] }, steps: [] });
+  }
+
+  /** Row-wise zip with a dataset of equal row count; clashing columns of `other` get a "_1" suffix (zip.ts). */
+  zip<O extends object>(other: Dataset<O>): Dataset<R & O> {
+    if (!(other instanceof Dataset)) throw new TypeError("zip() takes a Dataset");
+    checkZipCounts(knownRowCount(this.#plan), knownRowCount(other.#plan));
+    return new Dataset<R & O>({ source: { kind: "zip", left: this.#plan, right: other.#plan }, steps: [] });
   }
 
   // All-to-all steps: each holds its whole input at consumption before it yields a block.

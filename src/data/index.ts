@@ -18,7 +18,9 @@
  * union, randomSample; the all-to-all steps randomShuffle, repartition, sort, groupby (GroupedData);
  * consumption (iterRows, iterBatches, take, takeAll, takeBatch, show, count, schema, columns,
  * sum, min, max, mean, std, unique, aggregate with agg.*, toArrow, sizeBytes, inputFiles, materialize, split,
- * splitAtIndices, splitProportionately, trainTestSplit, explain); writes (writeCsv, writeJson).
+ * splitAtIndices, splitProportionately, trainTestSplit, explain); writes (writeCsv, writeJson);
+ * zip, fromArrowRefs, toArrowRefs, iterator and streamingSplit (DataIterator), iterBatches'
+ * prefetch and local shuffle; Datasets and DataIterators passed to tasks and actors (serializers.ts).
  * Built on tsray's public API only.
  */
 import "./serializers.js";

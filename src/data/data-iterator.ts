@@ -94,4 +94,4 @@ export class DatasetIterator<R extends object = Row> extends DataIterator<R> {
   }
 }
 
-export { Schema };
+

@@ -8,7 +8,8 @@
 import type { Table } from "apache-arrow";
 import * as ray from "tsray";
 import type { ActorHandle } from "tsray";
-import { DataIterator, Schema } from "./data-iterator.js";
+import type { Schema } from "apache-arrow";
+import { DataIterator } from "./data-iterator.js";
 import type { Dataset } from "./dataset.js";
 import { SplitCoordinatorActor, type SplitBlock, type SplitCoordinator } from "./split-coordinator.js";
 import type { Row } from "./types.js";

@@ -10,7 +10,7 @@ import { executePlan } from "./executor.js";
 import { explainPlan } from "./explain.js";
 import { Aggregation } from "./agg.js";
 import { ColumnStats } from "./column-stats.js";
-import { columnValues, tableToColumnBatch, tableToRows } from "./from-arrow.js";
+import { columnValues, tableToRows } from "./from-arrow.js";
 import { columnsStep, mapStep } from "./map-options.js";
 import { knownRowCount, withStep, type Plan } from "./plan.js";
 import { batchesOf } from "./iter-batches.js";

@@ -23,6 +23,10 @@ export class Aggregation implements AggregateFn {
   recipe?: AggRecipe;
   /** `key`: the group's key (a value, or an array of them for several key columns); null for a whole dataset. */
   constructor(readonly name: string, readonly accumulator: (key?: unknown) => Accumulator) {}
+  /** This aggregation with its functions loaded: itself, but for a custom one that arrived as a recipe. */
+  async ready(): Promise<Aggregation> {
+    return this;
+  }
 }
 
 
@@ -194,6 +198,20 @@ function recorded<A extends unknown[]>(fn: BuiltInName, make: (...args: A) => Ag
   };
 }
 
+/**
+ * @internal The aggregation a recipe describes, at once (a deserializer cannot wait): a custom one
+ * gets its functions only when `ready()` loads them, which every consumer of aggregations awaits.
+ */
+export function fromRecipeNow(recipe: AggRecipe): Aggregation {
+  if (recipe.fn !== "custom") return builtIn(recipe.fn, recipe.args);
+  const pending = new Aggregation(recipe.args[0], () => {
+    throw new Error(`internal: the custom aggregation '${recipe.args[0]}' was used before its functions were loaded`);
+  });
+  pending.recipe = recipe;
+  pending.ready = () => fromRecipe(recipe);
+  return pending;
+}
+
 /** @internal The aggregation a recipe describes, made again (in a worker). */
 export async function fromRecipe(recipe: AggRecipe): Promise<Aggregation> {
   if (recipe.fn === "custom") {
@@ -202,8 +220,14 @@ export async function fromRecipe(recipe: AggRecipe): Promise<Aggregation> {
     const [init, accumulateRow, merge, finalize] = await Promise.all([shipped.init, shipped.accumulateRow, shipped.merge, shipped.finalize].map(load));
     return customAggregation({ name, init, accumulateRow, merge, finalize } as unknown as CustomSpec<unknown, unknown>);
   }
+  return builtIn(recipe.fn, recipe.args);
+}
+
+function builtIn(fn: BuiltInName, args: readonly unknown[]): Aggregation {
   const makers: Record<BuiltInName, (...args: never[]) => AggregateFn> = {
     count: countOf, sum: sumOf, min: minOf, max: maxOf, mean: meanOf, std: stdOf, absMax: absMaxOf, quantile: quantileOf, unique: uniqueOf,
   };
-  return makers[recipe.fn](...(recipe.args as never[])) as Aggregation;
+  const aggregation = makers[fn](...(args as never[])) as Aggregation;
+  aggregation.recipe = { fn, args };
+  return aggregation;
 }

@@ -20,6 +20,7 @@ import { runStages, stageTaskModule, type TaskInput } from "./stage-task.js";
 import { rowsToTable } from "./to-arrow.js";
 import { randomSeed, shuffled } from "./seeded-shuffle.js";
 import { runExchange } from "./exchange/run-exchange.js";
+import { zipBlocks } from "./zip.js";
 
 const runStagesTask = ray.util.remoteExport(stageTaskModule, runStages);
 
@@ -117,6 +118,9 @@ async function* sourceInputs(source: Source, cpus: number): AsyncGenerator<Block
     case "union":
       // Each input runs as a plan of its own, one after the other, so the union keeps their order.
       for (const input of source.plans) yield* executePlan(input);
+      return;
+    case "zip":
+      yield* zipBlocks(executePlan(source.left), executePlan(source.right));
       return;
     case "allToAll": {
       // An all-to-all step holds its whole input before it makes its first output block.

@@ -29,7 +29,7 @@ export function batchOf(schema: Schema, columns: Data[], length: number): Record
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length, nullCount: 0, children: columns }));
 }
 
-/** Where each index lies: its chunk, and its row within the chunk (not counting the chunk's offset). */
+/** Where each index lies: its chunk, and its row within the chunk. */
 interface Places { chunk: Int32Array; row: Int32Array }
 
 function locate(chunks: readonly Data[], indices: ArrayLike<number>): Places {
@@ -58,11 +58,14 @@ function take(chunks: readonly Data[], at: Places): Data {
   const n = at.row.length;
   const type = chunks[0]!.type;
   if (type.typeId === Type.Null) return makeData({ type, length: n, nullCount: n } as never);
-  const pos = (i: number) => chunks[at.chunk[i]!]!.offset + at.row[i]!;
+  // apache-arrow slices a Data's value and offset buffers, and its FixedSizeList and Struct
+  // children, but keeps `offset` for the bits of its validity bitmap and of boolean values.
+  const pos = (i: number) => at.row[i]!;
+  const bitPos = (i: number) => chunks[at.chunk[i]!]!.offset + at.row[i]!;
   const anyNulls = chunks.some((c) => c.nullCount > 0);
   const nullBitmap = anyNulls ? takeBits(n, (i) => {
     const c = chunks[at.chunk[i]!]!;
-    return c.nullCount === 0 || bit(c.nullBitmap!, pos(i));
+    return c.nullCount === 0 || bit(c.nullBitmap!, bitPos(i));
   }) : new Uint8Array(0);
   const nullCount = anyNulls ? n - countBits(nullBitmap, n) : 0;
   switch (type.typeId) {
@@ -80,7 +83,7 @@ function take(chunks: readonly Data[], at: Places): Data {
       return makeData({ type, length: n, nullCount, nullBitmap, data: values } as never);
     }
     case Type.Bool:
-      return makeData({ type, length: n, nullCount, nullBitmap, data: takeBits(n, (i) => bit(chunks[at.chunk[i]!]!.values as Uint8Array, pos(i))) } as never);
+      return makeData({ type, length: n, nullCount, nullBitmap, data: takeBits(n, (i) => bit(chunks[at.chunk[i]!]!.values as Uint8Array, bitPos(i))) } as never);
     case Type.Utf8: case Type.Binary: {
       const valueOffsets = new Int32Array(n + 1);
       for (let i = 0; i < n; i++) {

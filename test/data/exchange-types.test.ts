@@ -103,3 +103,17 @@ test("a tensor column keeps its shape and element type through a shuffle", async
   const firsts = rows.map((r) => Number((r.data as data.Tensor).data[0])).sort((a, b) => a - b);
   assert.deepEqual(firsts, Array.from({ length: 20 }, (_, i) => i * 3));
 });
+
+test("slices of tables (offsets into their buffers) shuffle and sort right: nulls, booleans, strings, Int64, tensors", async () => {
+  const whole = blocks()[2]!;
+  const parts = [whole.slice(3, 17), whole.slice(17, 33)];
+  const expected = parts.flatMap(rowKeys).sort();
+  for (const out of [data.fromArrow(parts).randomShuffle({ seed: 9 }), data.fromArrow(parts).sort("key"), data.fromArrow(parts).repartition(3, { shuffle: true })]) {
+    assert.deepEqual(rowKeys(await allArrow(out)).sort(), expected);
+  }
+  const tensors = data.fromNumpy({ data: Float64Array.from({ length: 40 }, (_, i) => i), shape: [20, 2] });
+  const sliced = (await tensors.materialize()).limit(13);
+  const rows = await sliced.randomShuffle({ seed: 4 }).takeAll();
+  assert.deepEqual(rows.map((r) => Array.from((r.data as data.Tensor).data)).sort((a, b) => a[0]! - b[0]!),
+    Array.from({ length: 13 }, (_, i) => [2 * i, 2 * i + 1]));
+});

@@ -23,6 +23,9 @@
  */
 export { Dataset, MaterializedDataset } from "./dataset.js";
 export { GroupedData } from "./grouped-data.js";
+export { DataContext } from "./context.js";
+export type { ExecutionOptions, ExecutionResources } from "./context.js";
+export type { ExecutionStats } from "./execution-stats.js";
 export * as agg from "./agg.js";
 export { range, rangeTensor, fromItems, fromNumpy, fromArrow } from "./create.js";
 export { readCsv, readJson, readText, readBinaryFiles, readParquet, readNumpy, readImages } from "./read/index.js";

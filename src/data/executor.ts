@@ -88,16 +88,16 @@ async function* runPlan(plan: Plan, exec: Execution): AsyncGenerator<BlockRef, v
       const maxInFlight = Math.min(window, op.concurrency ?? window);
       const minRows = bundleRows(op);
       if (minRows === undefined) {
-        stream = taskOperator(stream, (input, index) => ({
-          outputs: tasks(index).remote(input as never, stages, index, context) as Submitted["outputs"],
-          inputs: input instanceof ray.ObjectRef ? [input as BlockRef] : [],
-        }), maxInFlight, exec, stats);
+        stream = taskOperator(stream, (input, index) => submission(
+          () => tasks(index).remote(input as never, stages, index, context) as Submitted["outputs"],
+          input instanceof ray.ObjectRef ? [input as BlockRef] : [],
+        ), maxInFlight, exec, stats);
       } else {
         // Bundled blocks travel as separate top-level arguments, so each is resolved for the task.
-        stream = taskOperator(bundled(stream as AsyncIterable<BlockRef>, minRows), ([first, ...more], index) => ({
-          outputs: tasks(index).remote(first as never, stages, index, context, ...(more as never[])) as Submitted["outputs"],
-          inputs: [first!, ...more],
-        }), maxInFlight, exec, stats);
+        stream = taskOperator(bundled(stream as AsyncIterable<BlockRef>, minRows), ([first, ...more], index) => submission(
+          () => tasks(index).remote(first as never, stages, index, context, ...(more as never[])) as Submitted["outputs"],
+          [first!, ...more],
+        ), maxInFlight, exec, stats);
       }
     }
   }
@@ -252,7 +252,22 @@ function splitEvenly(n: number, parts: number): [number, number][] {
 interface Submitted {
   outputs: [first: BlockRef, more: ray.ObjectRef<TaskOutput>];
   inputs: BlockRef[];
+  /** Runs the task again (its output found the store full); how many times it has been. */
+  resubmit: () => Submitted["outputs"];
+  storeFullRetries: number;
 }
+
+function submission(run: () => Submitted["outputs"], inputs: BlockRef[]): Submitted {
+  return { outputs: run(), inputs, resubmit: run, storeFullRetries: 0 };
+}
+
+/**
+ * Times a task whose output found the object store full runs again. The budget keeps this
+ * execution's own blocks under its limit, but blocks that the consumer has dropped stay in the
+ * store until the driver's garbage collection releases its views of them; a worker's put waits
+ * for that only briefly. By the time its error arrives here the collection has run.
+ */
+const STORE_FULL_RETRIES = 3;
 
 /**
  * A task operator: submits a task per input (with the input's index in the stream) while
@@ -280,7 +295,16 @@ async function* taskOperator<I>(upstream: AsyncIterable<I>, submit: (input: I, i
       const head = inFlight[0];
       if (head === undefined) return;
       const [first, outputRef] = head.outputs;
-      const { figures, more } = await ray.get(outputRef);
+      let output: TaskOutput;
+      try {
+        output = await ray.get(outputRef);
+      } catch (err) {
+        if ((err as Error).name !== "ObjectStoreFullError" || head.storeFullRetries >= STORE_FULL_RETRIES) throw err;
+        head.storeFullRetries++;
+        head.outputs = head.resubmit();
+        continue;
+      }
+      const { figures, more } = output;
       const blocks = [first, ...more];
       inFlight.shift();
       op.taskFinished();

@@ -76,7 +76,9 @@ export async function* executePlan(plan: Plan): AsyncGenerator<BlockRef, void, u
 
 async function* runPlan(plan: Plan, exec: Execution): AsyncGenerator<BlockRef, void, undefined> {
   const window = Math.max(2, Math.ceil(2 * exec.cpus));
-  let stream: AsyncIterable<BlockRef | TaskInput> = sourceInputs(plan.source, exec);
+  // Blocks the driver puts (items, tables) count as an operator of their own, first in the stats.
+  const putter = plan.source.kind === "items" || plan.source.kind === "tables" ? exec.recorder.operator(sourceName(plan.source)) : undefined;
+  let stream: AsyncIterable<BlockRef | TaskInput> = sourceInputs(plan.source, exec, putter);
   for (const op of fuse(plan)) {
     if (op.kind === "limit") {
       stream = limitBlocks(stream as AsyncIterable<BlockRef>, op.n, exec);
@@ -157,7 +159,7 @@ async function* bundled(upstream: AsyncIterable<BlockRef>, minRows: number): Asy
  * What the first operator reads: range slices for a read task to make, or blocks the driver
  * already holds (items and tables, encoded and put as the stream reaches them).
  */
-async function* sourceInputs(source: Source, exec: Execution): AsyncGenerator<BlockRef | TaskInput> {
+async function* sourceInputs(source: Source, exec: Execution, putter?: OperatorStats): AsyncGenerator<BlockRef | TaskInput> {
   const { cpus, context } = exec;
   switch (source.kind) {
     case "range":
@@ -174,17 +176,14 @@ async function* sourceInputs(source: Source, exec: Execution): AsyncGenerator<Bl
     }
     case "items": {
       const n = source.items.length;
-      const op = exec.recorder.operator(sourceName(source));
       for (const [start, end] of splitEvenly(n, numBlocksFor(n, 8 * n, cpus, source.overrideNumBlocks, context))) {
-        yield putBlock(encodeBlock(rowsToTable(source.items.slice(start, end))), exec, op);
+        yield putBlock(encodeBlock(rowsToTable(source.items.slice(start, end))), exec, putter!);
       }
       return;
     }
-    case "tables": {
-      const op = exec.recorder.operator(sourceName(source));
-      for (const table of source.tables) yield putBlock(encodeBlock(table), exec, op);
+    case "tables":
+      for (const table of source.tables) yield putBlock(encodeBlock(table), exec, putter!);
       return;
-    }
     case "blocks":
       yield* source.refs;
       return;

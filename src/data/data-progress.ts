@@ -1,6 +1,6 @@
 /**
  * Progress of an execution on stderr (DataContext.enableProgressBars): a global line (CPUs, GPUs
- * and object store bytes in use against the execution's limits, rows out) and, with
+ * where the cluster has some, and object store bytes in use against the execution's limits, rows out) and, with
  * enableOperatorProgressBars, one line per operator (tasks active, output blocks queued for the
  * next operator, rows out, "[backpressure]" while the budget holds it back).
  *
@@ -76,13 +76,16 @@ class ProgressLines {
     const reserved = this.budget.reserved();
     const cpu = Math.min(reserved.cpu, limits.cpu ?? limits.clusterCpu);
     const gpu = Math.min(reserved.gpu, limits.gpu ?? limits.clusterGpu);
-    const store = `object store ${formatBytes(this.budget.usedBytes())}/${formatBytes(limits.objectStoreMemory)}`;
-    const label = `Running Dataset: ${fmt(cpu)}/${fmt(limits.cpu ?? limits.clusterCpu)} CPU, ${fmt(gpu)}/${fmt(limits.gpu ?? limits.clusterGpu)} GPU, ${store}; rows`;
+    // GPUs only where there are some: the line fits a terminal of 80 columns.
+    const gpuLimit = limits.gpu ?? limits.clusterGpu;
+    const gpus = gpuLimit > 0 ? ` GPU ${fmt(gpu)}/${fmt(gpuLimit)},` : "";
+    const store = `store ${formatBytes(this.budget.usedBytes())}/${formatBytes(limits.objectStoreMemory)}`;
+    const label = `Running Dataset: CPU ${fmt(cpu)}/${fmt(limits.cpu ?? limits.clusterCpu)},${gpus} ${store}, rows`;
     const lines = [formatProgressLine({ label, done: this.recorder.rowsOut(), total: this.totalRows, elapsedMs }, columns)];
     if (!this.context.enableOperatorProgressBars) return lines;
     for (const op of this.recorder.operators) {
       const state = `${op.active} active, ${op.queuedBlocks} queued${op.backpressured ? " [backpressure]" : ""}`;
-      lines.push(formatProgressLine({ label: `- ${op.name}: ${state}; rows`, done: op.numRowsOut, elapsedMs: op.wallTimeMs() }, columns));
+      lines.push(formatProgressLine({ label: `- ${op.name}: ${state}, rows`, done: op.numRowsOut, elapsedMs: op.wallTimeMs() }, columns));
     }
     return lines;
   }

@@ -106,7 +106,7 @@ async function* runPlan(plan: Plan, exec: Execution): AsyncGenerator<BlockRef, v
   yield* stream as AsyncIterable<BlockRef>;
 }
 
-/** The streaming task of an operator, by the index of its input: placed by localityWithOutput when that is set. */
+/** The task of an operator, by the index of its input: placed by localityWithOutput when that is set. */
 function taskFunctions(op: Extract<Operator, { kind: "tasks" }>, context: DataContext) {
   const base = { ...op.taskOptions, name: op.name, numReturns: 2 };
   const locality = context.executionOptions.localityWithOutput;

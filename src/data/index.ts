@@ -18,8 +18,10 @@
  * union, randomSample; the all-to-all steps randomShuffle, repartition, sort, groupby (GroupedData);
  * consumption (iterRows, iterBatches, take, takeAll, takeBatch, show, count, schema, columns,
  * sum, min, max, mean, std, unique, aggregate with agg.*, toArrow, sizeBytes, inputFiles, materialize, split,
- * splitAtIndices, splitProportionately, trainTestSplit, explain); writes (writeCsv, writeJson, writeParquet, writeNumpy).
- * Built on tsray's public API only.
+ * splitAtIndices, splitProportionately, trainTestSplit, explain, stats, statsSummary); writes (writeCsv, writeJson,
+ * writeParquet, writeNumpy); DataContext (block sizes and counts, resource limits with backpressure in object
+ * store bytes, locality, progress lines on stderr).
+ * Built on tsray's public API only (the progress lines reuse the text of tsray's progress bars).
  */
 export { Dataset, MaterializedDataset } from "./dataset.js";
 export { GroupedData } from "./grouped-data.js";

@@ -17,6 +17,7 @@
  */
 import * as ray from "tsray";
 import type { BlockRef } from "./block.js";
+import { noteFigures } from "./block-figures.js";
 import type { DataContext, ExecutionResources } from "./context.js";
 import type { ExecutionRecorder, OperatorStats } from "./execution-stats.js";
 
@@ -89,8 +90,9 @@ export class ExecutionBudget {
     return this.usedBytes() + op.bytesPerTask() <= this.limits.objectStoreMemory;
   }
 
-  /** A block `op` made, now in the store: held until released. */
+  /** A block `op` made, now in the store: held until released. Its figures are noted for whoever counts its rows. */
   blockOut(op: OperatorStats, ref: BlockRef, rows: number, bytes: number): void {
+    noteFigures(ref, { numRows: rows, bytes });
     op.blockOut(rows, bytes);
     this.#held.set(ref, { bytes, op });
     this.#heldBytes += bytes;

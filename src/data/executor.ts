@@ -222,7 +222,6 @@ async function fileInputs(source: FilesSource): Promise<FilesInput[]> {
 /** A block the driver makes, put in the store and held by the execution like a task's output. */
 function putBlock(block: StoredBlock, exec: Execution, op: OperatorStats): BlockRef {
   const ref = ray.put(block) as BlockRef;
-  noteFigures(ref, { numRows: block.numRows, bytes: block.ipc.byteLength });
   exec.budget.blockOut(op, ref, block.numRows, block.ipc.byteLength);
   return ref;
 }
@@ -308,10 +307,7 @@ async function* taskOperator<I>(upstream: AsyncIterable<I>, submit: (input: I, i
       inFlight.shift();
       op.taskFinished();
       for (const ref of head.inputs) exec.budget.release(ref, true);
-      for (const [i, ref] of blocks.entries()) {
-        noteFigures(ref, figures[i]!);
-        exec.budget.blockOut(op, ref, figures[i]!.numRows, figures[i]!.bytes);
-      }
+      for (const [i, ref] of blocks.entries()) exec.budget.blockOut(op, ref, figures[i]!.numRows, figures[i]!.bytes);
       // The blocks are held from now on, yielded as the consumer asks for them.
       yield* blocks;
     }

@@ -5,6 +5,9 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as ray from "tsray";
 import * as data from "tsray/data";
+import { ExecutionBudget } from "../../src/data/execution-budget.js";
+import { ExecutionRecorder } from "../../src/data/execution-stats.js";
+import type { BlockRef } from "../../src/data/block.js";
 
 const MiB = 1024 * 1024;
 const STORE = 64 * MiB;
@@ -128,4 +131,36 @@ test("two operators (not fused) pass blocks ten times the store through it, free
   assert.deepEqual(stats.operators.map((op) => op.name), ["ReadRange->MapBatches(<lambda>)", "MapBatches(<lambda>)"]);
   assert.ok(stats.peakObjectStoreBytes <= STORE / 2 + 2 * 8 * MiB, `peak ${stats.peakObjectStoreBytes}`);
   storeHasRoomAgain();
+});
+
+test("the budget: bytes held plus tasks in flight × their output per task stay under the limit", () => {
+  const recorder = new ExecutionRecorder();
+  const budget = new ExecutionBudget({ cpu: 3, gpu: undefined, objectStoreMemory: 40, clusterCpu: 4, clusterGpu: 0 }, recorder);
+  const read = recorder.operator("ReadRange", { cpu: 1, gpu: 0 });
+  const map = recorder.operator("Map(f)", { cpu: 1, gpu: 0 });
+  // Nothing known yet: a first task may always start.
+  assert.equal(budget.mayStart(read), true);
+  read.taskStarted();
+  read.taskStarted();
+  read.taskFinished();
+  const block = { [Symbol.dispose]() {} } as unknown as BlockRef;
+  budget.blockOut(read, block, 100, 10); // 10 bytes per task from now on
+  // Held 10 + 1 in flight × 10 + the next 10 = 30 ≤ 40.
+  assert.equal(budget.mayStart(read), true);
+  read.taskStarted();
+  // Held 10 + 2 × 10 + 10 = 40 ≤ 40; one more would be 50.
+  assert.equal(budget.mayStart(read), true);
+  read.taskStarted();
+  assert.equal(budget.mayStart(read), false);
+  assert.equal(budget.usedBytes(), 40);
+  // An operator with nothing in flight may start one whatever the bytes: the pipeline never stalls.
+  assert.equal(budget.mayStart(map), true);
+  // The consumer releases the block: room again, but the CPU cap (3) is reached by the 3 reads in flight.
+  budget.release(block, false);
+  assert.equal(budget.heldBytes(), 0);
+  assert.deepEqual(budget.reserved(), { cpu: 3, gpu: 0 });
+  assert.equal(budget.mayStart(read), false);
+  read.taskFinished();
+  assert.equal(budget.mayStart(read), true);
+  assert.equal(recorder.peakObjectStoreBytes, 10);
 });

@@ -1,7 +1,7 @@
 // Progress of tsray Data on stderr (DataContext.enableProgressBars): a global line and a line per
 // operator, redrawn in place on a terminal (a pseudo-terminal made by util-linux `script`),
 // printed at the end (and every 5 s at most) elsewhere, and nothing when disabled.
-import { test } from "node:test";
+import { mock, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -98,4 +98,28 @@ test("an operator held back by the budget says [backpressure]; counts against li
   const [global, line] = text.trimEnd().split("\n");
   assert.match(global!, /^Running Dataset: CPU 2\/4, GPU 0\/1, store 0 B\/1.0 KiB, rows 0/);
   assert.match(line!, /^- ReadRange->Map\(f\): 2 active, 0 queued \[backpressure\], rows 0/);
+});
+
+test("off a terminal, the lines come every 5 s at most while it runs, and once at the end", () => {
+  mock.timers.enable({ apis: ["setInterval"] });
+  try {
+    const recorder = new ExecutionRecorder();
+    const budget = new ExecutionBudget({ cpu: undefined, gpu: undefined, objectStoreMemory: 1 << 20, clusterCpu: 2, clusterGpu: 0 }, recorder);
+    recorder.operator("ReadRange", { cpu: 1, gpu: 0 });
+    const writes: string[] = [];
+    const progress = startDataProgress(data.DataContext.getCurrent(), budget, recorder, { isTTY: false, write: (s: string) => writes.push(s) });
+    mock.timers.tick(4999);
+    assert.equal(writes.length, 0);
+    mock.timers.tick(1);
+    assert.equal(writes.length, 1);
+    mock.timers.tick(5000);
+    assert.equal(writes.length, 2);
+    progress.end(true);
+    assert.equal(writes.length, 3);
+    mock.timers.tick(20_000);
+    assert.equal(writes.length, 3, "nothing after the end");
+    assert.match(writes[2]!, /^Running Dataset: .*\n- ReadRange: 0 active, 0 queued, rows 0 .*\n$/);
+  } finally {
+    mock.timers.reset();
+  }
 });

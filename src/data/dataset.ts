@@ -7,6 +7,9 @@ import { Schema, Table } from "apache-arrow";
 import * as ray from "tsray";
 import { blockBytes, concatTables, decodeBlock, type BlockRef, type StoredBlock } from "./block.js";
 import { executePlan } from "./executor.js";
+import { numRowsOf } from "./block-figures.js";
+import { snapshotContext } from "./context.js";
+import { executionSummary, formatStats, inheritExecution, type ExecutionStats } from "./execution-stats.js";
 import { explainPlan } from "./explain.js";
 import { Aggregation } from "./agg.js";
 import { ColumnStats } from "./column-stats.js";
@@ -34,7 +37,8 @@ export class Dataset<R extends object = Row> {
   readonly #plan: Plan;
 
   protected constructor(plan: Plan) {
-    this.#plan = plan;
+    // A copy of the DataContext as it is now: changing the context later does not change this dataset.
+    this.#plan = { ...plan, context: snapshotContext() };
   }
 
   /** @internal The plan of a dataset (to send it: serializers.ts). */
@@ -204,7 +208,7 @@ export class Dataset<R extends object = Row> {
     const known = knownRowCount(this.#plan) ?? await footerRowCount(this.#plan);
     if (known !== undefined) return known;
     let rows = 0;
-    for await (const ref of executePlan(this.#plan)) rows += (await ray.get(ref)).numRows;
+    for await (const ref of executePlan(this.#plan)) rows += await numRowsOf(ref);
     return rows;
   }
 
@@ -278,9 +282,11 @@ export class Dataset<R extends object = Row> {
     const numRows: number[] = [];
     for await (const ref of executePlan(this.#plan)) {
       refs.push(ref);
-      numRows.push((await ray.get(ref)).numRows);
+      numRows.push(await numRowsOf(ref));
     }
-    return MaterializedDataset.ofBlocks<R>(refs, numRows);
+    const materialized = MaterializedDataset.ofBlocks<R>(refs, numRows);
+    inheritExecution(this.#plan, materialized.#plan);
+    return materialized;
   }
 
   async #splitAt(boundaries: (total: number) => number[]): Promise<MaterializedDataset<R>[]> {
@@ -392,6 +398,16 @@ export class Dataset<R extends object = Row> {
   /** The logical and the physical plan, fused operators shown as "A->B". */
   explain(): string {
     return explainPlan(this.#plan);
+  }
+
+  /** Readable statistics of this dataset's last execution (a materialized one: the execution that made it); "" before any. */
+  stats(): string {
+    return formatStats(executionSummary(this.#plan));
+  }
+
+  /** The same figures, structured; undefined before any execution. */
+  statsSummary(): ExecutionStats | undefined {
+    return executionSummary(this.#plan);
   }
 
   #exchange(exchange: Exchange): Dataset<R> {

@@ -4,50 +4,125 @@
  * Neighbouring map steps of equal task options fuse into one operator (and into the read task of
  * a range or of files), so a block goes through all of them in one task. Each operator keeps a bounded window
  * of tasks in flight (2 × the cluster's CPUs, or the step's concurrency) and submits the next
- * only when its consumer takes a block: blocks are made as fast as they are consumed, memory
- * stays bounded, and the first rows arrive before the last blocks are made. Closing the stream
- * (a `break` in the consumer, an error, a reached limit) cancels the tasks still in flight and
- * submits no more.
+ * only when its consumer takes a block and the execution's budget (execution-budget.ts: object
+ * store bytes, CPUs) has room: blocks are made as fast as they are consumed, memory stays
+ * bounded, and the first rows arrive before the last blocks are made. A task whose output is
+ * larger than targetMaxBlockSize returns it as several blocks (block-task.ts). Closing the
+ * stream (a `break` in the consumer, an error, a reached limit) cancels the tasks still in
+ * flight and submits no more.
+ *
+ * Each operator reports what it does (tasks started and finished, blocks out with rows and
+ * bytes) to its OperatorStats, which the budget, `Dataset.stats()` and the progress lines read.
  */
 import * as ray from "tsray";
-import { decodeBlock, encodeBlock, type BlockRef, type StoredBlock } from "./block.js";
+import { blockBytes, decodeBlock, encodeBlock, type BlockRef, type StoredBlock } from "./block.js";
+import { noteFigures, numRowsOf } from "./block-figures.js";
+import { snapshotContext, type DataContext } from "./context.js";
+import { startDataProgress } from "./data-progress.js";
+import { ExecutionBudget, executionLimits } from "./execution-budget.js";
+import { ExecutionRecorder, recordExecution, type OperatorStats } from "./execution-stats.js";
 import { fuse, type Operator } from "./fusion.js";
-import type { FilesSource, Plan, Source } from "./plan.js";
+import { sourceName, type FilesSource, type Plan, type Source } from "./plan.js";
 import { listFiles } from "./read/list-files.js";
 import { rowGroupInputs } from "./read/parquet-footers.js";
 import type { FilesInput } from "./read/read-file.js";
-import { runStages, stageTaskModule, type TaskInput } from "./stage-task.js";
+import type { TaskInput } from "./stage-task.js";
+import { blockTaskModule, runBlockTask, type TaskOutput } from "./block-task.js";
 import { rowsToTable } from "./to-arrow.js";
 import { randomSeed, shuffled } from "./seeded-shuffle.js";
 import { runExchange } from "./exchange/run-exchange.js";
 import { zipBlocks } from "./zip.js";
 
-const runStagesTask = ray.util.remoteExport(stageTaskModule, runStages);
+const blockTask = ray.util.remoteExport(blockTaskModule, runBlockTask);
 
-/** The plan's output blocks, streamed; see the module comment. */
+/** One run of a plan, shared by the plans nested in it (union inputs, all-to-all inputs). */
+interface Execution {
+  /** The dataset's copy of the DataContext. */
+  readonly context: DataContext;
+  readonly cpus: number;
+  readonly budget: ExecutionBudget;
+  readonly recorder: ExecutionRecorder;
+}
+
+/**
+ * The plan's output blocks, streamed; see the module comment. An output counts against the
+ * budget until the consumer asks for the next one. The consumer's refs (and views) of the
+ * outputs keep them in the store until collected: the store has the driver collect garbage
+ * when it runs short, and a consumer may keep them (materialize).
+ */
 export async function* executePlan(plan: Plan): AsyncGenerator<BlockRef, void, undefined> {
   if (!ray.isInitialized()) await ray.init();
-  const cpus = (await ray.clusterResources()).CPU ?? 1;
-  const window = Math.max(2, Math.ceil(2 * cpus));
-  let stream: AsyncIterable<BlockRef | TaskInput> = sourceInputs(plan.source, cpus);
+  const context = plan.context ?? snapshotContext();
+  const limits = await executionLimits(context);
+  const recorder = new ExecutionRecorder();
+  recordExecution(plan, recorder);
+  const exec: Execution = { context, cpus: limits.clusterCpu, budget: new ExecutionBudget(limits, recorder), recorder };
+  const progress = startDataProgress(context, exec.budget, recorder);
+  const consumed = (ref: BlockRef) => exec.budget.release(ref, false);
+  let previous: BlockRef | undefined;
+  let completed = false;
+  try {
+    for await (const ref of runPlan(plan, exec)) {
+      if (previous) consumed(previous);
+      previous = ref;
+      yield ref;
+    }
+    completed = true;
+  } finally {
+    if (previous) consumed(previous);
+    recorder.end();
+    progress.end(completed);
+  }
+}
+
+async function* runPlan(plan: Plan, exec: Execution): AsyncGenerator<BlockRef, void, undefined> {
+  const window = Math.max(2, Math.ceil(2 * exec.cpus));
+  // Blocks the driver puts (items, tables) count as an operator of their own, first in the stats.
+  const putter = plan.source.kind === "items" || plan.source.kind === "tables" ? exec.recorder.operator(sourceName(plan.source)) : undefined;
+  let stream: AsyncIterable<BlockRef | TaskInput> = sourceInputs(plan.source, exec, putter);
   for (const op of fuse(plan)) {
     if (op.kind === "limit") {
-      stream = limitBlocks(stream as AsyncIterable<BlockRef>, op.n);
+      stream = limitBlocks(stream as AsyncIterable<BlockRef>, op.n, exec);
     } else {
-      const task = runStagesTask.options({ ...op.taskOptions, name: op.name });
-      const stages = op.stages;
+      const stats = exec.recorder.operator(op.name, { cpu: op.taskOptions.numCpus ?? 1, gpu: op.taskOptions.numGpus ?? 0 });
+      const tasks = taskFunctions(op, exec.context);
+      const { stages } = op;
+      const context = exec.context;
       const maxInFlight = Math.min(window, op.concurrency ?? window);
       const minRows = bundleRows(op);
       if (minRows === undefined) {
-        stream = windowed(stream, (input, index) => task.remote(input as never, stages, index) as BlockRef, maxInFlight);
+        stream = taskOperator(stream, (input, index) => submission(
+          () => tasks(index).remote(input as never, stages, index, context) as Submitted["outputs"],
+          input instanceof ray.ObjectRef ? [input as BlockRef] : [],
+        ), maxInFlight, exec, stats);
       } else {
         // Bundled blocks travel as separate top-level arguments, so each is resolved for the task.
-        stream = windowed(bundled(stream as AsyncIterable<BlockRef>, minRows),
-          ([first, ...more], index) => task.remote(first as never, stages, index, ...(more as never[])) as BlockRef, maxInFlight);
+        stream = taskOperator(bundled(stream as AsyncIterable<BlockRef>, minRows), ([first, ...more], index) => submission(
+          () => tasks(index).remote(first as never, stages, index, context, ...(more as never[])) as Submitted["outputs"],
+          [first!, ...more],
+        ), maxInFlight, exec, stats);
       }
     }
   }
   yield* stream as AsyncIterable<BlockRef>;
+}
+
+/** The task of an operator, by the index of its input: placed by localityWithOutput when that is set. */
+function taskFunctions(op: Extract<Operator, { kind: "tasks" }>, context: DataContext) {
+  const base = { ...op.taskOptions, name: op.name, numReturns: 2 };
+  const locality = context.executionOptions.localityWithOutput;
+  if (locality === false || op.taskOptions.schedulingStrategy !== undefined) {
+    const task = blockTask.options(base);
+    return () => task;
+  }
+  const nodes = locality === true ? [ray.getRuntimeContext().nodeId] : locality;
+  if (nodes.length === 0) {
+    const task = blockTask.options(base);
+    return () => task;
+  }
+  // Soft: a node that is gone or full leaves the task to the scheduler. Inputs go round the nodes.
+  const tasks = nodes.map((nodeId) => blockTask.options({ ...base, schedulingStrategy: { type: "node_affinity", nodeId, soft: true } }));
+  return (index: number) => tasks[index % tasks.length]!;
 }
 
 /**
@@ -68,10 +143,10 @@ async function* bundled(upstream: AsyncIterable<BlockRef>, minRows: number): Asy
   let bundle: BlockRef[] = [];
   let rows = 0;
   for await (const ref of upstream) {
-    const block: StoredBlock = await ray.get(ref);
-    if (block.numRows === 0) continue;
+    const numRows = await numRowsOf(ref);
+    if (numRows === 0) continue;
     bundle.push(ref);
-    rows += block.numRows;
+    rows += numRows;
     if (rows >= minRows) {
       yield bundle;
       bundle = [];
@@ -85,29 +160,30 @@ async function* bundled(upstream: AsyncIterable<BlockRef>, minRows: number): Asy
  * What the first operator reads: range slices for a read task to make, or blocks the driver
  * already holds (items and tables, encoded and put as the stream reaches them).
  */
-async function* sourceInputs(source: Source, cpus: number): AsyncGenerator<BlockRef | TaskInput> {
+async function* sourceInputs(source: Source, exec: Execution, putter?: OperatorStats): AsyncGenerator<BlockRef | TaskInput> {
+  const { cpus, context } = exec;
   switch (source.kind) {
     case "range":
-      for (const [start, end] of splitEvenly(source.n, numBlocksFor(source.n, 8 * source.n, cpus, source.overrideNumBlocks))) {
+      for (const [start, end] of splitEvenly(source.n, numBlocksFor(source.n, 8 * source.n, cpus, source.overrideNumBlocks, context))) {
         yield { kind: "range", start, end };
       }
       return;
     case "rangeTensor": {
       const size = source.shape.reduce((a, b) => a * b, 1);
-      for (const [start, end] of splitEvenly(source.n, numBlocksFor(source.n, 8 * size * source.n, cpus, source.overrideNumBlocks))) {
+      for (const [start, end] of splitEvenly(source.n, numBlocksFor(source.n, 8 * size * source.n, cpus, source.overrideNumBlocks, context))) {
         yield { kind: "rangeTensor", start, end, shape: source.shape };
       }
       return;
     }
     case "items": {
       const n = source.items.length;
-      for (const [start, end] of splitEvenly(n, numBlocksFor(n, 8 * n, cpus, source.overrideNumBlocks))) {
-        yield ray.put(encodeBlock(rowsToTable(source.items.slice(start, end)))) as BlockRef;
+      for (const [start, end] of splitEvenly(n, numBlocksFor(n, 8 * n, cpus, source.overrideNumBlocks, context))) {
+        yield putBlock(encodeBlock(rowsToTable(source.items.slice(start, end))), exec, putter!);
       }
       return;
     }
     case "tables":
-      for (const table of source.tables) yield ray.put(encodeBlock(table)) as BlockRef;
+      for (const table of source.tables) yield putBlock(encodeBlock(table), exec, putter!);
       return;
     case "blocks":
       yield* source.refs;
@@ -117,7 +193,7 @@ async function* sourceInputs(source: Source, cpus: number): AsyncGenerator<Block
       return;
     case "union":
       // Each input runs as a plan of its own, one after the other, so the union keeps their order.
-      for (const input of source.plans) yield* executePlan(input);
+      for (const input of source.plans) yield* runPlan(input, exec);
       return;
     case "zip":
       yield* zipBlocks(executePlan(source.left), executePlan(source.right));
@@ -125,8 +201,11 @@ async function* sourceInputs(source: Source, cpus: number): AsyncGenerator<Block
     case "allToAll": {
       // An all-to-all step holds its whole input before it makes its first output block.
       const inputs: BlockRef[] = [];
-      for await (const ref of executePlan(source.input)) inputs.push(ref);
-      yield* await runExchange(source.exchange, inputs);
+      for await (const ref of runPlan(source.input, exec)) inputs.push(ref);
+      const outputs = await runExchange(source.exchange, inputs);
+      // Its tasks hold their inputs now; the refs here go with the garbage.
+      for (const ref of inputs) exec.budget.release(ref, false);
+      yield* outputs;
     }
   }
 }
@@ -144,9 +223,20 @@ async function fileInputs(source: FilesSource): Promise<FilesInput[]> {
   return splitEvenly(files.length, groups).map(([start, end]) => ({ ...source.input, files: files.slice(start, end) }));
 }
 
-/** Ray's default block count: max(min(200, bytes / 1 MiB), 2 × CPUs), at most one per row, at least one. */
-function numBlocksFor(rows: number, bytes: number, cpus: number, override: number | undefined): number {
-  const wanted = override ?? Math.max(Math.min(200, Math.floor(bytes / (1024 * 1024))), Math.ceil(2 * cpus));
+/** A block the driver makes, put in the store and held by the execution like a task's output. */
+function putBlock(block: StoredBlock, exec: Execution, op: OperatorStats): BlockRef {
+  const ref = ray.put(block) as BlockRef;
+  exec.budget.blockOut(op, ref, block.numRows, blockBytes(block));
+  return ref;
+}
+
+/**
+ * Ray's default block count: max(min(readOpMinNumBlocks, bytes / targetMinBlockSize), 2 × CPUs),
+ * at most one per row, at least one.
+ */
+function numBlocksFor(rows: number, bytes: number, cpus: number, override: number | undefined, context: DataContext): number {
+  const bySize = Math.floor(bytes / context.targetMinBlockSize);
+  const wanted = override ?? Math.max(Math.min(context.readOpMinNumBlocks, bySize), Math.ceil(2 * cpus));
   return Math.max(1, Math.min(wanted, rows));
 }
 
@@ -160,43 +250,97 @@ function splitEvenly(n: number, parts: number): [number, number][] {
   return out;
 }
 
+/** A task's outputs (its first block, and its figures with any further blocks) and the blocks it was given, freed when it ends. */
+interface Submitted {
+  outputs: [first: BlockRef, more: ray.ObjectRef<TaskOutput>];
+  inputs: BlockRef[];
+  /** Runs the task again (its output found the store full); how many times it has been. */
+  resubmit: () => Submitted["outputs"];
+  storeFullRetries: number;
+}
+
+function submission(run: () => Submitted["outputs"], inputs: BlockRef[]): Submitted {
+  return { outputs: run(), inputs, resubmit: run, storeFullRetries: 0 };
+}
+
 /**
- * Submits a task per input (with the input's index in the stream), at most `maxInFlight` ahead of the consumer, and yields their
- * results in input order. Early close: the tasks still in flight are cancelled.
+ * Times a task whose output found the object store full runs again. The budget keeps this
+ * execution's own blocks under its limit, but blocks that the consumer has dropped stay in the
+ * store until the driver's garbage collection releases its views of them; a worker's put waits
+ * for that only briefly. By the time its error arrives here the collection has run.
  */
-async function* windowed<I>(upstream: AsyncIterable<I>, submit: (input: I, index: number) => BlockRef, maxInFlight: number): AsyncGenerator<BlockRef> {
+const STORE_FULL_RETRIES = 3;
+
+/**
+ * A task operator: submits a task per input (with the input's index in the stream) while
+ * it has fewer than `maxInFlight` in flight and the budget has room, and yields their blocks in
+ * input order, as the consumer asks for them. Early close: the tasks still in flight are cancelled.
+ */
+async function* taskOperator<I>(upstream: AsyncIterable<I>, submit: (input: I, index: number) => Submitted, maxInFlight: number,
+  exec: Execution, op: OperatorStats): AsyncGenerator<BlockRef> {
   let submitted = 0;
   const inputs = upstream[Symbol.asyncIterator]();
-  const inFlight: BlockRef[] = [];
+  const inFlight: Submitted[] = [];
   let exhausted = false;
   try {
     for (;;) {
       while (!exhausted && inFlight.length < maxInFlight) {
+        op.backpressured = !exec.budget.mayStart(op);
+        if (op.backpressured) break;
         const next = await inputs.next();
         if (next.done) exhausted = true;
-        else inFlight.push(submit(next.value, submitted++));
+        else {
+          inFlight.push(submit(next.value, submitted++));
+          op.taskStarted();
+        }
       }
-      const ref = inFlight.shift();
-      if (ref === undefined) return;
-      yield ref;
+      const head = inFlight[0];
+      if (head === undefined) return;
+      const [first, outputRef] = head.outputs;
+      let output: TaskOutput;
+      try {
+        output = await ray.get(outputRef);
+      } catch (err) {
+        if ((err as Error).name !== "ObjectStoreFullError" || head.storeFullRetries >= STORE_FULL_RETRIES) throw err;
+        head.storeFullRetries++;
+        head.outputs = head.resubmit();
+        continue;
+      }
+      const { figures, more } = output;
+      const blocks = [first, ...more];
+      inFlight.shift();
+      op.taskFinished();
+      for (const ref of head.inputs) exec.budget.release(ref, true);
+      for (const [i, ref] of blocks.entries()) exec.budget.blockOut(op, ref, figures[i]!.numRows, figures[i]!.bytes);
+      // The blocks are held from now on, yielded as the consumer asks for them.
+      yield* blocks;
     }
   } finally {
-    for (const ref of inFlight) ray.cancel(ref).catch(() => {});
+    op.backpressured = false;
+    for (const { outputs } of inFlight) {
+      ray.cancel(outputs[0]).catch(() => {});
+      op.taskFinished(); // cancelled: it ends here
+    }
     if (!exhausted) await inputs.return?.();
   }
 }
 
 /** The first `n` rows of the stream: counts rows as blocks arrive, slices the last one, then closes upstream. */
-async function* limitBlocks(upstream: AsyncIterable<BlockRef>, n: number): AsyncGenerator<BlockRef> {
+async function* limitBlocks(upstream: AsyncIterable<BlockRef>, n: number, exec: Execution): AsyncGenerator<BlockRef> {
   let left = n;
   if (left <= 0) return;
   for await (const ref of upstream) {
-    const block: StoredBlock = await ray.get(ref);
-    if (block.numRows <= left) {
-      left -= block.numRows;
+    const numRows = await numRowsOf(ref);
+    if (numRows <= left) {
+      left -= numRows;
       yield ref;
     } else {
-      yield ray.put(encodeBlock(decodeBlock(block).slice(0, left))) as BlockRef;
+      const block: StoredBlock = await ray.get(ref);
+      const sliced = encodeBlock(decodeBlock(block).slice(0, left));
+      exec.budget.release(ref, false);
+      const slicedRef = ray.put(sliced) as BlockRef;
+      noteFigures(slicedRef, { numRows: sliced.numRows, bytes: blockBytes(sliced) });
+      yield slicedRef;
       left = 0;
     }
     if (left === 0) return;

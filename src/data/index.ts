@@ -18,15 +18,20 @@
  * union, randomSample; the all-to-all steps randomShuffle, repartition, sort, groupby (GroupedData);
  * consumption (iterRows, iterBatches, take, takeAll, takeBatch, show, count, schema, columns,
  * sum, min, max, mean, std, unique, aggregate with agg.*, toArrow, sizeBytes, inputFiles, materialize, split,
- * splitAtIndices, splitProportionately, trainTestSplit, explain); writes (writeCsv, writeJson, writeParquet, writeNumpy);
- * zip, fromArrowRefs, toArrowRefs, iterator and streamingSplit (DataIterator), iterBatches'
- * prefetch and local shuffle; Datasets and DataIterators passed to tasks and actors (serializers.ts).
- * Built on tsray's public API only.
+ * splitAtIndices, splitProportionately, trainTestSplit, explain, stats, statsSummary); writes (writeCsv, writeJson,
+ * writeParquet, writeNumpy); zip, fromArrowRefs, toArrowRefs, iterator and streamingSplit (DataIterator),
+ * iterBatches' prefetch and local shuffle; Datasets and DataIterators passed to tasks and actors (serializers.ts);
+ * DataContext (block sizes and counts, resource limits with backpressure in object store bytes, locality,
+ * progress lines on stderr).
+ * Built on tsray's public API only (the progress lines reuse the text of tsray's progress bars).
  */
 import "./serializers.js";
 export { Dataset, MaterializedDataset } from "./dataset.js";
 export type { DataIterator } from "./data-iterator.js";
 export { GroupedData } from "./grouped-data.js";
+export { DataContext } from "./context.js";
+export type { ExecutionOptions, ExecutionResources } from "./context.js";
+export type { ExecutionStats } from "./execution-stats.js";
 export * as agg from "./agg.js";
 export { range, rangeTensor, fromItems, fromNumpy, fromArrow } from "./create.js";
 export { fromArrowRefs } from "./from-arrow-refs.js";

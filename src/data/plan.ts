@@ -6,6 +6,7 @@
 import type { Table } from "apache-arrow";
 import type { TaskOptions, util } from "tsray";
 import type { BlockRef } from "./block.js";
+import type { DataContext } from "./context.js";
 import type { Exchange } from "./exchange/exchange.js";
 import type { ListOptions } from "./read/list-files.js";
 import type { FileFormat, FilesInput } from "./read/read-file.js";
@@ -90,6 +91,8 @@ export type Step = MapStep | LimitStep;
 export interface Plan {
   readonly source: Source;
   readonly steps: readonly Step[];
+  /** The DataContext as it was when the plan's Dataset was made; its execution and tasks use it. */
+  readonly context?: DataContext;
 }
 
 /** Sources read by read tasks (an operator of their own), rather than blocks the driver holds. */

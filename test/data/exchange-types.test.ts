@@ -114,6 +114,6 @@ test("slices of tables (offsets into their buffers) shuffle and sort right: null
   const tensors = data.fromNumpy({ data: Float64Array.from({ length: 40 }, (_, i) => i), shape: [20, 2] });
   const sliced = (await tensors.materialize()).limit(13);
   const rows = await sliced.randomShuffle({ seed: 4 }).takeAll();
-  assert.deepEqual(rows.map((r) => Array.from((r.data as data.Tensor).data)).sort((a, b) => a[0]! - b[0]!),
+  assert.deepEqual(rows.map((r) => Array.from((r.data as data.Tensor).data as Float64Array)).sort((a, b) => a[0]! - b[0]!),
     Array.from({ length: 13 }, (_, i) => [2 * i, 2 * i + 1]));
 });

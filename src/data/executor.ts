@@ -19,6 +19,9 @@ import { runStages, stageTaskModule, type TaskInput } from "./stage-task.js";
 import { rowsToTable } from "./to-arrow.js";
 import { randomSeed, shuffled } from "./seeded-shuffle.js";
 import { runExchange } from "./exchange/run-exchange.js";
+import { runActorPool } from "./actor-pool.js";
+import { droppingErroredBlocks, erroredBlockBudget } from "./errored-blocks.js";
+import { warnOfInfeasibleOperators } from "./resource-check.js";
 
 const runStagesTask = ray.util.remoteExport(stageTaskModule, runStages);
 
@@ -28,9 +31,18 @@ export async function* executePlan(plan: Plan): AsyncGenerator<BlockRef, void, u
   const cpus = (await ray.clusterResources()).CPU ?? 1;
   const window = Math.max(2, Math.ceil(2 * cpus));
   let stream: AsyncIterable<BlockRef | TaskInput> = sourceInputs(plan.source, cpus);
-  for (const op of fuse(plan)) {
+  const operators = fuse(plan);
+  await warnOfInfeasibleOperators(operators.filter((op) => op.kind !== "limit"));
+  // Merge with DataContext: `plan.maxErroredBlocks ?? DataContext.getCurrent().maxErroredBlocks` (the dataset's context).
+  const erroredBlocks = erroredBlockBudget(plan.maxErroredBlocks ?? 0);
+  for (const op of operators) {
     if (op.kind === "limit") {
       stream = limitBlocks(stream as AsyncIterable<BlockRef>, op.n);
+      continue;
+    } else if (op.kind === "actors") {
+      const minRows = bundleRows(op);
+      const inputs = minRows === undefined ? singles(stream) : bundled(stream as AsyncIterable<BlockRef>, minRows);
+      stream = runActorPool(op, inputs, cpus);
     } else {
       const task = runStagesTask.options({ ...op.taskOptions, name: op.name });
       const stages = op.stages;
@@ -44,6 +56,7 @@ export async function* executePlan(plan: Plan): AsyncGenerator<BlockRef, void, u
           ([first, ...more], index) => task.remote(first as never, stages, index, ...(more as never[])) as BlockRef, maxInFlight);
       }
     }
+    if (erroredBlocks.limit !== 0) stream = droppingErroredBlocks(stream as AsyncIterable<BlockRef>, op.name, erroredBlocks);
   }
   yield* stream as AsyncIterable<BlockRef>;
 }
@@ -52,10 +65,15 @@ export async function* executePlan(plan: Plan): AsyncGenerator<BlockRef, void, u
  * Rows a task of this operator should get at least: a mapBatches with a batchSize first in an
  * operator fed by blocks (not a read) gets small blocks bundled up to it, as Ray does.
  */
-function bundleRows(op: Extract<Operator, { kind: "tasks" }>): number | undefined {
+function bundleRows(op: Exclude<Operator, { kind: "limit" }>): number | undefined {
   const first = op.stages[0];
   if (op.isRead || first === undefined || first.kind !== "mapBatches") return undefined;
   return first.batchSize ?? undefined;
+}
+
+/** Each input as the arguments of its call: [input]. */
+async function* singles<I>(upstream: AsyncIterable<I>): AsyncGenerator<[I]> {
+  for await (const input of upstream) yield [input];
 }
 
 /** Upstream blocks grouped, in order, until each group holds at least `minRows` rows (the last may hold fewer). */

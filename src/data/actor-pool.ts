@@ -113,10 +113,10 @@ class Pool {
     this.#maxSize = Math.max(spec.minSize, spec.maxSize ?? Math.max(1, Math.floor(cpus)));
     this.#perActor = spec.maxTasksInFlightPerActor;
     const { maxRetries: _r, retryExceptions: _e, ...resources } = op.taskOptions;
-    // As Ray Data: a pool actor holds one CPU for its life unless it asks for CPUs or GPUs itself.
-    const actorOptions: ActorOptions = { ...resources, maxRestarts: spec.maxRestarts };
-    if (resources.numCpus === undefined && resources.numGpus === undefined) actorOptions.numCpus = 1;
-    this.#actorClass = HostActor.options(actorOptions);
+    // The actors ask for the UDF's resources, else take tsray's actor default (a CPU to be placed, none
+    // while alive), unlike Ray Data's, which holds a CPU per actor: a pool would then hold every CPU that
+    // the read or map tasks feeding it need, and wait for them forever. The pool's size bounds its CPU use.
+    this.#actorClass = HostActor.options({ ...resources, maxRestarts: spec.maxRestarts } satisfies ActorOptions);
   }
 
   /** Inputs taken from upstream ahead of the consumer: a full pool's worth. */

@@ -21,7 +21,7 @@ import { randomSeed, shuffled } from "./seeded-shuffle.js";
 import { runExchange } from "./exchange/run-exchange.js";
 import { runActorPool } from "./actor-pool.js";
 import { droppingErroredBlocks, erroredBlockBudget } from "./errored-blocks.js";
-import { warnOfInfeasibleOperators } from "./resource-check.js";
+import { warnOfInfeasibleOperators, warnOfPoolsHoldingCpus } from "./resource-check.js";
 
 const runStagesTask = ray.util.remoteExport(stageTaskModule, runStages);
 
@@ -32,14 +32,17 @@ export async function* executePlan(plan: Plan): AsyncGenerator<BlockRef, void, u
   const window = Math.max(2, Math.ceil(2 * cpus));
   let stream: AsyncIterable<BlockRef | TaskInput> = sourceInputs(plan.source, cpus);
   const operators = fuse(plan);
-  await warnOfInfeasibleOperators(operators.filter((op) => op.kind !== "limit"));
+  const mapOperators = operators.filter((op) => op.kind !== "limit");
+  await warnOfInfeasibleOperators(mapOperators);
+  warnOfPoolsHoldingCpus(mapOperators, cpus);
   // Merge with DataContext: `plan.maxErroredBlocks ?? DataContext.getCurrent().maxErroredBlocks` (the dataset's context).
   const erroredBlocks = erroredBlockBudget(plan.maxErroredBlocks ?? 0);
   for (const op of operators) {
     if (op.kind === "limit") {
       stream = limitBlocks(stream as AsyncIterable<BlockRef>, op.n);
       continue;
-    } else if (op.kind === "actors") {
+    }
+    if (op.kind === "actors") {
       const minRows = bundleRows(op);
       const inputs = minRows === undefined ? singles(stream) : bundled(stream as AsyncIterable<BlockRef>, minRows);
       stream = runActorPool(op, inputs, cpus);

@@ -7,8 +7,7 @@
  * A class UDF's step makes an actor-pool operator. As Ray fuses a task operator into the actor
  * operator after it, function steps (and a read) before it with equal options and no
  * concurrency of their own join it, and so do such function steps after it: the actor runs them
- * all in one call per block. That is also what keeps a read's tasks from waiting for CPUs that
- * the pool's actors hold. Two class UDFs never share an operator: each pool hosts one class.
+ * all in one call per block. Two class UDFs never share an operator: each pool hosts one class.
  */
 import type { TaskOptions } from "tsray";
 import { isReadSource, sourceName, type ActorPoolSpec, type MapStep, type Plan, type StageSpec } from "./plan.js";

@@ -39,3 +39,21 @@ function needOf(opts: TaskOptions): Record<string, number> {
   if (opts.memory) need.memory = opts.memory;
   return need;
 }
+
+/**
+ * Pool actors that ask for CPUs hold them while alive. Warns when the pools' minimum sizes hold so many that a task
+ * operator's task cannot get its CPUs: the execution would wait for them for as long as the pools live.
+ */
+export function warnOfPoolsHoldingCpus(
+  ops: readonly ({ kind: "tasks"; name: string; taskOptions: TaskOptions } | { kind: "actors"; name: string; taskOptions: TaskOptions; pool: { minSize: number } })[],
+  cpus: number,
+): void {
+  let held = 0;
+  for (const op of ops) if (op.kind === "actors") held += op.pool.minSize * (op.taskOptions.numCpus ?? 0);
+  const starved = ops.filter((op) => op.kind === "tasks" && held + (op.taskOptions.numCpus ?? 1) > cpus);
+  if (held === 0 || starved.length === 0) return;
+  process.stderr.write(
+    `tsray Data: the actor pools hold ${held} of the cluster's ${cpus} CPUs, which leaves too few for the tasks of ` +
+      `${starved.map((op) => op.name).join(", ")}: the execution may wait; give the pools fewer actors or numCpus\n`,
+  );
+}

@@ -18,7 +18,8 @@
  * union, randomSample; the all-to-all steps randomShuffle, repartition, sort, groupby (GroupedData);
  * consumption (iterRows, iterBatches, take, takeAll, takeBatch, show, count, schema, columns,
  * sum, min, max, mean, std, unique, aggregate with agg.*, toArrow, sizeBytes, inputFiles, materialize, split,
- * splitAtIndices, splitProportionately, trainTestSplit, explain); writes (writeCsv, writeJson).
+ * splitAtIndices, splitProportionately, trainTestSplit, explain); writes (writeCsv, writeJson);
+ * class UDFs on actor pools (actor-pool.ts), resources, retries and maxErroredBlocks per UDF.
  * Built on tsray's public API only.
  */
 export { Dataset, MaterializedDataset } from "./dataset.js";

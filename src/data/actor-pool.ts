@@ -232,7 +232,8 @@ class Pool {
     actor.inFlight.add(work);
     work.attempts++;
     const [input, ...bundled] = work.args;
-    const ref = actor.handle.process.remote(input as never, work.index, ...(bundled as never[])) as BlockRef;
+    // Named as the operator, so that a UDF's error names it as a task's would ("Task MapBatches(Model) failed").
+    const ref = actor.handle.process.options({ name: this.#op.name }).remote(input as never, work.index, ...(bundled as never[])) as BlockRef;
     ray.get(ref).then(
       (_block: StoredBlock) => {
         actor.inFlight.delete(work);

@@ -154,8 +154,8 @@ test("breaking out of the iteration kills the pool: no actor is left alive", asy
   assert.equal(await aliveHosts(), 0);
 });
 
-test("a pool actor's process killed: its in-flight batches go to another actor (restarted or not) and the output is complete", async () => {
-  const marker = folder.path("killed-pid");
+for (const maxRestarts of [undefined, 0]) test(`a pool actor's process killed (maxRestarts ${maxRestarts ?? "default, -1"}): its in-flight batches go to another actor and the output is complete`, async () => {
+  const marker = folder.path(`killed-pid-${maxRestarts}`);
   class Fragile {
     constructor(readonly marker: string) {}
     call(batch: { id: Float64Array }) {
@@ -168,7 +168,7 @@ test("a pool actor's process killed: its in-flight batches go to another actor (
     }
   }
   const rows = await data.range(40, { overrideNumBlocks: 20 })
-    .mapBatches(Fragile, { concurrency: 2, isolation: "process", fnConstructorArgs: [marker] })
+    .mapBatches(Fragile, { concurrency: 2, isolation: "process", fnConstructorArgs: [marker], ...(maxRestarts !== undefined ? { maxRestarts } : {}) })
     .takeAll();
   assert.deepEqual(rows.map((r) => r.id), Array.from({ length: 40 }, (_, i) => i));
   const killed = Number(readFileSync(marker, "utf8"));

@@ -12,6 +12,7 @@ import type { Channel } from "../rpc/channel.js";
 import { sendId, type FromRaylet, type TaskSpec, type ToRaylet } from "../rpc/protocol.js";
 import type { ActorHandleData } from "../serialization/markers.js";
 import { deserialize, serialize, type SerializeContext } from "../serialization/serializer.js";
+import { decodingWith } from "../serialization/custom-serializers.js";
 import type { SerializedValue } from "../serialization/serialized-value.js";
 import type { FunctionDescriptor } from "./function-manager/descriptor.js";
 import { ObjectRef, setRefCounter } from "./object-ref.js";
@@ -229,7 +230,8 @@ export class CoreWorker {
     // Where collected refs and views can only be released by finalizers (no synchronous sweep),
     // let a turn of the event loop pass under memory pressure so that a tight put/get loop's do run.
     else if (!SWEEPS && this.arena && this.arena.used() > this.arena.capacity / 2) await new Promise((r) => setImmediate(r));
-    const decoded = ids.map((id) => this.decode(id, values.get(id)!));
+    // A value of a registered class whose serializer this thread lacks: its module is imported, and the decode runs again.
+    const decoded = await decodingWith(() => ids.map((id) => this.decode(id, values.get(id)!)));
     for (const id of ids) this.letGo(id);
     return decoded;
   }

@@ -7,6 +7,7 @@ import { TaskCancelledError, taskErrorInfo, type ErrorInfo } from "../common/err
 import type { ObjectValue } from "../object-store/object-table.js";
 import type { FromRaylet, TaskSpec } from "../rpc/protocol.js";
 import { releaseSlices } from "../serialization/serializer.js";
+import { decodingWith } from "../serialization/custom-serializers.js";
 import type { CoreWorker, TaskContext } from "./core-worker.js";
 import type { FunctionDescriptor } from "./function-manager/descriptor.js";
 import { explainMissingBinding, loadCallable } from "./function-manager/load.js";
@@ -148,7 +149,7 @@ export class TaskExecutor {
     let results: ObjectValue[];
     try {
       results = await this.cw.runTask(ctx, async () => {
-        const value = await body(this.decodeArgs(spec, argValues));
+        const value = await body(await decodingWith(() => this.decodeArgs(spec, argValues)));
         if (ctx.cancelled) throw new TaskCancelledError(`task ${spec.name} was cancelled`);
         if (spec.numReturns === "streaming") return [await this.stream(spec, value, ctx)];
         return this.encodeReturns(spec, isIterator(value) ? await yielded(spec, value) : value);

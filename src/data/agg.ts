@@ -6,6 +6,7 @@
  * with `on` it counts nulls too unless ignoreNulls is true.
  */
 import type { Table } from "apache-arrow";
+import * as ray from "tsray";
 import { columnValues } from "./from-arrow.js";
 import { ColumnStats } from "./column-stats.js";
 import type { AggRecipe, BuiltInName } from "./agg-recipe.js";
@@ -18,9 +19,14 @@ interface Accumulator { add(table: Table): void; result(): unknown }
 
 /** @internal The AggregateFn every `agg` function returns. */
 export class Aggregation implements AggregateFn {
-  /** For a built-in aggregation, how to make it again in a worker (the accumulator is a closure, which does not travel). */
+  /** How to make it again in a worker (the accumulator is a closure, which does not travel); none if it cannot travel. */
   recipe?: AggRecipe;
-  constructor(readonly name: string, readonly accumulator: () => Accumulator) {}
+  /** `key`: the group's key (a value, or an array of them for several key columns); null for a whole dataset. */
+  constructor(readonly name: string, readonly accumulator: (key?: unknown) => Accumulator) {}
+  /** This aggregation with its functions loaded: itself, but for a custom one that arrived as a recipe. */
+  async ready(): Promise<Aggregation> {
+    return this;
+  }
 }
 
 
@@ -85,23 +91,44 @@ function uniqueOf(on: string, opts: AggOptions = {}): AggregateFn {
     };
   });
 }
-/** A user aggregation: a state per block and group, merged in any order, then finalized. */
-export function custom<A, O = A>(spec: { name: string; init: (key: unknown) => A; accumulateRow: (acc: A, row: Row) => A;
-  merge: (a: A, b: A) => A; finalize?: (acc: A) => O }): AggregateFn {
-  if (typeof spec?.name !== "string" || typeof spec.init !== "function" || typeof spec.accumulateRow !== "function" || typeof spec.merge !== "function") {
+type CustomSpec<A, O> = { name: string; init: (key: unknown) => A; accumulateRow: (acc: A, row: Row) => A;
+  merge: (a: A, b: A) => A; finalize?: (acc: A) => O };
+
+/**
+ * A user aggregation: a state per block and group, merged in any order, then finalized. Its
+ * functions are shipped as UDFs are, so groupby runs it in its reduce tasks (a closure over a
+ * local variable then fails naming it); one that cannot be shipped (a built-in such as Math.max)
+ * keeps the aggregation in the consuming process.
+ */
+export function custom<A, O = A>(spec: CustomSpec<A, O>): AggregateFn {
+  if (typeof spec?.name !== "string" || typeof spec.init !== "function" || typeof spec.accumulateRow !== "function" || typeof spec.merge !== "function"
+    || (spec.finalize !== undefined && typeof spec.finalize !== "function")) {
     throw new TypeError("agg.custom() takes { name, init, accumulateRow, merge, finalize? }");
   }
-  return new Aggregation(spec.name, () => {
+  const aggregation = customAggregation(spec);
+  try {
+    const ship = (fn: Function | undefined) => (fn === undefined ? null : ray.util.shipFunction(fn));
+    aggregation.recipe = { fn: "custom", args: [spec.name, {
+      init: ship(spec.init), accumulateRow: ship(spec.accumulateRow), merge: ship(spec.merge), finalize: ship(spec.finalize),
+    }] };
+  } catch {
+    // Not describable as source (a native function): it stays in this process.
+  }
+  return aggregation;
+}
+
+function customAggregation<A, O>(spec: CustomSpec<A, O>): Aggregation {
+  return new Aggregation(spec.name, (key = null) => {
     let total: { acc: A } | undefined;
     return {
       add(table) {
         // A state per block, merged into the total: the same path a distributed run takes.
-        let acc = spec.init(null);
+        let acc = spec.init(key);
         for (const row of rowsOf(table)) acc = spec.accumulateRow(acc, row);
         total = total === undefined ? { acc } : { acc: spec.merge(total.acc, acc) };
       },
       result: () => {
-        const acc = total?.acc ?? spec.init(null);
+        const acc = total?.acc ?? spec.init(key);
         return spec.finalize ? spec.finalize(acc) : acc;
       },
     };
@@ -171,10 +198,36 @@ function recorded<A extends unknown[]>(fn: BuiltInName, make: (...args: A) => Ag
   };
 }
 
+/**
+ * @internal The aggregation a recipe describes, at once (a deserializer cannot wait): a custom one
+ * gets its functions only when `ready()` loads them, which every consumer of aggregations awaits.
+ */
+export function fromRecipeNow(recipe: AggRecipe): Aggregation {
+  if (recipe.fn !== "custom") return builtIn(recipe.fn, recipe.args);
+  const pending = new Aggregation(recipe.args[0], () => {
+    throw new Error(`internal: the custom aggregation '${recipe.args[0]}' was used before its functions were loaded`);
+  });
+  pending.recipe = recipe;
+  pending.ready = () => fromRecipe(recipe);
+  return pending;
+}
+
 /** @internal The aggregation a recipe describes, made again (in a worker). */
-export function fromRecipe(recipe: AggRecipe): Aggregation {
+export async function fromRecipe(recipe: AggRecipe): Promise<Aggregation> {
+  if (recipe.fn === "custom") {
+    const [name, shipped] = recipe.args;
+    const load = (fn: unknown) => (fn === null ? undefined : ray.util.loadFunction(fn as ray.util.ShippedFunction<never>));
+    const [init, accumulateRow, merge, finalize] = await Promise.all([shipped.init, shipped.accumulateRow, shipped.merge, shipped.finalize].map(load));
+    return customAggregation({ name, init, accumulateRow, merge, finalize } as unknown as CustomSpec<unknown, unknown>);
+  }
+  return builtIn(recipe.fn, recipe.args);
+}
+
+function builtIn(fn: BuiltInName, args: readonly unknown[]): Aggregation {
   const makers: Record<BuiltInName, (...args: never[]) => AggregateFn> = {
     count: countOf, sum: sumOf, min: minOf, max: maxOf, mean: meanOf, std: stdOf, absMax: absMaxOf, quantile: quantileOf, unique: uniqueOf,
   };
-  return makers[recipe.fn](...(recipe.args as never[])) as Aggregation;
+  const aggregation = makers[fn](...(args as never[])) as Aggregation;
+  aggregation.recipe = { fn, args };
+  return aggregation;
 }

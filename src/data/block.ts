@@ -1,30 +1,34 @@
 /**
  * Blocks: the unit of data that tasks pass through the object store.
  *
- * A block is an Arrow table, but it travels as Arrow IPC stream bytes, not as a Table: a Table is
- * a graph of class instances (Schema, Field, Data, Vector, with methods such as
- * `dictionary.isValid`), which tsray's structured-clone serialization refuses (functions) or
- * would strip of their prototypes. IPC bytes are one Uint8Array, which the object store keeps
- * zero-copy (shared memory, from 100 KB), and `tableFromIPC` reads back as views of those bytes
- * without copying the column buffers. The row count travels beside the bytes, so counting and
- * limiting need not decode anything.
+ * A block is an Arrow Table, stored as one: arrow-serializer.ts registers Tables with tsray's
+ * serializer, which sends a Table as its Arrow IPC stream bytes (one Uint8Array, kept in shared
+ * memory from 100 KB) and reads it back with `tableFromIPC` as views of those bytes, without
+ * copying the column buffers. So a block ref is also what toArrowRefs() returns and
+ * fromArrowRefs() takes: an ObjectRef<Table>. (Blocks were { ipc, numRows } objects before
+ * Tables could be sent; encodeBlock and decodeBlock stay as the names of that boundary.)
  */
-import { Table, tableFromIPC, tableToIPC } from "apache-arrow";
+import { Table } from "apache-arrow";
 import type { ObjectRef } from "tsray";
+import "./arrow-serializer.js";
 
 /** What a task returns and the store holds for one block. */
-export interface StoredBlock {
-  readonly ipc: Uint8Array;
-  readonly numRows: number;
-}
+export type StoredBlock = Table;
 export type BlockRef = ObjectRef<StoredBlock>;
 
 export function encodeBlock(table: Table): StoredBlock {
-  return { ipc: tableToIPC(table, "stream"), numRows: table.numRows };
+  return table;
 }
 
 export function decodeBlock(block: StoredBlock): Table {
-  return tableFromIPC(block.ipc);
+  return block;
+}
+
+/** A block's bytes in memory: its column buffers (as Ray's size_bytes counts them). */
+export function blockBytes(block: StoredBlock): number {
+  let bytes = 0;
+  for (const batch of block.batches) bytes += batch.data.byteLength;
+  return bytes;
 }
 
 /** True for an apache-arrow Table, also one made by another copy of the library. */
@@ -34,10 +38,5 @@ export function isArrowTable(value: unknown): value is Table {
   return typeof v === "object" && v !== null && typeof v.numRows === "number" && typeof v.schema === "object" && Array.isArray(v.batches);
 }
 
-/** Tables of one output, as one table; empty tables (which may have no columns) are left out. */
-export function concatTables(tables: readonly Table[]): Table {
-  const nonEmpty = tables.filter((t) => t.numRows > 0);
-  if (nonEmpty.length === 0) return tables[0] ?? new Table();
-  if (nonEmpty.length === 1) return nonEmpty[0]!;
-  return nonEmpty[0]!.concat(...nonEmpty.slice(1));
-}
+/** Tables of one output, as one table (concat-tables.ts: schemas unified, empty tables left out). */
+export { concatTables } from "./concat-tables.js";

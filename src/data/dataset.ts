@@ -5,16 +5,20 @@
  */
 import { Schema, Table } from "apache-arrow";
 import * as ray from "tsray";
-import { concatTables, decodeBlock, type BlockRef, type StoredBlock } from "./block.js";
+import { blockBytes, concatTables, decodeBlock, type BlockRef, type StoredBlock } from "./block.js";
 import { executePlan } from "./executor.js";
 import { explainPlan } from "./explain.js";
 import { Aggregation } from "./agg.js";
 import { ColumnStats } from "./column-stats.js";
-import { columnValues, tableToColumnBatch, tableToRows } from "./from-arrow.js";
+import { columnValues, tableToRows } from "./from-arrow.js";
 import { columnsStep, mapStep } from "./map-options.js";
 import { knownRowCount, withStep, type Plan } from "./plan.js";
-import { rebatchTables } from "./rebatch.js";
+import { batchesOf } from "./iter-batches.js";
+import { checkZipCounts } from "./zip.js";
+import { DatasetIterator, type DataIterator } from "./data-iterator.js";
+import { streamingSplit } from "./streaming-split.js";
 import { inputFilesOf } from "./read/input-files.js";
+import { footerRowCount, footerSchema } from "./read/parquet-footers.js";
 import type { Exchange } from "./exchange/exchange.js";
 import { checkBlockCount, descendingList, keyList } from "./exchange/key-options.js";
 import { GroupedData } from "./grouped-data.js";
@@ -31,6 +35,11 @@ export class Dataset<R extends object = Row> {
 
   protected constructor(plan: Plan) {
     this.#plan = plan;
+  }
+
+  /** @internal The plan of a dataset (to send it: serializers.ts). */
+  static planOf(ds: Dataset<any>): Plan {
+    return ds.#plan;
   }
 
   /** @internal A dataset of this plan (the constructor is protected, as in the contract). */
@@ -106,6 +115,13 @@ export class Dataset<R extends object = Row> {
     return new Dataset<R>({ source: { kind: "union", plans: [this.#plan, ...others.map((o) => o.#plan)] }, steps: [] });
   }
 
+  /** Row-wise zip with a dataset of equal row count; clashing columns of `other` get a "_1" suffix (zip.ts). */
+  zip<O extends object>(other: Dataset<O>): Dataset<R & O> {
+    if (!(other instanceof Dataset)) throw new TypeError("zip() takes a Dataset");
+    checkZipCounts(knownRowCount(this.#plan), knownRowCount(other.#plan));
+    return new Dataset<R & O>({ source: { kind: "zip", left: this.#plan, right: other.#plan }, steps: [] });
+  }
+
   // All-to-all steps: each holds its whole input at consumption before it yields a block.
 
   /** numBlocks blocks of nearly equal rows: sliced in order, or (shuffle) rows in a random order. */
@@ -147,10 +163,7 @@ export class Dataset<R extends object = Row> {
 
   /** Batches of exactly batchSize rows across block boundaries (but the last). */
   async *iterBatches<F extends BatchFormat = "default">(opts: IterBatchesOptions<F> = {}): AsyncGenerator<BatchOf<F, R>, void, undefined> {
-    const { batchSize, batchFormat, dropLast } = checkIterBatchesOptions(opts);
-    for await (const table of rebatchTables(this.#tables(), batchSize, dropLast)) {
-      yield (batchFormat === "arrow" ? table : batchFormat === "rows" ? tableToRows(table) : tableToColumnBatch(table)) as BatchOf<F, R>;
-    }
+    yield* batchesOf(this.#tables(), checkIterBatchesOptions(opts)) as AsyncGenerator<BatchOf<F, R>, void, undefined>;
   }
 
   /** Up to `limit` (default 20) rows, running only as much of the plan as that needs. */
@@ -188,7 +201,7 @@ export class Dataset<R extends object = Row> {
 
   /** The number of rows, without running anything when the plan's source says it (no map steps). */
   async count(): Promise<number> {
-    const known = knownRowCount(this.#plan);
+    const known = knownRowCount(this.#plan) ?? await footerRowCount(this.#plan);
     if (known !== undefined) return known;
     let rows = 0;
     for await (const ref of executePlan(this.#plan)) rows += (await ray.get(ref)).numRows;
@@ -225,10 +238,10 @@ export class Dataset<R extends object = Row> {
 
   /** One row keyed by the aggregations' names. */
   async aggregate(...aggs: AggregateFn[]): Promise<Row> {
-    const accumulators = aggs.map((a) => {
+    for (const a of aggs) {
       if (!(a instanceof Aggregation)) throw new TypeError("aggregate() takes what the agg functions return (agg.sum('x'), ...)");
-      return [a.name, a.accumulator()] as const;
-    });
+    }
+    const accumulators = (await Promise.all((aggs as Aggregation[]).map((a) => a.ready()))).map((a) => [a.name, a.accumulator()] as const);
     for await (const table of this.#tables()) for (const [, acc] of accumulators) acc.add(table);
     return Object.fromEntries(accumulators.map(([name, acc]) => [name, acc.result()]));
   }
@@ -237,6 +250,8 @@ export class Dataset<R extends object = Row> {
   async schema(): Promise<Schema> {
     const source = this.#plan.source;
     if (this.#plan.steps.every((s) => s.kind === "limit") && source.kind === "tables" && source.tables[0]) return source.tables[0].schema;
+    const fromFooter = await footerSchema(this.#plan);
+    if (fromFooter) return fromFooter;
     let first: Schema | undefined;
     for await (const table of this.#tables()) {
       first ??= table.schema;
@@ -248,6 +263,13 @@ export class Dataset<R extends object = Row> {
   /** The column names, in schema order. */
   async columns(): Promise<ColumnName<R>[]> {
     return (await this.schema()).fields.map((f) => f.name) as ColumnName<R>[];
+  }
+
+  /** Runs the plan and returns its blocks (Arrow tables), kept alive in the object store by these refs. */
+  async toArrowRefs(): Promise<ray.ObjectRef<Table>[]> {
+    const refs: BlockRef[] = [];
+    for await (const ref of executePlan(this.#plan)) refs.push(ref);
+    return refs;
   }
 
   /** Runs the plan fully, keeping every block in the object store. */
@@ -269,7 +291,7 @@ export class Dataset<R extends object = Row> {
   /** The blocks of a materialized plan. */
   #blocks(): Blocks {
     const source = this.#plan.source;
-    if (source.kind !== "blocks" || this.#plan.steps.length > 0) throw new Error("internal: not a materialized dataset");
+    if (source.kind !== "blocks" || source.numRows === undefined || this.#plan.steps.length > 0) throw new Error("internal: not a materialized dataset");
     return { refs: source.refs, numRows: source.numRows };
   }
 
@@ -298,16 +320,29 @@ export class Dataset<R extends object = Row> {
     return concatTables(tables);
   }
 
-  /** In-memory bytes of all blocks (their Arrow IPC encoding). */
+  /** In-memory bytes of all blocks (their column buffers). */
   async sizeBytes(): Promise<number> {
     let bytes = 0;
-    for await (const ref of executePlan(this.#plan)) bytes += (await ray.get(ref)).ipc.byteLength;
+    for await (const ref of executePlan(this.#plan)) bytes += blockBytes(await ray.get(ref));
     return bytes;
   }
 
   /** The files that this dataset reads. */
   async inputFiles(): Promise<string[]> {
     return inputFilesOf(this.#plan);
+  }
+
+  /** An iterator to hand to one consumer; each pass over it is one execution. */
+  iterator(): DataIterator<R> {
+    return new DatasetIterator<R>(this);
+  }
+
+  /**
+   * n iterators over disjoint parts of ONE streaming execution, for n concurrent consumers; a
+   * coordinator actor gives blocks to whichever iterator asks (streaming-split.ts).
+   */
+  streamingSplit(n: number, opts: { equal?: boolean; localityHints?: string[] } = {}): DataIterator<R>[] {
+    return streamingSplit<R>(this, n, opts);
   }
 
   /** Materializes, then splits into n parts; `equal` gives equal row counts, dropping the remainder. */
@@ -344,6 +379,16 @@ export class Dataset<R extends object = Row> {
     return writeDataset(this.#plan, "writeJson", "json", path, opts);
   }
 
+  /** Parquet files, one per block; partitionCols: hive folders col=value/, the columns left out of the files. */
+  writeParquet(path: string, opts: WriteOptions & { partitionCols?: ColumnName<R>[] } = {}): Promise<WriteResult> {
+    return writeDataset(this.#plan, "writeParquet", "parquet", path, opts);
+  }
+
+  /** .npy files holding `column` (numeric or tensor), one per block. */
+  writeNumpy(path: string, opts: WriteOptions & { column: ColumnName<R> }): Promise<WriteResult> {
+    return writeDataset(this.#plan, "writeNumpy", "numpy", path, opts ?? {});
+  }
+
   /** The logical and the physical plan, fused operators shown as "A->B". */
   explain(): string {
     return explainPlan(this.#plan);
@@ -376,8 +421,8 @@ export class MaterializedDataset<R extends object = Row> extends Dataset<R> {
   }
 
   /** @internal */
-  static ofBlocks<R extends object>(refs: readonly BlockRef[], numRows: readonly number[]): MaterializedDataset<R> {
-    return new MaterializedDataset<R>({ source: { kind: "blocks", refs, numRows }, steps: [] });
+  static ofBlocks<R extends object>(refs: readonly BlockRef[], numRows?: readonly number[]): MaterializedDataset<R> {
+    return new MaterializedDataset<R>({ source: { kind: "blocks", refs, ...(numRows ? { numRows } : {}) }, steps: [] });
   }
 
   /** How many blocks it holds. */

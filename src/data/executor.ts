@@ -14,6 +14,7 @@ import { decodeBlock, encodeBlock, type BlockRef, type StoredBlock } from "./blo
 import { fuse, type Operator } from "./fusion.js";
 import type { FilesSource, Plan, Source } from "./plan.js";
 import { listFiles } from "./read/list-files.js";
+import { rowGroupInputs } from "./read/parquet-footers.js";
 import type { FilesInput } from "./read/read-file.js";
 import { runStages, stageTaskModule, type TaskInput } from "./stage-task.js";
 import { rowsToTable } from "./to-arrow.js";
@@ -22,6 +23,7 @@ import { runExchange } from "./exchange/run-exchange.js";
 import { runActorPool } from "./actor-pool.js";
 import { droppingErroredBlocks, erroredBlockBudget } from "./errored-blocks.js";
 import { warnOfInfeasibleOperators, warnOfPoolsHoldingCpus } from "./resource-check.js";
+import { zipBlocks } from "./zip.js";
 
 const runStagesTask = ray.util.remoteExport(stageTaskModule, runStages);
 
@@ -65,12 +67,15 @@ export async function* executePlan(plan: Plan): AsyncGenerator<BlockRef, void, u
 }
 
 /**
- * Rows a task of this operator should get at least: a mapBatches with a batchSize first in an
- * operator fed by blocks (not a read) gets small blocks bundled up to it, as Ray does.
+ * Rows a task of this operator should get at least: a mapBatches with a batchSize (or a write with
+ * minRowsPerFile) first in an operator fed by blocks (not a read) gets small blocks bundled up to
+ * it, as Ray does.
  */
 function bundleRows(op: Exclude<Operator, { kind: "limit" }>): number | undefined {
   const first = op.stages[0];
-  if (op.isRead || first === undefined || first.kind !== "mapBatches") return undefined;
+  if (op.isRead || first === undefined) return undefined;
+  if (first.kind === "write") return first.minRowsPerFile ?? undefined;
+  if (first.kind !== "mapBatches") return undefined;
   return first.batchSize ?? undefined;
 }
 
@@ -135,6 +140,9 @@ async function* sourceInputs(source: Source, cpus: number): AsyncGenerator<Block
       // Each input runs as a plan of its own, one after the other, so the union keeps their order.
       for (const input of source.plans) yield* executePlan(input);
       return;
+    case "zip":
+      yield* zipBlocks(executePlan(source.left), executePlan(source.right));
+      return;
     case "allToAll": {
       // An all-to-all step holds its whole input before it makes its first output block.
       const inputs: BlockRef[] = [];
@@ -151,6 +159,8 @@ async function fileInputs(source: FilesSource): Promise<FilesInput[]> {
     throw new Error(`no files to read in ${source.paths.join(", ")}${source.list.fileExtensions ? ` with extensions ${source.list.fileExtensions.join(", ")}` : ""}`);
   }
   if (source.shuffleSeed !== undefined) files = shuffled(files, source.shuffleSeed ?? randomSeed());
+  // More blocks than files: Parquet files split by row groups (other formats are read whole).
+  if (source.format === "parquet" && (source.overrideNumBlocks ?? 0) > files.length) return rowGroupInputs(source, files, source.overrideNumBlocks!);
   const groups = Math.min(files.length, source.overrideNumBlocks ?? files.length);
   return splitEvenly(files.length, groups).map(([start, end]) => ({ ...source.input, files: files.slice(start, end) }));
 }

@@ -39,7 +39,8 @@ export function fuse(plan: Plan): Operator[] {
       current = undefined;
       continue;
     }
-    if (current && sameExecution(current, step)) {
+    // A write with minRowsPerFile runs as an operator of its own, whose tasks get small blocks bundled (executor.ts).
+    if (current && sameExecution(current, step) && !(step.stage.kind === "write" && step.stage.minRowsPerFile)) {
       if (step.pool !== undefined && current.kind === "tasks") {
         // The task operator's stages move into the pool's actors.
         const { concurrency: _, ...rest } = current;

@@ -13,20 +13,25 @@
  *
  * The contract is shared/spec/data.d.ts. Built so far: creation (range, rangeTensor, fromItems,
  * fromNumpy, fromArrow,
- * readCsv, readJson, readText, readBinaryFiles);
+ * readCsv, readJson, readText, readBinaryFiles, readParquet, readNumpy, readImages);
  * map, mapBatches, flatMap, filter, addColumn, selectColumns, dropColumns, renameColumns, limit,
  * union, randomSample; the all-to-all steps randomShuffle, repartition, sort, groupby (GroupedData);
  * consumption (iterRows, iterBatches, take, takeAll, takeBatch, show, count, schema, columns,
  * sum, min, max, mean, std, unique, aggregate with agg.*, toArrow, sizeBytes, inputFiles, materialize, split,
- * splitAtIndices, splitProportionately, trainTestSplit, explain); writes (writeCsv, writeJson);
+ * splitAtIndices, splitProportionately, trainTestSplit, explain); writes (writeCsv, writeJson, writeParquet, writeNumpy);
+ * zip, fromArrowRefs, toArrowRefs, iterator and streamingSplit (DataIterator), iterBatches'
+ * prefetch and local shuffle; Datasets and DataIterators passed to tasks and actors (serializers.ts);
  * class UDFs on actor pools (actor-pool.ts), resources, retries and maxErroredBlocks per UDF.
  * Built on tsray's public API only.
  */
+import "./serializers.js";
 export { Dataset, MaterializedDataset } from "./dataset.js";
+export type { DataIterator } from "./data-iterator.js";
 export { GroupedData } from "./grouped-data.js";
 export * as agg from "./agg.js";
 export { range, rangeTensor, fromItems, fromNumpy, fromArrow } from "./create.js";
-export { readCsv, readJson, readText, readBinaryFiles } from "./read/index.js";
+export { fromArrowRefs } from "./from-arrow-refs.js";
+export { readCsv, readJson, readText, readBinaryFiles, readParquet, readNumpy, readImages } from "./read/index.js";
 export type { ReadOptions } from "./read/index.js";
 export type { WriteOptions, WriteResult } from "./write/write-dataset.js";
 export type {

@@ -21,8 +21,10 @@ export type Source =
   | FilesSource
   /** The outputs of these plans, one after the other (Dataset.union). */
   | { readonly kind: "union"; readonly plans: readonly Plan[] }
-  /** Blocks already in the object store (a materialized dataset). */
-  | { readonly kind: "blocks"; readonly refs: readonly BlockRef[]; readonly numRows: readonly number[] }
+  /** The rows of two plans of equal row count side by side (Dataset.zip, zip.ts). */
+  | { readonly kind: "zip"; readonly left: Plan; readonly right: Plan }
+  /** Blocks already in the object store (a materialized dataset); numRows unknown for refs a user gave (fromArrowRefs). */
+  | { readonly kind: "blocks"; readonly refs: readonly BlockRef[]; readonly numRows?: readonly number[] }
   /** An all-to-all step (shuffle, repartition, sort, groupby) over the whole output of `input`. */
   | { readonly kind: "allToAll"; readonly input: Plan; readonly exchange: Exchange };
 
@@ -127,9 +129,10 @@ function sourceRowCount(source: Source): number | undefined {
     case "rangeTensor": return source.n;
     case "items": return source.items.length;
     case "tables": return source.tables.reduce((sum, t) => sum + t.numRows, 0);
-    case "blocks": return source.numRows.reduce((sum, n) => sum + n, 0);
+    case "blocks": return source.numRows?.reduce((sum, n) => sum + n, 0);
     case "files": return undefined;
     case "allToAll": return source.exchange.kind === "aggregate" || source.exchange.kind === "groupBlocks" ? undefined : knownRowCount(source.input);
+    case "zip": return knownRowCount(source.left);
     case "union": {
       const counts = source.plans.map(knownRowCount);
       return counts.every((c) => c !== undefined) ? counts.reduce((a, b) => a! + b!, 0) : undefined;
@@ -144,8 +147,9 @@ export function sourceName(source: Source): string {
     case "items": return "FromItems";
     case "tables": return source.name ?? "FromArrow";
     case "blocks": return "InputBlocks";
-    case "files": return { csv: "ReadCSV", json: "ReadJSON", text: "ReadText", binary: "ReadBinary" }[source.format];
+    case "files": return { csv: "ReadCSV", json: "ReadJSON", text: "ReadText", binary: "ReadBinary", parquet: "ReadParquet", numpy: "ReadNumpy", images: "ReadImage" }[source.format];
     case "union": return "Union";
+    case "zip": return "Zip";
     case "allToAll": return source.exchange.name;
   }
 }

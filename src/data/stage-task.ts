@@ -8,7 +8,7 @@
  */
 import { makeVector, Table } from "apache-arrow";
 import * as ray from "tsray";
-import { concatTables, encodeBlock, decodeBlock, type StoredBlock } from "./block.js";
+import { concatTables, encodeBlock, decodeBlock, isArrowTable, type StoredBlock } from "./block.js";
 import { tableToColumnBatch, tableToRows } from "./from-arrow.js";
 import { applyColumnsStage, withColumn } from "./column-ops.js";
 import { columnsOf, isTensor, tableOfColumns, tensorBatchColumn, type TypedColumn } from "./tensor.js";
@@ -43,7 +43,7 @@ export type UdfLoader = (stage: UdfStage) => Promise<AnyUdf>;
 
 /** runStages, with the UDFs given by `loadUdf`. */
 export async function runStagesWith(loadUdf: UdfLoader, input: TaskInput, stages: readonly StageSpec[], blockIndex: number, bundledBlocks: readonly StoredBlock[]): Promise<StoredBlock> {
-  const first = "ipc" in input ? decodeBlock(input) : await readBlock(input);
+  const first = isArrowTable(input) ? decodeBlock(input) : await readBlock(input as ReadInput);
   // Blocks bundled for a mapBatches batchSize are one input: their rows in order.
   let data: Data = { table: bundledBlocks.length === 0 ? first : concatTables([first, ...bundledBlocks.map(decodeBlock)]) };
   for (const [position, stage] of stages.entries()) {

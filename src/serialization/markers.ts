@@ -23,3 +23,5 @@ export interface ActorHandleData {
 }
 /** Instances of registered classes (see revivable.ts): `{ [CLASS_MARKER]: tag, state }`. */
 export const CLASS_MARKER = "\u0000tsray.class";
+/** Instances of classes with a registered serializer (see custom-serializers.ts): `{ [CUSTOM_MARKER]: tag, module?, state }`. */
+export const CUSTOM_MARKER = "\u0000tsray.custom";

@@ -6,9 +6,10 @@
  * containers on the way to a swap: the user's value itself is never modified.
  */
 import { types } from "node:util";
-import { ACTOR_HANDLE_BRAND, ACTOR_MARKER, CLASS_MARKER, OBJECT_REF_BRAND, REF_DISPOSED, REF_MARKER, type ActorHandleData } from "./markers.js";
+import { ACTOR_HANDLE_BRAND, ACTOR_MARKER, CLASS_MARKER, CUSTOM_MARKER, OBJECT_REF_BRAND, REF_DISPOSED, REF_MARKER, type ActorHandleData } from "./markers.js";
 import { INLINE_MAX_BYTES } from "./serialized-value.js";
 import { serializableTagOf } from "./revivable.js";
+import { customSerializerOf } from "./custom-serializers.js";
 
 export interface Prepared {
   value: unknown;
@@ -63,12 +64,31 @@ class Walk {
     if (obj instanceof WeakMap || obj instanceof WeakSet || obj instanceof WeakRef) {
       throw new TypeError(`${path} is a ${obj.constructor.name}, which cannot be sent to a task or actor`);
     }
+    const custom = customSerializerOf(obj);
+    if (custom !== undefined) return this.custom(obj, custom, path);
     const tag = serializableTagOf(obj);
     if (tag !== undefined) {
       this.markers = true;
       return { [CLASS_MARKER]: tag, state: this.object(obj as Record<string, unknown>, path) };
     }
     return this.object(obj as Record<string, unknown>, path);
+  }
+
+  /** An instance of a class with a registered serializer: its serialized state, walked in turn. */
+  private custom(obj: object, serializer: NonNullable<ReturnType<typeof customSerializerOf>>, path: string): unknown {
+    let state: unknown;
+    try {
+      state = serializer.serialize(obj);
+    } catch (err) {
+      throw new TypeError(`${path} (a ${serializer.tag}) cannot be serialized: its serializer threw ${err instanceof Error ? err.message : String(err)}`);
+    }
+    this.markers = true;
+    const marker: Record<string, unknown> = { [CUSTOM_MARKER]: serializer.tag, state: undefined };
+    if (serializer.module !== undefined) marker.module = serializer.module;
+    // Set before the walk, so that a cycle back to `obj` reaches this marker.
+    this.seen.set(obj, marker);
+    marker.state = this.visit(state, `${path}<${serializer.tag}>`);
+    return marker;
   }
 
   private ref(obj: object, path: string): unknown {

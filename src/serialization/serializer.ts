@@ -8,8 +8,9 @@
 import v8 from "node:v8";
 import { ObjectStoreFullError } from "../common/errors.js";
 import type { SharedArena } from "../object-store/shared-arena.js";
-import { ACTOR_MARKER, CLASS_MARKER, REF_MARKER, type ActorHandleData } from "./markers.js";
+import { ACTOR_MARKER, CLASS_MARKER, CUSTOM_MARKER, REF_MARKER, type ActorHandleData } from "./markers.js";
 import { registeredPrototype } from "./revivable.js";
+import { customDeserializerOf, MissingSerializerModule } from "./custom-serializers.js";
 import { ARRAY_BUFFER_BODIES, prepare } from "./prepare.js";
 import { INLINE_MAX_BYTES, valueBodies, type ArenaSlice, type Primitive, type SerializedValue } from "./serialized-value.js";
 
@@ -228,6 +229,17 @@ function copyOut(arena: SharedArena, offset: number, size: number): ArrayBuffer 
   return out;
 }
 
+/** An instance of a class with a registered serializer, rebuilt from its revived state. */
+function reviveCustom(rec: Record<string, unknown>, ctx: DeserializeContext, seen: Map<object, unknown>): unknown {
+  const tag = rec[CUSTOM_MARKER] as string;
+  const serializer = customDeserializerOf(tag);
+  if (!serializer) {
+    if (typeof rec.module === "string") throw new MissingSerializerModule(tag, rec.module);
+    throw new TypeError(`a value of class '${tag}' arrived, but this thread has no serializer registered for it; register it here too (util.registerSerializer), or with the option module so that threads import it`);
+  }
+  return serializer.deserialize(revive(rec.state, ctx, seen));
+}
+
 /**
  * Replaces markers by live ObjectRefs and ActorHandles, and view slots by zero-copy views, in
  * place: the value is freshly deserialized and ours.
@@ -271,6 +283,7 @@ function revive(value: unknown, ctx: DeserializeContext, seen: Map<object, unkno
     const proto = registeredPrototype(rec[CLASS_MARKER] as string);
     return revived(proto ? Object.setPrototypeOf(state, proto) : state);
   }
+  if (CUSTOM_MARKER in rec) return revived(reviveCustom(rec, ctx, seen));
   for (const key of Object.keys(rec)) {
     const el = rec[key];
     if (el !== null && typeof el === "object") rec[key] = revive(el, ctx, seen);

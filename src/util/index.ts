@@ -8,3 +8,5 @@ export { Pool } from "./pool.js";
 export type { PoolOptions, MapOptions } from "./pool.js";
 export { shipFunction, loadFunction, remoteExport } from "./shipped-function.js";
 export type { ShippedFunction } from "./shipped-function.js";
+export { registerSerializer, deregisterSerializer } from "../serialization/custom-serializers.js";
+export type { Serializer } from "../serialization/custom-serializers.js";

@@ -3,6 +3,7 @@
 import { mulberry32 } from "../../src/data/seeded-shuffle.js";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { isMainThread } from "node:worker_threads";
 import * as ray from "tsray";
 import * as data from "tsray/data";
 import { agg } from "tsray/data";
@@ -190,6 +191,34 @@ test("explain shows an all-to-all step and the plan it consumes", () => {
     "+- AllToAllOperator[Sort]",
     "   +- TaskPoolMapOperator[ReadRange->Map(double)]",
   ].join("\n"));
+});
+
+/** A custom aggregation's finalize, which says where it ran. */
+function withThread(acc: { key: unknown; ids: number[] }) {
+  return { key: JSON.stringify(acc.key), maxId: Math.max(...acc.ids), inMainThread: isMainThread };
+}
+
+test("groupby with a custom aggregation of shippable functions aggregates in tasks; init gets the group's key", async () => {
+  const ds = data.fromItems(items, { overrideNumBlocks: 4 });
+  const spread = agg.custom({
+    name: "spread",
+    init: (key: unknown) => ({ key, ids: [] as number[] }),
+    accumulateRow: (acc, row) => ({ key: acc.key, ids: [...acc.ids, row.id as number] }),
+    merge: (a, b) => ({ key: a.key, ids: [...a.ids, ...b.ids] }),
+    finalize: withThread,
+  });
+  const rows = await ds.groupby(["k", "g"]).aggregate(spread, agg.sum("x")).takeAll();
+  const expected = jsGroups(items, ["k", "g"]);
+  assert.equal(rows.length, expected.size);
+  for (const row of rows) {
+    const out = row.spread as { key: string; maxId: number; inMainThread: boolean };
+    assert.equal(out.key, JSON.stringify([row.k, row.g]));
+    assert.equal(out.maxId, Math.max(...ids(expected.get(JSON.stringify([row.k, row.g]))!)));
+    assert.equal(out.inMainThread, false);
+  }
+  const limit = 3;
+  const closure = agg.custom<number>({ name: "capped", init: () => 0, accumulateRow: (a) => Math.min(a + 1, limit), merge: (a, b) => a + b });
+  await assert.rejects(ds.groupby("k").aggregate(closure).takeAll(), /limit/);
 });
 
 test("groupby with a custom aggregation (run in the consuming process) and on an empty dataset", async () => {

@@ -67,6 +67,27 @@ test("readJson reads JSON Lines, arrays of objects and single objects; only .jso
   assert.deepEqual(await data.readJson(join(lines, "data.txt"), { lines: true, fileExtensions: ["txt"] }).takeAll(), [{ x: 1 }, { x: 2 }]);
 });
 
+test("readJson types columns of integers Int64 and of other numbers Float64; files of differing types in one block unify", async () => {
+  const root = folder("json-types", {
+    "a.jsonl": '{"n": 1, "f": 1.5, "m": 1, "big": 9007199254740991}\n{"n": 2, "f": 2, "m": null, "big": 1}\n',
+    "b.jsonl": '{"n": 3, "f": 3.25, "m": 2.5, "big": 2}\n',
+  });
+  const types = (schema: { fields: { name: string; type: unknown }[] }) => Object.fromEntries(schema.fields.map((f) => [f.name, String(f.type)]));
+  assert.deepEqual(types(await data.readJson(join(root, "a.jsonl")).schema()), { n: "Int64", f: "Float64", m: "Int64", big: "Int64" });
+  // Both files in one read task: m is Int64 in one, Float64 in the other, so Float64 in the block.
+  const one = data.readJson(root, { overrideNumBlocks: 1 });
+  assert.deepEqual(types(await one.schema()), { n: "Int64", f: "Float64", m: "Float64", big: "Int64" });
+  assert.deepEqual(await one.takeAll(), [
+    { n: 1, f: 1.5, m: 1, big: 9007199254740991 }, { n: 2, f: 2, m: null, big: 1 }, { n: 3, f: 3.25, m: 2.5, big: 2 },
+  ]);
+  // Two blocks of differing types still sort and sum as numbers.
+  assert.deepEqual((await data.readJson(root).sort("m").takeAll()).map((r) => r.m), [1, 2.5, null]);
+  assert.equal(await data.readJson(root).sum("m"), 3.5);
+  // A column of strings in one file and numbers in another cannot be one column: named.
+  const clash = folder("json-clash", { "a.jsonl": '{"v": 1}\n', "b.jsonl": '{"v": "one"}\n' });
+  await assert.rejects(data.readJson(clash, { overrideNumBlocks: 1 }).takeAll(), /column 'v' is Int64 in some rows and Utf8 in others/);
+});
+
 test("readText gives a row per line; readBinaryFiles a row per file", async () => {
   const root = folder("text", { "a.txt": "first\n\nsecond\r\nthird\n" });
   assert.deepEqual((await data.readText(root).takeAll()).map((r) => r.text), ["first", "second", "third"]);

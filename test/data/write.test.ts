@@ -45,7 +45,7 @@ test("write modes: append adds files, overwrite replaces them, error refuses, ig
   await ds.writeCsv(out, { mode: "overwrite" });
   assert.equal(readdirSync(out).length, 1);
   assert.deepEqual(await data.readCsv(out).takeAll(), [{ v: 1 }]);
-  await assert.rejects(ds.writeCsv(out, { maxRowsPerFile: 5 }), /not supported yet/);
+  await assert.rejects(ds.writeCsv(out, { maxRowsPerFile: 0 }), RangeError);
   await assert.rejects(ds.writeCsv(out, { mode: "bogus" as never }), TypeError);
 });
 
@@ -54,4 +54,33 @@ test("a CSV without a header, with another delimiter; an empty dataset writes no
   const { paths } = await data.fromItems([{ a: 1, b: "x" }], { overrideNumBlocks: 1 }).writeCsv(out, { delimiter: "\t", header: false });
   assert.equal(readFileSync(paths[0]!, "utf8"), "1\tx\n");
   assert.deepEqual(await data.range(5).filter(() => false).writeJson(tmp.path("empty")), { numRows: 0, paths: [] });
+});
+
+test("maxRowsPerFile splits a big block into files of at most that many rows, named <id>_<block>_<part>", async () => {
+  const out = tmp.path("max-rows");
+  const result = await data.range(10, { overrideNumBlocks: 1 }).writeCsv(out, { maxRowsPerFile: 4 });
+  assert.equal(result.numRows, 10);
+  assert.equal(result.paths.length, 3);
+  const counts = result.paths.map((p) => readFileSync(p, "utf8").trim().split("\n").length - 1);
+  assert.ok(counts.every((n) => n <= 4), `rows per file: ${counts.join(", ")}`);
+  assert.equal(counts.reduce((a, b) => a + b, 0), 10);
+  for (const p of result.paths) assert.match(basename(p), /^[0-9a-f]+_000000_\d{6}\.csv$/);
+  const back = (await data.readCsv(out).takeAll()).map((r) => r.id).sort((a, b) => (a as number) - (b as number));
+  assert.deepEqual(back, Array.from({ length: 10 }, (_, i) => i));
+});
+
+test("minRowsPerFile coalesces small blocks: every file but the last holds at least that many rows, in order", async () => {
+  const out = tmp.path("min-rows");
+  const result = await data.range(20, { overrideNumBlocks: 10 }).writeJson(out, { minRowsPerFile: 5 });
+  assert.equal(result.numRows, 20);
+  const files = result.paths.map((p) => readFileSync(p, "utf8").trim().split("\n").map((l) => JSON.parse(l).id as number));
+  assert.ok(files.length < 10, `${files.length} files from 10 blocks`);
+  assert.ok(files.slice(0, -1).every((ids) => ids.length >= 5), `rows per file: ${files.map((f) => f.length).join(", ")}`);
+  assert.deepEqual(files.flat(), Array.from({ length: 20 }, (_, i) => i));
+  // Both: coalesced up to the minimum, then no file above the maximum.
+  const both = await data.range(30, { overrideNumBlocks: 15 }).writeParquet(tmp.path("min-max-rows"), { minRowsPerFile: 4, maxRowsPerFile: 6 });
+  const counts = await Promise.all(both.paths.map((p) => data.readParquet(p).count()));
+  assert.equal(counts.reduce((a, b) => a + b, 0), 30);
+  assert.ok(counts.every((n) => n <= 6) && counts.slice(0, -1).every((n) => n >= 4), `rows per file: ${counts.join(", ")}`);
+  await assert.rejects(data.range(3).writeCsv(tmp.path("min-above-max"), { minRowsPerFile: 5, maxRowsPerFile: 2 }), /minRowsPerFile \(5\) is more than maxRowsPerFile \(2\)/);
 });

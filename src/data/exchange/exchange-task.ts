@@ -6,15 +6,15 @@
  *
  * Workers import this module by its URL (util.remoteExport), so it imports only what the tasks need.
  */
-import { decodeBlock, encodeBlock, concatTables, type StoredBlock } from "../block.js";
-import { tableToRows } from "../from-arrow.js";
+import { decodeBlock, encodeBlock, type StoredBlock } from "../block.js";
 import { shuffled } from "../seeded-shuffle.js";
-import { rowsToTable } from "../to-arrow.js";
 import type { Row } from "../types.js";
 import { fromRecipe } from "../agg.js";
 import type { AggRecipe } from "../agg-recipe.js";
-import { aggregateRows } from "./group-rows.js";
-import { rowComparator } from "./key-order.js";
+import { aggregateTable } from "./group-rows.js";
+import { keyRows, rowComparator } from "./key-order.js";
+import { takeRows } from "../take-rows.js";
+import { concatTables } from "../concat-tables.js";
 
 /** This module, whose functions workers import to run the exchange tasks. */
 export const exchangeTaskModule = import.meta.url;
@@ -35,41 +35,41 @@ export type MergeSpec =
 export function sampleKeys(block: StoredBlock, keys: readonly string[], count: number): Row[] {
   const table = decodeBlock(block);
   if (table.numRows === 0) return [];
-  const rows = tableToRows(table.select(keys as string[]));
+  const rows = keyRows(table, keys);
   const step = Math.max(1, rows.length / count);
   const out: Row[] = [];
   for (let at = step / 2; at < rows.length; at += step) out.push(rows[Math.floor(at)]!);
   return out;
 }
 
-/** The block's rows split into partitions (one returned object each), each piece keeping the rows' block order. */
+/** The block's rows split into partitions (one returned object each), each piece keeping the rows' block order and column types. */
 export function partitionBlock(block: StoredBlock, spec: PartitionSpec, blockIndex: number): StoredBlock[] {
   const table = decodeBlock(block);
-  const rows = tableToRows(table);
   const parts = spec.kind === "random" ? spec.parts : spec.boundaries.length + 1;
-  const pieces: Row[][] = Array.from({ length: parts }, () => []);
+  const pieces: number[][] = Array.from({ length: parts }, () => []);
   if (spec.kind === "random") {
     // A seeded shuffle of the row indices, dealt round-robin: pieces of nearly equal size, the same for the same seed and block.
-    const order = shuffled(rows.map((_, i) => i), mixSeed(spec.seed, blockIndex));
-    order.forEach((row, i) => pieces[i % parts]!.push(rows[row]!));
+    const order = shuffled(Array.from({ length: table.numRows }, (_, i) => i), mixSeed(spec.seed, blockIndex));
+    order.forEach((row, i) => pieces[i % parts]!.push(row));
   } else {
     const compare = rowComparator(spec.keys, spec.descending);
-    for (const row of rows) pieces[upperBound(spec.boundaries, row, compare)]!.push(row);
+    keyRows(table, spec.keys).forEach((keys, row) => pieces[upperBound(spec.boundaries, keys, compare)]!.push(row));
   }
-  // An empty piece keeps the block's schema, so a partition with no rows still has its columns.
-  return pieces.map((piece) => encodeBlock(piece.length === 0 ? table.slice(0, 0) : rowsToTable(piece)));
+  return pieces.map((piece) => encodeBlock(takeRows(table, piece)));
 }
 
 /** One partition: its pieces from every block, merged. */
-export function mergePartition(spec: MergeSpec, partIndex: number, ...pieces: StoredBlock[]): StoredBlock {
-  const tables = pieces.map(decodeBlock);
-  // Joined as rows, not Arrow tables: a piece whose column is all null is typed Null, which Arrow would not concatenate with the others.
-  const rows = tables.flatMap(tableToRows);
-  if (rows.length === 0 && spec.kind !== "aggregate") return encodeBlock(tables.find((t) => t.schema.fields.length > 0)?.slice(0, 0) ?? concatTables(tables));
-  if (spec.kind === "aggregate") return encodeBlock(rowsToTable(aggregateRows(rows, spec.keys, spec.aggs.map(fromRecipe))));
+export async function mergePartition(spec: MergeSpec, partIndex: number, ...pieces: StoredBlock[]): Promise<StoredBlock> {
+  // A piece whose column is all null may be typed Null: unified with the others' type first.
+  const merged = concatTables(pieces.map(decodeBlock));
+  if (spec.kind === "aggregate") return encodeBlock(aggregateTable(merged, spec.keys, await Promise.all(spec.aggs.map(fromRecipe))));
+  if (merged.numRows === 0) return encodeBlock(merged);
+  const rows = Array.from({ length: merged.numRows }, (_, i) => i);
+  if (spec.kind === "shuffle") return encodeBlock(takeRows(merged, shuffled(rows, mixSeed(spec.seed, partIndex))));
   // Array.prototype.sort is stable: equal keys keep their input order, so the output is deterministic.
-  const merged = spec.kind === "shuffle" ? shuffled(rows, mixSeed(spec.seed, partIndex)) : rows.sort(rowComparator(spec.keys, spec.descending));
-  return encodeBlock(rowsToTable(merged));
+  const keys = keyRows(merged, spec.keys);
+  const compare = rowComparator(spec.keys, spec.descending);
+  return encodeBlock(takeRows(merged, rows.sort((a, b) => compare(keys[a]!, keys[b]!))));
 }
 
 /** The index of the first boundary greater than the row: rows equal to a boundary go after it, all to one partition. */

@@ -10,6 +10,19 @@ export function checkKeyColumns(method: string, table: Table, keys: readonly str
   }
 }
 
+/**
+ * The key columns of every row, as rows of raw Arrow values (an Int64 as a bigint, so keys beyond
+ * 2^53 compare exactly): what sort and groupby compare, never what users see.
+ */
+export function keyRows(table: Table, keys: readonly string[]): Row[] {
+  const columns = keys.map((k) => table.getChild(k)!);
+  return Array.from({ length: table.numRows }, (_, i) => {
+    const row: Row = {};
+    keys.forEach((k, c) => (row[k] = columns[c]!.get(i)));
+    return row;
+  });
+}
+
 function isNull(value: unknown): boolean {
   return value === null || value === undefined;
 }

@@ -3,23 +3,25 @@
  * its output blocks, in order.
  *
  * randomShuffle, a shuffling repartition and sort run on the cluster as map and reduce tasks
- * (exchange-task.ts); only sort's sampled keys come back to this process. groupby's built-in
- * aggregations run the same way, range-partitioned by key and aggregated in the reduce tasks; a
- * custom aggregation (a closure, which does not travel) and mapGroups' grouping run here on the
- * whole input (mapGroups' UDF then runs in tasks, one group per block). A repartition without shuffle slices the Arrow data as it is.
+ * (exchange-task.ts); only sort's sampled keys come back to this process. groupby's aggregations
+ * run the same way, range-partitioned by key and aggregated in the reduce tasks (a custom one's
+ * functions shipped as UDFs are); an aggregation that cannot travel (one of built-in functions
+ * such as Math.max) and mapGroups' grouping run here on the whole input (mapGroups' UDF then runs
+ * in tasks, one group per block). A repartition without shuffle slices the Arrow data as it is.
  */
 import type { Table } from "apache-arrow";
 import * as ray from "tsray";
 import type { Aggregation } from "../agg.js";
-import { concatTables, decodeBlock, encodeBlock, type BlockRef, type StoredBlock } from "../block.js";
-import { tableToRows } from "../from-arrow.js";
+import { takeRows } from "../take-rows.js";
+import { concatTables } from "../concat-tables.js";
+import { decodeBlock, encodeBlock, type BlockRef, type StoredBlock } from "../block.js";
 import { randomSeed } from "../seeded-shuffle.js";
 import { rowsToTable } from "../to-arrow.js";
 import type { Row } from "../types.js";
 import { evenSlices } from "./even-slices.js";
 import type { Exchange, SortExchange } from "./exchange.js";
 import { exchangeTaskModule, mergePartition, partitionBlock, sampleKeys, type MergeSpec, type PartitionSpec } from "./exchange-task.js";
-import { aggregateRows, groupRows } from "./group-rows.js";
+import { aggregateTable, groupIndices } from "./group-rows.js";
 import { checkKeyColumns, rowComparator } from "./key-order.js";
 
 const partitionTask = ray.util.remoteExport(exchangeTaskModule, partitionBlock);
@@ -49,17 +51,16 @@ export async function runExchange(exchange: Exchange, inputs: readonly BlockRef[
         const out = await rangeExchange(exchange.name, "groupby", exchange.keys, ascending, parts, inputs, { kind: "aggregate", keys: exchange.keys, aggs: recipes });
         return out ?? putTables([rowsToTable([])]);
       }
-      // A custom aggregation is a closure: it runs here.
+      // An aggregation that cannot travel (a custom one of built-in functions) runs here, on the whole input.
       const whole = await wholeInput(inputs);
       checkKeyColumns("groupby", whole, exchange.keys);
-      const rows = aggregateRows(tableToRows(whole), exchange.keys, aggs);
-      if (rows.length === 0) return putTables([whole.slice(0, 0)]);
-      return putTables(evenSlices(rows.length, Math.min(parts, rows.length)).map(([s, e]) => rowsToTable(rows.slice(s, e))));
+      const table = aggregateTable(whole, exchange.keys, aggs);
+      return putTables(evenSlices(table.numRows, Math.max(1, Math.min(parts, table.numRows))).map(([s, e]) => table.slice(s, e)));
     }
     case "groupBlocks": {
       const whole = await wholeInput(inputs);
       checkKeyColumns("groupby", whole, exchange.keys);
-      return putTables(groupRows(whole, exchange.keys).map((group) => rowsToTable(group)));
+      return putTables(groupIndices(whole, exchange.keys).map((group) => takeRows(whole, group)));
     }
   }
 }

@@ -1,12 +1,14 @@
 /**
- * The file readers: readCsv, readJson, readText, readBinaryFiles. Each checks its options and
+ * The file readers: readCsv, readJson, readText, readBinaryFiles, readParquet, readNumpy,
+ * readImages. Each checks its options and
  * returns a lazy Dataset; the files are listed and read (one read task per file, or per group of
  * files with overrideNumBlocks) when it is consumed.
  */
 import type { TaskOptions } from "tsray";
 import { Dataset } from "../dataset.js";
 import type { FilesSource } from "../plan.js";
-import type { Row } from "../types.js";
+import type { Row, Tensor } from "../types.js";
+import type { ImageMode } from "./read-image.js";
 import type { FileFormat, FilesInput } from "./read-file.js";
 
 type Paths = string | readonly string[];
@@ -22,13 +24,15 @@ export interface ReadOptions {
   concurrency?: number;
   /** Adds a "path" column: each row's file. */
   includePaths?: boolean;
-  /** Only files with these extensions. Default per format: ["json", "jsonl"] for JSON, none for CSV, text and binary. */
+  /** Only files with these extensions. Default per format: ["json", "jsonl"] for JSON, ["parquet"], ["npy"],
+   *  ["png", "jpg", "jpeg"] for images, none for CSV, text and binary. */
   fileExtensions?: string[];
   /** Skip missing paths instead of rejecting. */
   ignoreMissingPaths?: boolean;
   /** Read the files in random order. */
   shuffle?: "files" | { type: "files"; seed: number };
-  /** "hive": folders named key=value add columns (default for CSV and JSON); null: none (default for text and binary). */
+  /** "hive": folders named key=value add columns (default for CSV, JSON and Parquet); null: none (default for text,
+   *  binary, .npy and images). */
   partitioning?: "hive" | null;
 }
 
@@ -71,6 +75,34 @@ export function readText(paths: Paths, opts: ReadOptions & { encoding?: string; 
 /** A row { bytes } per file. */
 export function readBinaryFiles(paths: Paths, opts: ReadOptions = {}): Dataset<{ bytes: Uint8Array; path?: string }> {
   return filesDataset("readBinaryFiles", "binary", paths, opts, [], null, null, {});
+}
+
+/** Decodes only `columns` (an unknown one rejects the consumption naming it); count() and schema() read footers only. */
+export function readParquet<R extends object = Row>(paths: Paths, opts: ReadOptions & { columns?: string[] } = {}): Dataset<R> {
+  const columns = opts.columns;
+  if (columns !== undefined && !(Array.isArray(columns) && columns.length > 0 && columns.every((c) => typeof c === "string" && c !== ""))) {
+    throw new TypeError("readParquet() option columns must be a non-empty array of column names");
+  }
+  return filesDataset("readParquet", "parquet", paths, opts, ["columns"], ["parquet"], "hive", { parquet: { columns: columns ? [...columns] : null } });
+}
+
+/** .npy files: rows { data } along each array's first axis (numbers for 1-D arrays, Tensors for n-D). */
+export function readNumpy(paths: Paths, opts: ReadOptions = {}): Dataset<{ data: number | Tensor; path?: string }> {
+  return filesDataset("readNumpy", "numpy", paths, opts, [], ["npy"], null, {});
+}
+
+/** PNG and JPEG: a row { image } per file, an HxWxC Uint8 Tensor, resized to `size` and converted to `mode` if given. */
+export function readImages(paths: Paths, opts: ReadOptions & { size?: readonly [height: number, width: number]; mode?: ImageMode } = {}):
+  Dataset<{ image: Tensor<Uint8Array>; path?: string }> {
+  const { size, mode } = opts;
+  if (size !== undefined && !(Array.isArray(size) && size.length === 2 && size.every((d) => Number.isInteger(d) && d > 0))) {
+    throw new TypeError(`readImages() option size must be [height, width] of positive integers, got ${JSON.stringify(size)}`);
+  }
+  if (mode !== undefined && !["L", "RGB", "RGBA"].includes(mode)) {
+    throw new TypeError(`readImages() option mode must be "L", "RGB" or "RGBA", got ${JSON.stringify(mode)}`);
+  }
+  const images = { size: size ? [size[0], size[1]] as const : null, mode: mode ?? null };
+  return filesDataset("readImages", "images", paths, opts, ["size", "mode"], ["png", "jpg", "jpeg"], null, { images });
 }
 
 function filesDataset<R extends object>(method: string, format: FileFormat, paths: Paths, opts: ReadOptions, extraKeys: string[],

@@ -7,5 +7,6 @@ export async function inputFilesOf(plan: Plan): Promise<string[]> {
   if (source.kind === "files") return (await listFiles(source.paths, source.list)).map((f) => f.path);
   if (source.kind === "union") return (await Promise.all(source.plans.map(inputFilesOf))).flat();
   if (source.kind === "allToAll") return inputFilesOf(source.input);
+  if (source.kind === "zip") return [...(await inputFilesOf(source.left)), ...(await inputFilesOf(source.right))];
   return [];
 }

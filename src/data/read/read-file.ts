@@ -4,39 +4,66 @@
  * Runs in a worker; errors name the file (and the line, where there is one).
  */
 import { readFile } from "node:fs/promises";
-import { Table, Utf8, vectorFromArray, type Vector } from "apache-arrow";
+import { Int64, Table, Type, Utf8, vectorFromArray } from "apache-arrow";
+import { columnsOf, tableOfColumns, type TypedColumn } from "../tensor.js";
 import { concatTables } from "../block.js";
 import { rowsToTable } from "../to-arrow.js";
 import { parseCsv, type CsvOptions } from "./parse-csv.js";
+import { npyTable, parseNpy } from "./read-numpy.js";
+import { readImage, type ImageOptions } from "./read-image.js";
+import { readParquetFile, type ParquetReadOptions } from "./read-parquet.js";
 
-export type FileFormat = "csv" | "json" | "text" | "binary";
+export type FileFormat = "csv" | "json" | "text" | "binary" | "parquet" | "numpy" | "images";
 
 /** What a read task gets: plain data. */
 export interface FilesInput {
   readonly kind: "files";
   readonly format: FileFormat;
-  readonly files: readonly { readonly path: string; readonly partitionValues: Readonly<Record<string, string>> }[];
+  /** rowGroups (Parquet only): [first, end) of the file's row groups to read, default all. */
+  readonly files: readonly { readonly path: string; readonly partitionValues: Readonly<Record<string, string>>; readonly rowGroups?: readonly [number, number] }[];
   readonly includePaths: boolean;
   readonly csv?: CsvOptions;
   readonly json?: { readonly lines: boolean | null };
   readonly text?: { readonly encoding: string; readonly dropEmptyLines: boolean };
+  readonly parquet?: ParquetReadOptions;
+  readonly images?: ImageOptions;
 }
 
 export async function readFilesBlock(input: FilesInput): Promise<Table> {
   const tables: Table[] = [];
   for (const file of input.files) {
-    let table = await parseFile(input, file.path);
-    const extra: [string, string][] = Object.entries(file.partitionValues);
+    let table: Table;
+    let numRows: number;
+    let extra: [string, string][] = Object.entries(file.partitionValues);
+    if (input.format === "parquet") {
+      // Only the byte ranges of the projected columns are read; a partition column is projected by being named
+      // (projecting partition columns alone reads no column, only the row count).
+      const wanted = input.parquet!.columns;
+      if (wanted !== null) extra = extra.filter(([key]) => wanted.includes(key));
+      const fileColumns = wanted && wanted.filter((c) => !(c in file.partitionValues));
+      ({ table, numRows } = await readParquetFile(file.path, { columns: fileColumns }, file.rowGroups));
+    } else {
+      table = await parseFile(input, file.path);
+      numRows = table.numRows;
+    }
     if (input.includePaths) extra.push(["path", file.path]);
-    for (const [name, value] of extra) table = withConstant(table, name, value);
+    for (const [name, value] of extra) table = withConstant(table, numRows, name, value);
     tables.push(table);
   }
   return concatTables(tables);
 }
 
 async function parseFile(input: FilesInput, path: string): Promise<Table> {
-  const bytes = await readFile(path);
+  const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === "ENOENT" ? new Error(`no such file: ${path}`) : err;
+  });
   switch (input.format) {
+    case "parquet":
+      throw new Error("internal: Parquet files are read by byte ranges, not whole");
+    case "numpy":
+      return npyTable(parseNpy(bytes, path));
+    case "images":
+      return readImage(bytes, path, input.images!);
     case "binary":
       return rowsToTable([{ bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) }]);
     case "text": {
@@ -49,8 +76,25 @@ async function parseFile(input: FilesInput, path: string): Promise<Table> {
     case "csv":
       return parseCsv(bytes.toString("utf8"), path, input.csv!);
     case "json":
-      return rowsToTable(parseJson(bytes.toString("utf8"), path, input.json!.lines ?? /\.jsonl$/i.test(path)));
+      return integersAsInt64(rowsToTable(parseJson(bytes.toString("utf8"), path, input.json!.lines ?? /\.jsonl$/i.test(path))));
   }
+}
+
+/**
+ * A JSON column of numbers that are all integers as Int64, as Arrow's JSON reader types it (and as
+ * readCsv does); JSON.parse cannot tell 1.0 from 1, so such a column is Int64 too.
+ */
+function integersAsInt64(table: Table): Table {
+  const columns: [string, TypedColumn][] = columnsOf(table).map(([name, column]) => {
+    if (column.vector.type.typeId !== Type.Float || column.vector.nullCount === column.vector.length) return [name, column];
+    const values = column.vector.toArray() as Float64Array;
+    for (let i = 0; i < values.length; i++) {
+      if (column.vector.isValid(i) && !Number.isSafeInteger(values[i])) return [name, column];
+    }
+    const ints = Array.from({ length: values.length }, (_, i) => (column.vector.isValid(i) ? BigInt(values[i]!) : null));
+    return [name, { vector: vectorFromArray(ints, new Int64()) }];
+  });
+  return tableOfColumns(columns);
 }
 
 function parseJson(text: string, path: string, lines: boolean): object[] {
@@ -81,9 +125,9 @@ function asRow(value: unknown, where: string): object {
   return value;
 }
 
-function withConstant(table: Table, name: string, value: string): Table {
-  const columns: Record<string, Vector> = {};
-  for (const field of table.schema.fields) columns[field.name] = table.getChild(field.name)!;
-  columns[name] = vectorFromArray(new Array<string>(table.numRows).fill(value), new Utf8());
-  return new Table(columns);
+/** The table with a string column of one value added (field metadata, such as a tensor column's, kept). */
+function withConstant(table: Table, numRows: number, name: string, value: string): Table {
+  const columns = columnsOf(table).filter(([n]) => n !== name);
+  columns.push([name, { vector: vectorFromArray(new Array<string>(numRows).fill(value), new Utf8()) }]);
+  return tableOfColumns(columns);
 }

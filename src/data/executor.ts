@@ -7,7 +7,8 @@
  * only when its consumer takes a block: blocks are made as fast as they are consumed, memory
  * stays bounded, and the first rows arrive before the last blocks are made. Closing the stream
  * (a `break` in the consumer, an error, a reached limit) cancels the tasks still in flight and
- * submits no more.
+ * submits no more. An operator with a class UDF runs on an actor pool instead (actor-pool.ts), with
+ * the same order and backpressure; with maxErroredBlocks, failed blocks are dropped (errored-blocks.ts).
  */
 import * as ray from "tsray";
 import { decodeBlock, encodeBlock, type BlockRef, type StoredBlock } from "./block.js";

@@ -28,7 +28,11 @@ export interface TaskOutput { readonly figures: readonly BlockFigures[]; readonl
 /** `context`: the dataset's copy, current while the stages run (a UDF reading DataContext sees it). */
 export async function runBlockTask(input: TaskInput, stages: readonly StageSpec[], blockIndex: number, context: DataContext,
   ...bundledBlocks: StoredBlock[]): Promise<[StoredBlock, TaskOutput]> {
-  const block = await withContext(context, () => runStages(input, stages, blockIndex, ...bundledBlocks));
+  return blockOutputs(await withContext(context, () => runStages(input, stages, blockIndex, ...bundledBlocks)), context);
+}
+
+/** An operator's output for one input (a task's or a pool actor's): the first block, then the figures and the further blocks, put. */
+export function blockOutputs(block: StoredBlock, context: DataContext): [StoredBlock, TaskOutput] {
   const [first, ...rest] = splitBlock(block, context.targetMaxBlockSize);
   const figures = [first!, ...rest].map((piece) => ({ numRows: piece.numRows, bytes: blockBytes(piece) }));
   return [first!, { figures, more: rest.map((piece) => ray.put(piece) as BlockRef) }];

@@ -13,6 +13,10 @@
  *
  * Each operator reports what it does (tasks started and finished, blocks out with rows and
  * bytes) to its OperatorStats, which the budget, `Dataset.stats()` and the progress lines read.
+ *
+ * An operator with a class UDF runs on an actor pool (actor-pool.ts) through the same task
+ * operator: its inputs are submitted to the pool rather than as tasks. With maxErroredBlocks,
+ * the blocks of failed tasks are dropped with a warning (errored-blocks.ts).
  */
 import * as ray from "tsray";
 import { blockBytes, decodeBlock, encodeBlock, type BlockRef, type StoredBlock } from "./block.js";
@@ -31,6 +35,9 @@ import { blockTaskModule, runBlockTask, type TaskOutput } from "./block-task.js"
 import { rowsToTable } from "./to-arrow.js";
 import { randomSeed, shuffled } from "./seeded-shuffle.js";
 import { runExchange } from "./exchange/run-exchange.js";
+import { ActorPool, type ActorPoolOperator } from "./actor-pool.js";
+import { erroredBlockBudget, mayDropErroredBlock, type ErroredBlockBudget } from "./errored-blocks.js";
+import { warnOfInfeasibleOperators, warnOfPoolsHoldingCpus } from "./resource-check.js";
 import { zipBlocks } from "./zip.js";
 
 const blockTask = ray.util.remoteExport(blockTaskModule, runBlockTask);
@@ -42,6 +49,8 @@ interface Execution {
   readonly cpus: number;
   readonly budget: ExecutionBudget;
   readonly recorder: ExecutionRecorder;
+  /** Failed blocks this execution may still drop (DataContext.maxErroredBlocks). */
+  readonly erroredBlocks: ErroredBlockBudget;
 }
 
 /**
@@ -56,7 +65,9 @@ export async function* executePlan(plan: Plan): AsyncGenerator<BlockRef, void, u
   const limits = await executionLimits(context);
   const recorder = new ExecutionRecorder();
   recordExecution(plan, recorder);
-  const exec: Execution = { context, cpus: limits.clusterCpu, budget: new ExecutionBudget(limits, recorder), recorder };
+  const exec: Execution = {
+    context, cpus: limits.clusterCpu, budget: new ExecutionBudget(limits, recorder), recorder, erroredBlocks: erroredBlockBudget(context.maxErroredBlocks),
+  };
   const progress = startDataProgress(context, exec.budget, recorder);
   const consumed = (ref: BlockRef) => exec.budget.release(ref, false);
   let previous: BlockRef | undefined;
@@ -80,9 +91,18 @@ async function* runPlan(plan: Plan, exec: Execution): AsyncGenerator<BlockRef, v
   // Blocks the driver puts (items, tables) count as an operator of their own, first in the stats.
   const putter = plan.source.kind === "items" || plan.source.kind === "tables" ? exec.recorder.operator(sourceName(plan.source)) : undefined;
   let stream: AsyncIterable<BlockRef | TaskInput> = sourceInputs(plan.source, exec, putter);
-  for (const op of fuse(plan)) {
+  const operators = fuse(plan);
+  const mapOperators = operators.filter((op) => op.kind !== "limit");
+  await warnOfInfeasibleOperators(mapOperators);
+  warnOfPoolsHoldingCpus(mapOperators, exec.cpus);
+  for (const op of operators) {
     if (op.kind === "limit") {
       stream = limitBlocks(stream as AsyncIterable<BlockRef>, op.n, exec);
+    } else if (op.kind === "actors") {
+      const stats = exec.recorder.operator(op.name, { cpu: op.taskOptions.numCpus ?? 0, gpu: op.taskOptions.numGpus ?? 0 });
+      const minRows = bundleRows(op);
+      const inputs = minRows === undefined ? singles(stream) : bundled(stream as AsyncIterable<BlockRef>, minRows);
+      stream = actorPoolOperator(op, inputs, exec, stats);
     } else {
       const stats = exec.recorder.operator(op.name, { cpu: op.taskOptions.numCpus ?? 1, gpu: op.taskOptions.numGpus ?? 0 });
       const tasks = taskFunctions(op, exec.context);
@@ -130,12 +150,17 @@ function taskFunctions(op: Extract<Operator, { kind: "tasks" }>, context: DataCo
  * minRowsPerFile) first in an operator fed by blocks (not a read) gets small blocks bundled up to
  * it, as Ray does.
  */
-function bundleRows(op: Extract<Operator, { kind: "tasks" }>): number | undefined {
+function bundleRows(op: Exclude<Operator, { kind: "limit" }>): number | undefined {
   const first = op.stages[0];
   if (op.isRead || first === undefined) return undefined;
   if (first.kind === "write") return first.minRowsPerFile ?? undefined;
   if (first.kind !== "mapBatches") return undefined;
   return first.batchSize ?? undefined;
+}
+
+/** Each input as the arguments of its call: [input]. */
+async function* singles<I>(upstream: AsyncIterable<I>): AsyncGenerator<[I]> {
+  for await (const input of upstream) yield [input];
 }
 
 /** Upstream blocks grouped, in order, until each group holds at least `minRows` rows (the last may hold fewer). */
@@ -250,9 +275,12 @@ function splitEvenly(n: number, parts: number): [number, number][] {
   return out;
 }
 
-/** A task's outputs (its first block, and its figures with any further blocks) and the blocks it was given, freed when it ends. */
+/** What a task (or a pool actor's call) returns: its first block, and its figures with any further blocks. */
+type Outputs = [first: BlockRef, more: ray.ObjectRef<TaskOutput>];
+
+/** A task's outputs (a pool's once an actor takes the input) and the blocks it was given, freed when it ends. */
 interface Submitted {
-  outputs: [first: BlockRef, more: ray.ObjectRef<TaskOutput>];
+  outputs: Outputs | Promise<Outputs>;
   inputs: BlockRef[];
   /** Runs the task again (its output found the store full); how many times it has been. */
   resubmit: () => Submitted["outputs"];
@@ -261,6 +289,28 @@ interface Submitted {
 
 function submission(run: () => Submitted["outputs"], inputs: BlockRef[]): Submitted {
   return { outputs: run(), inputs, resubmit: run, storeFullRetries: 0 };
+}
+
+/** An operator with a class UDF: the task operator over inputs submitted to the operator's actor pool, which ends with it. */
+async function* actorPoolOperator(op: ActorPoolOperator, inputs: AsyncIterable<readonly unknown[]>, exec: Execution, stats: OperatorStats): AsyncGenerator<BlockRef> {
+  const pool = new ActorPool(op, exec.cpus, exec.context, stats);
+  let completed = false;
+  try {
+    yield* taskOperator(endingWith(inputs, () => pool.inputsDone()), (args, index) => submission(
+      () => pool.submit(args, index),
+      args.filter((arg): arg is BlockRef => arg instanceof ray.ObjectRef),
+    ), pool.window, exec, stats);
+    completed = true;
+    await pool.closeAll();
+  } finally {
+    await pool.killAll(!completed);
+  }
+}
+
+/** The upstream's items, then `atEnd()` once it is exhausted. */
+async function* endingWith<I>(upstream: AsyncIterable<I>, atEnd: () => void): AsyncGenerator<I> {
+  yield* upstream;
+  atEnd();
 }
 
 /**
@@ -296,21 +346,24 @@ async function* taskOperator<I>(upstream: AsyncIterable<I>, submit: (input: I, i
       }
       const head = inFlight[0];
       if (head === undefined) return;
-      const [first, outputRef] = head.outputs;
-      let output: TaskOutput;
+      const [first, outputRef] = await head.outputs;
+      let output: TaskOutput | undefined;
       try {
         output = await ray.get(outputRef);
       } catch (err) {
-        if ((err as Error).name !== "ObjectStoreFullError" || head.storeFullRetries >= STORE_FULL_RETRIES) throw err;
-        head.storeFullRetries++;
-        head.outputs = head.resubmit();
-        continue;
+        if ((err as Error).name === "ObjectStoreFullError" && head.storeFullRetries < STORE_FULL_RETRIES) {
+          head.storeFullRetries++;
+          head.outputs = head.resubmit();
+          continue;
+        }
+        if (!mayDropErroredBlock(exec.erroredBlocks, err, op.name)) throw err;
       }
-      const { figures, more } = output;
-      const blocks = [first, ...more];
       inFlight.shift();
       op.taskFinished();
       for (const ref of head.inputs) exec.budget.release(ref, true);
+      if (output === undefined) continue; // a failed block, dropped
+      const { figures, more } = output;
+      const blocks = [first, ...more];
       for (const [i, ref] of blocks.entries()) exec.budget.blockOut(op, ref, figures[i]!.numRows, figures[i]!.bytes);
       // The blocks are held from now on, yielded as the consumer asks for them.
       yield* blocks;
@@ -318,7 +371,7 @@ async function* taskOperator<I>(upstream: AsyncIterable<I>, submit: (input: I, i
   } finally {
     op.backpressured = false;
     for (const { outputs } of inFlight) {
-      ray.cancel(outputs[0]).catch(() => {});
+      Promise.resolve(outputs).then(([first]) => ray.cancel(first)).catch(() => {});
       op.taskFinished(); // cancelled: it ends here
     }
     if (!exhausted) await inputs.return?.();

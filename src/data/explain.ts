@@ -15,7 +15,7 @@ export function explainPlan(plan: Plan): string {
 function nodes(plan: Plan): { logical: string[]; physical: string[] } {
   const logical = [...plan.steps].reverse().map((step) => (step.kind === "limit" ? `Limit[limit=${step.n}]` : step.stage.name));
   const operators = fuse(plan);
-  const physical = [...operators].reverse().map((op) => (op.kind === "limit" ? `LimitOperator[limit=${op.n}]` : `TaskPoolMapOperator[${op.name}]`));
+  const physical = [...operators].reverse().map((op) => (op.kind === "limit" ? `LimitOperator[limit=${op.n}]` : op.kind === "actors" ? `ActorPoolMapOperator[${op.name}]` : `TaskPoolMapOperator[${op.name}]`));
   logical.push(sourceName(plan.source));
   if (plan.source.kind === "allToAll") {
     physical.push(`AllToAllOperator[${sourceName(plan.source)}]`);

@@ -21,6 +21,7 @@
  * splitAtIndices, splitProportionately, trainTestSplit, explain, stats, statsSummary); writes (writeCsv, writeJson,
  * writeParquet, writeNumpy); zip, fromArrowRefs, toArrowRefs, iterator and streamingSplit (DataIterator),
  * iterBatches' prefetch and local shuffle; Datasets and DataIterators passed to tasks and actors (serializers.ts);
+ * class UDFs on actor pools (actor-pool.ts), resources, retries and maxErroredBlocks per UDF;
  * DataContext (block sizes and counts, resource limits with backpressure in object store bytes, locality,
  * progress lines on stderr).
  * Built on tsray's public API only (the progress lines reuse the text of tsray's progress bars).

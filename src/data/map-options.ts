@@ -1,10 +1,12 @@
 /**
  * A map-like call's options, checked once and compiled into its plan step: unknown options are
- * refused by name, options this version does not run yet (actor pools) are refused rather than
- * ignored, and the rest become the step's task options and concurrency.
+ * refused by name, options that do not fit the UDF (a pool for a function, tasks for a class) are
+ * refused rather than ignored, and the rest become the step's task (or actor) options,
+ * concurrency and, for a class UDF, its actor pool (actor-pool-options.ts).
  */
 import * as ray from "tsray";
 import type { TaskOptions } from "tsray";
+import { actorPoolSpec, isUdfClass } from "./actor-pool-options.js";
 import type { ColumnsStage, MapStep, StageKind } from "./plan.js";
 import type { BatchFormat, MapBatchesOptions, MapOptions } from "./types.js";
 
@@ -21,13 +23,14 @@ const OPERATOR_NAMES: Record<StageKind, string> = {
 export function mapStep(kind: StageKind, fn: unknown, opts: MapBatchesOptions = {}, column?: string): MapStep {
   const method = kind;
   if (typeof fn !== "function") throw new TypeError(`${method}() takes a function, got ${fn === null ? "null" : typeof fn}`);
-  if (/^class[\s{]/.test(Function.prototype.toString.call(fn))) {
-    throw new TypeError(`${method}(${fn.name}): class UDFs (run on actor pools) are not supported yet; pass a function`);
+  const isClass = isUdfClass(fn);
+  const execution = checkExecutionOptions(method, opts, kind === "mapBatches" ? BATCH_KEYS : MAP_KEYS, isClass);
+  if (!isClass) {
+    for (const key of ["fnConstructorArgs", "maxRestarts"] as const) {
+      if (opts[key] !== undefined) throw new TypeError(`${method}() option ${key} is for class UDFs (run on actor pools); ${fn.name || "this UDF"} is a function`);
+    }
   }
-  const execution = checkExecutionOptions(method, opts, kind === "mapBatches" ? BATCH_KEYS : MAP_KEYS);
-  for (const key of ["fnConstructorArgs", "maxRestarts"] as const) {
-    if (opts[key] !== undefined) throw new TypeError(`${method}() option ${key} is for class UDFs on actor pools, which are not supported yet`);
-  }
+  if (opts.fnConstructorArgs !== undefined && !Array.isArray(opts.fnConstructorArgs)) throw new TypeError(`${method}() option fnConstructorArgs must be an array`);
   const batchSize = opts.batchSize ?? null;
   if (batchSize !== null && !(Number.isInteger(batchSize) && batchSize > 0)) {
     throw new RangeError(`${method}() option batchSize must be a positive integer or null, got ${String(batchSize)}`);
@@ -50,8 +53,10 @@ export function mapStep(kind: StageKind, fn: unknown, opts: MapBatchesOptions = 
       batchFormat,
       zeroCopyBatch: opts.zeroCopyBatch ?? true,
       ...(column !== undefined ? { column } : {}),
+      ...(isClass ? { fnConstructorArgs: opts.fnConstructorArgs ?? [] } : {}),
     },
     ...execution,
+    ...(isClass ? { pool: actorPoolSpec(`${method}(${fn.name || "<class>"})`, opts) } : {}),
   };
 }
 
@@ -61,22 +66,32 @@ export function columnsStep(stage: ColumnsStage, opts: MapOptions = {}): MapStep
   return { kind: "map", stage: opts.name !== undefined ? { ...stage, name: opts.name } : stage, ...execution };
 }
 
-function checkExecutionOptions(method: string, opts: MapOptions, known: readonly string[]): { taskOptions: TaskOptions; concurrency?: number } {
+/** `isClass`: a class UDF, whose compute and concurrency make its pool (actor-pool-options.ts) instead. */
+function checkExecutionOptions(method: string, opts: MapOptions, known: readonly string[], isClass = false): { taskOptions: TaskOptions; concurrency?: number } {
   if (typeof opts !== "object" || opts === null) throw new TypeError(`${method}() options must be an object`);
   for (const key of Object.keys(opts)) {
     if (!known.includes(key)) throw new TypeError(`${method}() has no option '${key}'`);
   }
   if (opts.compute !== undefined && opts.concurrency !== undefined) throw new TypeError(`${method}(): give compute or concurrency, not both`);
+  if (isClass) return { taskOptions: taskOptionsOf(opts) };
   if (opts.compute !== undefined && opts.compute.type !== "tasks") {
-    throw new TypeError(`${method}() option compute: actor pools are not supported yet; use { type: "tasks" }`);
+    throw new TypeError(`${method}() option compute: { type: ${JSON.stringify(opts.compute.type)} } is for class UDFs (Ray's callable classes); a function UDF runs as tasks`);
+  }
+  if (Array.isArray(opts.concurrency)) {
+    throw new TypeError(`${method}() option concurrency: [min, max] autoscales an actor pool, for class UDFs only; a function UDF takes a number`);
   }
   const concurrency = opts.compute?.size ?? opts.concurrency;
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && (concurrency as number) > 0)) {
     throw new RangeError(`${method}() option concurrency must be a positive integer for a function UDF, got ${String(concurrency)}`);
   }
+  const taskOptions = taskOptionsOf(opts);
+  return concurrency !== undefined ? { taskOptions, concurrency: concurrency as number } : { taskOptions };
+}
+
+function taskOptionsOf(opts: MapOptions): TaskOptions {
   const taskOptions: TaskOptions = {};
   for (const key of [...RESOURCE_KEYS, "maxRetries", "retryExceptions"] as const) {
     if (opts[key] !== undefined) (taskOptions as Record<string, unknown>)[key] = opts[key];
   }
-  return concurrency !== undefined ? { taskOptions, concurrency: concurrency as number } : { taskOptions };
+  return taskOptions;
 }

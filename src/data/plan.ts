@@ -63,6 +63,8 @@ export interface UdfStage {
   readonly zeroCopyBatch: boolean;
   /** addColumn only: the column the UDF computes. */
   readonly column?: string;
+  /** A class UDF (run on an actor pool): its constructor's arguments. Absent for a function UDF. */
+  readonly fnConstructorArgs?: readonly unknown[];
 }
 
 /** A step on columns alone, with no UDF. */
@@ -84,6 +86,16 @@ export interface MapStep {
   readonly taskOptions: TaskOptions;
   /** Most tasks of this step at once (concurrency / compute.size); undefined: as resources allow. */
   readonly concurrency?: number;
+  /** A class UDF's step: the actor pool it runs on (actor-pool.ts); `taskOptions` are then the actors' resources. */
+  readonly pool?: ActorPoolSpec;
+}
+/** An actor pool's size and limits; maxSize undefined: the cluster's CPUs at execution. */
+export interface ActorPoolSpec {
+  readonly minSize: number;
+  readonly maxSize?: number;
+  readonly initialSize?: number;
+  readonly maxTasksInFlightPerActor: number;
+  readonly maxRestarts: number;
 }
 export interface LimitStep { readonly kind: "limit"; readonly n: number }
 export type Step = MapStep | LimitStep;
@@ -101,7 +113,7 @@ export function isReadSource(source: Source): boolean {
 }
 
 export function withStep(plan: Plan, step: Step): Plan {
-  return { source: plan.source, steps: [...plan.steps, step] };
+  return { ...plan, steps: [...plan.steps, step] };
 }
 
 /** Rows of the plan's output known without running anything, if they are. */

@@ -31,17 +31,25 @@ export type ReadInput =
 export type TaskInput = ReadInput | StoredBlock;
 
 type Data = { rows: Row[]; table?: undefined } | { table: Table; rows?: undefined };
-type AnyUdf = (input: unknown, ...fnArgs: unknown[]) => unknown;
+export type AnyUdf = (input: unknown, ...fnArgs: unknown[]) => unknown;
 
 /** `blockIndex`: the block's place in its operator's input, which seeds randomSample; `bundledBlocks`: more input blocks. */
 export async function runStages(input: TaskInput, stages: readonly StageSpec[], blockIndex = 0, ...bundledBlocks: StoredBlock[]): Promise<StoredBlock> {
+  return runStagesWith(loadFunctionUdf, input, stages, blockIndex, bundledBlocks);
+}
+
+/** Gives a stage's UDF as a function; an actor hosting a class UDF gives its instance's `call` (actor-udf-host.ts). */
+export type UdfLoader = (stage: UdfStage) => Promise<AnyUdf>;
+
+/** runStages, with the UDFs given by `loadUdf`. */
+export async function runStagesWith(loadUdf: UdfLoader, input: TaskInput, stages: readonly StageSpec[], blockIndex: number, bundledBlocks: readonly StoredBlock[]): Promise<StoredBlock> {
   const first = isArrowTable(input) ? decodeBlock(input) : await readBlock(input as ReadInput);
   // Blocks bundled for a mapBatches batchSize are one input: their rows in order.
   let data: Data = { table: bundledBlocks.length === 0 ? first : concatTables([first, ...bundledBlocks.map(decodeBlock)]) };
   for (const [position, stage] of stages.entries()) {
     if (stage.kind === "randomSample") data = sample(stage, data, seededRandom(stage.seed, blockIndex, position));
     else if (stage.kind === "write") data = { rows: await writeBlock(stage, data.table ?? rowsToTable(data.rows!), blockIndex) };
-    else data = await runStage(stage, data);
+    else data = await runStage(stage, data, loadUdf);
   }
   return encodeBlock(data.table ?? rowsToTable(data.rows));
 }
@@ -83,13 +91,16 @@ function seededRandom(seed: number | null, blockIndex: number, position: number)
   return mulberry32(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(blockIndex + 1, 0xc2b2ae35) ^ Math.imul(position + 1, 0x27d4eb2f));
 }
 
-async function runStage(stage: UdfStage | ColumnsStage, data: Data): Promise<Data> {
+/** A function UDF, loaded in the worker. (A class UDF's stage never runs in a task: fusion gives it an actor pool.) */
+export async function loadFunctionUdf(stage: UdfStage): Promise<AnyUdf> {
+  if (stage.fnConstructorArgs !== undefined) throw new Error(`internal: ${stage.name} is a class UDF, which runs on an actor pool, not in a task`);
+  return (await ray.util.loadFunction(stage.fn)) as unknown as AnyUdf;
+}
+
+async function runStage(stage: UdfStage | ColumnsStage, data: Data, loadUdf: UdfLoader): Promise<Data> {
   const table = () => data.table ?? rowsToTable(data.rows!);
   if (isColumnsStage(stage)) return { table: applyColumnsStage(stage, table()) };
-  const fn = (await ray.util.loadFunction(stage.fn)) as unknown as AnyUdf;
-  if (/^class[\s{]/.test(Function.prototype.toString.call(fn))) {
-    throw new TypeError(`${stage.name}: class UDFs (actor pools) are not supported yet; pass a function`);
-  }
+  const fn = await loadUdf(stage);
   const fnArgs = await resolveTopLevelRefs(stage.fnArgs);
   const rows = () => data.rows ?? tableToRows(data.table!);
   switch (stage.kind) {

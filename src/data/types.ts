@@ -39,25 +39,35 @@ export type BatchResult<B> = MaybePromise<B> | Generator<B, void, undefined> | A
 /** A function UDF, run in stateless tasks; `fnArgs` follow the input. The parameter is checked bivariantly, so a
  *  UDF may declare the columns it expects: `(b: { x: Float64Array }) => ...`. */
 export type UdfFunction<In, Out> = { bivarianceHack(input: In, ...fnArgs: any[]): Out }["bivarianceHack"];
-/** A class UDF (Ray's callable class), run on a pool of actors. Not built yet: refused with a TypeError. */
+/** A class UDF (Ray's callable class), run on a pool of actors: each actor constructs it once with
+ *  `fnConstructorArgs`, then `call`s it for every row or batch; `close` runs when the pool ends. */
 export type UdfClass<In, Out> =
   new (...args: any[]) => { call(input: In, ...fnArgs: any[]): Out; close?(): void | Promise<void> };
 export type Udf<In, Out> = UdfFunction<In, Out> | UdfClass<In, Out>;
 
+/** Tasks: at most `size` at once (default: as resources allow). Actors: a pool of `size`, or autoscaling from minSize
+ *  to maxSize starting at initialSize (default minSize), each actor given up to maxTasksInFlightPerActor (default 2)
+ *  batches at once. Pools end with the execution. */
 export type ComputeStrategy =
   | { type: "tasks"; size?: number }
   | { type: "actors"; size?: number; minSize?: number; maxSize?: number; initialSize?: number;
       maxTasksInFlightPerActor?: number };
 
-/** Options of every map-like step. Resources (numCpus, numGpus, memory, ...) are per task. */
+/** Options of every map-like step. Resources (numCpus, numGpus, memory, ...) are per task or actor. */
 export interface MapOptions extends ResourceOptions {
   compute?: ComputeStrategy;
+  /** Shorthand for compute: n caps the concurrent tasks of a function UDF, and is a fixed pool of n actors for a
+   *  class UDF; [min, max] or [min, max, initial] autoscales a pool (class UDFs only). A class UDF with neither
+   *  gets a pool autoscaling from 1 to the cluster's CPUs. Both given: TypeError. */
   concurrency?: number | readonly [min: number, max: number] | readonly [min: number, max: number, initial: number];
   /** Extra arguments after the input; top-level ObjectRefs among them are resolved first. */
   fnArgs?: readonly unknown[];
+  /** Constructor arguments of a class UDF; top-level ObjectRefs among them are resolved first. */
   fnConstructorArgs?: readonly unknown[];
+  /** Task retries as in tsray (default 3 on worker death; thrown errors only with retryExceptions). */
   maxRetries?: TaskOptions["maxRetries"];
   retryExceptions?: TaskOptions["retryExceptions"];
+  /** Restarts of a pool actor (default -1, forever); its in-flight batches go to another actor. */
   maxRestarts?: ActorOptions["maxRestarts"];
   /** Operator name in errors and task names. Default as Ray's, e.g. "MapBatches(fnName)". */
   name?: string;

@@ -133,7 +133,9 @@ test("options are checked where they are written", () => {
   assert.throws(() => data.range(-1), RangeError);
   assert.throws(() => data.range(3).limit(-1), RangeError);
   class Model { call(r: object) { return r; } }
-  assert.throws(() => data.range(3).map(Model), /class UDFs .* not supported yet/);
+  assert.throws(() => data.range(3).map(Model, { compute: { type: "tasks" } }), /class UDF runs on an actor pool; option compute must be \{ type: "actors"/);
+  assert.throws(() => data.range(3).map((r) => r, { concurrency: [1, 2] }), /concurrency: \[min, max\] autoscales an actor pool, for class UDFs only/);
+  assert.throws(() => data.range(3).map(Model, { concurrency: [3, 2] }), /minimum size 3 is above its maximum 2/);
 });
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {

@@ -11,6 +11,9 @@ import { agg } from "tsray/data";
 
 const REGIONS = ["north", "south", "east", "west"];
 
+/** Per region, what the pipeline should find: sales, units, revenue (computed here as the lines are written). */
+const expected = new Map(REGIONS.map((r) => [r, { sales: 0, units: 0, revenue: 0 }]));
+
 /** sales/month=2026-MM/day-DD.csv: one line per sale, generated from a seeded sequence. */
 function writeSales(folder: string): number {
   let seed = 2026;
@@ -23,7 +26,14 @@ function writeSales(folder: string): number {
       const rows = ["region,units,unit_price,returned"];
       for (let i = 0; i < 250; i++) {
         const region = REGIONS[Math.floor(random() * REGIONS.length)]!;
-        rows.push(`${region},${1 + Math.floor(random() * 9)},${(5 + random() * 95).toFixed(2)},${random() < 0.05}`);
+        const units = 1 + Math.floor(random() * 9);
+        const price = (5 + random() * 95).toFixed(2);
+        const returned = random() < 0.05;
+        rows.push(`${region},${units},${price},${returned}`);
+        const e = expected.get(region)!;
+        e.sales++;
+        e.units += units;
+        e.revenue += returned ? 0 : units * Number(price);
       }
       writeFileSync(join(dir, `day-${day}.csv`), rows.join("\n") + "\n");
       lines += rows.length - 1;
@@ -60,10 +70,16 @@ try {
   const written = await byRegion.writeParquet(join(folder, "by-region"));
   console.log("parquet files:", written.paths.length, "rows:", written.numRows);
   const back = data.readParquet(join(folder, "by-region")).sort("region");
-  for (const row of await back.takeAll()) {
+  const rows = await back.takeAll();
+  for (const row of rows) {
     console.log(`${row.region}: ${row["count()"]} sales, ${row["sum(units)"]} units, revenue ${(row["sum(revenue)"] as number).toFixed(2)}`);
   }
-  console.log("total revenue:", ((await back.sum("sum(revenue)" as never)) as number).toFixed(2));
+  const same = rows.length === REGIONS.length && rows.every((row) => {
+    const e = expected.get(row.region as string)!;
+    return row["count()"] === e.sales && row["sum(units)"] === e.units && Math.abs((row["sum(revenue)"] as number) - e.revenue) < 1e-6;
+  });
+  console.log("same as a plain loop:", same);
+  console.log("total revenue:", (await back.sum("sum(revenue)"))!.toFixed(2));
   console.log(back.explain());
 } finally {
   await ray.shutdown();

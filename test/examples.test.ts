@@ -115,6 +115,14 @@ const checks: Record<string, (lines: string[]) => void> = {
     assertInOrder(lines, ["same as a plain loop: true"]);
   },
 
+  "data-tour.ts": (lines) => {
+    assertInOrder(lines, ["columns: region, units, unit_price, returned, month", "rows: 12000 of 12000"]);
+    lineMatching(lines, /^parquet files: \d+ rows: 4$/);
+    const sales = ["east", "north", "south", "west"].map((r) => Number(lineMatching(lines, new RegExp(`^${r}: (\\d+) sales`))[1]));
+    assert.equal(sales.reduce((a, b) => a + b, 0), 12000);
+    assertInOrder(lines, ["same as a plain loop: true"]);
+  },
+
   "seed-004-multiprocessing-ko.ts": (lines) => {
     lineMatching(lines, /^list comprehension: 1000000 results in \d+ ms$/);
     lineMatching(lines, /^Pool\(processes=16\)\.map: 1000000 results in \d+ ms$/);

@@ -1,5 +1,5 @@
 /**
- * Rows and bytes of the blocks an execution made, as their tasks reported them (stream-task.ts),
+ * Rows and bytes of the blocks an execution made, as their tasks reported them (block-task.ts),
  * so that counting rows (count(), limit, batch bundling) need not fetch the blocks.
  */
 import * as ray from "tsray";

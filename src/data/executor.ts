@@ -230,7 +230,17 @@ async function* sourceInputs(source: Source, exec: Execution, putter?: OperatorS
       const outputs = await runExchange(source.exchange, inputs);
       // Its tasks hold their inputs now; the refs here go with the garbage.
       for (const ref of inputs) exec.budget.release(ref, false);
-      yield* outputs;
+      let given = 0;
+      try {
+        for (const ref of outputs) {
+          yield ref;
+          given++;
+        }
+      } finally {
+        // Closed early (a break, a reached limit, an error): the tasks of the blocks never asked for are cancelled.
+        for (const ref of outputs.slice(given + 1)) ray.cancel(ref).catch(() => {});
+      }
+      return;
     }
   }
 }

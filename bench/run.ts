@@ -65,6 +65,9 @@ async function round(i: number): Promise<Record<string, Metrics | null>> {
   out.millionTasks = await node("million-tasks");
   out.thousandActors = args.includes("--skip-actors") ? null : await node("thousand-actors");
   out.cluster = await node("cluster");
+  [out.dataPipeline, out.dataPipelineFloor] = await pair(() => node("data", "pipeline"), () => node("data", "pipeline-floor"));
+  [out.dataCsvParquet, out.dataCsvParquetPeer] = await pair(() => node("data", "csv-parquet"), () => node("data", "csv-parquet-peer"));
+  if (i === 0) out.dataStreamRss = await node("data", "stream-rss");
   if (i === 0) out.manyNodes = await node("many-nodes");
   return out;
 }
@@ -170,6 +173,15 @@ const add = (workload: string, tsray: string, peer: string, ratio: number | null
     `head idle: ${fmt(rss, "MB")}, ${fmt(cpu, "% CPU", 1)}`, null, "join < 60 s, all listed, all used",
     join === null ? null : join < 60 && listed === (n ?? 0) + 1 && used === (n ?? 0) + 1,
   );
+}
+
+{
+  const t = m("dataPipeline", "rowsPerSecond"), f = m("dataPipelineFloor", "rowsPerSecond");
+  add("Data: range(10M) → mapBatches(x*2) → count", fmt(t, "rows/s"), `plain loop, one thread ${fmt(f, "rows/s")} (the floor)`, t && f ? t / f : null, "(reported against the floor)", null);
+  const c = m("dataCsvParquet", "seconds"), p = m("dataCsvParquetPeer", "seconds"), mb = m("dataCsvParquet", "mbPerSecond");
+  add("Data: CSV → Parquet, 200 MB", `${fmt(c, "s", 2)} (${fmt(mb, "MB/s", 1)})`, `one thread, same parser and writer ${fmt(p, "s", 2)}`, c && p ? p / c : null, "faster than one thread", c && p ? c < p : null);
+  const rss = m("dataStreamRss", "peakRssMb"), size = m("dataStreamRss", "datasetMb"), store = m("dataStreamRss", "storeMb"), base = m("dataStreamRss", "baselineRssMb");
+  add("Data: a dataset 10x the store, streamed", `peak RSS ${fmt(rss, "MB")} (${fmt(base, "MB")} after init)`, `${fmt(size, "MB")} through a ${fmt(store, "MB")} store`, null, "no ObjectStoreFullError; RSS well under the dataset", rss === null || size === null ? null : rss < size / 2);
 }
 
 const machine = {

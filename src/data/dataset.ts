@@ -8,7 +8,7 @@ import * as ray from "tsray";
 import { blockBytes, concatTables, decodeBlock, type BlockRef, type StoredBlock } from "./block.js";
 import { executePlan } from "./executor.js";
 import { numRowsOf } from "./block-figures.js";
-import { snapshotContext } from "./context.js";
+import { snapshotContext, type DataContext } from "./context.js";
 import { executionSummary, formatStats, inheritExecution, type ExecutionStats } from "./execution-stats.js";
 import { explainPlan } from "./explain.js";
 import { Aggregation } from "./agg.js";
@@ -36,9 +36,9 @@ import type {
 export class Dataset<R extends object = Row> {
   readonly #plan: Plan;
 
-  protected constructor(plan: Plan) {
-    // A copy of the DataContext as it is now: changing the context later does not change this dataset.
-    this.#plan = { ...plan, context: snapshotContext() };
+  /** `context`: the copy a dataset sent to this thread keeps; else a copy of the DataContext as it is now (changing it later does not change this dataset). */
+  protected constructor(plan: Plan, context: DataContext = snapshotContext()) {
+    this.#plan = { ...plan, context };
   }
 
   /** @internal The plan of a dataset (to send it: serializers.ts). */
@@ -46,9 +46,9 @@ export class Dataset<R extends object = Row> {
     return ds.#plan;
   }
 
-  /** @internal A dataset of this plan (the constructor is protected, as in the contract). */
-  static fromPlan<R extends object>(plan: Plan): Dataset<R> {
-    return new Dataset<R>(plan);
+  /** @internal A dataset of this plan (the constructor is protected, as in the contract); `context` as the constructor's. */
+  static fromPlan<R extends object>(plan: Plan, context?: DataContext): Dataset<R> {
+    return new Dataset<R>(plan, context);
   }
 
   // Transformations: lazy; each returns a new Dataset.
@@ -431,14 +431,14 @@ export class Dataset<R extends object = Row> {
 export class MaterializedDataset<R extends object = Row> extends Dataset<R> {
   readonly #numBlocks: number;
 
-  protected constructor(plan: Plan) {
-    super(plan);
+  protected constructor(plan: Plan, context?: DataContext) {
+    super(plan, context);
     this.#numBlocks = plan.source.kind === "blocks" ? plan.source.refs.length : 0;
   }
 
   /** @internal */
-  static ofBlocks<R extends object>(refs: readonly BlockRef[], numRows?: readonly number[]): MaterializedDataset<R> {
-    return new MaterializedDataset<R>({ source: { kind: "blocks", refs, ...(numRows ? { numRows } : {}) }, steps: [] });
+  static ofBlocks<R extends object>(refs: readonly BlockRef[], numRows?: readonly number[], context?: DataContext): MaterializedDataset<R> {
+    return new MaterializedDataset<R>({ source: { kind: "blocks", refs, ...(numRows ? { numRows } : {}) }, steps: [] }, context);
   }
 
   /** How many blocks it holds. */

@@ -26,7 +26,8 @@ const module = import.meta.url;
 ray.util.registerSerializer(Dataset, {
   tag: "tsray.data.Dataset", module,
   serialize: (ds: Dataset<any>) => Dataset.planOf(ds),
-  deserialize: (plan: Plan) => Dataset.fromPlan(plan),
+  // The dataset keeps the context it was made with, not the receiving thread's.
+  deserialize: (plan: Plan) => Dataset.fromPlan(plan, plan.context),
 });
 
 ray.util.registerSerializer(MaterializedDataset, {
@@ -34,7 +35,7 @@ ray.util.registerSerializer(MaterializedDataset, {
   serialize: (ds: MaterializedDataset<any>) => Dataset.planOf(ds),
   deserialize: (plan: Plan) => {
     if (plan.source.kind !== "blocks") throw new Error("internal: a MaterializedDataset arrived without its blocks");
-    return MaterializedDataset.ofBlocks(plan.source.refs, plan.source.numRows);
+    return MaterializedDataset.ofBlocks(plan.source.refs, plan.source.numRows, plan.context);
   },
 });
 

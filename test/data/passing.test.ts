@@ -64,3 +64,19 @@ test("an actor receives a DataIterator and sums its rows over 2 epochs; each pas
   assert.equal(rows, 200);
   assert.match(it.stats(), /pass 1: 200 rows in 4 blocks/);
 });
+
+/** Fails on row 3. */
+function failOnThree(row: { id: number }) {
+  if (row.id === 3) throw new Error("row 3 is bad");
+  return row;
+}
+
+test("a dataset sent to a task keeps the DataContext it was made with, not the receiving worker's", async () => {
+  const context = data.DataContext.getCurrent();
+  context.maxErroredBlocks = 1;
+  const ds = data.range(10, { overrideNumBlocks: 5 }).map(failOnThree);
+  context.maxErroredBlocks = 0;
+  const ids = ray.remote(async (received: data.Dataset<{ id: number }>) => (await received.takeAll()).map((r) => r.id));
+  // The receiving worker's own context allows no errored block; the dataset's allows one.
+  assert.deepEqual(await ray.get(ids.remote(ds as never)), [0, 1, 4, 5, 6, 7, 8, 9]);
+});

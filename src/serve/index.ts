@@ -5,3 +5,6 @@
 export { RayServeError, BackPressureError, RequestCancelledError, DeploymentUnavailableError } from "./errors.js";
 export { getRequestContext, getReplicaContext, getMultiplexedModelId } from "./request-context.js";
 export type { RequestContext, ReplicaContext } from "./request-context.js";
+export { batch } from "./batch.js";
+export type { BatchOptions, BatchedFunction } from "./batch.js";
+export { multiplexed } from "./multiplexed.js";

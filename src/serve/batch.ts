@@ -18,7 +18,7 @@
  * setMaxBatchSize applies at once (batches not started fill up to, and start at, the new size);
  * setBatchWaitTimeoutMs applies to the batches opened after it.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
+import { AsyncResource } from "node:async_hooks";
 import { RayServeError, RequestCancelledError } from "./errors.js";
 import { currentRequest, getMultiplexedModelId, withRequestContext, type RequestContext } from "./request-context.js";
 
@@ -105,7 +105,7 @@ export function batch<T, R>(fn: (items: T[]) => R[] | Promise<R[]>, opts: BatchO
 
   const openBatch = (thisArg: unknown, modelId: string): Batch<T, Awaited<R>> => {
     const b: Batch<T, Awaited<R>> = {
-      thisArg, modelId, calls: [], due: false, timer: undefined, runInFirstContext: AsyncLocalStorage.snapshot(),
+      thisArg, modelId, calls: [], due: false, timer: undefined, runInFirstContext: AsyncResource.bind((run: () => void) => run()),
     };
     b.timer = setTimeout(() => {
       b.timer = undefined;

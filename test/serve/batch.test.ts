@@ -3,6 +3,7 @@
 // node:test's mock timers, never by sleeping.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import * as serve from "tsray/serve";
 import { withRequestContext, type RequestContext } from "../../src/serve/request-context.js";
 
@@ -193,7 +194,7 @@ test("calls with different multiplexed model ids never share a batch; fn sees it
   assert.deepEqual(started.slice(1), [{ model: "b", xs: [2] }, { model: "", xs: [4] }]);
 });
 
-test("the model id is read when the call is made, not when the batch runs", async () => {
+test("each call joins the batch of its own model id, in whatever order the ids come", async () => {
   const models: string[] = [];
   const f = serve.batch(async (xs: number[]) => (models.push(serve.getMultiplexedModelId()), xs), { maxBatchSize: 2, batchWaitTimeoutMs: 60_000 });
   const p1 = withRequestContext(request("m1"), () => f(1));
@@ -289,4 +290,56 @@ test("bad options name the option", () => {
     assert.throws(() => serve.batch(fn, opts as serve.BatchOptions), (err: Error) => err instanceof type && message.test(err.message), JSON.stringify(opts));
   }
   assert.throws(() => serve.batch("nope" as never), TypeError);
+});
+
+test("property: any interleaving of calls, model ids, time and size changes keeps every invariant", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  type Action = { call: string } | { tick: number } | { setMax: number };
+  const action = fc.oneof(
+    fc.constantFrom("", "a", "b").map((m) => ({ call: m }) as Action),
+    fc.integer({ min: 0, max: 40 }).map((ms) => ({ tick: ms }) as Action),
+    fc.integer({ min: 1, max: 5 }).map((n) => ({ setMax: n }) as Action),
+  );
+  await fc.assert(fc.asyncProperty(
+    fc.array(action, { maxLength: 60 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 30 }),
+    async (actions, maxBatchSize, maxConcurrentBatches, waitMs) => {
+      let currentMax = maxBatchSize;
+      let running = 0;
+      const problems: string[] = [];
+      const f = serve.batch(async (items: string[]) => {
+        running++;
+        const model = serve.getMultiplexedModelId();
+        if (running > maxConcurrentBatches) problems.push(`${running} batches ran at once`);
+        if (items.length === 0 || items.length > currentMax) problems.push(`a batch of ${items.length} with maxBatchSize ${currentMax}`);
+        for (const item of items) if (!item.startsWith(`${model}:`)) problems.push(`item ${item} in a batch of model '${model}'`);
+        await new Promise((r) => setTimeout(r, 7));
+        running--;
+        return items.map((item) => `done ${item}`);
+      }, { maxBatchSize, maxConcurrentBatches, batchWaitTimeoutMs: waitMs });
+      const calls: [string, Promise<string>][] = [];
+      let settled = 0;
+      for (const a of actions) {
+        if ("call" in a) {
+          const item = `${a.call}:${calls.length}`;
+          const result = withRequestContext(request(a.call), () => f(item));
+          void result.finally(() => settled++);
+          calls.push([item, result]);
+        } else if ("tick" in a) {
+          t.mock.timers.tick(a.tick);
+        } else {
+          currentMax = a.setMax;
+          f.setMaxBatchSize(a.setMax);
+        }
+        await settle();
+      }
+      // Time passes until every call settled (bounded: a call left waiting fails the property).
+      for (let i = 0; i < 200 && settled < calls.length; i++) {
+        t.mock.timers.tick(50);
+        await settle();
+      }
+      assert.equal(settled, calls.length, "every call settles");
+      for (const [item, result] of calls) assert.equal(await result, `done ${item}`);
+      assert.deepEqual(problems, []);
+    },
+  ), { numRuns: 150 });
 });

@@ -48,6 +48,20 @@ test("a folder is read recursively, a block per file, hidden files skipped, hive
   assert.deepEqual(await data.readCsv(root, { partitioning: null }).columns(), ["v"]);
 });
 
+test("readCsv fields: quotes around delimiters and newlines, \r and \r\n line ends, non-ASCII text, Int64 beyond 2^53, a trailing delimiter", async () => {
+  const root = folder("csv-fields", {
+    "a.csv": 'n,s,big\r\n1,"a,b\nc",9007199254740993\r-42,"é ""ü"" 日本",-9223372036854775808\r\n7,plain,0\n',
+    "b.csv": "x,y\n1,\n",
+  });
+  const table = await data.readCsv(join(root, "a.csv")).toArrow();
+  assert.deepEqual(table.schema.fields.map((f) => String(f.type)), ["Int64", "Utf8", "Int64"]);
+  assert.deepEqual([...table.getChild("n")!.toArray()], [1n, -42n, 7n]);
+  assert.deepEqual(table.getChild("s")!.toArray(), ["a,b\nc", 'é "ü" 日本', "plain"]);
+  assert.deepEqual([...table.getChild("big")!.toArray()], [9007199254740993n, -9223372036854775808n, 0n]);
+  // A column of empty fields alone is Utf8 ("else Utf8"), its fields "".
+  assert.deepEqual(await data.readCsv(join(root, "b.csv")).takeAll(), [{ x: 1, y: "" }]);
+});
+
 test("readCsv options: delimiter, no header with columnNames, nullValues", async () => {
   const root = folder("csv-options", { "t.tsv": "1\tNA\n2\tb\n" });
   const rows = await data.readCsv(join(root, "t.tsv"), { delimiter: "\t", header: false, columnNames: ["n", "s"], nullValues: ["NA"] }).takeAll();

@@ -5,6 +5,7 @@
  * List/Struct → arrays/objects; a tensor column → a Tensor per row, or one Tensor of shape
  * [rows, ...] in a "numpy" batch; null → null.
  */
+import { int64ToFloat64 } from "./int64-words.js";
 import { DataType, type Int, type Table, type Vector } from "apache-arrow";
 import { tensorOfColumn, tensorPerRow, tensorShapeOf } from "./tensor.js";
 import type { ColumnBatch, Row } from "./types.js";
@@ -48,8 +49,8 @@ export function columnValues(name: string, vector: Vector): unknown[] {
   const n = vector.length;
   const out: unknown[] = new Array(n);
   const plainNumbers = vector.nullCount === 0 && (DataType.isFloat(type) || (DataType.isInt(type) && !is64BitInt(type)));
-  if (plainNumbers) {
-    const typed = vector.toArray() as ArrayLike<number>;
+  if (plainNumbers || (vector.nullCount === 0 && is64BitInt(type))) {
+    const typed = plainNumbers ? (vector.toArray() as ArrayLike<number>) : int64AsFloat64(name, vector);
     for (let i = 0; i < n; i++) out[i] = typed[i];
     return out;
   }
@@ -81,13 +82,14 @@ function is64BitInt(type: DataType): boolean {
 
 function int64AsFloat64(column: string, vector: Vector): Float64Array {
   const source = vector.toArray() as BigInt64Array | BigUint64Array;
-  const out = new Float64Array(source.length);
-  for (let i = 0; i < source.length; i++) out[i] = bigintToNumber(column, source[i]!);
-  return out;
+  return int64ToFloat64(source, (i) => bigintToNumber(column, source[i]!) as never);
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+
 function bigintToNumber(column: string, value: bigint): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+  if (value > MAX_SAFE || value < MIN_SAFE) {
     throw new RangeError(`column '${column}' holds ${value}, beyond ±(2^53−1), which a JS number cannot hold exactly; use batchFormat "arrow" for such data`);
   }
   return Number(value);

@@ -4,6 +4,7 @@
  * true/false Bool, else Utf8. An empty field (or one of nullValues) is null, except that an
  * empty field in a Utf8 column is "".
  */
+import { setInt64 } from "../int64-words.js";
 import { Bool, Float64, Int64, makeData, makeVector, Table, Utf8, vectorFromArray, type Vector } from "apache-arrow";
 
 export interface CsvOptions {
@@ -106,7 +107,6 @@ const INTEGER = /^[+-]?\d+$/;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const BOOLEAN = /^(true|false)$/i;
 const INT64_MAX = 2n ** 63n - 1n;
-const TWO_32 = 2 ** 32;
 
 /** The column's type from all its present values, then its vector built straight into typed arrays. */
 function typedColumn(raw: readonly string[], nullValues: readonly string[]): Vector {
@@ -168,9 +168,7 @@ function int64Column(raw: readonly string[], isNull: (s: string) => boolean): Ve
     }
     validity[i >> 3]! |= 1 << (i & 7);
     if (s.length < 16) {
-      const v = Number(s);
-      words[2 * i] = v % TWO_32 | 0;
-      words[2 * i + 1] = Math.floor(v / TWO_32);
+      setInt64(words, i, Number(s));
     } else {
       values[i] = BigInt(s);
     }

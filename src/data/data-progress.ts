@@ -38,11 +38,11 @@ export function startDataProgress(context: DataContext, budget: ExecutionBudget,
   output: ProgressOutput = process.stderr, totalRows?: number): DataProgress {
   if (!context.enableProgressBars) return noProgress;
   const lines = new ProgressLines(context, budget, recorder, output, totalRows);
-  const timer = setInterval(() => lines.tick(), output.isTTY ? REDRAW_EVERY_MS : PRINT_EVERY_MS).unref();
+  const timer = setInterval(() => lines.tick(true), output.isTTY ? REDRAW_EVERY_MS : PRINT_EVERY_MS).unref();
   return {
     end() {
       clearInterval(timer);
-      lines.tick();
+      lines.tick(false);
     },
   };
 }
@@ -51,13 +51,20 @@ class ProgressLines {
   readonly #startedAt = performance.now();
   /** Lines drawn in place on a terminal, to go back up over at the next redraw. */
   #drawn = 0;
+  /** Off a terminal: the counters the last lines printed showed. */
+  #printedState: string | undefined;
 
   constructor(private readonly context: DataContext, private readonly budget: ExecutionBudget,
     private readonly recorder: ExecutionRecorder, private readonly output: ProgressOutput, private readonly totalRows?: number) {}
 
-  tick(): void {
+  /** `periodic`: a timer's tick, which off a terminal prints only if something moved since the last lines. */
+  tick(periodic: boolean): void {
     const text = this.lines();
     if (!this.output.isTTY) {
+      // An execution that stalls (or whose consumer dropped it without closing it) does not fill a log with the same lines.
+      const state = this.recorder.operators.map((op) => `${op.numTasks}/${op.active}/${op.queuedBlocks}/${op.numRowsOut}/${op.backpressured}`).join(" ");
+      if (periodic && state === this.#printedState) return;
+      this.#printedState = state;
       this.output.write(text.map((line) => `${line}\n`).join(""));
       return;
     }

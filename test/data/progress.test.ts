@@ -105,7 +105,7 @@ test("off a terminal, the lines come every 5 s at most while it runs, and once a
   try {
     const recorder = new ExecutionRecorder();
     const budget = new ExecutionBudget({ cpu: undefined, gpu: undefined, objectStoreMemory: 1 << 20, clusterCpu: 2, clusterGpu: 0 }, recorder);
-    recorder.operator("ReadRange", { cpu: 1, gpu: 0 });
+    const op = recorder.operator("ReadRange", { cpu: 1, gpu: 0 });
     const writes: string[] = [];
     const progress = startDataProgress(data.DataContext.getCurrent(), budget, recorder, { isTTY: false, write: (s: string) => writes.push(s) });
     mock.timers.tick(4999);
@@ -113,7 +113,11 @@ test("off a terminal, the lines come every 5 s at most while it runs, and once a
     mock.timers.tick(1);
     assert.equal(writes.length, 1);
     mock.timers.tick(5000);
+    assert.equal(writes.length, 1, "nothing moved: no new lines");
+    op.taskStarted();
+    mock.timers.tick(5000);
     assert.equal(writes.length, 2);
+    op.taskFinished();
     progress.end(true);
     assert.equal(writes.length, 3);
     mock.timers.tick(20_000);

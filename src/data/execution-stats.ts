@@ -43,6 +43,13 @@ export class OperatorStats {
     this.active++;
   }
 
+  /** Tasks run on the operator's behalf that it does not follow one by one (an all-to-all step's map and reduce tasks). */
+  tasksRan(n: number): void {
+    this.#startedAt ??= performance.now();
+    this.numTasks += n;
+    this.finished += n;
+  }
+
   taskFinished(): void {
     this.active--;
     this.finished++;
@@ -77,9 +84,19 @@ export class ExecutionRecorder {
   #endedAt: number | undefined;
   peakObjectStoreBytes = 0;
 
-  operator(name: string, taskResources = { cpu: 0, gpu: 0 }): OperatorStats {
+  readonly #depths: number[] = [];
+
+  /**
+   * A new operator. `depth`: how deep in the plan it is (a nested plan's operators, and a plan's
+   * source, run before the operators after them), so that the list is in the order data flows
+   * through it, whatever the order the executor set the operators up in.
+   */
+  operator(name: string, taskResources = { cpu: 0, gpu: 0 }, depth = 0): OperatorStats {
     const op = new OperatorStats(name, taskResources);
-    this.operators.push(op);
+    let at = this.#depths.findIndex((d) => d < depth);
+    if (at < 0) at = this.operators.length;
+    this.operators.splice(at, 0, op);
+    this.#depths.splice(at, 0, depth);
     return op;
   }
 

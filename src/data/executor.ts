@@ -51,6 +51,8 @@ interface Execution {
   readonly recorder: ExecutionRecorder;
   /** Failed blocks this execution may still drop (DataContext.maxErroredBlocks). */
   readonly erroredBlocks: ErroredBlockBudget;
+  /** How deeply nested the plan being run is (union and all-to-all inputs are one deeper): the order of the stats. */
+  readonly depth: number;
 }
 
 /**
@@ -66,7 +68,7 @@ export async function* executePlan(plan: Plan): AsyncGenerator<BlockRef, void, u
   const recorder = new ExecutionRecorder();
   recordExecution(plan, recorder);
   const exec: Execution = {
-    context, cpus: limits.clusterCpu, budget: new ExecutionBudget(limits, recorder), recorder, erroredBlocks: erroredBlockBudget(context.maxErroredBlocks),
+    context, cpus: limits.clusterCpu, budget: new ExecutionBudget(limits, recorder), recorder, erroredBlocks: erroredBlockBudget(context.maxErroredBlocks), depth: 0,
   };
   const progress = startDataProgress(context, exec.budget, recorder);
   const consumed = (ref: BlockRef) => exec.budget.release(ref, false);
@@ -89,7 +91,7 @@ export async function* executePlan(plan: Plan): AsyncGenerator<BlockRef, void, u
 async function* runPlan(plan: Plan, exec: Execution): AsyncGenerator<BlockRef, void, undefined> {
   const window = Math.max(2, Math.ceil(2 * exec.cpus));
   // Blocks the driver puts (items, tables) count as an operator of their own, first in the stats.
-  const putter = plan.source.kind === "items" || plan.source.kind === "tables" ? exec.recorder.operator(sourceName(plan.source)) : undefined;
+  const putter = plan.source.kind === "items" || plan.source.kind === "tables" ? exec.recorder.operator(sourceName(plan.source), undefined, exec.depth + 0.5) : undefined;
   let stream: AsyncIterable<BlockRef | TaskInput> = sourceInputs(plan.source, exec, putter);
   const operators = fuse(plan);
   const mapOperators = operators.filter((op) => op.kind !== "limit");
@@ -99,12 +101,12 @@ async function* runPlan(plan: Plan, exec: Execution): AsyncGenerator<BlockRef, v
     if (op.kind === "limit") {
       stream = limitBlocks(stream as AsyncIterable<BlockRef>, op.n, exec);
     } else if (op.kind === "actors") {
-      const stats = exec.recorder.operator(op.name, { cpu: op.taskOptions.numCpus ?? 0, gpu: op.taskOptions.numGpus ?? 0 });
+      const stats = exec.recorder.operator(op.name, { cpu: op.taskOptions.numCpus ?? 0, gpu: op.taskOptions.numGpus ?? 0 }, exec.depth);
       const minRows = bundleRows(op);
       const inputs = minRows === undefined ? singles(stream) : bundled(stream as AsyncIterable<BlockRef>, minRows);
       stream = actorPoolOperator(op, inputs, exec, stats);
     } else {
-      const stats = exec.recorder.operator(op.name, { cpu: op.taskOptions.numCpus ?? 1, gpu: op.taskOptions.numGpus ?? 0 });
+      const stats = exec.recorder.operator(op.name, { cpu: op.taskOptions.numCpus ?? 1, gpu: op.taskOptions.numGpus ?? 0 }, exec.depth);
       const tasks = taskFunctions(op, exec.context);
       const { stages } = op;
       const context = exec.context;
@@ -218,7 +220,7 @@ async function* sourceInputs(source: Source, exec: Execution, putter?: OperatorS
       return;
     case "union":
       // Each input runs as a plan of its own, one after the other, so the union keeps their order.
-      for (const input of source.plans) yield* runPlan(input, exec);
+      for (const input of source.plans) yield* runPlan(input, { ...exec, depth: exec.depth + 1 });
       return;
     case "zip":
       yield* zipBlocks(executePlan(source.left), executePlan(source.right));
@@ -226,19 +228,25 @@ async function* sourceInputs(source: Source, exec: Execution, putter?: OperatorS
     case "allToAll": {
       // An all-to-all step holds its whole input before it makes its first output block.
       const inputs: BlockRef[] = [];
-      for await (const ref of runPlan(source.input, exec)) inputs.push(ref);
-      const outputs = await runExchange(source.exchange, inputs);
+      for await (const ref of runPlan(source.input, { ...exec, depth: exec.depth + 1 })) inputs.push(ref);
+      const stats = exec.recorder.operator(source.exchange.name, { cpu: 1, gpu: 0 }, exec.depth + 0.5);
+      const { outputs, tasks } = await runExchange(source.exchange, inputs, exec.context);
+      stats.tasksRan(tasks);
       // Its tasks hold their inputs now; the refs here go with the garbage.
       for (const ref of inputs) exec.budget.release(ref, false);
       let given = 0;
       try {
-        for (const ref of outputs) {
-          yield ref;
+        for (const { block, output } of outputs) {
+          const { figures, more } = output instanceof ray.ObjectRef ? await ray.get(output) : output;
+          for (const [i, ref] of [block, ...more].entries()) {
+            exec.budget.blockOut(stats, ref, figures[i]!.numRows, figures[i]!.bytes);
+            yield ref;
+          }
           given++;
         }
       } finally {
         // Closed early (a break, a reached limit, an error): the tasks of the blocks never asked for are cancelled.
-        for (const ref of outputs.slice(given + 1)) ray.cancel(ref).catch(() => {});
+        for (const { block } of outputs.slice(given + 1)) ray.cancel(block).catch(() => {});
       }
       return;
     }

@@ -53,6 +53,23 @@ test("operators that do not fuse are counted apart; a filter's rows are what it 
   assert.ok(filter!.bytesOut > 0 && map!.bytesOut > 0);
 });
 
+test("an all-to-all step is an operator of its own: its map and reduce tasks, its output blocks and rows", async () => {
+  const ds = data.range(600, { overrideNumBlocks: 4 }).randomShuffle({ seed: 3, numBlocks: 3 }).map(function keep(r) {
+    return r;
+  });
+  assert.equal((await ds.takeAll()).length, 600);
+  const [read, shuffle, map] = ds.statsSummary()!.operators;
+  assert.deepEqual([read!.name, shuffle!.name, map!.name], ["ReadRange", "RandomShuffle", "Map(keep)"]);
+  // A map task per input block, a reduce task per output block.
+  assert.deepEqual([shuffle!.numTasks, shuffle!.numBlocksOut, shuffle!.numRowsOut], [4 + 3, 3, 600]);
+  assert.ok(shuffle!.bytesOut > 0 && shuffle!.wallTimeMs >= 0);
+  const sorted = data.range(100, { overrideNumBlocks: 2 }).sort("id", { descending: true });
+  assert.equal((await sorted.takeAll()).length, 100);
+  const sort = sorted.statsSummary()!.operators.find((op) => op.name === "Sort")!;
+  // Sort samples each input block too.
+  assert.deepEqual([sort.numTasks, sort.numRowsOut], [2 + 2 + 2, 100]);
+});
+
 test("a materialized dataset reports the execution that made it; a dataset derived from it, its own", async () => {
   const ds = data.range(100, { overrideNumBlocks: 2 }).map((r) => ({ y: r.id + 1 }));
   const materialized = await ds.materialize();

@@ -7,6 +7,8 @@
  * Workers import this module by its URL (util.remoteExport), so it imports only what the tasks need.
  */
 import { decodeBlock, encodeBlock, type StoredBlock } from "../block.js";
+import { blockOutputs, type TaskOutput } from "../block-task.js";
+import type { DataContext } from "../context.js";
 import { shuffled } from "../seeded-shuffle.js";
 import type { Row } from "../types.js";
 import { fromRecipe } from "../agg.js";
@@ -58,8 +60,12 @@ export function partitionBlock(block: StoredBlock, spec: PartitionSpec, blockInd
   return pieces.map((piece) => encodeBlock(takeRows(table, piece)));
 }
 
-/** One partition: its pieces from every block, merged. */
-export async function mergePartition(spec: MergeSpec, partIndex: number, ...pieces: StoredBlock[]): Promise<StoredBlock> {
+/** One partition: its pieces from every block, merged; returned as a block task's output is (block-task.ts). */
+export async function mergePartition(spec: MergeSpec, partIndex: number, context: DataContext, ...pieces: StoredBlock[]): Promise<[StoredBlock, TaskOutput]> {
+  return blockOutputs(await merged(spec, partIndex, pieces), context);
+}
+
+async function merged(spec: MergeSpec, partIndex: number, pieces: readonly StoredBlock[]): Promise<StoredBlock> {
   // A piece whose column is all null may be typed Null: unified with the others' type first.
   const merged = concatTables(pieces.map(decodeBlock));
   if (spec.kind === "aggregate") return encodeBlock(aggregateTable(merged, spec.keys, await Promise.all(spec.aggs.map(fromRecipe))));

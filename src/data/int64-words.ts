@@ -19,6 +19,15 @@ export function int64Array(length: number, valueAt: (i: number) => number): BigI
   return values;
 }
 
+/** The integers start, start + 1, ..., end − 1 (what range() makes): below 2^31, only the low words need writing. */
+export function int64Range(start: number, end: number): BigInt64Array {
+  if (start < 0 || end > 2 ** 31) return int64Array(end - start, (i) => start + i);
+  const values = new BigInt64Array(end - start);
+  const words = new Int32Array(values.buffer);
+  for (let i = 0, v = start; v < end; i += 2, v++) words[i] = v;
+  return values;
+}
+
 /**
  * The values as numbers; `outOfRange(i)` is called (and should throw) for one beyond ±(2^53−1).
  * Unsigned data reads its high word unsigned.

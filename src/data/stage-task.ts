@@ -6,7 +6,7 @@
  * what the task needs. Between row-wise stages the data stays as JS rows, and between batch
  * stages as an Arrow table: each conversion happens only where the next stage needs the other.
  */
-import { int64Array } from "./int64-words.js";
+import { int64Range } from "./int64-words.js";
 import { makeVector, Table } from "apache-arrow";
 import * as ray from "tsray";
 import { concatTables, encodeBlock, decodeBlock, isArrowTable, type StoredBlock } from "./block.js";
@@ -64,7 +64,7 @@ async function readBlock(input: ReadInput): Promise<Table> {
     for (let r = 0; r < input.end - input.start; r++) data.fill(input.start + r, r * size, (r + 1) * size);
     return tableOfColumns([["data", tensorBatchColumn("data", { data, shape: [input.end - input.start, ...input.shape] })]]);
   }
-  return new Table({ id: makeVector(int64Array(input.end - input.start, (i) => input.start + i)) });
+  return new Table({ id: makeVector(int64Range(input.start, input.end)) });
 }
 
 /** Keeps each row with probability `fraction`: rows are filtered as rows, tables cut into the runs of kept rows (types kept). */

@@ -1,0 +1,74 @@
+/**
+ * HTTP between the proxy and the ingress replica. A Request cannot cross an actor call, so it goes
+ * as plain data (WireRequest, body buffered) and is rebuilt on the replica with the request's
+ * signal. The ingress's result goes back as a stream of parts: first the head
+ * ({ status, headers }), then body chunks as they are produced, converted as serve.d.ts says:
+ * a Response as is (its body streamed), a string as text/plain, a Uint8Array as
+ * application/octet-stream, an AsyncIterable of those chunk by chunk, anything else as JSON.
+ */
+
+export interface WireRequest {
+  url: string;
+  method: string;
+  headers: [string, string][];
+  body: Uint8Array | null;
+}
+
+export interface HttpHead {
+  status: number;
+  headers: [string, string][];
+}
+
+export async function toWireRequest(request: Request, url: string): Promise<WireRequest> {
+  const body = request.method === "GET" || request.method === "HEAD" ? null : new Uint8Array(await request.arrayBuffer());
+  return { url, method: request.method, headers: [...request.headers], body: body !== null && body.byteLength > 0 ? body : null };
+}
+
+export function fromWireRequest(wire: WireRequest, signal: AbortSignal): Request {
+  return new Request(wire.url, { method: wire.method, headers: wire.headers, body: wire.body, signal });
+}
+
+/** The ingress's result as a head and then body chunks (Uint8Array or string). */
+export async function* toHttpParts(result: unknown): AsyncGenerator<HttpHead | Uint8Array | string> {
+  if (result instanceof Response) {
+    yield { status: result.status, headers: [...result.headers] };
+    if (result.body === null) return;
+    const reader = result.body.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        yield value;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+  if (typeof result === "string") {
+    yield { status: 200, headers: [["content-type", "text/plain; charset=utf-8"]] };
+    yield result;
+    return;
+  }
+  if (result instanceof Uint8Array) {
+    yield { status: 200, headers: [["content-type", "application/octet-stream"]] };
+    yield result;
+    return;
+  }
+  if (typeof result === "object" && result !== null && typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+    let headSent = false;
+    for await (const chunk of result as AsyncIterable<unknown>) {
+      if (!headSent) {
+        headSent = true;
+        const type = typeof chunk === "string" ? "text/plain; charset=utf-8" : "application/octet-stream";
+        yield { status: 200, headers: [["content-type", type]] };
+      }
+      if (typeof chunk !== "string" && !(chunk instanceof Uint8Array)) throw new TypeError(`an ingress's streamed chunks must be strings or Uint8Arrays, got ${chunk === null ? "null" : typeof chunk}`);
+      yield chunk;
+    }
+    if (!headSent) yield { status: 200, headers: [["content-type", "text/plain; charset=utf-8"]] };
+    return;
+  }
+  const json = JSON.stringify(result === undefined ? null : result);
+  yield { status: 200, headers: [["content-type", "application/json"]] };
+  yield json;
+}

@@ -72,3 +72,30 @@ export async function* toHttpParts(result: unknown): AsyncGenerator<HttpHead | U
   yield { status: 200, headers: [["content-type", "application/json"]] };
   yield json;
 }
+
+// A Request argument and a Response result of a handle call cross whole, body buffered, as
+// plain data under these keys (neither can be serialized as it is).
+const REQUEST_KEY = "__tsrayServeRequest";
+const RESPONSE_KEY = "__tsrayServeResponse";
+
+export async function encodeHandleArg(arg: unknown): Promise<unknown> {
+  return arg instanceof Request ? { [REQUEST_KEY]: await toWireRequest(arg, arg.url) } : arg;
+}
+
+export function decodeHandleArg(arg: unknown, signal: AbortSignal): unknown {
+  const wire = typeof arg === "object" && arg !== null ? (arg as Record<string, unknown>)[REQUEST_KEY] : undefined;
+  return wire === undefined ? arg : fromWireRequest(wire as WireRequest, signal);
+}
+
+export async function encodeHandleResult(result: unknown): Promise<unknown> {
+  if (!(result instanceof Response)) return result;
+  const body = result.body === null ? null : new Uint8Array(await result.arrayBuffer());
+  return { [RESPONSE_KEY]: { status: result.status, statusText: result.statusText, headers: [...result.headers], body } };
+}
+
+export function decodeHandleResult(result: unknown): unknown {
+  const wire = typeof result === "object" && result !== null ? (result as Record<string, unknown>)[RESPONSE_KEY] : undefined;
+  if (wire === undefined) return result;
+  const w = wire as { status: number; statusText: string; headers: [string, string][]; body: Uint8Array | null };
+  return new Response(w.body, { status: w.status, statusText: w.statusText, headers: w.headers });
+}

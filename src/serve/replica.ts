@@ -15,8 +15,8 @@
  *   the user's shutdown(); the controller then kills the actor, and the process exits.
  */
 import * as ray from "tsray";
-import { RayServeError } from "./errors.js";
-import { toHttpParts, fromWireRequest, type WireRequest } from "./http-result.js";
+import { RayServeError, RequestCancelledError } from "./errors.js";
+import { decodeHandleArg, encodeHandleResult, fromWireRequest, toHttpParts, type WireRequest } from "./http-result.js";
 import { setReplicaContext, withRequestContext } from "./request-context.js";
 import type { RequestMeta, StreamBatch } from "./response.js";
 import type { JsonValue } from "./options.js";
@@ -54,6 +54,7 @@ export class ServeReplica {
   readonly #waiting: (() => void)[] = [];
   readonly #aborts = new Map<string, AbortController>();
   readonly #streams = new Map<string, Stream>();
+  readonly #earlyCancels = new Set<string>();
   #drained: (() => void) | undefined;
   #stopped!: () => void;
   readonly #stoppedPromise = new Promise<void>((r) => { this.#stopped = r; });
@@ -96,7 +97,8 @@ export class ServeReplica {
   }
 
   async handleRequest(meta: RequestMeta, method: string, ...args: unknown[]): Promise<unknown> {
-    return this.#serve(meta, async (instance) => this.#callMethod(instance, method, args));
+    return this.#serve(meta, async (instance, signal) =>
+      encodeHandleResult(await this.#callMethod(instance, method, args.map((arg) => decodeHandleArg(arg, signal)))));
   }
 
   /** A generator method's values: the first batch now, the rest by next(). */
@@ -142,7 +144,9 @@ export class ServeReplica {
   }
 
   cancel(requestId: string): void {
-    this.#aborts.get(requestId)?.abort(new RayServeError(`request ${requestId} was cancelled`));
+    const abort = this.#aborts.get(requestId);
+    if (abort !== undefined) abort.abort(new RayServeError(`request ${requestId} was cancelled`));
+    else this.#cancelledEarly(requestId);
     const stream = this.#streams.get(requestId);
     if (stream !== undefined) {
       stream.done = true;
@@ -177,8 +181,16 @@ export class ServeReplica {
     return fn.apply(instance, args);
   }
 
+  /** A cancel that overtook its request (calls from one caller may run in any order here): remembered a while. */
+  #cancelledEarly(requestId: string): void {
+    this.#earlyCancels.add(requestId);
+    setTimeout(() => this.#earlyCancels.delete(requestId), 60_000).unref();
+  }
+
   async #serve<T>(meta: RequestMeta, run: (instance: Instance, signal: AbortSignal) => Promise<T>): Promise<T> {
     const abort = new AbortController();
+    // Cancelled before it started: it never runs.
+    if (this.#earlyCancels.delete(meta.requestId)) throw new RequestCancelledError(`request ${meta.requestId} was cancelled before it started`);
     this.#aborts.set(meta.requestId, abort);
     try {
       await this.#admit(abort.signal);

@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import * as ray from "tsray";
 import { RequestCancelledError } from "./errors.js";
 import { currentRequest } from "./request-context.js";
+import { decodeHandleResult, encodeHandleArg } from "./http-result.js";
 import type { ReplicaHandle } from "./controller-client.js";
 import type { Router, Slot } from "./router.js";
 
@@ -33,7 +34,7 @@ export function newRequestMeta(appName: string, multiplexedModelId = "", route =
 
 /** Top-level DeploymentResponses become ObjectRefs; nested ones are refused (as Ray: top level only). */
 async function resolveArgs(args: readonly unknown[]): Promise<unknown[]> {
-  return Promise.all(args.map((arg) => (arg instanceof DeploymentResponse ? arg.toObjectRef() : arg)));
+  return Promise.all(args.map((arg) => (arg instanceof DeploymentResponse ? arg.toObjectRef() : encodeHandleArg(arg))));
 }
 
 export function checkNoNestedResponses(args: readonly unknown[], method: string): void {
@@ -101,7 +102,7 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
     const running = (async () => {
       const ref = await refPromise;
       try {
-        return (await ray.get(ref)) as T;
+        return decodeHandleResult(await ray.get(ref)) as T;
       } catch (err) {
         return failedOn(router, slot!, err);
       } finally {

@@ -97,7 +97,13 @@ async function controllerIfRunning(): Promise<ControllerHandle | undefined> {
 export async function status(): Promise<ServeStatus> {
   const controller = await controllerIfRunning();
   if (controller === undefined) return { proxies: {}, applications: {} };
-  return ray.get(controller.status.remote());
+  try {
+    return await ray.get(controller.status.remote());
+  } catch (err) {
+    // Shut down meanwhile (its name outlives the kill briefly).
+    if (err instanceof ray.RayActorError) return { proxies: {}, applications: {} };
+    throw err;
+  }
 }
 
 export async function deleteApp(name: string): Promise<void> {

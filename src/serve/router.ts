@@ -127,8 +127,14 @@ export class Router {
         return;
       }
       const entry = this.#pick();
-      if (entry === undefined) return;
+      if (entry === undefined) break;
       this.#queue.shift()!.resolve(this.#slotOf(entry));
+    }
+    // Calls queued before the limits were known: those past maxQueuedRequests fail now.
+    if (this.#maxQueued >= 0 && this.#queue.length > this.#maxQueued) {
+      for (const waiter of this.#queue.splice(this.#maxQueued)) {
+        waiter.reject(new BackPressureError(`deployment '${this.deploymentName}' of application '${this.appName}' has too many requests queued at this caller (maxQueuedRequests ${this.#maxQueued})`));
+      }
     }
   }
 

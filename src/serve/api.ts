@@ -97,12 +97,15 @@ async function controllerIfRunning(): Promise<ControllerHandle | undefined> {
 export async function status(): Promise<ServeStatus> {
   const controller = await controllerIfRunning();
   if (controller === undefined) return { proxies: {}, applications: {} };
-  try {
-    return await ray.get(controller.status.remote());
-  } catch (err) {
-    // Shut down meanwhile (its name outlives the kill briefly).
-    if (err instanceof ray.RayActorError) return { proxies: {}, applications: {} };
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ray.get(controller.status.remote());
+    } catch (err) {
+      if (!(err instanceof ray.RayActorError)) throw err;
+      // Restarting (asked again), or shut down meanwhile (its name outlives the kill briefly).
+      if (attempt >= 3) return { proxies: {}, applications: {} };
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
   }
 }
 

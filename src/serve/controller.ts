@@ -13,6 +13,7 @@ import { DeploymentState, type DeploymentStatusOverview } from "./deployment-sta
 import { RayServeError } from "./errors.js";
 import type { StartOptions } from "./proxy.js";
 import { ServeProxy, proxyModule } from "./proxy.js";
+import { ServeStateStore, STATE_STORE_NAME, stateStoreModule } from "./state-store.js";
 
 export type ApplicationStatus = "NOT_STARTED" | "DEPLOYING" | "DEPLOY_FAILED" | "RUNNING" | "UNHEALTHY" | "DELETING";
 export interface ApplicationStatusOverview {
@@ -44,6 +45,7 @@ interface AppState {
 export const controllerModule = import.meta.url;
 
 const ProxyActor = ray.util.remoteExport(proxyModule, ServeProxy);
+const StoreActor = ray.util.remoteExport(stateStoreModule, ServeStateStore);
 const RECONCILE_MS = 100;
 const LONG_POLL_MS = 10_000;
 
@@ -59,13 +61,56 @@ export class ServeController {
   readonly #timer: NodeJS.Timeout;
   #reconciling = false;
 
+  /** Set by #recover() before anything writes to it. */
+  #store!: ray.ActorHandle<ServeStateStore>;
+  /** Settles once what a previous controller left (state-store.ts) is taken over; every call waits for it. */
+  readonly #recovered: Promise<void>;
+
   constructor() {
     this.#routesVersion = this.#nextVersion();
+    this.#recovered = this.#recover().catch((err) => {
+      console.error(`Serve controller: could not take over the previous controller's state, starting empty: ${(err as Error).message}`);
+    });
     this.#timer = setInterval(() => void this.#reconcile(), RECONCILE_MS);
+  }
+
+  /** A restarted controller: the apps, their running replicas (RECOVERING, not restarted) and the proxy, read back. */
+  async #recover(): Promise<void> {
+    try {
+      // A restarted controller finds its predecessor's store by name.
+      this.#store = (await ray.getActor(STATE_STORE_NAME, { namespace: SERVE_NAMESPACE })) as ray.ActorHandle<ServeStateStore>;
+    } catch {
+      this.#store = StoreActor.options({ name: STATE_STORE_NAME, namespace: SERVE_NAMESPACE, lifetime: "detached", getIfExists: true, numCpus: 0 }).remote();
+    }
+    const entries = new Map(await ray.get(this.#store.entries.remote()));
+    const proxy = entries.get("proxy") as { nodeId: string; url: string; name: string } | undefined;
+    if (proxy !== undefined) {
+      try {
+        const actor = (await ray.getActor(proxy.name, { namespace: SERVE_NAMESPACE })) as ray.ActorHandle<ServeProxy>;
+        this.#proxy = { actor, url: proxy.url, nodeId: proxy.nodeId, status: "HEALTHY" };
+      } catch { /* gone: started again by the next start() */ }
+    }
+    const adoptions: Promise<void>[] = [];
+    for (const [k, value] of entries) {
+      if (!k.startsWith("app:")) continue;
+      const spec = value as AppSpec;
+      this.#apps.set(spec.name, { spec, deleting: false, wasRunning: true });
+      for (const d of spec.deployments) {
+        const dk = key(spec.name, d.name);
+        const state = new DeploymentState(spec.name, d, () => this.#publish(dk));
+        this.#deployments.set(dk, state);
+        const records = (entries.get(`replicas:${dk}`) ?? []) as Parameters<DeploymentState["adopt"]>[0][];
+        adoptions.push(...records.map((r) => state.adopt(r)));
+      }
+    }
+    await Promise.all(adoptions);
+    for (const dk of this.#deployments.keys()) this.#publish(dk);
+    this.#publishRoutes();
   }
 
   /** Starts the HTTP proxy (once); resolves with its URL. */
   async startProxy(http: NonNullable<StartOptions["http"]>): Promise<string> {
+    await this.#recovered;
     if (this.#proxy !== undefined) return this.#proxy.url;
     this.#proxyStarting ??= (async () => {
       const nodeId = ray.getRuntimeContext().nodeId;
@@ -75,6 +120,7 @@ export class ServeController {
       try {
         const url = await ray.get(actor.ready.remote());
         this.#proxy = { actor, url, nodeId, status: "HEALTHY" };
+        void ray.get(this.#store.put.remote("proxy", { nodeId, url, name: `SERVE_PROXY_ACTOR-${nodeId}` }));
         return url;
       } catch (err) {
         this.#proxyStarting = undefined;
@@ -86,7 +132,8 @@ export class ServeController {
   }
 
   /** Deploys or updates an application; run() then waits with waitApp(). */
-  deployApp(spec: AppSpec): void {
+  async deployApp(spec: AppSpec): Promise<void> {
+    await this.#recovered;
     if (spec.routePrefix !== null) {
       for (const [name, app] of this.#apps) {
         if (name !== spec.name && !app.deleting && app.spec.routePrefix === spec.routePrefix) {
@@ -113,12 +160,14 @@ export class ServeController {
       }
     }
     this.#apps.set(spec.name, { spec, deleting: false, wasRunning: existing?.wasRunning ?? false });
+    void ray.get(this.#store.put.remote(`app:${spec.name}`, spec));
     this.#publishRoutes();
     void this.#reconcile();
   }
 
   /** Resolves once the app is RUNNING, failed, or gone (or after timeoutMs, with its status then). */
   async waitApp(name: string, timeoutMs: number): Promise<AppOutcome> {
+    await this.#recovered;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const outcome = this.#outcome(name);
@@ -130,6 +179,7 @@ export class ServeController {
 
   /** Deletes an application; resolves once its replicas stopped. */
   async deleteApp(name: string): Promise<void> {
+    await this.#recovered;
     const app = this.#apps.get(name);
     if (app === undefined) return;
     app.deleting = true;
@@ -150,9 +200,11 @@ export class ServeController {
       await ray.kill(proxy.actor).catch(() => {});
     }
     clearInterval(this.#timer);
+    await ray.kill(this.#store).catch(() => {});
   }
 
-  status(): ServeStatus {
+  async status(): Promise<ServeStatus> {
+    await this.#recovered;
     const applications: Record<string, ApplicationStatusOverview> = {};
     for (const name of this.#apps.keys()) {
       const app = this.#apps.get(name)!;
@@ -169,18 +221,21 @@ export class ServeController {
   }
 
   /** The ingress deployment of an application, for getAppHandle(). */
-  ingressOf(appName: string): string | null {
+  async ingressOf(appName: string): Promise<string | null> {
+    await this.#recovered;
     const app = this.#apps.get(appName);
     return app === undefined || app.deleting ? null : app.spec.ingress;
   }
 
-  hasDeployment(appName: string, deploymentName: string): boolean {
+  async hasDeployment(appName: string, deploymentName: string): Promise<boolean> {
+    await this.#recovered;
     const state = this.#deployments.get(key(appName, deploymentName));
     return state !== undefined && !state.deleting;
   }
 
   /** Long poll of a router: answers at once if `version` is not the current one, else when it changes (or after a while). */
   async listen(appName: string, deploymentName: string, version: string): Promise<RoutingUpdate> {
+    await this.#recovered;
     const k = key(appName, deploymentName);
     if (this.#routingOf(k).version === version) await this.#wait(`dep:${k}`, LONG_POLL_MS);
     return this.#routingOf(k);
@@ -188,6 +243,7 @@ export class ServeController {
 
   /** Long poll of a proxy for the route table. */
   async listenRoutes(version: string): Promise<RouteTable> {
+    await this.#recovered;
     if (this.#routesVersion === version) await this.#wait("routes", LONG_POLL_MS);
     return this.#routes();
   }
@@ -230,7 +286,9 @@ export class ServeController {
   }
 
   #publish(k: string): void {
-    this.#deployments.get(k)?.setRoutingVersion(this.#nextVersion());
+    const state = this.#deployments.get(k);
+    state?.setRoutingVersion(this.#nextVersion());
+    if (state !== undefined) void ray.get(this.#store.put.remote(`replicas:${k}`, state.record())).catch(() => {});
     this.#wake(`dep:${k}`);
     this.#wake(`app:${k.split("#")[0]}`);
   }
@@ -265,6 +323,7 @@ export class ServeController {
     if (this.#reconciling) return;
     this.#reconciling = true;
     try {
+      await this.#recovered;
       for (const [k, state] of this.#deployments) {
         state.reconcile();
         if (state.deleting && state.isStopped()) {
@@ -275,6 +334,8 @@ export class ServeController {
       for (const [name, app] of this.#apps) {
         if (app.deleting && app.spec.deployments.every((d) => !this.#deployments.has(key(name, d.name)))) {
           this.#apps.delete(name);
+          void ray.get(this.#store.delete.remote(`app:${name}`)).catch(() => {});
+          for (const d of app.spec.deployments) void ray.get(this.#store.delete.remote(`replicas:${key(name, d.name)}`)).catch(() => {});
           this.#wake(`app:${name}`);
         }
       }

@@ -147,6 +147,40 @@ export class DeploymentState {
     };
   }
 
+  /** The replicas a restarted controller should take over (state-store.ts). */
+  record(): { replicaId: string; actorName: string; version: string }[] {
+    return [...this.#replicas.values()].filter((r) => r.state === "RUNNING" || r.state === "RECOVERING")
+      .map((r) => ({ replicaId: r.replicaId, actorName: r.actorName, version: r.version }));
+  }
+
+  /**
+   * Takes over a replica a previous controller started: RECOVERING (and routed to) until it says
+   * where it runs, then RUNNING; gone if its actor is.
+   */
+  async adopt(record: { replicaId: string; actorName: string; version: string }): Promise<void> {
+    let actor: ReplicaHandle;
+    try {
+      actor = (await ray.getActor(record.actorName, { namespace: SERVE_NAMESPACE })) as ReplicaHandle;
+    } catch {
+      return; // died meanwhile: reconcile() replaces it
+    }
+    const replica: Replica = {
+      replicaId: record.replicaId, actorName: record.actorName, actor, version: record.version, state: "RECOVERING",
+      pid: 0, nodeId: "", healthFailures: 0, healthCheckAt: Date.now() + this.#spec.options.healthCheckPeriodMs, checking: false,
+    };
+    this.#replicas.set(replica.replicaId, replica);
+    try {
+      const { pid, nodeId } = await ray.get(actor.info.remote());
+      replica.pid = pid;
+      replica.nodeId = nodeId;
+      if (replica.state === "RECOVERING") replica.state = "RUNNING";
+      this.#watch(replica);
+    } catch {
+      this.#replicas.delete(replica.replicaId);
+    }
+    this.publish();
+  }
+
   reconcile(): void {
     const target = this.deleting ? 0 : this.#spec.options.numReplicas;
     const live = [...this.#replicas.values()].filter((r) => r.state !== "STOPPING");

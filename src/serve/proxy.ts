@@ -82,7 +82,12 @@ export class ServeProxy {
       while (!this.#stopped) {
         try {
           const controller = await getController();
-          this.#table = await ray.get(controller.listenRoutes.remote(this.#table.version));
+          let timer: NodeJS.Timeout | undefined;
+          this.#table = await Promise.race([
+            ray.get(controller.listenRoutes.remote(this.#table.version)),
+            // Bounded: a call caught by a controller restart may never answer.
+            new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error("no answer")), 15_000); }),
+          ]).finally(() => clearTimeout(timer));
         } catch {
           if (this.#stopped || !ray.isInitialized()) return;
           await new Promise((r) => setTimeout(r, 200).unref());

@@ -76,6 +76,12 @@ export class ServeReplica {
     return { pid: process.pid, nodeId: ray.getRuntimeContext().nodeId };
   }
 
+  /** Where it runs, for a controller taking it over after a restart (it is running already). */
+  async info(): Promise<{ pid: number; nodeId: string }> {
+    await this.#instance;
+    return { pid: process.pid, nodeId: ray.getRuntimeContext().nodeId };
+  }
+
   async reconfigure(userConfig: JsonValue): Promise<void> {
     const instance = await this.#instance;
     if (typeof instance.reconfigure === "function") await instance.reconfigure(userConfig);

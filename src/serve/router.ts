@@ -30,6 +30,8 @@ interface Waiter {
 }
 
 const routers = new Map<string, Router>();
+/** The controller answers a long poll within 10 s; past this one, it is asked again. */
+const LISTEN_LIMIT_MS = 15_000;
 
 export function routerFor(appName: string, deploymentName: string): Router {
   const key = `${appName}#${deploymentName}`;
@@ -160,7 +162,16 @@ export class Router {
       while (!this.closed && ray.isInitialized()) {
         try {
           const controller = await getController();
-          const update = await ray.get(controller.listen.remote(this.appName, this.deploymentName, this.#version));
+          // Bounded: a call caught by a controller restart may never answer (see the report of this change).
+          let timer: NodeJS.Timeout | undefined;
+          const update = await Promise.race([
+            ray.get(controller.listen.remote(this.appName, this.deploymentName, this.#version)),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new Error("the controller did not answer the long poll")), LISTEN_LIMIT_MS);
+              // Kept alive only while calls wait for what it brings.
+              if (this.#queue.length === 0) timer.unref();
+            }),
+          ]).finally(() => clearTimeout(timer));
           failures = 0;
           this.#apply(update);
         } catch (err) {

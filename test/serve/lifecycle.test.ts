@@ -7,7 +7,10 @@ import { createServer } from "node:net";
 import * as ray from "tsray";
 import * as serve from "tsray/serve";
 
-before(() => ray.init({ numCpus: 32, includeDashboard: false, logToDriver: false }));
+before(async () => {
+  await ray.init({ numCpus: 32, includeDashboard: false, logToDriver: false });
+  await serve.start({ http: { port: 0 } }); // not 8000: it may be taken
+});
 after(async () => {
   await serve.shutdown();
   await ray.shutdown();
@@ -127,6 +130,30 @@ test("userConfig reaches reconfigure at start and, changed, in place (same pid)"
   for (let i = 0; i < 100 && b.value !== 2; i++) b = await handle.get_.remote();
   assert.equal(b.value, 2);
   assert.equal(b.pid, a.pid);
+});
+
+test("a killed controller is restarted and takes over the running replicas (same pids); traffic flows meanwhile", async () => {
+  const handle = await serve.run(serve.deployment(Pid, { numReplicas: 2 }).options({ name: "Survivor" }).bind(), { name: "survivor", routePrefix: null });
+  const pidsBefore = (await serve.status()).applications.survivor!.deployments.Survivor!.replicas.map((r) => r.pid).sort();
+  assert.ok(pidsBefore.includes(await handle.pid.remote())); // traffic flowing: the handle knows the replicas
+  const controller = await ray.getActor("SERVE_CONTROLLER_ACTOR", { namespace: "serve" });
+  await ray.kill(controller, { noRestart: false });
+  // Calls go on while the controller is down or recovering.
+  for (let i = 0; i < 10; i++) assert.ok(pidsBefore.includes(await handle.pid.remote()));
+  let after: number[] = [];
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const st = await serve.status().catch(() => undefined);
+    const dep = st?.applications.survivor?.deployments.Survivor;
+    if (dep?.status === "HEALTHY") {
+      after = dep.replicas.map((r) => r.pid).sort();
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.deepEqual(after, pidsBefore, "the same replica processes, taken over");
+  assert.ok(pidsBefore.includes(await handle.pid.remote()));
+  await serve.deleteApp("survivor");
 });
 
 test("status, delete and shutdown: the app's handle then fails with DeploymentUnavailableError; the port is free after shutdown", async () => {

@@ -37,6 +37,11 @@ class Pipeline {
   pid() {
     return process.pid;
   }
+  async viaLookup(x: number) {
+    // Inside a replica the application defaults to the replica's own.
+    const adder = await serve.getDeploymentHandle<Adder>("Adder");
+    return adder.add.remote(x);
+  }
 }
 
 test("a bound deployment reaches the constructor as a handle; a DeploymentResponse passed unawaited is resolved first", async () => {
@@ -48,6 +53,8 @@ test("a bound deployment reaches the constructor as a handle; a DeploymentRespon
   const multiplier = await serve.getDeploymentHandle<Multiplier>("Multiplier", "pipeline");
   assert.equal(await multiplier.multiply.remote(adder.add.remote(5)), 70);
   assert.notEqual(await handle.pid.remote(), process.pid);
+  assert.equal(await handle.viaLookup.remote(1), 3);
+  await assert.rejects(serve.getDeploymentHandle("Adder"), /give appName/);
   assert.throws(() => multiplier.multiply.remote([adder.add.remote(1)] as never), /nested/);
   const st = await serve.status();
   assert.deepEqual(Object.keys(st.applications.pipeline!.deployments).sort(), ["Adder", "Multiplier", "Pipeline"]);

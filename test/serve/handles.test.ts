@@ -138,6 +138,25 @@ test("cancel() rejects with RequestCancelledError and aborts the replica's reque
   assert.equal(await handle.cancelledCount.remote(), 1);
 });
 
+class Outer {
+  constructor(private readonly inner: serve.DeploymentHandle<Slow>) {}
+  async relay() {
+    return this.inner.wait.remote();
+  }
+}
+
+test("cancelling a call cancels the handle calls it made (the downstream replica's signal aborts)", async () => {
+  const handle = await serve.run(serve.deployment(Outer).bind(serve.deployment(Slow, { maxOngoingRequests: 10 }).bind()), { name: "outer", routePrefix: null });
+  const inner = await serve.getDeploymentHandle<Slow>("Slow", "outer");
+  const response = handle.relay.remote();
+  for (let i = 0; i < 200 && (await inner.startedCount.remote()) < 1; i++) await new Promise((r) => setTimeout(r, 25));
+  response.cancel();
+  await assert.rejects(response.result(), serve.RequestCancelledError);
+  for (let i = 0; i < 200 && (await inner.cancelledCount.remote()) < 1; i++) await new Promise((r) => setTimeout(r, 25));
+  assert.equal(await inner.cancelledCount.remote(), 1);
+  await serve.deleteApp("outer");
+});
+
 test("result({ timeoutMs }) throws GetTimeoutError; the call goes on", async () => {
   const handle = await serve.getAppHandle<Slow>("slow");
   const response = handle.wait.remote();

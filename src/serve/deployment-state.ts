@@ -50,6 +50,7 @@ interface Replica {
   healthFailures: number;
   healthCheckAt: number;
   checking: boolean;
+  readonly startedAt: number;
 }
 
 const ReplicaActor = ray.util.remoteExport(replicaModule, ServeReplica);
@@ -57,6 +58,8 @@ const ReplicaActor = ray.util.remoteExport(replicaModule, ServeReplica);
 const HEALTH_FAILURES = 3;
 /** Actor call slots beyond maxOngoingRequests, for the calls that are not requests (health, cancel, next, watch). */
 const CONTROL_SLOTS = 32;
+/** How long a replica may start before status() says it seems stuck. */
+const PENDING_START_MS = 30_000;
 
 export class DeploymentState {
   #spec: DeploymentSpec;
@@ -167,6 +170,7 @@ export class DeploymentState {
     const replica: Replica = {
       replicaId: record.replicaId, actorName: record.actorName, actor, version: record.version, state: "RECOVERING",
       pid: 0, nodeId: "", healthFailures: 0, healthCheckAt: Date.now() + this.#spec.options.healthCheckPeriodMs, checking: false,
+      startedAt: Date.now(),
     };
     this.#replicas.set(replica.replicaId, replica);
     try {
@@ -206,6 +210,14 @@ export class DeploymentState {
     const oldByStartingFirst = [...old].sort((a, b) => Number(b.state === "STARTING") - Number(a.state === "STARTING"));
     for (const r of oldByStartingFirst.slice(0, oldToStop)) this.#stop(r);
     this.#checkHealth();
+    this.#notePendingStarts();
+  }
+
+  /** A replica starting for long is most often waiting for resources no node has free: status() says so (Ray warns). */
+  #notePendingStarts(): void {
+    const slow = [...this.#replicas.values()].find((r) => r.state === "STARTING" && Date.now() - r.startedAt > PENDING_START_MS);
+    if (slow === undefined || this.message.startsWith("deployment '")) return;
+    this.message = `replica ${slow.replicaId} has been starting for ${Math.round((Date.now() - slow.startedAt) / 1000)} s: is the cluster short of the resources it asks (${JSON.stringify(this.#spec.options.rayActorOptions)})?`;
   }
 
   #start(): void {
@@ -222,7 +234,7 @@ export class DeploymentState {
     });
     const replica: Replica = {
       replicaId, actorName, actor, version: spec.version, state: "STARTING", pid: 0, nodeId: "",
-      healthFailures: 0, healthCheckAt: Date.now() + o.healthCheckPeriodMs, checking: false,
+      healthFailures: 0, healthCheckAt: Date.now() + o.healthCheckPeriodMs, checking: false, startedAt: Date.now(),
     };
     this.#replicas.set(replicaId, replica);
     void ray.get(actor.ready.remote()).then(
@@ -232,6 +244,7 @@ export class DeploymentState {
         if (replica.state !== "STARTING") return;
         replica.state = "RUNNING";
         this.#failedStarts = 0;
+        if (this.message.includes("has been starting")) this.message = "";
         this.#watch(replica);
         this.publish();
       },

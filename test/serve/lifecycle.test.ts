@@ -132,6 +132,40 @@ test("userConfig reaches reconfigure at start and, changed, in place (same pid)"
   assert.equal(b.pid, a.pid);
 });
 
+class V1 {
+  version() {
+    return 1;
+  }
+}
+class V2 {
+  version() {
+    return 2;
+  }
+}
+
+test("new code rolls out replica by replica: calls made during the update all succeed, then reach the new version", async () => {
+  const handle = await serve.run(serve.deployment(V1, { numReplicas: 2 }).options({ name: "Versioned" }).bind(), { name: "roll", routePrefix: null });
+  assert.equal(await handle.version.remote(), 1);
+  const oldVersion = (await serve.status()).applications.roll!.deployments.Versioned!.replicas[0]!.version;
+  let done = false;
+  const seen = new Set<number>();
+  let failures = 0;
+  const traffic = (async () => {
+    while (!done) await handle.version.remote().then((v) => seen.add(v), () => failures++);
+  })();
+  await serve.run(serve.deployment(V2, { numReplicas: 2 }).options({ name: "Versioned" }).bind(), { name: "roll", routePrefix: null });
+  const dep = (await serve.status()).applications.roll!.deployments.Versioned!;
+  done = true;
+  await traffic;
+  assert.equal(failures, 0);
+  const live = dep.replicas.filter((r) => r.state !== "STOPPING");
+  assert.equal(live.length, 2);
+  assert.ok(live.every((r) => r.version !== oldVersion && r.state === "RUNNING"));
+  for (let i = 0; i < 100 && (await handle.version.remote()) !== 2; i++);
+  assert.equal(await handle.version.remote(), 2);
+  await serve.deleteApp("roll");
+});
+
 test("a killed controller is restarted and takes over the running replicas (same pids); traffic flows meanwhile", async () => {
   const handle = await serve.run(serve.deployment(Pid, { numReplicas: 2 }).options({ name: "Survivor" }).bind(), { name: "survivor", routePrefix: null });
   const pidsBefore = (await serve.status()).applications.survivor!.deployments.Survivor!.replicas.map((r) => r.pid).sort();

@@ -197,7 +197,11 @@ test("status, delete and shutdown: the app's handle then fails with DeploymentUn
   assert.equal((await fetch(`${httpUrl}/plain`)).status, 501);
   const st = await serve.status();
   assert.deepEqual(Object.values(st.proxies), ["HEALTHY"]);
+  const pid = st.applications.plain!.deployments.Plain!.replicas[0]!.pid;
   await serve.delete("plain");
+  const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  for (let i = 0; i < 200 && alive(); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.equal(alive(), false, "a stopped replica's process exits");
   await assert.rejects(handle.hello.remote().result(), serve.DeploymentUnavailableError);
   assert.equal((await fetch(`${httpUrl}/plain`)).status, 404);
   await serve.shutdown();

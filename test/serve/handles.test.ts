@@ -56,6 +56,10 @@ test("a bound deployment reaches the constructor as a handle; a DeploymentRespon
   assert.equal(await handle.viaLookup.remote(1), 3);
   await assert.rejects(serve.getDeploymentHandle("Adder"), /give appName/);
   assert.throws(() => multiplier.multiply.remote([adder.add.remote(1)] as never), /nested/);
+  // toObjectRef(): the result's reference, for ray.get and tasks.
+  const ref = await adder.add.remote(1).toObjectRef();
+  assert.equal(await ray.get(ref), 3);
+  assert.equal(await ray.get(ray.remote((x: number) => x * 100).remote(ref)), 300);
   const st = await serve.status();
   assert.deepEqual(Object.keys(st.applications.pipeline!.deployments).sort(), ["Adder", "Multiplier", "Pipeline"]);
   await assert.rejects(serve.getAppHandle("nope"), serve.RayServeError);

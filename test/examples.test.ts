@@ -123,6 +123,11 @@ const checks: Record<string, (lines: string[]) => void> = {
     assertInOrder(lines, ["same as a plain loop: true"]);
   },
 
+  "seed-004-serve.ts": (lines) => {
+    lineMatching(lines, /^Counter deployed at http:\/\/127\.0\.0\.1:\d+\/Counter$/);
+    assertInOrder(lines, ['HTTP: {"count":1}', 'handle: {"count":2}']);
+  },
+
   "seed-004-multiprocessing-ko.ts": (lines) => {
     lineMatching(lines, /^list comprehension: 1000000 results in \d+ ms$/);
     lineMatching(lines, /^Pool\(processes=16\)\.map: 1000000 results in \d+ ms$/);

@@ -51,7 +51,12 @@ class Walk {
     if (this.seen.has(obj)) return this.seen.get(obj);
     if (isObjectRef(obj)) return this.ref(obj, path);
     if (isActorHandle(obj)) return this.actor(obj);
-    if (types.isProxy(obj)) throw new TypeError(`${path} is a Proxy, which cannot be sent to a task or actor`);
+    if (types.isProxy(obj)) {
+      // A Proxy whose class registered a serializer (a library's handle answering any method name) goes by it.
+      const custom = customSerializerOf(obj);
+      if (custom !== undefined) return this.custom(obj, custom, path);
+      throw new TypeError(`${path} is a Proxy, which cannot be sent to a task or actor`);
+    }
     if (ArrayBuffer.isView(obj) || obj instanceof Date || obj instanceof RegExp) return obj;
     if (obj instanceof SharedArrayBuffer) return this.segment(obj);
     if (obj instanceof ArrayBuffer) return obj.byteLength < INLINE_MAX_BYTES ? obj : this.arrayBuffer(obj);

@@ -42,3 +42,14 @@ test("bad registrations are refused; a serializer that throws names the argument
   ray.util.deregisterSerializer(Local);
   assert.deepEqual(await ray.get(ray.put(new Local(2))), { v: 2 });
 });
+
+test("a Proxy over an instance of a registered class (a handle answering any name) travels by its serializer; other Proxies are refused", async () => {
+  class Named { constructor(readonly name: string) {} }
+  ray.util.registerSerializer(Named, { tag: "test.Named", serialize: (n: Named) => n.name, deserialize: (s: string) => new Named(s) });
+  const proxy = new Proxy(new Named("n"), { get: (t, p, r) => (p in t || typeof p === "symbol" ? Reflect.get(t, p, r) : "any") });
+  const back = await ray.get(ray.put({ p: proxy }));
+  assert.ok(back.p instanceof Named);
+  assert.equal(back.p.name, "n");
+  assert.throws(() => ray.put(new Proxy({}, {})), /is a Proxy, which cannot be sent/);
+  ray.util.deregisterSerializer(Named);
+});

@@ -1,0 +1,350 @@
+/**
+ * The Serve controller: one detached named actor (SERVE_CONTROLLER_ACTOR, namespace "serve") that
+ * owns the applications, their deployments' replicas, the route table and the proxy. Workers import
+ * this module by its URL (util.remoteExport). Calls interleave (an async actor with many calls at
+ * once: long polls wait here), so every decision is made synchronously between awaits; one
+ * reconcile loop (deployment-state.ts) does all the starting and stopping.
+ */
+import { randomUUID } from "node:crypto";
+import * as ray from "tsray";
+import type { AppSpec } from "./app-spec.js";
+import { SERVE_NAMESPACE, type RouteTable, type RoutingUpdate } from "./controller-client.js";
+import { DeploymentState, type DeploymentStatusOverview } from "./deployment-state.js";
+import { RayServeError } from "./errors.js";
+import type { StartOptions } from "./proxy.js";
+import { ServeProxy, proxyModule } from "./proxy.js";
+import { ServeStateStore, STATE_STORE_NAME, stateStoreModule } from "./state-store.js";
+
+export type ApplicationStatus = "NOT_STARTED" | "DEPLOYING" | "DEPLOY_FAILED" | "RUNNING" | "UNHEALTHY" | "DELETING";
+export interface ApplicationStatusOverview {
+  status: ApplicationStatus;
+  message: string;
+  routePrefix: string | null;
+  deployments: Record<string, DeploymentStatusOverview>;
+}
+export type ProxyStatus = "STARTING" | "HEALTHY" | "UNHEALTHY" | "DRAINING" | "DRAINED";
+export interface ServeStatus {
+  proxies: Record<string, ProxyStatus>;
+  applications: Record<string, ApplicationStatusOverview>;
+}
+
+/** What run() waits for: the app's status once it is no longer deploying, and the start error if it failed. */
+export interface AppOutcome {
+  status: ApplicationStatus | "MISSING";
+  message: string;
+  error?: { name: string; message: string; stack?: string };
+}
+
+interface AppState {
+  spec: AppSpec;
+  deleting: boolean;
+  wasRunning: boolean;
+}
+
+/** This module, whose ServeController workers import (util.remoteExport). */
+export const controllerModule = import.meta.url;
+
+const ProxyActor = ray.util.remoteExport(proxyModule, ServeProxy);
+const StoreActor = ray.util.remoteExport(stateStoreModule, ServeStateStore);
+const RECONCILE_MS = 100;
+const LONG_POLL_MS = 10_000;
+
+export class ServeController {
+  readonly #incarnation = randomUUID().slice(0, 8);
+  #counter = 0;
+  readonly #apps = new Map<string, AppState>();
+  readonly #deployments = new Map<string, DeploymentState>();
+  readonly #waiters = new Map<string, Set<() => void>>();
+  #routesVersion: string;
+  #proxy: { actor: ray.ActorHandle<ServeProxy>; url: string; nodeId: string; status: ProxyStatus } | undefined;
+  #proxyStarting: Promise<string> | undefined;
+  readonly #timer: NodeJS.Timeout;
+  #reconciling = false;
+
+  /** Set by #recover() before anything writes to it. */
+  #store!: ray.ActorHandle<ServeStateStore>;
+  /** Settles once what a previous controller left (state-store.ts) is taken over; every call waits for it. */
+  readonly #recovered: Promise<void>;
+
+  constructor() {
+    this.#routesVersion = this.#nextVersion();
+    this.#recovered = this.#recover().catch((err) => {
+      console.error(`Serve controller: could not take over the previous controller's state, starting empty: ${(err as Error).message}`);
+    });
+    this.#timer = setInterval(() => void this.#reconcile(), RECONCILE_MS);
+  }
+
+  /** A restarted controller: the apps, their running replicas (RECOVERING, not restarted) and the proxy, read back. */
+  async #recover(): Promise<void> {
+    try {
+      // A restarted controller finds its predecessor's store by name.
+      this.#store = (await ray.getActor(STATE_STORE_NAME, { namespace: SERVE_NAMESPACE })) as ray.ActorHandle<ServeStateStore>;
+    } catch {
+      this.#store = StoreActor.options({ name: STATE_STORE_NAME, namespace: SERVE_NAMESPACE, lifetime: "detached", getIfExists: true, numCpus: 0 }).remote();
+    }
+    const entries = new Map(await ray.get(this.#store.entries.remote()));
+    const proxy = entries.get("proxy") as { nodeId: string; url: string; name: string } | undefined;
+    if (proxy !== undefined) {
+      try {
+        const actor = (await ray.getActor(proxy.name, { namespace: SERVE_NAMESPACE })) as ray.ActorHandle<ServeProxy>;
+        this.#proxy = { actor, url: proxy.url, nodeId: proxy.nodeId, status: "HEALTHY" };
+      } catch { /* gone: started again by the next start() */ }
+    }
+    const adoptions: Promise<void>[] = [];
+    for (const [k, value] of entries) {
+      if (!k.startsWith("app:")) continue;
+      const spec = value as AppSpec;
+      this.#apps.set(spec.name, { spec, deleting: false, wasRunning: true });
+      for (const d of spec.deployments) {
+        const dk = key(spec.name, d.name);
+        const state = new DeploymentState(spec.name, d, () => this.#publish(dk));
+        this.#deployments.set(dk, state);
+        const records = (entries.get(`replicas:${dk}`) ?? []) as Parameters<DeploymentState["adopt"]>[0][];
+        adoptions.push(...records.map((r) => state.adopt(r)));
+      }
+    }
+    await Promise.all(adoptions);
+    for (const dk of this.#deployments.keys()) this.#publish(dk);
+    this.#publishRoutes();
+  }
+
+  /** Starts the HTTP proxy (once); resolves with its URL. */
+  async startProxy(http: NonNullable<StartOptions["http"]>): Promise<string> {
+    await this.#recovered;
+    if (this.#proxy !== undefined) return this.#proxy.url;
+    this.#proxyStarting ??= (async () => {
+      const nodeId = ray.getRuntimeContext().nodeId;
+      const actor = ProxyActor.options({
+        name: `SERVE_PROXY_ACTOR-${nodeId}`, namespace: SERVE_NAMESPACE, lifetime: "detached", numCpus: 0, maxConcurrency: 1000,
+      }).remote(http);
+      try {
+        const url = await ray.get(actor.ready.remote());
+        this.#proxy = { actor, url, nodeId, status: "HEALTHY" };
+        void ray.get(this.#store.put.remote("proxy", { nodeId, url, name: `SERVE_PROXY_ACTOR-${nodeId}` }));
+        return url;
+      } catch (err) {
+        this.#proxyStarting = undefined;
+        await ray.kill(actor).catch(() => {});
+        throw err;
+      }
+    })();
+    return this.#proxyStarting;
+  }
+
+  /** Deploys or updates an application; run() then waits with waitApp(). */
+  async deployApp(spec: AppSpec): Promise<void> {
+    await this.#recovered;
+    if (spec.routePrefix !== null) {
+      for (const [name, app] of this.#apps) {
+        if (name !== spec.name && !app.deleting && app.spec.routePrefix === spec.routePrefix) {
+          throw new RayServeError(`route prefix ${spec.routePrefix} is already used by application '${name}': give application '${spec.name}' another`);
+        }
+      }
+    }
+    const existing = this.#apps.get(spec.name);
+    if (existing?.deleting) throw new RayServeError(`application '${spec.name}' is being deleted; deploy it again once deleteApp() resolved`);
+    const names = new Set(spec.deployments.map((d) => d.name));
+    if (existing !== undefined) {
+      for (const old of existing.spec.deployments) {
+        if (!names.has(old.name)) this.#deployments.get(key(spec.name, old.name))?.delete();
+      }
+    }
+    for (const d of spec.deployments) {
+      const k = key(spec.name, d.name);
+      const state = this.#deployments.get(k);
+      if (state === undefined || state.deleting) {
+        this.#deployments.set(k, new DeploymentState(spec.name, d, () => this.#publish(k)));
+        this.#publish(k);
+      } else {
+        state.update(d);
+      }
+    }
+    this.#apps.set(spec.name, { spec, deleting: false, wasRunning: existing?.wasRunning ?? false });
+    void ray.get(this.#store.put.remote(`app:${spec.name}`, spec));
+    this.#publishRoutes();
+    void this.#reconcile();
+  }
+
+  /** Resolves once the app is RUNNING, failed, or gone (or after timeoutMs, with its status then). */
+  async waitApp(name: string, timeoutMs: number): Promise<AppOutcome> {
+    await this.#recovered;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const outcome = this.#outcome(name);
+      if (outcome.status !== "DEPLOYING" && outcome.status !== "DELETING") return outcome;
+      if (Date.now() >= deadline) return outcome;
+      await this.#wait(`app:${name}`, deadline - Date.now());
+    }
+  }
+
+  /** Deletes an application; resolves once its replicas stopped. */
+  async deleteApp(name: string): Promise<void> {
+    await this.#recovered;
+    const app = this.#apps.get(name);
+    if (app === undefined) return;
+    app.deleting = true;
+    for (const d of app.spec.deployments) this.#deployments.get(key(name, d.name))?.delete();
+    this.#publishRoutes();
+    void this.#reconcile();
+    while (this.#apps.get(name) === app) await this.#wait(`app:${name}`, LONG_POLL_MS);
+  }
+
+  /** Deletes every application and stops the proxy (whose port is then free); the caller then kills this actor. */
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.#apps.keys()].map((name) => this.deleteApp(name)));
+    if (this.#proxy !== undefined) {
+      const proxy = this.#proxy;
+      this.#proxy = undefined;
+      this.#proxyStarting = undefined;
+      await ray.get(proxy.actor.stop.remote()).catch(() => {});
+      await ray.kill(proxy.actor).catch(() => {});
+    }
+    clearInterval(this.#timer);
+    await ray.kill(this.#store).catch(() => {});
+  }
+
+  async status(): Promise<ServeStatus> {
+    await this.#recovered;
+    const applications: Record<string, ApplicationStatusOverview> = {};
+    for (const name of this.#apps.keys()) {
+      const app = this.#apps.get(name)!;
+      const deployments: Record<string, DeploymentStatusOverview> = {};
+      for (const d of app.spec.deployments) {
+        const state = this.#deployments.get(key(name, d.name));
+        if (state !== undefined) deployments[d.name] = state.overview();
+      }
+      const outcome = this.#outcome(name);
+      applications[name] = { status: outcome.status as ApplicationStatus, message: outcome.message, routePrefix: app.spec.routePrefix, deployments };
+    }
+    const proxies: Record<string, ProxyStatus> = this.#proxy !== undefined ? { [this.#proxy.nodeId]: this.#proxy.status } : {};
+    return { proxies, applications };
+  }
+
+  /** The ingress deployment of an application, for getAppHandle(). */
+  async ingressOf(appName: string): Promise<string | null> {
+    await this.#recovered;
+    const app = this.#apps.get(appName);
+    return app === undefined || app.deleting ? null : app.spec.ingress;
+  }
+
+  async hasDeployment(appName: string, deploymentName: string): Promise<boolean> {
+    await this.#recovered;
+    const state = this.#deployments.get(key(appName, deploymentName));
+    return state !== undefined && !state.deleting;
+  }
+
+  /** Long poll of a router: answers at once if `version` is not the current one, else when it changes (or after a while). */
+  async listen(appName: string, deploymentName: string, version: string): Promise<RoutingUpdate> {
+    await this.#recovered;
+    const k = key(appName, deploymentName);
+    if (this.#routingOf(k).version === version) await this.#wait(`dep:${k}`, LONG_POLL_MS);
+    return this.#routingOf(k);
+  }
+
+  /** Long poll of a proxy for the route table. */
+  async listenRoutes(version: string): Promise<RouteTable> {
+    await this.#recovered;
+    if (this.#routesVersion === version) await this.#wait("routes", LONG_POLL_MS);
+    return this.#routes();
+  }
+
+  #routes(): RouteTable {
+    const routes: RouteTable["routes"] = [];
+    for (const [appName, app] of this.#apps) {
+      if (!app.deleting && app.spec.routePrefix !== null) routes.push({ prefix: app.spec.routePrefix, appName, ingress: app.spec.ingress });
+    }
+    return { version: this.#routesVersion, routes };
+  }
+
+  #routingOf(k: string): RoutingUpdate {
+    const state = this.#deployments.get(k);
+    if (state === undefined) {
+      const [app, dep] = k.split("#");
+      return { version: `${this.#incarnation}:none`, unavailable: `deployment '${dep}' of application '${app}' does not exist (deleted, or never deployed)`, replicas: [], maxOngoingRequests: 5, maxQueuedRequests: -1 };
+    }
+    return state.routing();
+  }
+
+  #outcome(name: string): AppOutcome {
+    const app = this.#apps.get(name);
+    if (app === undefined) return { status: "MISSING", message: `no application '${name}'` };
+    if (app.deleting) return { status: "DELETING", message: "" };
+    const states = app.spec.deployments.map((d) => this.#deployments.get(key(name, d.name))).filter((s): s is DeploymentState => s !== undefined);
+    const failed = states.find((s) => s.status === "DEPLOY_FAILED");
+    if (failed !== undefined) return { status: "DEPLOY_FAILED", message: failed.message, ...(failed.lastError ? { error: failed.lastError } : {}) };
+    if (states.every((s) => s.status === "HEALTHY")) {
+      app.wasRunning = true;
+      return { status: "RUNNING", message: "" };
+    }
+    const unhealthy = states.find((s) => s.status === "UNHEALTHY");
+    if (unhealthy !== undefined && app.wasRunning) return { status: "UNHEALTHY", message: unhealthy.message };
+    return { status: "DEPLOYING", message: states.find((s) => s.message !== "")?.message ?? "" };
+  }
+
+  #nextVersion(): string {
+    return `${this.#incarnation}:${++this.#counter}`;
+  }
+
+  #publish(k: string): void {
+    const state = this.#deployments.get(k);
+    state?.setRoutingVersion(this.#nextVersion());
+    if (state !== undefined) void ray.get(this.#store.put.remote(`replicas:${k}`, state.record())).catch(() => {});
+    this.#wake(`dep:${k}`);
+    this.#wake(`app:${k.split("#")[0]}`);
+  }
+
+  #publishRoutes(): void {
+    this.#routesVersion = this.#nextVersion();
+    this.#wake("routes");
+  }
+
+  #wait(topic: string, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let set = this.#waiters.get(topic);
+      if (set === undefined) this.#waiters.set(topic, (set = new Set()));
+      const done = () => {
+        clearTimeout(timer);
+        set!.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      set.add(done);
+    });
+  }
+
+  #wake(topic: string): void {
+    const set = this.#waiters.get(topic);
+    if (set === undefined) return;
+    this.#waiters.delete(topic);
+    for (const done of set) done();
+  }
+
+  async #reconcile(): Promise<void> {
+    if (this.#reconciling) return;
+    this.#reconciling = true;
+    try {
+      await this.#recovered;
+      for (const [k, state] of this.#deployments) {
+        state.reconcile();
+        if (state.deleting && state.isStopped()) {
+          this.#deployments.delete(k);
+          this.#wake(`dep:${k}`);
+        }
+      }
+      for (const [name, app] of this.#apps) {
+        if (app.deleting && app.spec.deployments.every((d) => !this.#deployments.has(key(name, d.name)))) {
+          this.#apps.delete(name);
+          void ray.get(this.#store.delete.remote(`app:${name}`)).catch(() => {});
+          for (const d of app.spec.deployments) void ray.get(this.#store.delete.remote(`replicas:${key(name, d.name)}`)).catch(() => {});
+          this.#wake(`app:${name}`);
+        }
+      }
+    } finally {
+      this.#reconciling = false;
+    }
+  }
+}
+
+function key(appName: string, deploymentName: string): string {
+  return `${appName}#${deploymentName}`;
+}

@@ -1,0 +1,101 @@
+/**
+ * HTTP between the proxy and the ingress replica. A Request cannot cross an actor call, so it goes
+ * as plain data (WireRequest, body buffered) and is rebuilt on the replica with the request's
+ * signal. The ingress's result goes back as a stream of parts: first the head
+ * ({ status, headers }), then body chunks as they are produced, converted as serve.d.ts says:
+ * a Response as is (its body streamed), a string as text/plain, a Uint8Array as
+ * application/octet-stream, an AsyncIterable of those chunk by chunk, anything else as JSON.
+ */
+
+export interface WireRequest {
+  url: string;
+  method: string;
+  headers: [string, string][];
+  body: Uint8Array | null;
+}
+
+export interface HttpHead {
+  status: number;
+  headers: [string, string][];
+}
+
+export async function toWireRequest(request: Request, url: string): Promise<WireRequest> {
+  const body = request.method === "GET" || request.method === "HEAD" ? null : new Uint8Array(await request.arrayBuffer());
+  return { url, method: request.method, headers: [...request.headers], body: body !== null && body.byteLength > 0 ? body : null };
+}
+
+export function fromWireRequest(wire: WireRequest, signal: AbortSignal): Request {
+  return new Request(wire.url, { method: wire.method, headers: wire.headers, body: wire.body, signal });
+}
+
+/** The ingress's result as a head and then body chunks (Uint8Array or string). */
+export async function* toHttpParts(result: unknown): AsyncGenerator<HttpHead | Uint8Array | string> {
+  if (result instanceof Response) {
+    yield { status: result.status, headers: [...result.headers] };
+    if (result.body === null) return;
+    const reader = result.body.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        yield value;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+  if (typeof result === "string") {
+    yield { status: 200, headers: [["content-type", "text/plain; charset=utf-8"]] };
+    yield result;
+    return;
+  }
+  if (result instanceof Uint8Array) {
+    yield { status: 200, headers: [["content-type", "application/octet-stream"]] };
+    yield result;
+    return;
+  }
+  if (typeof result === "object" && result !== null && typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+    let headSent = false;
+    for await (const chunk of result as AsyncIterable<unknown>) {
+      if (!headSent) {
+        headSent = true;
+        const type = typeof chunk === "string" ? "text/plain; charset=utf-8" : "application/octet-stream";
+        yield { status: 200, headers: [["content-type", type]] };
+      }
+      if (typeof chunk !== "string" && !(chunk instanceof Uint8Array)) throw new TypeError(`an ingress's streamed chunks must be strings or Uint8Arrays, got ${chunk === null ? "null" : typeof chunk}`);
+      yield chunk;
+    }
+    if (!headSent) yield { status: 200, headers: [["content-type", "text/plain; charset=utf-8"]] };
+    return;
+  }
+  const json = JSON.stringify(result === undefined ? null : result);
+  yield { status: 200, headers: [["content-type", "application/json"]] };
+  yield json;
+}
+
+// A Request argument and a Response result of a handle call cross whole, body buffered, as
+// plain data under these keys (neither can be serialized as it is).
+const REQUEST_KEY = "__tsrayServeRequest";
+const RESPONSE_KEY = "__tsrayServeResponse";
+
+export async function encodeHandleArg(arg: unknown): Promise<unknown> {
+  return arg instanceof Request ? { [REQUEST_KEY]: await toWireRequest(arg, arg.url) } : arg;
+}
+
+export function decodeHandleArg(arg: unknown, signal: AbortSignal): unknown {
+  const wire = typeof arg === "object" && arg !== null ? (arg as Record<string, unknown>)[REQUEST_KEY] : undefined;
+  return wire === undefined ? arg : fromWireRequest(wire as WireRequest, signal);
+}
+
+export async function encodeHandleResult(result: unknown): Promise<unknown> {
+  if (!(result instanceof Response)) return result;
+  const body = result.body === null ? null : new Uint8Array(await result.arrayBuffer());
+  return { [RESPONSE_KEY]: { status: result.status, statusText: result.statusText, headers: [...result.headers], body } };
+}
+
+export function decodeHandleResult(result: unknown): unknown {
+  const wire = typeof result === "object" && result !== null ? (result as Record<string, unknown>)[RESPONSE_KEY] : undefined;
+  if (wire === undefined) return result;
+  const w = wire as { status: number; statusText: string; headers: [string, string][]; body: Uint8Array | null };
+  return new Response(w.body, { status: w.status, statusText: w.statusText, headers: w.headers });
+}

@@ -1,0 +1,276 @@
+/**
+ * A replica: the actor (in a worker process of its own) that hosts one instance of a deployment's
+ * class, or its function. Workers import this module by its URL (util.remoteExport), so it imports
+ * only what a replica needs.
+ *
+ * - Start: the constructor loads the user's code and constructs it in the background (loading is
+ *   async, a constructor is not); ready() runs init, reconfigure(userConfig) and checkHealth, and
+ *   reports the first error, which fails the start (the controller retries).
+ * - Requests: handleRequest (a method's result), stream (a generator's values, in batches: see
+ *   response.ts) and http (an HTTP request through the ingress's fetch, answered as a stream of a
+ *   head and body chunks: see http-result.ts). Each runs inside its RequestContext, whose signal
+ *   cancel(requestId) aborts. At most maxOngoingRequests run at once; more (from several callers,
+ *   each of which keeps its own count) wait here in order.
+ * - Stop: drain() waits for the running requests (up to gracefulShutdownTimeoutMs), then calls
+ *   the user's shutdown(); the controller then kills the actor, and the process exits.
+ */
+import * as ray from "tsray";
+import { RayServeError, RequestCancelledError } from "./errors.js";
+import { decodeHandleArg, encodeHandleResult, fromWireRequest, toHttpParts, type WireRequest } from "./http-result.js";
+import { setReplicaContext, withRequestContext } from "./request-context.js";
+import type { RequestMeta, StreamBatch } from "./response.js";
+import type { JsonValue } from "./options.js";
+import "./handle.js"; // registers the handle's serializer before bound arguments are read
+
+/** This module, whose ServeReplica workers import (util.remoteExport). */
+export const replicaModule = import.meta.url;
+
+export interface ReplicaInit {
+  appName: string;
+  deployment: string;
+  replicaId: string;
+  shipped: ray.util.ShippedFunction;
+  isClass: boolean;
+  args: unknown[];
+  userConfig?: JsonValue;
+  maxOngoingRequests: number;
+}
+
+type Instance = Record<string, unknown>;
+interface Stream {
+  items: unknown[];
+  done: boolean;
+  error?: unknown;
+  wake?: () => void;
+}
+
+const LIFECYCLE = new Set(["init", "reconfigure", "checkHealth", "shutdown", "constructor"]);
+
+export class ServeReplica {
+  readonly #init: ReplicaInit;
+  readonly #instance: Promise<Instance>;
+  #maxOngoing: number;
+  #ongoing = 0;
+  readonly #waiting: (() => void)[] = [];
+  readonly #aborts = new Map<string, AbortController>();
+  readonly #streams = new Map<string, Stream>();
+  readonly #earlyCancels = new Set<string>();
+  #drained: (() => void) | undefined;
+  #stopped!: () => void;
+  readonly #stoppedPromise = new Promise<void>((r) => { this.#stopped = r; });
+
+  constructor(init: ReplicaInit) {
+    this.#init = init;
+    this.#maxOngoing = init.maxOngoingRequests;
+    setReplicaContext({ appName: init.appName, deployment: init.deployment, replicaId: init.replicaId });
+    this.#instance = construct(init);
+    this.#instance.catch(() => {});
+  }
+
+  /** Constructed, initialized, configured and healthy: the replica's pid and node. */
+  async ready(): Promise<{ pid: number; nodeId: string }> {
+    const instance = await this.#instance;
+    if (typeof instance.init === "function") await instance.init();
+    if (this.#init.userConfig !== undefined) await this.reconfigure(this.#init.userConfig);
+    await this.checkHealth();
+    return { pid: process.pid, nodeId: ray.getRuntimeContext().nodeId };
+  }
+
+  /** Where it runs, for a controller taking it over after a restart (it is running already). */
+  async info(): Promise<{ pid: number; nodeId: string }> {
+    await this.#instance;
+    return { pid: process.pid, nodeId: ray.getRuntimeContext().nodeId };
+  }
+
+  async reconfigure(userConfig: JsonValue): Promise<void> {
+    const instance = await this.#instance;
+    if (typeof instance.reconfigure === "function") await instance.reconfigure(userConfig);
+  }
+
+  setMaxOngoingRequests(n: number): void {
+    this.#maxOngoing = n;
+    this.#admitWaiting();
+  }
+
+  async checkHealth(): Promise<void> {
+    const instance = await this.#instance;
+    if (typeof instance.checkHealth === "function") await instance.checkHealth();
+  }
+
+  /** Never answers while the replica lives: the controller learns of its death by this call failing. */
+  async watch(): Promise<void> {
+    await this.#stoppedPromise;
+  }
+
+  async handleRequest(meta: RequestMeta, method: string, ...args: unknown[]): Promise<unknown> {
+    return this.#serve(meta, async (instance, signal) =>
+      encodeHandleResult(await this.#callMethod(instance, method, args.map((arg) => decodeHandleArg(arg, signal)))));
+  }
+
+  /** A generator method's values: the first batch now, the rest by next(). */
+  async stream(meta: RequestMeta, method: string, ...args: unknown[]): Promise<StreamBatch> {
+    this.#startStream(meta, async (instance) => {
+      const out = this.#callMethod(instance, method, args);
+      if (!isAsyncIterable(out) && !isIterable(out)) throw new TypeError(`${this.#init.deployment}.${method} is called with stream: true but returned ${out === null ? "null" : typeof out}, not a generator`);
+      return out as AsyncIterable<unknown> | Iterable<unknown>;
+    });
+    return this.next(meta.requestId);
+  }
+
+  /** An HTTP request: the ingress's fetch, its result as a head ({ status, headers }) then body chunks. */
+  async http(meta: RequestMeta, wire: WireRequest): Promise<StreamBatch> {
+    this.#startStream(meta, async (instance, signal) => {
+      const request = fromWireRequest(wire, signal);
+      const fetch = this.#init.isClass ? instance.fetch : instance.__call__;
+      if (typeof fetch !== "function") return toHttpParts(new Response(`deployment '${this.#init.deployment}' has no fetch(request) method: it cannot serve HTTP`, { status: 501 }));
+      return toHttpParts(await fetch.call(instance, request));
+    });
+    return this.next(meta.requestId);
+  }
+
+  async next(requestId: string): Promise<StreamBatch> {
+    const stream = this.#streams.get(requestId);
+    if (stream === undefined) throw new RayServeError(`no stream ${requestId} on this replica (finished or cancelled)`);
+    if (stream.items.length === 0 && !stream.done) {
+      await new Promise<void>((r) => { stream.wake = r; });
+      // What is produced in the same turn comes in the same batch.
+      await new Promise((r) => setImmediate(r));
+    }
+    const items = stream.items.splice(0);
+    if (stream.done) {
+      this.#streams.delete(requestId);
+      if (stream.error !== undefined && items.length === 0) throw stream.error;
+      if (stream.error !== undefined) {
+        // Give the values first; the error comes with the next call.
+        this.#streams.set(requestId, { items: [], done: true, error: stream.error });
+        return { items, done: false };
+      }
+    }
+    return { items, done: stream.done };
+  }
+
+  cancel(requestId: string): void {
+    const abort = this.#aborts.get(requestId);
+    if (abort !== undefined) abort.abort(new RayServeError(`request ${requestId} was cancelled`));
+    else this.#cancelledEarly(requestId);
+    const stream = this.#streams.get(requestId);
+    if (stream !== undefined) {
+      stream.done = true;
+      this.#streams.delete(requestId);
+      stream.wake?.();
+    }
+  }
+
+  /** Stops taking work, waits for the running requests (at most timeoutMs), then calls the user's shutdown(). */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.#ongoing > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((r) => { this.#drained = r; }),
+        new Promise<void>((r) => { timer = setTimeout(r, timeoutMs); }),
+      ]);
+      clearTimeout(timer);
+    }
+    try {
+      const instance = await this.#instance;
+      if (typeof instance.shutdown === "function") await instance.shutdown();
+    } finally {
+      this.#stopped();
+    }
+  }
+
+  #callMethod(instance: Instance, method: string, args: unknown[]): unknown {
+    const fn = this.#init.isClass ? instance[method] : method === "__call__" ? instance.__call__ : undefined;
+    if (typeof fn !== "function" || LIFECYCLE.has(method)) {
+      throw new TypeError(`deployment '${this.#init.deployment}' has no method '${method}'${this.#init.isClass ? "" : " (a function deployment is called as handle.remote(...))"}`);
+    }
+    return fn.apply(instance, args);
+  }
+
+  /** A cancel that overtook its request (calls from one caller may run in any order here): remembered a while. */
+  #cancelledEarly(requestId: string): void {
+    this.#earlyCancels.add(requestId);
+    setTimeout(() => this.#earlyCancels.delete(requestId), 60_000).unref();
+  }
+
+  async #serve<T>(meta: RequestMeta, run: (instance: Instance, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const abort = new AbortController();
+    // Cancelled before it started: it never runs.
+    if (this.#earlyCancels.delete(meta.requestId)) throw new RequestCancelledError(`request ${meta.requestId} was cancelled before it started`);
+    this.#aborts.set(meta.requestId, abort);
+    try {
+      await this.#admit(abort.signal);
+      try {
+        const instance = await this.#instance;
+        return await withRequestContext({ ...meta, signal: abort.signal }, () => run(instance, abort.signal));
+      } finally {
+        this.#ongoing--;
+        this.#admitWaiting();
+        if (this.#ongoing === 0) this.#drained?.();
+      }
+    } finally {
+      this.#aborts.delete(meta.requestId);
+    }
+  }
+
+  #startStream(meta: RequestMeta, open: (instance: Instance, signal: AbortSignal) => Promise<AsyncIterable<unknown> | Iterable<unknown>>): void {
+    const stream: Stream = { items: [], done: false };
+    this.#streams.set(meta.requestId, stream);
+    const push = (item: unknown) => {
+      stream.items.push(item);
+      stream.wake?.();
+      stream.wake = undefined;
+    };
+    void this.#serve(meta, async (instance, signal) => {
+      const source = await open(instance, signal);
+      for await (const item of source as AsyncIterable<unknown>) {
+        if (stream.done) break; // cancelled
+        push(item);
+      }
+    }).then(
+      () => { stream.done = true; },
+      (err) => { stream.done = true; stream.error = err; },
+    ).finally(() => {
+      stream.wake?.();
+      stream.wake = undefined;
+    });
+  }
+
+  async #admit(signal: AbortSignal): Promise<void> {
+    if (this.#ongoing < this.#maxOngoing && this.#waiting.length === 0) {
+      this.#ongoing++;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const admit = () => {
+        signal.removeEventListener("abort", onAbort);
+        this.#ongoing++;
+        resolve();
+      };
+      const onAbort = () => {
+        const i = this.#waiting.indexOf(admit);
+        if (i >= 0) this.#waiting.splice(i, 1);
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#waiting.push(admit);
+    });
+  }
+
+  #admitWaiting(): void {
+    while (this.#waiting.length > 0 && this.#ongoing < this.#maxOngoing) this.#waiting.shift()!();
+  }
+}
+
+async function construct(init: ReplicaInit): Promise<Instance> {
+  const target = (await ray.util.loadFunction(init.shipped)) as unknown as (new (...args: unknown[]) => Instance) & ((...args: unknown[]) => unknown);
+  if (!init.isClass) return { __call__: target };
+  return new target(...init.args);
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function";
+}
+function isIterable(value: unknown): value is Iterable<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as Iterable<unknown>)[Symbol.iterator] === "function";
+}

@@ -1,0 +1,188 @@
+/**
+ * The router of one deployment in one process (a driver, a proxy, a replica): it learns the live
+ * replicas and the deployment's limits from the controller (a long poll that answers when they
+ * change, see controller.ts listen()), and gives each call a replica:
+ *
+ * - power of two choices on queue length: two random replicas with room, the one with fewer of
+ *   this router's calls in flight (the replica itself also holds at most maxOngoingRequests at
+ *   once, for calls from several routers: see replica.ts);
+ * - at most maxOngoingRequests of this router's calls on one replica; more wait here, in order,
+ *   and past maxQueuedRequests waiting a call fails with BackPressureError;
+ * - a replica whose actor died (a call failed with RayActorError) gets no more calls, before the
+ *   controller's next list even says so; waiting calls go to the live ones.
+ */
+import * as ray from "tsray";
+import { BackPressureError, DeploymentUnavailableError, RequestCancelledError } from "./errors.js";
+import { getController, type ReplicaAccess, type RoutingUpdate } from "./controller-client.js";
+
+export interface Slot {
+  readonly replica: ReplicaAccess;
+  release(): void;
+}
+
+interface Entry extends ReplicaAccess {
+  inFlight: number;
+}
+
+interface Waiter {
+  resolve(slot: Slot): void;
+  reject(err: unknown): void;
+}
+
+const routers = new Map<string, Router>();
+/** The controller answers a long poll within 10 s; past this one, it is asked again. */
+const LISTEN_LIMIT_MS = 15_000;
+
+export function routerFor(appName: string, deploymentName: string): Router {
+  const key = `${appName}#${deploymentName}`;
+  let router = routers.get(key);
+  if (router === undefined || router.closed) routers.set(key, (router = new Router(appName, deploymentName)));
+  return router;
+}
+
+/** Ends every router of this process (serve.shutdown()): waiting calls fail, long polls stop. */
+export function closeRouters(reason: string): void {
+  for (const router of routers.values()) router.close(reason);
+  routers.clear();
+}
+
+export class Router {
+  closed = false;
+  #replicas: Entry[] = [];
+  readonly #dead = new Set<string>();
+  #maxOngoing = 5;
+  #maxQueued = -1;
+  #unavailable: string | undefined;
+  #known = false;
+  #version = "";
+  readonly #queue: Waiter[] = [];
+  #listening = false;
+
+  constructor(readonly appName: string, readonly deploymentName: string) {}
+
+  /** Resolves with a replica slot once one has room; release() the slot when the call settled. */
+  acquire(): { slot: Promise<Slot>; withdraw(): boolean } {
+    this.#listen();
+    let waiter: Waiter | undefined;
+    const slot = new Promise<Slot>((resolve, reject) => {
+      if (this.#unavailable !== undefined) return reject(new DeploymentUnavailableError(this.#unavailable));
+      const now = this.#known ? this.#pick() : undefined;
+      if (now !== undefined) return resolve(this.#slotOf(now));
+      if (this.#known && this.#maxQueued >= 0 && this.#queue.length >= this.#maxQueued) {
+        return reject(new BackPressureError(`deployment '${this.deploymentName}' of application '${this.appName}' has ${this.#queue.length} requests queued at this caller (maxQueuedRequests ${this.#maxQueued})`));
+      }
+      waiter = { resolve, reject };
+      this.#queue.push(waiter);
+    });
+    return {
+      slot,
+      // A call cancelled while queued leaves the queue (true); false if it had a replica already.
+      withdraw: () => {
+        const i = waiter === undefined ? -1 : this.#queue.indexOf(waiter);
+        if (i < 0) return false;
+        this.#queue.splice(i, 1);
+        waiter!.reject(new RequestCancelledError("the request was cancelled while queued"));
+        return true;
+      },
+    };
+  }
+
+  /** The replica's actor died: no more calls to it. */
+  markDead(replicaId: string): void {
+    this.#dead.add(replicaId);
+    this.#replicas = this.#replicas.filter((r) => r.replicaId !== replicaId);
+  }
+
+  close(reason: string): void {
+    this.closed = true;
+    this.#unavailable = reason;
+    for (const waiter of this.#queue.splice(0)) waiter.reject(new DeploymentUnavailableError(reason));
+  }
+
+  #slotOf(entry: Entry): Slot {
+    entry.inFlight++;
+    let released = false;
+    return {
+      replica: entry,
+      release: () => {
+        if (released) return;
+        released = true;
+        entry.inFlight--;
+        this.#drain();
+      },
+    };
+  }
+
+  #pick(): Entry | undefined {
+    const open = this.#replicas.filter((r) => r.inFlight < this.#maxOngoing);
+    if (open.length <= 1) return open[0];
+    const a = Math.floor(Math.random() * open.length);
+    let b = Math.floor(Math.random() * (open.length - 1));
+    if (b >= a) b++;
+    return open[a]!.inFlight <= open[b]!.inFlight ? open[a] : open[b];
+  }
+
+  #drain(): void {
+    while (this.#queue.length > 0) {
+      if (this.#unavailable !== undefined) {
+        for (const waiter of this.#queue.splice(0)) waiter.reject(new DeploymentUnavailableError(this.#unavailable));
+        return;
+      }
+      const entry = this.#pick();
+      if (entry === undefined) break;
+      this.#queue.shift()!.resolve(this.#slotOf(entry));
+    }
+    // Calls queued before the limits were known: those past maxQueuedRequests fail now.
+    if (this.#maxQueued >= 0 && this.#queue.length > this.#maxQueued) {
+      for (const waiter of this.#queue.splice(this.#maxQueued)) {
+        waiter.reject(new BackPressureError(`deployment '${this.deploymentName}' of application '${this.appName}' has too many requests queued at this caller (maxQueuedRequests ${this.#maxQueued})`));
+      }
+    }
+  }
+
+  #apply(update: RoutingUpdate): void {
+    this.#version = update.version;
+    this.#known = true;
+    this.#maxOngoing = update.maxOngoingRequests;
+    this.#maxQueued = update.maxQueuedRequests;
+    this.#unavailable = update.unavailable ?? undefined;
+    const old = new Map(this.#replicas.map((r) => [r.replicaId, r]));
+    this.#replicas = update.replicas
+      .filter((r) => !this.#dead.has(r.replicaId))
+      .map((r) => old.get(r.replicaId) ?? { ...r, inFlight: 0 });
+    this.#drain();
+  }
+
+  /** The long poll on the controller, for as long as this process has tsray and Serve runs. */
+  #listen(): void {
+    if (this.#listening) return;
+    this.#listening = true;
+    void (async () => {
+      let failures = 0;
+      while (!this.closed && ray.isInitialized()) {
+        try {
+          const controller = await getController();
+          // Bounded: a call caught by a controller restart may never answer (see the report of this change).
+          let timer: NodeJS.Timeout | undefined;
+          const update = await Promise.race([
+            ray.get(controller.listen.remote(this.appName, this.deploymentName, this.#version)),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new Error("the controller did not answer the long poll")), LISTEN_LIMIT_MS);
+              // Kept alive only while calls wait for what it brings.
+              if (this.#queue.length === 0) timer.unref();
+            }),
+          ]).finally(() => clearTimeout(timer));
+          failures = 0;
+          this.#apply(update);
+        } catch (err) {
+          failures++;
+          if (!ray.isInitialized()) break;
+          // No controller at all (never started or shut down): waiting calls cannot be served.
+          if (!this.#known && failures >= 3) this.close(`Serve is not running (no controller): ${(err as Error).message}`);
+          await new Promise((r) => setTimeout(r, Math.min(1000, 50 * failures)).unref());
+        }
+      }
+      this.#listening = false;
+    })();
+  }
+}

@@ -1,0 +1,219 @@
+// Handles: composition (a bound deployment's handle in a constructor, a DeploymentResponse passed
+// unawaited), function deployments, Request/Response through fetch.remote, handles passed to
+// tasks, streaming, cancel (the replica's signal aborts), result() timeouts, BackPressureError,
+// and two replicas sharing the load. One cluster and one Serve instance for the file.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import * as ray from "tsray";
+import * as serve from "tsray/serve";
+
+before(async () => {
+  await ray.init({ numCpus: 32, includeDashboard: false, logToDriver: false });
+  await serve.start({ proxyLocation: "Disabled" });
+});
+after(async () => {
+  await serve.shutdown();
+  await ray.shutdown();
+});
+
+class Adder {
+  constructor(private readonly amount: number) {}
+  add(x: number) {
+    return x + this.amount;
+  }
+}
+class Multiplier {
+  constructor(private readonly factor: number) {}
+  multiply(x: number) {
+    return x * this.factor;
+  }
+}
+class Pipeline {
+  constructor(private readonly adder: serve.DeploymentHandle<Adder>, private readonly multiplier: serve.DeploymentHandle<Multiplier>) {}
+  async compute(x: number) {
+    // The adder's response goes to the multiplier unawaited: resolved before multiply runs.
+    return this.multiplier.multiply.remote(this.adder.add.remote(x));
+  }
+  pid() {
+    return process.pid;
+  }
+  async viaLookup(x: number) {
+    // Inside a replica the application defaults to the replica's own.
+    const adder = await serve.getDeploymentHandle<Adder>("Adder");
+    return adder.add.remote(x);
+  }
+}
+
+test("a bound deployment reaches the constructor as a handle; a DeploymentResponse passed unawaited is resolved first", async () => {
+  const app = serve.deployment(Pipeline).bind(serve.deployment(Adder).bind(2), serve.deployment(Multiplier).bind(10));
+  const handle = await serve.run(app, { name: "pipeline", routePrefix: null });
+  assert.equal(await handle.compute.remote(1), 30);
+  // At the driver too: one call's response as another's argument.
+  const adder = await serve.getDeploymentHandle<Adder>("Adder", "pipeline");
+  const multiplier = await serve.getDeploymentHandle<Multiplier>("Multiplier", "pipeline");
+  assert.equal(await multiplier.multiply.remote(adder.add.remote(5)), 70);
+  assert.notEqual(await handle.pid.remote(), process.pid);
+  assert.equal(await handle.viaLookup.remote(1), 3);
+  await assert.rejects(serve.getDeploymentHandle("Adder"), /give appName/);
+  assert.throws(() => multiplier.multiply.remote([adder.add.remote(1)] as never), /nested/);
+  // toObjectRef(): the result's reference, for ray.get and tasks.
+  const ref = await adder.add.remote(1).toObjectRef();
+  assert.equal(await ray.get(ref), 3);
+  assert.equal(await ray.get(ray.remote((x: number) => x * 100).remote(ref)), 300);
+  const st = await serve.status();
+  assert.deepEqual(Object.keys(st.applications.pipeline!.deployments).sort(), ["Adder", "Multiplier", "Pipeline"]);
+  await assert.rejects(serve.getAppHandle("nope"), serve.RayServeError);
+  const same = await serve.getAppHandle<Pipeline>("pipeline");
+  assert.equal(await same.compute.remote(0), 20);
+});
+
+test("a function deployment is called as handle.remote(); a handle passed to a task calls from there", async () => {
+  const double = (x: number) => x * 2;
+  const handle = await serve.run(serve.deployment(double).bind(), { name: "fn", routePrefix: null });
+  assert.equal(await handle.remote(21), 42);
+  const viaTask = ray.remote(async function callIt(h: serve.DeploymentHandle<typeof double>) {
+    return await h.remote(4);
+  });
+  assert.equal(await ray.get(viaTask.remote(handle)), 8);
+});
+
+class Web {
+  async fetch(request: Request) {
+    const body = await request.text();
+    return new Response(`${request.method} ${new URL(request.url).pathname} ${body}`, { status: 201, headers: { "x-k": "v" } });
+  }
+}
+
+test("fetch.remote(request) sends the Request whole and returns the Response whole", async () => {
+  const handle = await serve.run(serve.deployment(Web).bind(), { name: "web", routePrefix: null });
+  const res = await handle.fetch.remote(new Request("http://x/a/b", { method: "POST", body: "hi" }));
+  assert.ok(res instanceof Response);
+  assert.equal(res.status, 201);
+  assert.equal(res.headers.get("x-k"), "v");
+  assert.equal(await res.text(), "POST /a/b hi");
+});
+
+class Slow {
+  cancelled = 0;
+  started = 0;
+  async *count(n: number) {
+    for (let i = 0; i < n; i++) yield i;
+  }
+  async wait() {
+    const { signal } = serve.getRequestContext();
+    this.started++;
+    await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+    this.cancelled++;
+    return "aborted";
+  }
+  cancelledCount() {
+    return this.cancelled;
+  }
+  startedCount() {
+    return this.started;
+  }
+  plain() {
+    return 1;
+  }
+}
+
+test("stream: true gives the generator's values as an async iterable", async () => {
+  const handle = await serve.run(serve.deployment(Slow, { maxOngoingRequests: 10 }).bind(), { name: "slow", routePrefix: null });
+  const values: number[] = [];
+  for await (const v of handle.options({ stream: true }).count.remote(5)) values.push(v);
+  assert.deepEqual(values, [0, 1, 2, 3, 4]);
+  // Leaving early is fine too.
+  for await (const v of handle.options({ stream: true }).count.remote(1000)) if (v === 2) break;
+  await assert.rejects(async () => {
+    for await (const _ of (handle.options({ stream: true }) as unknown as serve.StreamingDeploymentHandle<any>).plain.remote()) { /* nothing */ }
+  }, /not a generator/);
+});
+
+test("cancel() rejects with RequestCancelledError and aborts the replica's request signal", async () => {
+  const handle = await serve.getAppHandle<Slow>("slow");
+  const response = handle.wait.remote();
+  // Running on the replica (and listening to its signal) before it is cancelled.
+  for (let i = 0; i < 200 && (await handle.startedCount.remote()) < 1; i++) await new Promise((r) => setTimeout(r, 25));
+  response.cancel();
+  await assert.rejects(response.result(), serve.RequestCancelledError);
+  await assert.rejects(response.result(), serve.RequestCancelledError);
+  // The replica saw the abort (its count goes up once the signal fired).
+  for (let i = 0; i < 100 && (await handle.cancelledCount.remote()) < 1; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(await handle.cancelledCount.remote(), 1);
+});
+
+class Outer {
+  constructor(private readonly inner: serve.DeploymentHandle<Slow>) {}
+  async relay() {
+    return this.inner.wait.remote();
+  }
+}
+
+test("cancelling a call cancels the handle calls it made (the downstream replica's signal aborts)", async () => {
+  const handle = await serve.run(serve.deployment(Outer).bind(serve.deployment(Slow, { maxOngoingRequests: 10 }).bind()), { name: "outer", routePrefix: null });
+  const inner = await serve.getDeploymentHandle<Slow>("Slow", "outer");
+  const response = handle.relay.remote();
+  for (let i = 0; i < 200 && (await inner.startedCount.remote()) < 1; i++) await new Promise((r) => setTimeout(r, 25));
+  response.cancel();
+  await assert.rejects(response.result(), serve.RequestCancelledError);
+  for (let i = 0; i < 200 && (await inner.cancelledCount.remote()) < 1; i++) await new Promise((r) => setTimeout(r, 25));
+  assert.equal(await inner.cancelledCount.remote(), 1);
+  await serve.deleteApp("outer");
+});
+
+test("result({ timeoutMs }) throws GetTimeoutError; the call goes on", async () => {
+  const handle = await serve.getAppHandle<Slow>("slow");
+  const response = handle.wait.remote();
+  await assert.rejects(response.result({ timeoutMs: 50 }), ray.GetTimeoutError);
+  response.cancel();
+  await assert.rejects(response.result(), serve.RequestCancelledError);
+});
+
+class Latch {
+  #open!: () => void;
+  readonly #opened = new Promise<void>((r) => { this.#open = r; });
+  async wait() {
+    await this.#opened;
+  }
+  open() {
+    this.#open();
+  }
+}
+const LatchActor = ray.remote(Latch);
+class Gate {
+  constructor(private readonly latch: ray.ActorHandle<Latch>) {}
+  async hold() {
+    await ray.get(this.latch.wait.remote());
+    return process.pid;
+  }
+}
+
+test("maxOngoingRequests holds calls at the caller; past maxQueuedRequests: BackPressureError", async () => {
+  const latch = LatchActor.options({ maxConcurrency: 10 }).remote();
+  const handle = await serve.run(serve.deployment(Gate, { maxOngoingRequests: 1, maxQueuedRequests: 1 }).bind(latch), { name: "gate", routePrefix: null });
+  const first = handle.hold.remote(); // runs (and holds the one slot)
+  await first.toObjectRef();
+  const second = handle.hold.remote(); // queued at this caller
+  const third = handle.hold.remote(); // past the queue
+  await assert.rejects(third.result(), serve.BackPressureError);
+  await ray.get(latch.open.remote());
+  assert.equal(typeof (await first), "number");
+  assert.equal(typeof (await second), "number");
+});
+
+class Who {
+  async who() {
+    await new Promise((r) => setTimeout(r, 20));
+    return serve.getReplicaContext().replicaId;
+  }
+}
+
+test("two replicas share the load", async () => {
+  const handle = await serve.run(serve.deployment(Who, { numReplicas: 2 }).bind(), { name: "who", routePrefix: null });
+  const ids = await Promise.all(Array.from({ length: 40 }, () => handle.who.remote()));
+  const counts = new Map<string, number>();
+  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+  assert.equal(counts.size, 2, `both replicas served: ${JSON.stringify([...counts])}`);
+  const st = await serve.status();
+  assert.equal(st.applications.who!.deployments.Who!.replicas.length, 2);
+});

@@ -66,6 +66,42 @@ function failedOn(router: Router, slot: Slot, err: unknown): never {
   throw err;
 }
 
+/**
+ * What a response and a streaming response share: the slot the router gives the call, and its
+ * cancellation (dropped from the router's queue if still waiting, else cancelled on its replica;
+ * `cancelled` rejects when it is; a parent request's cancellation reaches it).
+ */
+class CallSlot {
+  isCancelled = false;
+  slot: Slot | undefined;
+  readonly acquired: Promise<Slot>;
+  readonly cancelled: Promise<never>;
+  readonly unlink: () => void;
+  readonly #withdraw: () => boolean;
+  #rejectCancelled!: (err: unknown) => void;
+
+  constructor(router: Router, readonly requestId: string) {
+    this.cancelled = new Promise<never>((_, reject) => { this.#rejectCancelled = reject; });
+    this.cancelled.catch(() => {});
+    const { slot, withdraw } = router.acquire();
+    this.acquired = slot;
+    this.acquired.catch(() => {});
+    this.#withdraw = withdraw;
+    this.unlink = linkToParent(this.cancel);
+  }
+
+  readonly cancel = (): void => {
+    if (this.isCancelled) return;
+    this.isCancelled = true;
+    this.#rejectCancelled(new RequestCancelledError(`request ${this.requestId} was cancelled`));
+    if (!this.#withdraw() && this.slot !== undefined) this.cancelOnReplica();
+  };
+
+  cancelOnReplica(): void {
+    void ray.get(this.slot!.replica.actor.cancel.remote(this.requestId)).catch(() => {});
+  }
+}
+
 export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
   declare private readonly __value?: T;
   readonly requestId: string;
@@ -76,23 +112,12 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
   /** @internal */
   constructor(router: Router, meta: RequestMeta, method: string, args: readonly unknown[]) {
     this.requestId = meta.requestId;
-    let cancelled = false;
-    let slot: Slot | undefined;
-    let rejectCancelled!: (err: unknown) => void;
-    const cancelledPromise = new Promise<never>((_, reject) => { rejectCancelled = reject; });
-    cancelledPromise.catch(() => {});
-    const { slot: slotPromise, withdraw } = router.acquire();
-    this.#cancel = () => {
-      if (cancelled) return;
-      cancelled = true;
-      rejectCancelled(new RequestCancelledError(`request ${meta.requestId} was cancelled`));
-      if (!withdraw() && slot !== undefined) void ray.get(slot.replica.actor.cancel.remote(meta.requestId)).catch(() => {});
-    };
-    const unlink = linkToParent(this.#cancel);
+    const call = new CallSlot(router, meta.requestId);
+    this.#cancel = call.cancel;
     this.#ref = (async () => {
       const resolved = await resolveArgs(args);
-      slot = await slotPromise;
-      if (cancelled) {
+      const slot = (call.slot = await call.acquired);
+      if (call.isCancelled) {
         slot.release();
         throw new RequestCancelledError(`request ${meta.requestId} was cancelled`);
       }
@@ -104,13 +129,13 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
       try {
         return decodeHandleResult(await ray.get(ref)) as T;
       } catch (err) {
-        return failedOn(router, slot!, err);
+        return failedOn(router, call.slot!, err);
       } finally {
-        slot!.release();
-        unlink();
+        call.slot!.release();
+        call.unlink();
       }
     })();
-    this.#result = Promise.race([running, cancelledPromise]);
+    this.#result = Promise.race([running, call.cancelled]);
     this.#ref.catch(() => {});
     this.#result.catch(() => {});
     running.catch(() => {});
@@ -157,32 +182,20 @@ export class DeploymentResponseGenerator<Y = unknown> implements AsyncIterable<Y
   /** @internal `start` makes the first call on the replica given. */
   constructor(router: Router, meta: RequestMeta, start: (actor: ReplicaHandle, args: unknown[]) => ray.ObjectRef<StreamBatch>, args: readonly unknown[]) {
     this.requestId = meta.requestId;
-    let cancelled = false;
+    const call = new CallSlot(router, meta.requestId);
+    this.#cancel = call.cancel;
     let finished = false;
-    let slot: Slot | undefined;
-    let rejectCancelled!: (err: unknown) => void;
-    const cancelledPromise = new Promise<never>((_, reject) => { rejectCancelled = reject; });
-    cancelledPromise.catch(() => {});
-    const { slot: slotPromise, withdraw } = router.acquire();
-    slotPromise.catch(() => {});
-    this.#cancel = () => {
-      if (cancelled) return;
-      cancelled = true;
-      rejectCancelled(new RequestCancelledError(`request ${meta.requestId} was cancelled`));
-      if (!withdraw() && slot !== undefined) void ray.get(slot.replica.actor.cancel.remote(meta.requestId)).catch(() => {});
-    };
-    const unlink = linkToParent(this.#cancel);
-    const race = <V>(p: Promise<V>) => Promise.race([p, cancelledPromise]);
+    const race = <V>(p: Promise<V>) => Promise.race([p, call.cancelled]);
     this.#batches = (async function* batches() {
       try {
         const resolved = await race(resolveArgs(args));
-        slot = await race(slotPromise);
+        const slot = (call.slot = await race(call.acquired));
         let batch: StreamBatch;
         try {
           batch = await race(ray.get(start(slot.replica.actor, resolved)));
           for (;;) {
             for (const item of batch.items) {
-              if (cancelled) await cancelledPromise;
+              if (call.isCancelled) await call.cancelled;
               yield item as Y;
             }
             if (batch.done) {
@@ -197,9 +210,9 @@ export class DeploymentResponseGenerator<Y = unknown> implements AsyncIterable<Y
         }
       } finally {
         // Left early (break) or failed: the replica stops the generator.
-        if (slot !== undefined && !cancelled && !finished) void ray.get(slot.replica.actor.cancel.remote(meta.requestId)).catch(() => {});
-        slot?.release();
-        unlink();
+        if (call.slot !== undefined && !call.isCancelled && !finished) call.cancelOnReplica();
+        call.slot?.release();
+        call.unlink();
       }
     })();
   }

@@ -6,6 +6,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as ray from "tsray";
 import * as serve from "tsray/serve";
+import { Latch } from "../helpers/latch.js";
 
 before(async () => {
   await ray.init({ numCpus: 32, includeDashboard: false, logToDriver: false });
@@ -169,16 +170,6 @@ test("result({ timeoutMs }) throws GetTimeoutError; the call goes on", async () 
   await assert.rejects(response.result(), serve.RequestCancelledError);
 });
 
-class Latch {
-  #open!: () => void;
-  readonly #opened = new Promise<void>((r) => { this.#open = r; });
-  async wait() {
-    await this.#opened;
-  }
-  open() {
-    this.#open();
-  }
-}
 const LatchActor = ray.remote(Latch);
 class Gate {
   constructor(private readonly latch: ray.ActorHandle<Latch>) {}

@@ -5,6 +5,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as ray from "tsray";
 import * as serve from "tsray/serve";
+import { Latch } from "../helpers/latch.js";
 
 let base: string;
 before(async () => {
@@ -120,16 +121,6 @@ class Busy {
   async fetch() {
     await ray.get(this.latch.wait.remote());
     return "done";
-  }
-}
-class Latch {
-  #open!: () => void;
-  readonly #opened = new Promise<void>((r) => { this.#open = r; });
-  async wait() {
-    await this.#opened;
-  }
-  open() {
-    this.#open();
   }
 }
 

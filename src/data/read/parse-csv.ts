@@ -158,26 +158,22 @@ function utf8Column(raw: readonly string[], isNull: (s: string) => boolean): Vec
 function int64Column(raw: readonly string[], isNull: (s: string) => boolean): Vector {
   const values = new BigInt64Array(raw.length);
   const words = new Int32Array(values.buffer);
-  const validity = new Uint8Array((raw.length + 7) >> 3);
-  let nulls = 0;
-  for (let i = 0; i < raw.length; i++) {
-    const s = raw[i]!;
-    if (isNull(s)) {
-      nulls++;
-      continue;
-    }
-    validity[i >> 3]! |= 1 << (i & 7);
-    if (s.length < 16) {
-      setInt64(words, i, Number(s));
-    } else {
-      values[i] = BigInt(s);
-    }
-  }
-  return makeVector(makeData({ type: new Int64(), length: raw.length, nullCount: nulls, nullBitmap: nulls > 0 ? validity : null, data: values }));
+  return numberColumn(new Int64(), values, raw, isNull, (i, s) => {
+    if (s.length < 16) setInt64(words, i, Number(s));
+    else values[i] = BigInt(s);
+  });
 }
 
 function float64Column(raw: readonly string[], isNull: (s: string) => boolean): Vector {
   const values = new Float64Array(raw.length);
+  return numberColumn(new Float64(), values, raw, isNull, (i, s) => {
+    values[i] = Number(s);
+  });
+}
+
+/** A column of `values`, each present field set by `set`, the null ones marked in its validity bitmap. */
+function numberColumn(type: Int64 | Float64, values: BigInt64Array | Float64Array, raw: readonly string[], isNull: (s: string) => boolean,
+  set: (i: number, field: string) => void): Vector {
   const validity = new Uint8Array((raw.length + 7) >> 3);
   let nulls = 0;
   for (let i = 0; i < raw.length; i++) {
@@ -187,7 +183,7 @@ function float64Column(raw: readonly string[], isNull: (s: string) => boolean): 
       continue;
     }
     validity[i >> 3]! |= 1 << (i & 7);
-    values[i] = Number(s);
+    set(i, s);
   }
-  return makeVector(makeData({ type: new Float64(), length: raw.length, nullCount: nulls, nullBitmap: nulls > 0 ? validity : null, data: values }));
+  return makeVector(makeData({ type, length: raw.length, nullCount: nulls, nullBitmap: nulls > 0 ? validity : null, data: values } as never));
 }

@@ -68,6 +68,9 @@ async function round(i: number): Promise<Record<string, Metrics | null>> {
   [out.dataPipeline, out.dataPipelineFloor] = await pair(() => node("data", "pipeline"), () => node("data", "pipeline-floor"));
   [out.dataCsvParquet, out.dataCsvParquetPeer] = await pair(() => node("data", "csv-parquet"), () => node("data", "csv-parquet-peer"));
   if (i === 0) out.dataStreamRss = await node("data", "stream-rss");
+  [out.serve1, out.servePlain] = await pair(() => node("serve", "replicas1"), () => node("serve-peers", "plain"));
+  [out.serve2, out.serveHono] = await pair(() => node("serve", "replicas2"), () => node("serve-peers", "hono"));
+  [out.serveBatched, out.serveUnbatched] = await pair(() => node("serve", "batched"), () => node("serve", "unbatched"));
   if (i === 0) out.manyNodes = await node("many-nodes");
   return out;
 }
@@ -182,6 +185,16 @@ const add = (workload: string, tsray: string, peer: string, ratio: number | null
   add("Data: CSV → Parquet, 200 MB", `${fmt(c, "s", 2)} (${fmt(mb, "MB/s", 1)})`, `one thread, same parser and writer ${fmt(p, "s", 2)}`, c && p ? p / c : null, "faster than one thread", c && p ? c < p : null);
   const rss = m("dataStreamRss", "peakRssMb"), size = m("dataStreamRss", "datasetMb"), store = m("dataStreamRss", "storeMb"), base = m("dataStreamRss", "baselineRssMb");
   add("Data: a dataset 10x the store, streamed", `peak RSS ${fmt(rss, "MB")} (${fmt(base, "MB")} after init)`, `${fmt(size, "MB")} through a ${fmt(store, "MB")} store`, null, "no ObjectStoreFullError; RSS well under the dataset", rss === null || size === null ? null : rss < size / 2);
+}
+
+{
+  const s1 = m("serve1", "requestsPerSecond"), s2 = m("serve2", "requestsPerSecond"), p = m("servePlain", "requestsPerSecond"), h = m("serveHono", "requestsPerSecond");
+  const p99 = m("serve1", "moderateP99Ms"), p50 = m("serve1", "moderateP50Ms"), pp99 = m("servePlain", "moderateP99Ms");
+  add("Serve: no-op over HTTP, 1 replica (16 clients)", fmt(s1, "req/s"), `plain Node ${fmt(p, "req/s")}, Hono ${fmt(h, "req/s")}`, s1 && p ? s1 / p : null, ">= 0.5x the plain server", s1 && p ? s1 / p >= 0.5 : null);
+  add("Serve: latency at moderate load (4 clients)", `p50 ${fmt(p50, "ms", 2)}, p99 ${fmt(p99, "ms", 2)}`, `plain Node p99 ${fmt(pp99, "ms", 2)}`, null, "p99 < 5 ms", p99 === null ? null : p99 < 5);
+  add("Serve: no-op over HTTP, 2 replicas", fmt(s2, "req/s"), "", null, "(reported)", null);
+  const b = m("serveBatched", "requestsPerSecond"), u = m("serveUnbatched", "requestsPerSecond");
+  add("Serve: 1 ms handler, batched (16) vs not", fmt(b, "req/s"), `unbatched ${fmt(u, "req/s")}`, b && u ? b / u : null, "batched faster", b && u ? b > u : null);
 }
 
 const machine = {

@@ -136,3 +136,20 @@ test("held calls scale a deployment up to maxReplicas; once they finish it goes 
   assert.ok(served > 0);
   await serve.deleteApp("auto");
 });
+
+test("minReplicas 0: idle it runs no replica; a call waits at the caller for a cold start, then it scales to zero again", async () => {
+  const autoscalingConfig = { minReplicas: 0, maxReplicas: 2, targetOngoingRequests: 1, metricsIntervalMs: 100, lookBackPeriodMs: 300, upscaleDelayMs: 0, downscaleDelayMs: 0 };
+  const handle = await serve.run(serve.deployment(Held, { autoscalingConfig }).bind(null), { name: "zero", routePrefix: null });
+  const dep = async () => (await serve.status()).applications.zero!.deployments.Held!;
+  const idle = await dep();
+  assert.equal(idle.targetNumReplicas, 0);
+  assert.equal(idle.replicas.length, 0);
+  assert.equal((await serve.status()).applications.zero!.status, "RUNNING");
+  const replicaId = await handle.quick.remote().result();
+  assert.equal(typeof replicaId, "string");
+  await until("scaled to zero again", async () => {
+    const d = await dep();
+    return d.targetNumReplicas === 0 && d.replicas.length === 0 ? d : undefined;
+  });
+  await serve.deleteApp("zero");
+});

@@ -21,15 +21,23 @@ export class Autoscaler {
   #target: number;
   /** Since when the decision has pointed the same way (up or down) from #target. */
   #pending: { up: boolean; since: number } | undefined;
+  /** No decision before a whole window of reports came in (a new deployment, a restarted controller). */
+  readonly #startedAt: number;
 
-  constructor(config: ResolvedAutoscaling) {
+  constructor(config: ResolvedAutoscaling, now = Date.now()) {
     this.#config = config;
     this.#target = config.initialReplicas;
+    this.#startedAt = now;
   }
 
   /** The replica count decided on. */
   get target(): number {
     return this.#target;
+  }
+
+  /** A restarted controller goes on from the replicas it took over, not from initialReplicas. */
+  resume(replicas: number): void {
+    this.#target = Math.min(this.#config.maxReplicas, Math.max(this.#config.minReplicas, replicas));
   }
 
   /** New bounds (an update of the deployment): the decision so far stays, within them. */
@@ -63,6 +71,7 @@ export class Autoscaler {
   /** Decides again (every reconcile); true if the target changed. */
   decide(now = Date.now()): boolean {
     const c = this.#config;
+    if (now - this.#startedAt < c.lookBackPeriodMs) return false;
     const desired = Math.min(c.maxReplicas, Math.max(c.minReplicas, Math.ceil(this.ongoing(now) / c.targetOngoingRequests)));
     if (desired === this.#target) {
       this.#pending = undefined;

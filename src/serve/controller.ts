@@ -104,6 +104,7 @@ export class ServeController {
       }
     }
     await Promise.all(adoptions);
+    for (const state of this.#deployments.values()) state.resumeAutoscaling();
     for (const dk of this.#deployments.keys()) this.#publish(dk);
     this.#publishRoutes();
   }

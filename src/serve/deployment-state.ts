@@ -142,6 +142,11 @@ export class DeploymentState {
     return this.deleting ? 0 : this.#autoscaler?.target ?? this.#spec.options.numReplicas;
   }
 
+  /** After adopt()s: the autoscaler goes on from the replicas taken over. */
+  resumeAutoscaling(): void {
+    this.#autoscaler?.resume([...this.#replicas.values()].filter((r) => r.state !== "STOPPING").length);
+  }
+
   /** A router's report of its ongoing requests (autoscaler.ts); ignored without autoscaling. */
   recordOngoing(routerId: string, ongoing: number): void {
     this.#autoscaler?.record(routerId, ongoing);

@@ -40,7 +40,7 @@ test("autoscalingConfig errors name the field", () => {
 const config = { minReplicas: 1, initialReplicas: 1, maxReplicas: 3, targetOngoingRequests: 2, metricsIntervalMs: 100, lookBackPeriodMs: 1000, upscaleDelayMs: 300, downscaleDelayMs: 500 };
 
 test("the decision: reports averaged over the window and summed over routers, clamped, applied once it held for the delay", () => {
-  const a = new Autoscaler(config);
+  const a = new Autoscaler(config, -1000); // a window's reports ago: deciding
   assert.equal(a.target, 1);
   a.record("r1", 4, 0);
   a.record("r2", 2, 0); // 6 ongoing / 2 per replica = 3
@@ -69,7 +69,7 @@ test("the decision: reports averaged over the window and summed over routers, cl
   assert.equal(a.decide(2600), true);
   assert.equal(a.target, 2);
   // A decision that flips direction restarts its delay.
-  const b = new Autoscaler({ ...config, initialReplicas: 2 });
+  const b = new Autoscaler({ ...config, initialReplicas: 2 }, -1000);
   b.record("r", 0, 0);
   assert.equal(b.decide(0), false); // down pending since 0
   b.record("r", 12, 400); // average 6: up
@@ -79,6 +79,14 @@ test("the decision: reports averaged over the window and summed over routers, cl
   assert.equal(b.decide(949), false); // had the first down's delay gone on, it would have applied at 500
   assert.equal(b.decide(950), true);
   assert.equal(b.target, 1);
+  // A new one (or a restarted controller's) decides nothing before a whole window of reports.
+  const c = new Autoscaler(config, 0);
+  assert.equal(c.decide(999), false);
+  assert.equal(c.target, 1);
+  c.record("r", 6, 1000);
+  assert.equal(c.decide(1000), false); // up pending
+  assert.equal(c.decide(1300), true);
+  assert.equal(c.target, 3);
 });
 
 const LatchActor = ray.remote(Latch);
@@ -121,6 +129,18 @@ test("held calls scale a deployment up to maxReplicas; once they finish it goes 
   });
   assert.ok(seen.has("UPSCALING"), [...seen].join());
   assert.deepEqual([...appStatuses], ["RUNNING"]); // scaling is not redeploying
+  // A restarted controller goes on from the 3 replicas it takes over (same processes), not from initialReplicas.
+  const pids = (await dep()).replicas.map((r) => r.pid).sort();
+  await ray.kill(await ray.getActor("SERVE_CONTROLLER_ACTOR", { namespace: "serve" }), { noRestart: false });
+  await until("the restarted controller", async () => (await serve.status().catch(() => undefined))?.applications.auto?.deployments.Held);
+  // Past a whole window of reports (lookBackPeriodMs 500): still 3, the same ones.
+  const deadline = Date.now() + 1500;
+  while (Date.now() < deadline) {
+    const d = await dep();
+    assert.equal(d.targetNumReplicas, 3);
+    assert.deepEqual(d.replicas.map((r) => r.pid).sort(), pids);
+    await new Promise((r) => setTimeout(r, 50));
+  }
   await ray.get(latch.open.remote());
   const ids = await Promise.all(held.map((r) => r.result()));
   assert.equal(ids.length, 4);
@@ -139,7 +159,7 @@ test("held calls scale a deployment up to maxReplicas; once they finish it goes 
 
 test("minReplicas 0: idle it runs no replica; a call waits at the caller for a cold start, then it scales to zero again", async () => {
   const autoscalingConfig = { minReplicas: 0, maxReplicas: 2, targetOngoingRequests: 1, metricsIntervalMs: 100, lookBackPeriodMs: 300, upscaleDelayMs: 0, downscaleDelayMs: 0 };
-  const handle = await serve.run(serve.deployment(Held, { autoscalingConfig }).bind(null), { name: "zero", routePrefix: null });
+  const handle = await serve.run(serve.deployment(Held, { autoscalingConfig }).bind(null as never), { name: "zero", routePrefix: null });
   const dep = async () => (await serve.status()).applications.zero!.deployments.Held!;
   const idle = await dep();
   assert.equal(idle.targetNumReplicas, 0);

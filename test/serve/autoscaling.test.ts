@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import * as ray from "tsray";
 import * as serve from "tsray/serve";
 import { Autoscaler } from "../../src/serve/autoscaler.js";
+import { resolveOptions } from "../../src/serve/options.js";
 import { Latch } from "../helpers/latch.js";
 
 before(async () => {
@@ -35,6 +36,19 @@ test("autoscalingConfig errors name the field", () => {
   bad({ minReplicas: 1, maxReplicas: 3, initialReplicas: 4 }, RangeError, /autoscalingConfig\.initialReplicas|initialReplicas/);
   bad({ minReplicas: 2 }, RangeError, /autoscalingConfig\.maxReplicas/); // default maxReplicas is 1
   assert.doesNotThrow(() => serve.deployment(Plain, { numReplicas: "auto", autoscalingConfig: { minReplicas: 2 } })); // "auto": maxReplicas 100
+});
+
+test("the defaults: Ray Serve's; numReplicas \"auto\" autoscales up to 100, a number does not autoscale", () => {
+  assert.deepEqual(resolveOptions({ numReplicas: "auto" }).autoscaling, {
+    minReplicas: 1, initialReplicas: 1, maxReplicas: 100, targetOngoingRequests: 2,
+    metricsIntervalMs: 10_000, lookBackPeriodMs: 30_000, upscaleDelayMs: 30_000, downscaleDelayMs: 600_000,
+  });
+  const o = resolveOptions({ autoscalingConfig: { minReplicas: 2, initialReplicas: 3, maxReplicas: 4 } });
+  assert.equal(o.numReplicas, 3);
+  assert.equal(o.autoscaling!.maxReplicas, 4);
+  assert.equal(resolveOptions({ autoscalingConfig: {} }).autoscaling!.maxReplicas, 1);
+  assert.equal(resolveOptions({ numReplicas: 2 }).autoscaling, undefined);
+  assert.equal(resolveOptions({}).autoscaling, undefined);
 });
 
 const config = { minReplicas: 1, initialReplicas: 1, maxReplicas: 3, targetOngoingRequests: 2, metricsIntervalMs: 100, lookBackPeriodMs: 1000, upscaleDelayMs: 300, downscaleDelayMs: 500 };

@@ -9,9 +9,10 @@ import { Autoscaler } from "../../src/serve/autoscaler.js";
 import { resolveOptions } from "../../src/serve/options.js";
 import { Latch } from "../helpers/latch.js";
 
+let base = "";
 before(async () => {
   await ray.init({ numCpus: 32, includeDashboard: false, logToDriver: false });
-  await serve.start({ http: { port: 0 } });
+  ({ httpUrl: base } = (await serve.start({ http: { port: 0 } })) as { httpUrl: string });
 });
 after(async () => {
   await serve.shutdown();
@@ -113,6 +114,9 @@ class Held {
   quick() {
     return serve.getReplicaContext().replicaId;
   }
+  fetch() {
+    return new Response(serve.getReplicaContext().replicaId);
+  }
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 60_000): Promise<T> {
@@ -171,9 +175,9 @@ test("held calls scale a deployment up to maxReplicas; once they finish it goes 
   await serve.deleteApp("auto");
 });
 
-test("minReplicas 0: idle it runs no replica; a call waits at the caller for a cold start, then it scales to zero again", async () => {
+test("minReplicas 0: idle it runs no replica; a call (handle, then HTTP) waits at the caller for a cold start, then it scales to zero again", async () => {
   const autoscalingConfig = { minReplicas: 0, maxReplicas: 2, targetOngoingRequests: 1, metricsIntervalMs: 100, lookBackPeriodMs: 300, upscaleDelayMs: 0, downscaleDelayMs: 0 };
-  const handle = await serve.run(serve.deployment(Held, { autoscalingConfig }).bind(null as never), { name: "zero", routePrefix: null });
+  const handle = await serve.run(serve.deployment(Held, { autoscalingConfig }).bind(null as never), { name: "zero", routePrefix: "/zero" });
   const dep = async () => (await serve.status()).applications.zero!.deployments.Held!;
   const idle = await dep();
   assert.equal(idle.targetNumReplicas, 0);
@@ -181,9 +185,15 @@ test("minReplicas 0: idle it runs no replica; a call waits at the caller for a c
   assert.equal((await serve.status()).applications.zero!.status, "RUNNING");
   const replicaId = await handle.quick.remote().result();
   assert.equal(typeof replicaId, "string");
-  await until("scaled to zero again", async () => {
+  const scaledToZero = () => until("scaled to zero again", async () => {
     const d = await dep();
     return d.targetNumReplicas === 0 && d.replicas.length === 0 ? d : undefined;
   });
+  await scaledToZero();
+  // The proxy's router reports its waiting request the same way.
+  const res = await fetch(`${base}/zero`);
+  assert.equal(res.status, 200);
+  assert.match(await res.text(), /^[0-9a-f]{8}$/);
+  await scaledToZero();
   await serve.deleteApp("zero");
 });

@@ -27,6 +27,8 @@ export interface RoutingUpdate {
   readonly replicas: ReplicaAccess[];
   readonly maxOngoingRequests: number;
   readonly maxQueuedRequests: number;
+  /** With autoscaling: how often routers report their ongoing requests (controller recordOngoing()); null without. */
+  readonly metricsIntervalMs: number | null;
 }
 
 /** The route table the proxies serve. */

@@ -104,6 +104,7 @@ export class ServeController {
       }
     }
     await Promise.all(adoptions);
+    for (const state of this.#deployments.values()) state.resumeAutoscaling();
     for (const dk of this.#deployments.keys()) this.#publish(dk);
     this.#publishRoutes();
   }
@@ -241,6 +242,11 @@ export class ServeController {
     return this.#routingOf(k);
   }
 
+  /** A router's ongoing requests (queued at it + sent and not settled), every metricsIntervalMs: autoscaling's input. */
+  recordOngoing(appName: string, deploymentName: string, routerId: string, ongoing: number): void {
+    this.#deployments.get(key(appName, deploymentName))?.recordOngoing(routerId, ongoing);
+  }
+
   /** Long poll of a proxy for the route table. */
   async listenRoutes(version: string): Promise<RouteTable> {
     await this.#recovered;
@@ -260,7 +266,7 @@ export class ServeController {
     const state = this.#deployments.get(k);
     if (state === undefined) {
       const [app, dep] = k.split("#");
-      return { version: `${this.#incarnation}:none`, unavailable: `deployment '${dep}' of application '${app}' does not exist (deleted, or never deployed)`, replicas: [], maxOngoingRequests: 5, maxQueuedRequests: -1 };
+      return { version: `${this.#incarnation}:none`, unavailable: `deployment '${dep}' of application '${app}' does not exist (deleted, or never deployed)`, replicas: [], maxOngoingRequests: 5, maxQueuedRequests: -1, metricsIntervalMs: null };
     }
     return state.routing();
   }
@@ -272,7 +278,8 @@ export class ServeController {
     const states = app.spec.deployments.map((d) => this.#deployments.get(key(name, d.name))).filter((s): s is DeploymentState => s !== undefined);
     const failed = states.find((s) => s.status === "DEPLOY_FAILED");
     if (failed !== undefined) return { status: "DEPLOY_FAILED", message: failed.message, ...(failed.lastError ? { error: failed.lastError } : {}) };
-    if (states.every((s) => s.status === "HEALTHY")) {
+    // Scaling with load is running: the app is not redeploying.
+    if (states.every((s) => s.status === "HEALTHY" || s.status === "UPSCALING" || s.status === "DOWNSCALING")) {
       app.wasRunning = true;
       return { status: "RUNNING", message: "" };
     }

@@ -13,12 +13,15 @@
  *   than target run. userConfig and maxOngoingRequests changes apply in place.
  * - A replica whose actor died (its watch() call failed) is dropped and replaced; one whose
  *   checkHealth threw or hung past healthCheckTimeoutMs 3 times in a row is stopped and replaced.
+ * - With autoscaling (autoscaler.ts) the target follows the routers' reports of ongoing requests;
+ *   status() says UPSCALING / DOWNSCALING until the replicas match it again.
  * - Stopping is graceful: unrouted first, then drain() (running requests finish, up to
  *   gracefulShutdownTimeoutMs, then the user's shutdown()), then the actor is killed.
  */
 import { randomUUID } from "node:crypto";
 import * as ray from "tsray";
 import type { DeploymentSpec } from "./app-spec.js";
+import { Autoscaler } from "./autoscaler.js";
 import { SERVE_NAMESPACE, type ReplicaHandle, type RoutingUpdate } from "./controller-client.js";
 import { ServeReplica, replicaModule } from "./replica.js";
 
@@ -68,12 +71,16 @@ export class DeploymentState {
   #failed = false;
   #wasHealthy = false;
   #routingVersion = "";
+  #autoscaler: Autoscaler | undefined;
+  /** Set when the autoscaler moved the target, until the replicas match it. */
+  #scaling: "UPSCALING" | "DOWNSCALING" | undefined;
   deleting = false;
   message = "";
   lastError: { name: string; message: string; stack?: string } | undefined;
 
   constructor(readonly appName: string, spec: DeploymentSpec, readonly publish: () => void) {
     this.#spec = spec;
+    if (spec.options.autoscaling !== undefined) this.#autoscaler = new Autoscaler(spec.options.autoscaling);
   }
 
   get name(): string {
@@ -82,20 +89,29 @@ export class DeploymentState {
 
   get status(): DeploymentStatus {
     if (this.#failed) return "DEPLOY_FAILED";
-    const target = this.deleting ? 0 : this.#spec.options.numReplicas;
+    const target = this.#target();
     const replicas = [...this.#replicas.values()].filter((r) => r.state !== "STOPPING");
     const current = replicas.filter((r) => r.version === this.#spec.version);
     const running = current.filter((r) => r.state === "RUNNING" || r.state === "RECOVERING").length;
+    // Scaled down: until the drained replicas are gone.
+    if (this.#scaling === "DOWNSCALING" && replicas.length <= target && this.#replicas.size > replicas.length) return this.#scaling;
     if (running === target && replicas.length === target) {
       this.#wasHealthy = true;
+      this.#scaling = undefined;
       return "HEALTHY";
     }
+    if (this.#scaling !== undefined && current.length === replicas.length) return this.#scaling;
     return this.#wasHealthy && running < target && current.length === replicas.length ? "UNHEALTHY" : "UPDATING";
   }
 
   update(spec: DeploymentSpec): void {
     const old = this.#spec;
     this.#spec = spec;
+    const auto = spec.options.autoscaling;
+    if (auto === undefined) this.#autoscaler = undefined;
+    else if (this.#autoscaler === undefined) this.#autoscaler = new Autoscaler(auto);
+    else this.#autoscaler.configure(auto);
+    this.#scaling = undefined;
     this.#failed = false;
     this.#failedStarts = 0;
     this.message = "";
@@ -121,6 +137,21 @@ export class DeploymentState {
     return this.#replicas.size === 0;
   }
 
+  /** The replica count aimed for now: numReplicas, or the autoscaler's latest decision. */
+  #target(): number {
+    return this.deleting ? 0 : this.#autoscaler?.target ?? this.#spec.options.numReplicas;
+  }
+
+  /** After adopt()s: the autoscaler goes on from the replicas taken over. */
+  resumeAutoscaling(): void {
+    this.#autoscaler?.resume([...this.#replicas.values()].filter((r) => r.state !== "STOPPING").length);
+  }
+
+  /** A router's report of its ongoing requests (autoscaler.ts); ignored without autoscaling. */
+  recordOngoing(routerId: string, ongoing: number): void {
+    this.#autoscaler?.record(routerId, ongoing);
+  }
+
   setRoutingVersion(version: string): void {
     this.#routingVersion = version;
   }
@@ -136,6 +167,7 @@ export class DeploymentState {
         .map((r) => ({ replicaId: r.replicaId, actor: r.actor })),
       maxOngoingRequests: this.#spec.options.maxOngoingRequests,
       maxQueuedRequests: this.#spec.options.maxQueuedRequests,
+      metricsIntervalMs: this.#spec.options.autoscaling?.metricsIntervalMs ?? null,
     };
   }
 
@@ -143,7 +175,7 @@ export class DeploymentState {
     return {
       status: this.status,
       message: this.message,
-      targetNumReplicas: this.deleting ? 0 : this.#spec.options.numReplicas,
+      targetNumReplicas: this.#target(),
       replicas: [...this.#replicas.values()].map((r) => ({
         replicaId: r.replicaId, state: r.state, nodeId: r.nodeId, actorName: r.actorName, pid: r.pid, version: r.version,
       })),
@@ -186,7 +218,14 @@ export class DeploymentState {
   }
 
   reconcile(): void {
-    const target = this.deleting ? 0 : this.#spec.options.numReplicas;
+    if (this.#autoscaler !== undefined && !this.deleting && !this.#failed) {
+      const before = this.#autoscaler.target;
+      if (this.#autoscaler.decide()) {
+        this.#scaling = this.#autoscaler.target > before ? "UPSCALING" : "DOWNSCALING";
+        this.publish();
+      }
+    }
+    const target = this.#target();
     const live = [...this.#replicas.values()].filter((r) => r.state !== "STOPPING");
     const current = live.filter((r) => r.version === this.#spec.version);
     const old = live.filter((r) => r.version !== this.#spec.version);
@@ -254,7 +293,7 @@ export class DeploymentState {
         this.#noteError(err, "start");
         this.#replicas.delete(replicaId);
         void ray.kill(actor, { noRestart: true }).catch(() => {});
-        const limit = Math.min(o.maxConstructorRetryCount, 3 * Math.max(1, o.numReplicas));
+        const limit = Math.min(o.maxConstructorRetryCount, 3 * Math.max(1, this.#target()));
         const running = [...this.#replicas.values()].some((r) => r.state === "RUNNING");
         if (this.#failedStarts >= limit && !running && spec === this.#spec) this.#failed = true;
         this.publish();

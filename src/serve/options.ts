@@ -32,9 +32,15 @@ export interface DeploymentOptions {
   maxConstructorRetryCount?: number;
 }
 
+/** An autoscalingConfig with every default filled in (Ray Serve's defaults). */
+export type ResolvedAutoscaling = Required<AutoscalingConfig>;
+
 /** Options with every default filled in, as the controller and routers use them. */
 export interface ResolvedOptions {
+  /** The fixed count, or with autoscaling the replicas started on deploy (initialReplicas). */
   numReplicas: number;
+  /** Set when the replica count follows load (autoscalingConfig or numReplicas "auto"). */
+  autoscaling?: ResolvedAutoscaling;
   maxOngoingRequests: number;
   maxQueuedRequests: number;
   rayActorOptions: NonNullable<DeploymentOptions["rayActorOptions"]>;
@@ -130,13 +136,14 @@ export function checkDeploymentOptions(opts: unknown): DeploymentOptions {
   return { ...o };
 }
 
-/** Fills the defaults in. Autoscaling is not implemented here yet: it starts initialReplicas (or minReplicas). */
+/** Fills the defaults in. */
 export function resolveOptions(o: DeploymentOptions): ResolvedOptions {
   const a = o.autoscalingConfig;
-  const numReplicas = typeof o.numReplicas === "number" ? o.numReplicas
-    : a !== undefined || o.numReplicas === "auto" ? (a?.initialReplicas ?? a?.minReplicas ?? 1) : 1;
+  const autoscaling = typeof o.numReplicas !== "number" && (a !== undefined || o.numReplicas === "auto") ? resolveAutoscaling(a ?? {}, o.numReplicas === "auto") : undefined;
+  const numReplicas = typeof o.numReplicas === "number" ? o.numReplicas : autoscaling?.initialReplicas ?? 1;
   return {
     numReplicas,
+    ...(autoscaling !== undefined ? { autoscaling } : {}),
     maxOngoingRequests: o.maxOngoingRequests ?? 5,
     maxQueuedRequests: o.maxQueuedRequests ?? -1,
     rayActorOptions: o.rayActorOptions ?? { numCpus: 1 },
@@ -145,5 +152,19 @@ export function resolveOptions(o: DeploymentOptions): ResolvedOptions {
     healthCheckPeriodMs: o.healthCheckPeriodMs ?? 10_000,
     healthCheckTimeoutMs: o.healthCheckTimeoutMs ?? 30_000,
     maxConstructorRetryCount: o.maxConstructorRetryCount ?? 20,
+  };
+}
+
+function resolveAutoscaling(a: AutoscalingConfig, auto: boolean): ResolvedAutoscaling {
+  const minReplicas = a.minReplicas ?? 1;
+  return {
+    minReplicas,
+    initialReplicas: a.initialReplicas ?? minReplicas,
+    maxReplicas: a.maxReplicas ?? (auto ? 100 : 1),
+    targetOngoingRequests: a.targetOngoingRequests ?? 2,
+    metricsIntervalMs: a.metricsIntervalMs ?? 10_000,
+    lookBackPeriodMs: a.lookBackPeriodMs ?? 30_000,
+    upscaleDelayMs: a.upscaleDelayMs ?? 30_000,
+    downscaleDelayMs: a.downscaleDelayMs ?? 600_000,
   };
 }

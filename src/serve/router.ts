@@ -10,7 +10,10 @@
  *   and past maxQueuedRequests waiting a call fails with BackPressureError;
  * - a replica whose actor died (a call failed with RayActorError) gets no more calls, before the
  *   controller's next list even says so; waiting calls go to the live ones.
+ * - with autoscaling, every metricsIntervalMs it reports its ongoing requests (queued here + sent
+ *   and not settled) to the controller (autoscaler.ts); an idle router stops reporting.
  */
+import { randomUUID } from "node:crypto";
 import * as ray from "tsray";
 import { BackPressureError, DeploymentUnavailableError, RequestCancelledError } from "./errors.js";
 import { getController, type ReplicaAccess, type RoutingUpdate } from "./controller-client.js";
@@ -57,6 +60,12 @@ export class Router {
   #version = "";
   readonly #queue: Waiter[] = [];
   #listening = false;
+  readonly #routerId = randomUUID();
+  #metricsTimer: NodeJS.Timeout | undefined;
+  #metricsIntervalMs: number | null = null;
+  #lastReported = 0;
+  /** Calls sent to a replica and not settled, also on replicas no longer listed (draining). */
+  #sent = 0;
 
   constructor(readonly appName: string, readonly deploymentName: string) {}
 
@@ -95,12 +104,14 @@ export class Router {
 
   close(reason: string): void {
     this.closed = true;
+    this.#setMetricsInterval(null);
     this.#unavailable = reason;
     for (const waiter of this.#queue.splice(0)) waiter.reject(new DeploymentUnavailableError(reason));
   }
 
   #slotOf(entry: Entry): Slot {
     entry.inFlight++;
+    this.#sent++;
     let released = false;
     return {
       replica: entry,
@@ -108,6 +119,7 @@ export class Router {
         if (released) return;
         released = true;
         entry.inFlight--;
+        this.#sent--;
         this.#drain();
       },
     };
@@ -145,12 +157,34 @@ export class Router {
     this.#known = true;
     this.#maxOngoing = update.maxOngoingRequests;
     this.#maxQueued = update.maxQueuedRequests;
+    this.#setMetricsInterval(update.metricsIntervalMs ?? null);
     this.#unavailable = update.unavailable ?? undefined;
     const old = new Map(this.#replicas.map((r) => [r.replicaId, r]));
     this.#replicas = update.replicas
       .filter((r) => !this.#dead.has(r.replicaId))
       .map((r) => old.get(r.replicaId) ?? { ...r, inFlight: 0 });
     this.#drain();
+  }
+
+  #setMetricsInterval(ms: number | null): void {
+    if (ms === this.#metricsIntervalMs) return;
+    this.#metricsIntervalMs = ms;
+    clearInterval(this.#metricsTimer);
+    this.#metricsTimer = undefined;
+    if (ms === null || this.closed) return;
+    this.#metricsTimer = setInterval(() => this.#reportOngoing(), ms);
+    this.#metricsTimer.unref();
+  }
+
+  /** Queued here + sent and not settled; reported while non-zero, and the first zero after (then the window ages it out). */
+  #reportOngoing(): void {
+    if (!ray.isInitialized()) return this.#setMetricsInterval(null);
+    const ongoing = this.#queue.length + this.#sent;
+    if (ongoing === 0 && this.#lastReported === 0) return;
+    this.#lastReported = ongoing;
+    void getController()
+      .then((controller) => ray.get(controller.recordOngoing.remote(this.appName, this.deploymentName, this.#routerId, ongoing)))
+      .catch(() => { /* the controller restarts or Serve shut down: the next report goes through, or none is needed */ });
   }
 
   /** The long poll on the controller, for as long as this process has tsray and Serve runs. */

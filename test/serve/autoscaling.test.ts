@@ -1,23 +1,16 @@
 // Autoscaling: replicas follow the ongoing requests the callers' routers report (held calls scale
 // a deployment up to maxReplicas, idle it goes back to minReplicas, no call lost meanwhile), the
 // decision logic's window and delays, and autoscalingConfig's option errors.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ray from "tsray";
 import * as serve from "tsray/serve";
 import { Autoscaler } from "../../src/serve/autoscaler.js";
 import { resolveOptions } from "../../src/serve/options.js";
 import { Latch } from "../helpers/latch.js";
+import { serveCluster } from "../helpers/serve-tests.js";
 
-let base = "";
-before(async () => {
-  await ray.init({ numCpus: 32, includeDashboard: false, logToDriver: false });
-  ({ httpUrl: base } = (await serve.start({ http: { port: 0 } })) as { httpUrl: string });
-});
-after(async () => {
-  await serve.shutdown();
-  await ray.shutdown();
-});
+const cluster = serveCluster();
 
 class Plain {
   hello() {
@@ -191,7 +184,7 @@ test("minReplicas 0: idle it runs no replica; a call (handle, then HTTP) waits a
   });
   await scaledToZero();
   // The proxy's router reports its waiting request the same way.
-  const res = await fetch(`${base}/zero`);
+  const res = await fetch(`${cluster.url()}/zero`);
   assert.equal(res.status, 200);
   assert.match(await res.text(), /^[0-9a-f]{8}$/);
   await scaledToZero();

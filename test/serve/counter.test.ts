@@ -1,9 +1,9 @@
 // Seed 004's Counter, translated: deployed with serve.run() on route prefix /Counter, queried
 // over HTTP (the built-in fetch) and through the handle run() returns; both reach one replica.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import * as ray from "tsray";
 import * as serve from "tsray/serve";
+import { serveCluster } from "../helpers/serve-tests.js";
 
 class Counter {
   count = 0;
@@ -16,19 +16,11 @@ class Counter {
   }
 }
 
-let httpUrl: string;
-before(async () => {
-  await ray.init({ numCpus: 4, includeDashboard: false, logToDriver: false });
-  ({ httpUrl } = (await serve.start({ http: { port: 0 } })) as { httpUrl: string });
-});
-after(async () => {
-  await serve.shutdown();
-  await ray.shutdown();
-});
+const cluster = serveCluster({ http: { port: 0 } }, 4);
 
 test("seed 004: the Counter answers over HTTP and through its handle, one replica counting both", async () => {
   const handle = await serve.run(serve.deployment(Counter).bind(), { routePrefix: "/Counter" });
-  const res = await fetch(`${httpUrl}/Counter`);
+  const res = await fetch(`${cluster.url()}/Counter`);
   assert.equal(res.status, 200);
   assert.equal(res.headers.get("content-type"), "application/json");
   assert.ok(res.headers.get("x-request-id"));

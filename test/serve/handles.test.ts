@@ -2,20 +2,14 @@
 // unawaited), function deployments, Request/Response through fetch.remote, handles passed to
 // tasks, streaming, cancel (the replica's signal aborts), result() timeouts, BackPressureError,
 // and two replicas sharing the load. One cluster and one Serve instance for the file.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ray from "tsray";
 import * as serve from "tsray/serve";
 import { Latch } from "../helpers/latch.js";
+import { serveCluster } from "../helpers/serve-tests.js";
 
-before(async () => {
-  await ray.init({ numCpus: 32, includeDashboard: false, logToDriver: false });
-  await serve.start({ proxyLocation: "Disabled" });
-});
-after(async () => {
-  await serve.shutdown();
-  await ray.shutdown();
-});
+serveCluster({ proxyLocation: "Disabled" });
 
 class Adder {
   constructor(private readonly amount: number) {}

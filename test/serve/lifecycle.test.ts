@@ -1,20 +1,14 @@
 // Deployments' lifecycle: options refused by name, DEPLOY_FAILED naming the constructor's error,
 // status/delete/shutdown (the port free after), a SIGKILLed replica replaced while traffic goes
 // on, a replica failing its health checks replaced, userConfig applied in place.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import * as ray from "tsray";
 import * as serve from "tsray/serve";
+import { serveCluster } from "../helpers/serve-tests.js";
 
-before(async () => {
-  await ray.init({ numCpus: 32, includeDashboard: false, logToDriver: false });
-  await serve.start({ http: { port: 0 } }); // not 8000: it may be taken
-});
-after(async () => {
-  await serve.shutdown();
-  await ray.shutdown();
-});
+serveCluster(); // port 0, not 8000: it may be taken
 
 class Plain {
   hello() {

@@ -2,20 +2,12 @@
 // (each caller its own result), calls of different model ids never share one, and a replica's
 // multiplexed cache loads each model once, evicts the least recently used (disposing it) and
 // sees the model id of handle options and of the HTTP header serve_multiplexed_model_id.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import * as ray from "tsray";
 import * as serve from "tsray/serve";
+import { serveCluster } from "../helpers/serve-tests.js";
 
-let base: string;
-before(async () => {
-  await ray.init({ numCpus: 32, includeDashboard: false, logToDriver: false });
-  ({ httpUrl: base } = (await serve.start({ http: { port: 0 } })) as { httpUrl: string });
-});
-after(async () => {
-  await serve.shutdown();
-  await ray.shutdown();
-});
+const cluster = serveCluster();
 
 class Doubler {
   readonly batches: { size: number; model: string }[] = [];
@@ -69,7 +61,7 @@ test("serve.multiplexed in a replica: a model per id from handle options and fro
   const handle = await serve.run(serve.deployment(Models).bind(), { name: "models", routePrefix: "/models" });
   const call = (id: string, x: number) => handle.options({ multiplexedModelId: id }).infer.remote(x);
   assert.deepEqual(await Promise.all([call("m1", 1), call("m1", 2), call("m2", 3)]), ["m1:1", "m1:2", "m2:3"]);
-  const overHttp = await fetch(`${base}/models?x=4`, { headers: { serve_multiplexed_model_id: "m3" } });
+  const overHttp = await fetch(`${cluster.url()}/models?x=4`, { headers: { serve_multiplexed_model_id: "m3" } });
   assert.equal(await overHttp.text(), "m3:4");
   assert.equal(await call("m1", 5), "m1:5");
   const { loads, disposed } = await handle.history.remote();

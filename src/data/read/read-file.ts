@@ -4,7 +4,8 @@
  * Runs in a worker; errors name the file (and the line, where there is one).
  */
 import { readFile } from "node:fs/promises";
-import { Int64, Table, Type, Utf8, vectorFromArray } from "apache-arrow";
+import { Int64, makeData, makeVector, Table, Type, Utf8, vectorFromArray } from "apache-arrow";
+import { int64Array } from "../int64-words.js";
 import { columnsOf, tableOfColumns, type TypedColumn } from "../tensor.js";
 import { concatTables } from "../block.js";
 import { rowsToTable } from "../to-arrow.js";
@@ -91,8 +92,10 @@ function integersAsInt64(table: Table): Table {
     for (let i = 0; i < values.length; i++) {
       if (column.vector.isValid(i) && !Number.isSafeInteger(values[i])) return [name, column];
     }
-    const ints = Array.from({ length: values.length }, (_, i) => (column.vector.isValid(i) ? BigInt(values[i]!) : null));
-    return [name, { vector: vectorFromArray(ints, new Int64()) }];
+    // rowsToTable made the column one chunk: its validity bitmap stays as it is, the values become Int64 words.
+    const { nullCount, nullBitmap } = column.vector.data[0]!;
+    const ints = int64Array(values.length, (i) => (column.vector.isValid(i) ? values[i]! : 0));
+    return [name, { vector: makeVector(makeData({ type: new Int64(), length: values.length, nullCount, nullBitmap, data: ints })) }];
   });
   return tableOfColumns(columns);
 }

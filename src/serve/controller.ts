@@ -116,7 +116,10 @@ export class ServeController {
     this.#proxyStarting ??= (async () => {
       const nodeId = ray.getRuntimeContext().nodeId;
       const actor = ProxyActor.options({
-        name: `SERVE_PROXY_ACTOR-${nodeId}`, namespace: SERVE_NAMESPACE, lifetime: "detached", numCpus: 0, maxConcurrency: 1000,
+        // One call at a time (its methods are short; requests arrive on its server, not as calls):
+        // an actor whose calls cannot interleave needs no async context tracking, whose promise
+        // hooks would cost every request a few microseconds.
+        name: `SERVE_PROXY_ACTOR-${nodeId}`, namespace: SERVE_NAMESPACE, lifetime: "detached", numCpus: 0, maxConcurrency: 1,
       }).remote(http);
       try {
         const url = await ray.get(actor.ready.remote());

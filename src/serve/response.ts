@@ -176,14 +176,13 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
  */
 export class DeploymentResponseGenerator<Y = unknown> implements AsyncIterable<Y> {
   readonly requestId: string;
-  readonly #batches: AsyncGenerator<Y>;
-  readonly #cancel: () => void;
+  readonly #batches: AsyncGenerator<StreamBatch>;
+  readonly #call: CallSlot;
 
   /** @internal `start` makes the first call on the replica given. */
   constructor(router: Router, meta: RequestMeta, start: (actor: ReplicaHandle, args: unknown[]) => ray.ObjectRef<StreamBatch>, args: readonly unknown[]) {
     this.requestId = meta.requestId;
-    const call = new CallSlot(router, meta.requestId);
-    this.#cancel = call.cancel;
+    const call = (this.#call = new CallSlot(router, meta.requestId));
     let finished = false;
     const race = <V>(p: Promise<V>) => Promise.race([p, call.cancelled]);
     this.#batches = (async function* batches() {
@@ -194,14 +193,10 @@ export class DeploymentResponseGenerator<Y = unknown> implements AsyncIterable<Y
         try {
           batch = await race(ray.get(start(slot.replica.actor, resolved)));
           for (;;) {
-            for (const item of batch.items) {
-              if (call.isCancelled) await call.cancelled;
-              yield item as Y;
-            }
-            if (batch.done) {
-              finished = true;
-              return;
-            }
+            if (call.isCancelled) await call.cancelled;
+            finished = batch.done;
+            yield batch;
+            if (batch.done) return;
             batch = await race(ray.get(slot.replica.actor.next.remote(meta.requestId)));
           }
         } catch (err) {
@@ -217,11 +212,24 @@ export class DeploymentResponseGenerator<Y = unknown> implements AsyncIterable<Y
     })();
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<Y> {
+  /**
+   * @internal The values as the replica hands them over, a batch at a time: the HTTP proxy
+   * answers a response that came whole in its first batch with one write.
+   */
+  batches(): AsyncGenerator<StreamBatch> {
     return this.#batches;
   }
 
+  async *[Symbol.asyncIterator](): AsyncIterator<Y> {
+    for await (const batch of this.#batches) {
+      for (const item of batch.items) {
+        if (this.#call.isCancelled) await this.#call.cancelled;
+        yield item as Y;
+      }
+    }
+  }
+
   cancel(): void {
-    this.#cancel();
+    this.#call.cancel();
   }
 }

@@ -143,7 +143,10 @@ async function run(argv: string[]): Promise<number> {
         return 0;
       }
       process.stdout.write("Serving; Ctrl-C (SIGINT) or SIGTERM deletes the applications and stops Serve.\n");
+      // Signal listeners and the cluster's connections do not keep a process alive: this does.
+      const keepAlive = setInterval(() => {}, 2 ** 30);
       await stop;
+      clearInterval(keepAlive);
     }
   } catch (err) {
     if (!signalled) {

@@ -82,30 +82,61 @@ function writeConfig(name: string, text: string): string {
   return file;
 }
 
-test("serve run stays in the foreground on an embedded cluster; SIGINT deletes the app, stops Serve and exits 0", async () => {
-  const child = spawn(process.execPath, [bin, "serve", "run", `${greeter}:build`, "greeting=Yo", "--port", "0"], { env, stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * `tsray serve run ARGS` in the background until its application runs: its URL (where `app`
+ * is served), and `stop(signal)`, which resolves with the exit code.
+ */
+async function serveRun(app: string, ...args: string[]): Promise<{ url: string; stop(signal: NodeJS.Signals): Promise<number | null> }> {
+  const child = spawn(process.execPath, [bin, "serve", "run", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   const guard = setTimeout(() => child.kill("SIGKILL"), 120_000);
   let stdout = "";
   let stderr = "";
   child.stderr.on("data", (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => {
+    clearTimeout(guard);
+    resolve(code);
+  }));
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout.on("data", (d) => {
       stdout += d;
-      const m = /Application 'default' is running at (http:\/\/127\.0\.0\.1:\d+)\//.exec(stdout);
+      const m = new RegExp(`Application '${app}' is running at (http://127\\.0\\.0\\.1:\\d+)/`).exec(stdout);
       if (m) resolve(m[1]!);
     });
     void exited.then((code) => reject(new Error(`serve run exited (${code}) before it ran: ${stdout}${stderr}`)));
   });
-  const res = await fetch(`${url}/?name=Z`);
+  return {
+    url,
+    stop: async (signal) => {
+      child.kill(signal);
+      const code = await exited;
+      assert.equal(code, 0, stderr);
+      return code;
+    },
+  };
+}
+
+test("serve run stays in the foreground on an embedded cluster; SIGINT deletes the app, stops Serve and exits 0", async () => {
+  const run = await serveRun("default", `${greeter}:build`, "greeting=Yo", "--port", "0");
+  const res = await fetch(`${run.url}/?name=Z`);
   const body = (await res.json()) as { text: string; pids: number[] };
   assert.equal(body.text, "Yo, Z!", "KEY=VALUE pairs are the builder's args");
   assert.ok(body.pids.every(alive));
-  child.kill("SIGINT");
-  assert.equal(await exited, 0, stderr);
-  clearTimeout(guard);
+  assert.equal(await run.stop("SIGINT"), 0);
   await until("no replica process left", async () => body.pids.some(alive) ? undefined : true, 10_000);
-  assert.ok(await portFree(Number(new URL(url).port)), "the port is free");
+  assert.ok(await portFree(Number(new URL(run.url).port)), "the port is free");
+});
+
+test("serve run CONFIG_FILE runs the file's applications, --port over its http; SIGTERM ends it as SIGINT does", async () => {
+  const file = writeConfig("run.json", JSON.stringify({
+    http: { port: 8000 },
+    applications: [{ name: "greet", routePrefix: "/greet", importPath: `${greeter}:app`, deployments: [{ name: "Suffix", userConfig: { suffix: "." } }] }],
+  }));
+  const run = await serveRun("greet", file, "--port", "0");
+  const body = (await (await fetch(`${run.url}/greet?name=Ed`)).json()) as { text: string; pids: number[] };
+  assert.equal(body.text, "Hello, Ed.");
+  assert.equal(await run.stop("SIGTERM"), 0);
+  await until("no replica process left", async () => body.pids.some(alive) ? undefined : true, 10_000);
+  assert.ok(await portFree(Number(new URL(run.url).port)), "the port is free");
 });
 
 let httpUrl = "";

@@ -204,7 +204,11 @@ export class ServeController {
     // before deployApp() checks them.
     for (const name of [...this.#apps.keys()]) if (!wanted.has(name)) void this.deleteApp(name);
     await this.#recovered;
-    for (const spec of specs) await this.deployApp(spec);
+    for (const spec of specs) {
+      // Left out by a config just before and still draining: deployed again once it is gone.
+      while (this.#apps.get(spec.name)?.deleting) await this.#wait(`app:${spec.name}`, LONG_POLL_MS);
+      await this.deployApp(spec);
+    }
     await ray.get(this.#store.put.remote("config", config));
   }
 

@@ -178,7 +178,12 @@ test("the last deployed config survives a killed controller", async () => {
   await ray.kill(controller, { noRestart: false });
   const after = await until("the restarted controller's answer", () => lastDeployedConfig().catch(() => undefined));
   assert.deepEqual(after, config);
-  // And it still deploys: an empty config deletes everything.
+  // And it still deploys: an empty config deletes everything; one right after brings back an
+  // application still being deleted (once it is gone).
+  await serve.deploy({ applications: [] });
+  await serve.deploy(twoApps);
+  await running("greet", "built");
+  assert.equal((await get("/built?name=Al")).body.text, "Howdy, Al!");
   await serve.deploy({ applications: [] });
   await until("every application deleted", async () => Object.keys((await serve.status()).applications).length === 0 || undefined);
   assert.deepEqual(await lastDeployedConfig(), { applications: [] });

@@ -11,9 +11,9 @@ import { stringify as toYaml } from "yaml";
 import * as ray from "../index.js";
 import * as serve from "../serve/index.js";
 import { configOf } from "../serve/build-config.js";
-import { loadConfigFile, type ServeDeployConfig } from "../serve/config.js";
+import { loadConfigFile, splitImportPath, type ServeDeployConfig } from "../serve/config.js";
 import { deployApplications, lastDeployedConfig } from "../serve/deploy.js";
-import { importApplication } from "../serve/import-path.js";
+import { importApplication, resolveModule } from "../serve/import-path.js";
 import { parseFlags, UsageError } from "./args.js";
 
 const SUBCOMMANDS = ["run", "deploy", "status", "config", "shutdown", "build"] as const;
@@ -24,7 +24,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (!SUBCOMMANDS.includes(sub as Subcommand)) {
     throw new UsageError(`tsray serve: the subcommand is one of ${SUBCOMMANDS.join(", ")} (got ${sub === undefined ? "nothing" : `'${sub}'`}; see tsray serve --help)`);
   }
-  return { run, deploy, status, config, shutdown, build }[sub as Subcommand](rest);
+  try {
+    return await { run, deploy, status, config, shutdown, build }[sub as Subcommand](rest);
+  } catch (err) {
+    if (err instanceof UsageError || !(err instanceof Error)) throw err;
+    // One line named by the subcommand ("tsray serve deploy: ..."), the stack only with --verbose.
+    process.stderr.write(`tsray serve ${sub}: ${err.message}\n${rest.includes("--verbose") && err.stack ? `${err.stack}\n` : ""}`);
+    return 1;
+  }
 }
 
 const CONNECT_FLAGS = { address: "string", token: "string", verbose: "boolean" } as const;
@@ -96,6 +103,12 @@ async function run(argv: string[]): Promise<number> {
     config = configFile("run", target);
     config = { ...config, http: { ...config.http, ...http } };
   } else {
+    // A mistake in the import path is told before a cluster starts.
+    try {
+      resolveModule(splitImportPath(target).module, flags["working-dir"] ?? process.cwd(), target);
+    } catch (err) {
+      throw new UsageError(`tsray serve run: ${(err as Error).message}`);
+    }
     const app = {
       importPath: target,
       args: builderArgs("run", pairs),
@@ -126,7 +139,11 @@ async function run(argv: string[]): Promise<number> {
   try {
     const { httpUrl } = await serve.start({ ...(config.proxyLocation ? { proxyLocation: config.proxyLocation } : {}), ...(config.http ? { http: config.http } : {}) });
     // A config file is deployed as `serve deploy` does; an application alone leaves others running, as run().
-    await deployApplications(config, { declarative: isConfigFile(target) });
+    await deployApplications(config, { declarative: isConfigFile(target) }).catch((err: Error) => {
+      // MODULE:EXPORT is the only application: its mistakes need no key path.
+      if (!isConfigFile(target)) err.message = err.message.replace(/^applications\[0\]\.importPath: /, "");
+      throw err;
+    });
     const failed = await untilDeployed(names, stop);
     if (failed !== undefined) {
       process.stderr.write(`tsray serve run: ${failed}\n`);

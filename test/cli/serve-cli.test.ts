@@ -224,13 +224,19 @@ test("a missing or invalid config file: a non-zero exit and one line naming it",
     [writeConfig("bad-option.yaml", `applications:\n  - importPath: ${greeter}:app\n    deployments:\n      - name: Greeter\n        numReplicas: -2\n`),
       /^tsray serve deploy: config file .*bad-option\.yaml: applications\[0\]\.deployments\[0\]\.numReplicas must be an integer >= 0, got -2\n$/],
     [writeConfig("bad-name.yaml", `applications:\n  - importPath: ${greeter}:app\n    deployments:\n      - name: Nope\n`),
-      /^tsray serve: applications\[0\]\.deployments\[0\]\.name: application 'default' has no deployment 'Nope' \(its deployments: Suffix, Greeter\)\n$/],
+      /^tsray serve deploy: applications\[0\]\.deployments\[0\]\.name: application 'default' has no deployment 'Nope' \(its deployments: Suffix, Greeter\)\n$/],
   ];
   for (const [file, message] of cases) {
     const r = await tsray("serve", "deploy", file);
     assert.notEqual(r.code, 0, file);
     assert.match(r.stderr, message);
   }
+  const noModule = await tsray("serve", "run", "nope.ts:app");
+  assert.equal(noModule.code, 2);
+  assert.match(noModule.stderr, /^tsray serve run: nope\.ts:app: module 'nope\.ts' not found in .*\n$/);
+  const noApp = await tsray("serve", "build", `${greeter}:notAnApp`);
+  assert.equal(noApp.code, 2);
+  assert.match(noApp.stderr, /^tsray serve build: .*export 'notAnApp' of .*greeter\.ts is number, not an Application nor a builder .*\n$/);
   assert.ok(pidsOf(await runningExactly("app1")).length > 0, "what ran runs on");
 });
 

@@ -131,8 +131,11 @@ async function run(argv: string[]): Promise<number> {
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
   });
-  await enableTypeScript();
   const attached = flags.address !== undefined || Boolean(process.env.TSRAY_ADDRESS);
+  if (flags["non-blocking"] && !attached) {
+    throw new UsageError("tsray serve run: --non-blocking needs a running cluster (--address or TSRAY_ADDRESS): an embedded one ends with this process");
+  }
+  await enableTypeScript();
   if (attached) await connect("run", flags);
   else await ray.init({ includeDashboard: false });
   const names = config.applications.map((a) => a.name ?? "default");
@@ -209,12 +212,25 @@ async function deploy(argv: string[]): Promise<number> {
   try {
     const { httpUrl } = await serve.start({ ...(config.proxyLocation ? { proxyLocation: config.proxyLocation } : {}), ...(config.http ? { http: config.http } : {}) });
     await serve.deploy(config);
+    warnIfHttpDiffers(config, httpUrl);
     const names = config.applications.map((a) => a.name ?? "default");
     process.stdout.write(`Sent the config to the cluster (applications: ${names.join(", ") || "none"})${httpUrl ? `; HTTP at ${httpUrl}` : ""}. Watch it with: tsray serve status\n`);
   } finally {
     await ray.shutdown();
   }
   return 0;
+}
+
+/** Serve ran already with other HTTP options: the config's apply only when Serve starts again. */
+function warnIfHttpDiffers(config: ServeDeployConfig, httpUrl: string | undefined): void {
+  const wanted = config.http;
+  if (wanted === undefined || httpUrl === undefined) return;
+  const running = new URL(httpUrl);
+  const portDiffers = wanted.port !== undefined && wanted.port !== 0 && String(wanted.port) !== running.port;
+  const hostDiffers = wanted.host !== undefined && wanted.host !== running.hostname;
+  if (portDiffers || hostDiffers) {
+    process.stderr.write(`tsray serve deploy: note: Serve runs already at ${httpUrl}; the config's http options apply when it starts again (after tsray serve shutdown)\n`);
+  }
 }
 
 async function status(argv: string[]): Promise<number> {

@@ -208,9 +208,10 @@ test("serve build writes a config (YAML) of the app and its deployments' options
       ],
     }],
   });
-  // Serve runs already, so its HTTP options stay as they are (port 8000 is not taken).
+  // Serve runs already, so its HTTP options stay as they are (port 8000 is not taken), as a note says.
   const deployed = await tsray("serve", "deploy", output);
   assert.equal(deployed.code, 0, deployed.stderr);
+  assert.match(deployed.stderr, /^tsray serve deploy: note: Serve runs already at http:\/\/127\.0\.0\.1:\d+; the config's http options apply when it starts again/);
   await runningExactly("app1");
   assert.equal(((await (await fetch(`${httpUrl}/?name=Cy`)).json()) as { text: string }).text, "Hello, Cy!");
 });
@@ -234,6 +235,9 @@ test("a missing or invalid config file: a non-zero exit and one line naming it",
   const noModule = await tsray("serve", "run", "nope.ts:app");
   assert.equal(noModule.code, 2);
   assert.match(noModule.stderr, /^tsray serve run: nope\.ts:app: module 'nope\.ts' not found in .*\n$/);
+  const embeddedNonBlocking = await tsray("serve", "run", `${greeter}:app`, "--non-blocking");
+  assert.equal(embeddedNonBlocking.code, 2);
+  assert.match(embeddedNonBlocking.stderr, /^tsray serve run: --non-blocking needs a running cluster/);
   const noApp = await tsray("serve", "build", `${greeter}:notAnApp`);
   assert.equal(noApp.code, 2);
   assert.match(noApp.stderr, /^tsray serve build: .*export 'notAnApp' of .*greeter\.ts is number, not an Application nor a builder .*\n$/);

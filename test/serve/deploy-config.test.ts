@@ -87,23 +87,25 @@ test("an application left out of the config is deleted; the config's deployment 
   assert.deepEqual(after.applications.greet!.deployments.Greeter!.replicas.map((r) => r.replicaId), [greeterReplica.replicaId]);
 });
 
-test("an import path is relative to runtimeEnv.workingDir, where the replicas run", async () => {
+test("an import path is relative to runtimeEnv.workingDir, where the replicas run; a .js module and an async builder do too; its env reaches the replicas", async () => {
   const workingDir = path.join(fixtures, "wd");
   await serve.deploy({
     applications: [
       { name: "greet", routePrefix: "/greet", importPath: `${greeter}:app`, deployments: [{ name: "Suffix", numReplicas: 2, userConfig: { suffix: "?" } }] },
       { name: "motto", routePrefix: "/motto", importPath: "wd-app.ts:app", runtimeEnv: { workingDir } },
+      { name: "js", routePrefix: "/js", importPath: "../echo.mjs:build", args: { prefix: "js:" }, runtimeEnv: { workingDir, env: { SERVE_FIXTURE_ENV: "from the config" } } },
     ],
   });
-  await running("greet", "motto");
+  await running("greet", "motto", "js");
   const { body } = await get("/motto");
   assert.deepEqual(body, { motto: "read from the working directory", cwd: workingDir });
   // Without a workingDir the replicas run where the cluster's workers do, not there.
   assert.notEqual((await get("/greet")).body.cwd, workingDir);
+  assert.deepEqual((await get("/js/a/b")).body, { echo: "js:/a/b", env: "from the config" }, "the app's runtimeEnv reaches its replicas");
 });
 
 test("mistakes are named by key path (and file) and change nothing", async () => {
-  const before = Object.keys((await running("greet", "motto")).applications).sort();
+  const before = Object.keys((await running("greet", "motto", "js")).applications).sort();
   const app = { name: "greet", routePrefix: "/greet", importPath: `${greeter}:app` };
   const cases: [unknown, RegExp, Function][] = [
     [{ applications: [{ ...app, deployments: [{ name: "Nope", numReplicas: 1 }] }] }, /applications\[0\]\.deployments\[0\]\.name: application 'greet' has no deployment 'Nope' \(its deployments: Suffix, Greeter\)/, serve.RayServeError],
@@ -173,7 +175,7 @@ test("config files: YAML or JSON, camelCase keys; a bad file is named with what 
 
 test("the last deployed config survives a killed controller", async () => {
   const config = await lastDeployedConfig();
-  assert.deepEqual(config?.applications.map((a) => a.name), ["greet", "motto"]);
+  assert.deepEqual(config?.applications.map((a) => a.name), ["greet", "motto", "js"]);
   const controller = await ray.getActor("SERVE_CONTROLLER_ACTOR", { namespace: "serve" });
   await ray.kill(controller, { noRestart: false });
   const after = await until("the restarted controller's answer", () => lastDeployedConfig().catch(() => undefined));

@@ -17,6 +17,7 @@ import { Deployment, type DeploymentDef } from "./deployment.js";
 import { RayServeError } from "./errors.js";
 import { importApplication } from "./import-path.js";
 import type { DeploymentOptions } from "./options.js";
+import { shipWorkingDir } from "./working-dir.js";
 
 export function deploy(config: ServeDeployConfig): Promise<void> {
   return deployApplications(config, { declarative: true });
@@ -35,6 +36,8 @@ export async function deployApplications(config: ServeDeployConfig, { declarativ
     ...(checked.http !== undefined ? { http: checked.http } : {}),
   };
   await start(startOptions);
+  const workingDirs = new Set(specs.flatMap((spec) => spec.deployments.map((d) => d.options.rayActorOptions.runtimeEnv?.workingDir)));
+  for (const dir of workingDirs) if (dir !== undefined) await shipWorkingDir(dir);
   const controller = await getController();
   if (!declarative) {
     for (const spec of specs) await ray.get(controller.deployApp.remote(spec)).catch(rethrowServeError);

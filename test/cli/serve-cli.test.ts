@@ -253,6 +253,18 @@ test("serve run --address --non-blocking deploys into the running cluster beside
   assert.equal(((await (await fetch(`${httpUrl}/nb?name=Di`)).json()) as { text: string }).text, "Hey, Di!");
 });
 
+test("a config's runtimeEnv.workingDir goes to the cluster as a task's does: the replicas the controller creates run in the uploaded copy", async () => {
+  const workingDir = path.join(fixtures, "wd");
+  const file = writeConfig("wd.yaml", `applications:\n  - name: motto\n    routePrefix: /motto\n    importPath: wd-app.ts:app\n    runtimeEnv:\n      workingDir: ${workingDir}\n`);
+  const r = await tsray("serve", "deploy", file);
+  assert.equal(r.code, 0, r.stderr);
+  await runningExactly("motto");
+  const body = (await (await fetch(`${httpUrl}/motto`)).json()) as { motto: string; cwd: string };
+  assert.equal(body.motto, "read from the working directory");
+  assert.notEqual(body.cwd, workingDir);
+  assert.ok(body.cwd.startsWith(tmp), `${body.cwd} is the cluster's copy, in its session folder`);
+});
+
 test("serve shutdown (--yes without a terminal) frees the port and leaves no replica process; the cluster stays up", async () => {
   const unconfirmed = await tsray("serve", "shutdown");
   assert.equal(unconfirmed.code, 2);

@@ -11,7 +11,7 @@ import { stringify as toYaml } from "yaml";
 import * as ray from "../index.js";
 import * as serve from "../serve/index.js";
 import { configOf } from "../serve/build-config.js";
-import { loadConfigFile, splitImportPath, type ServeDeployConfig } from "../serve/config.js";
+import { checkDeployConfig, loadConfigFile, splitImportPath, type ServeDeployConfig } from "../serve/config.js";
 import { deployApplications, lastDeployedConfig } from "../serve/deploy.js";
 import { importApplication, resolveModule } from "../serve/import-path.js";
 import { parseFlags, UsageError } from "./args.js";
@@ -117,6 +117,16 @@ async function run(argv: string[]): Promise<number> {
       ...(flags["working-dir"] !== undefined ? { runtimeEnv: { workingDir: path.resolve(flags["working-dir"]) } } : {}),
     };
     config = { ...(Object.keys(http).length ? { http } : {}), applications: [app] };
+  }
+
+  // Flags checked with the config, before a cluster starts, and named as flags.
+  try {
+    checkDeployConfig(config);
+  } catch (err) {
+    const message = (err as Error).message
+      .replace(/^http\.port/, "--port").replace(/^http\.host/, "--host")
+      .replace(/^applications\[0\]\.routePrefix/, "--route-prefix").replace(/^applications\[0\]\.name/, "--name");
+    throw new UsageError(`tsray serve run: ${message}`);
   }
 
   // SIGINT or SIGTERM from here on ends the run (after what was deployed is deleted).

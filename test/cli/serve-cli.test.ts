@@ -238,6 +238,8 @@ test("a missing or invalid config file: a non-zero exit and one line naming it",
   const embeddedNonBlocking = await tsray("serve", "run", `${greeter}:app`, "--non-blocking");
   assert.equal(embeddedNonBlocking.code, 2);
   assert.match(embeddedNonBlocking.stderr, /^tsray serve run: --non-blocking needs a running cluster/);
+  const badPrefix = await tsray("serve", "run", `${greeter}:app`, "--route-prefix", "api");
+  assert.deepEqual([badPrefix.code, badPrefix.stderr], [2, `tsray serve run: --route-prefix must start with '/', got "api"\n`]);
   const noApp = await tsray("serve", "build", `${greeter}:notAnApp`);
   assert.equal(noApp.code, 2);
   assert.match(noApp.stderr, /^tsray serve build: .*export 'notAnApp' of .*greeter\.ts is number, not an Application nor a builder .*\n$/);

@@ -59,7 +59,12 @@ export async function importApplication(importPath: string, args: Record<string,
   }
   if (value instanceof Deployment) throw new TypeError(`${where}: ${what} is a Deployment, not an Application: export ${exportName}.bind() (or a builder returning one)`);
   if (typeof value !== "function") throw new TypeError(`${where}: ${what} is ${value === null ? "null" : typeof value}, not an Application nor a builder (args) => Application`);
-  const built = await (value as (args: Record<string, unknown>) => unknown)(args ?? {});
+  let built: unknown;
+  try {
+    built = await (value as (args: Record<string, unknown>) => unknown)(args ?? {});
+  } catch (err) {
+    throw new TypeError(`${where}: the builder ${what} threw ${(err as Error).name}: ${(err as Error).message}`, { cause: err });
+  }
   if (!(built instanceof Application)) {
     const kind = built instanceof Deployment ? "a Deployment (call .bind())" : built === null ? "null" : typeof built === "object" ? "an object that is no Application" : typeof built;
     throw new TypeError(`${where}: the builder ${what} returned ${kind}, not an Application (made by Deployment.bind())`);

@@ -120,6 +120,7 @@ test("mistakes are named by key path (and file) and change nothing", async () =>
     [{ applications: [{ ...app, importPath: `${greeter}:notAnApp` }] }, /export 'notAnApp' of .* is number, not an Application/, TypeError],
     [{ applications: [{ ...app, importPath: `${greeter}:unbound` }] }, /export 'unbound' of .* is a Deployment, not an Application: export unbound\.bind\(\)/, TypeError],
     [{ applications: [{ ...app, args: { greeting: "x" } }] }, /is an Application, which takes no arguments/, TypeError],
+    [{ applications: [{ ...app, importPath: `${greeter}:build`, args: { fail: "no greeting today" } }] }, /^applications\[0\]\.importPath: the builder export 'build' of .* threw RangeError: no greeting today$/, TypeError],
     [{ applications: [{ ...app, runtimeEnv: { workingDir: "/no/such/folder" } }] }, /^applications\[0\]\.runtimeEnv\.workingDir must be an existing folder/, TypeError],
     [{ applications: [app], http: { port: 70000 } }, /^http\.port must be an integer in 0\.\.65535/, RangeError],
     [{ apps: [] }, /^the config has no key 'apps'/, TypeError],

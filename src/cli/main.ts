@@ -5,12 +5,13 @@
 import { packageVersion } from "../common/version.js";
 import { UsageError } from "./args.js";
 import { job } from "./job.js";
+import { serveCommand } from "./serve.js";
 import { start } from "./start.js";
 import { list, logs, memory, status, timeline } from "./state.js";
 import { stop } from "./stop.js";
 import { LATER, USAGE, type Verb } from "./usage.js";
 
-const RUN: Partial<Record<Verb, (argv: string[]) => Promise<number>>> = { start, stop, status, list, job, timeline, memory, logs };
+const RUN: Partial<Record<Verb, (argv: string[]) => Promise<number>>> = { start, stop, status, list, job, timeline, memory, logs, serve: serveCommand };
 
 export async function main(args: string[]): Promise<void> {
   const [verb, ...rest] = args;

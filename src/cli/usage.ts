@@ -18,13 +18,16 @@ export const USAGE = {
     "tsray job status|logs|stop JOB_ID [--address URL] [--follow]\n" +
     "tsray job list [--address URL]",
   serve:
-    "tsray serve run MODULE:EXPORT|CONFIG_FILE [--name N] [--route-prefix P] [--host HOST] [--port PORT] [--non-blocking]\n" +
-    "tsray serve deploy|status|config|shutdown|build ...",
+    "tsray serve run MODULE:EXPORT|CONFIG_FILE [--name N] [--route-prefix P] [--host 127.0.0.1] [--port 8000]\n" +
+    "                [--working-dir DIR] [--address HOST:PORT] [--non-blocking] [KEY=VALUE]...\n" +
+    "tsray serve deploy CONFIG_FILE [--address HOST:PORT]\n" +
+    "tsray serve status [--format yaml|json] [--address HOST:PORT]\n" +
+    "tsray serve config [--name APP] [--address HOST:PORT]\n" +
+    "tsray serve shutdown [--yes] [--address HOST:PORT]\n" +
+    "tsray serve build MODULE:EXPORT [--output FILE]",
 } as const;
 
 export type Verb = keyof typeof USAGE;
 
-/** Verbs that come with later work (observability, jobs, Serve). */
-export const LATER: Partial<Record<Verb, string>> = {
-  serve: "comes with tsray Serve",
-};
+/** Verbs that come with later work (none left: every verb of CLI.md is here). */
+export const LATER: Partial<Record<Verb, string>> = {};

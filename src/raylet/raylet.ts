@@ -363,7 +363,24 @@ export class Raylet {
     if (!job) return dir;
     if (job.uploaded?.from === dir) return job.workingDir!;
     for (const [local, d] of Object.entries(job.dirs ?? {})) if (d.from === dir) return local;
-    return dir;
+    // A folder another job's driver uploaded, named by an actor of this job that creates actors
+    // on that driver's behalf (a detached one outliving its own job, as tsray Serve's controller
+    // creates the replicas a later driver deploys): this job takes the copy on, so its workers
+    // run there and worker nodes get the folder with the job, as with its own uploads.
+    const copy = this.uploadedCopy(dir);
+    if (copy === undefined) return dir;
+    (job.dirs ??= {})[copy.local] = { from: dir, archive: copy.archive };
+    return copy.local;
+  }
+
+  /** The latest uploaded copy of a driver's folder, of any job. */
+  private uploadedCopy(dir: string): { local: string; archive?: Uint8Array } | undefined {
+    let found: { local: string; archive?: Uint8Array } | undefined;
+    for (const job of this.jobs.values()) {
+      if (job.uploaded?.from === dir && job.workingDir !== undefined) found = { local: job.workingDir, archive: job.uploaded.archive };
+      for (const [local, d] of Object.entries(job.dirs ?? {})) if (d.from === dir) found = { local, archive: d.archive };
+    }
+    return found;
   }
 
   /** A job of a driver in another process, to change as it sets up (an uploaded working directory). */

@@ -79,13 +79,13 @@ export async function run<T>(app: Application<T>, opts: RunOptions = {}): Promis
 }
 
 /** An error the controller threw on purpose (a RayServeError) comes back as the caller's own. */
-function rethrowServeError(err: unknown): never {
+export function rethrowServeError(err: unknown): never {
   const cause = (err as { cause?: Error }).cause;
   if (err instanceof ray.RayTaskError && cause?.name === "RayServeError") throw new RayServeError(cause.message);
   throw err;
 }
 
-async function controllerIfRunning(): Promise<ControllerHandle | undefined> {
+export async function controllerIfRunning(): Promise<ControllerHandle | undefined> {
   if (!ray.isInitialized()) return undefined;
   try {
     return await getController();

@@ -27,7 +27,12 @@ export interface AppSpec {
   readonly deployments: DeploymentSpec[];
 }
 
-export function buildAppSpec(app: Application, appName: string, routePrefix: string | null): AppSpec {
+/**
+ * `adjust` may change a deployment before its spec is made (a config's options laid over the
+ * code's, by the name the deployment gets here).
+ */
+export function buildAppSpec(app: Application, appName: string, routePrefix: string | null,
+  adjust?: (name: string, def: DeploymentDef) => DeploymentDef): AppSpec {
   const names = new Map<Application, string>();
   const used = new Set<string>();
   const deployments: DeploymentSpec[] = [];
@@ -39,7 +44,7 @@ export function buildAppSpec(app: Application, appName: string, routePrefix: str
     used.add(name);
     names.set(node, name);
     const args = node.args.map((arg) => replaceApplications(arg, visit, appName));
-    deployments.push(specOf(node.def, name, args));
+    deployments.push(specOf(adjust === undefined ? node.def : adjust(name, node.def), name, args));
     return name;
   };
   const ingress = visit(app);
@@ -73,11 +78,11 @@ function versionReplacer(_key: string, value: unknown): unknown {
 }
 
 /** "/x/" and "x" become "/x"; null stays null (no HTTP). */
-export function normalizeRoutePrefix(prefix: unknown): string | null {
+export function normalizeRoutePrefix(prefix: unknown, what = "run() option routePrefix"): string | null {
   if (prefix === null) return null;
   if (prefix === undefined) return "/";
-  if (typeof prefix !== "string") throw new TypeError(`run() option routePrefix must be a string or null, got ${typeof prefix}`);
-  if (!prefix.startsWith("/")) throw new TypeError(`run() option routePrefix must start with '/', got ${JSON.stringify(prefix)}`);
+  if (typeof prefix !== "string") throw new TypeError(`${what} must be a string or null, got ${typeof prefix}`);
+  if (!prefix.startsWith("/")) throw new TypeError(`${what} must start with '/', got ${JSON.stringify(prefix)}`);
   const trimmed = prefix.replace(/\/+$/, "");
   return trimmed === "" ? "/" : trimmed;
 }

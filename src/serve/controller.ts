@@ -193,6 +193,34 @@ export class ServeController {
     while (this.#apps.get(name) === app) await this.#wait(`app:${name}`, LONG_POLL_MS);
   }
 
+  /**
+   * serve.deploy(): afterwards exactly these applications run (the others are deleted, these
+   * deployed or updated as by deployApp()), and `config` is what lastConfig() answers, kept in the
+   * state store so that a restarted controller still knows it. The caller checked the specs
+   * against each other (names, route prefixes).
+   */
+  async deployConfig(specs: AppSpec[], config: unknown): Promise<void> {
+    await this.#recovered;
+    const wanted = new Set(specs.map((s) => s.name));
+    // Each deleteApp() marks its app deleting once it has awaited the settled #recovered, a
+    // continuation queued before the await below, so the apps that go free their route prefixes
+    // before deployApp() checks them.
+    for (const name of [...this.#apps.keys()]) if (!wanted.has(name)) void this.deleteApp(name);
+    await this.#recovered;
+    for (const spec of specs) {
+      // Left out by a config just before and still draining: deployed again once it is gone.
+      while (this.#apps.get(spec.name)?.deleting) await this.#wait(`app:${spec.name}`, LONG_POLL_MS);
+      await this.deployApp(spec);
+    }
+    await ray.get(this.#store.put.remote("config", config));
+  }
+
+  /** The config serve.deploy() gave last (null if none since Serve started). */
+  async lastConfig(): Promise<unknown> {
+    await this.#recovered;
+    return (await ray.get(this.#store.get.remote("config"))) ?? null;
+  }
+
   /** Deletes every application and stops the proxy (whose port is then free); the caller then kills this actor. */
   async shutdown(): Promise<void> {
     await Promise.all([...this.#apps.keys()].map((name) => this.deleteApp(name)));

@@ -5,6 +5,8 @@
  * answers any method name).
  */
 import * as api from "./api.js";
+import type { ServeDeployConfig } from "./config.js";
+import * as deployApi from "./deploy.js";
 import { deployment as makeDeployment, type Application } from "./deployment.js";
 import type { DeploymentOptions } from "./options.js";
 import type { DeploymentHandle, TypedDeployment } from "./public-types.js";
@@ -20,6 +22,7 @@ export type { DeploymentOptions, AutoscalingConfig, JsonValue } from "./options.
 export { DeploymentResponse, DeploymentResponseGenerator } from "./response.js";
 export type { HandleOptions } from "./handle.js";
 export type { RunOptions } from "./api.js";
+export type { ServeDeployConfig } from "./config.js";
 export type { StartOptions } from "./proxy.js";
 export type { ServeStatus, ApplicationStatus, ApplicationStatusOverview, ProxyStatus } from "./controller.js";
 export type { DeploymentStatus, DeploymentStatusOverview, ReplicaDetails } from "./deployment-state.js";
@@ -44,3 +47,5 @@ export const shutdown = api.shutdown;
 export const run = api.run as <T>(app: Application<T>, opts?: api.RunOptions) => Promise<DeploymentHandle<T>>;
 export const getAppHandle = api.getAppHandle as unknown as <T = any>(appName: string) => Promise<DeploymentHandle<T>>;
 export const getDeploymentHandle = api.getDeploymentHandle as unknown as <T = any>(name: string, appName?: string) => Promise<DeploymentHandle<T>>;
+/** Declarative and idempotent: afterwards exactly the config's applications run (see deploy.ts). */
+export const deploy: (config: ServeDeployConfig) => Promise<void> = deployApi.deploy;

@@ -16,6 +16,10 @@ export class ServeStateStore {
     this.#data.set(key, value);
   }
 
+  get(key: string): unknown {
+    return this.#data.get(key);
+  }
+
   delete(key: string): void {
     this.#data.delete(key);
   }

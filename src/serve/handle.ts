@@ -43,7 +43,7 @@ export class DeploymentHandleImpl {
     const parent = currentRequest();
     const meta = newRequestMeta(this.appName, this.handleOptions.multiplexedModelId ?? parent?.multiplexedModelId ?? "");
     if (this.handleOptions.stream) {
-      return new DeploymentResponseGenerator(router, meta, (actor, resolved) => actor.stream.remote(meta, method, ...resolved), args);
+      return new DeploymentResponseGenerator(router, meta, (replica, resolved) => ray.get(replica.actor.stream.remote(meta, method, ...resolved)), args);
     }
     return new DeploymentResponse(router, meta, method, args);
   }

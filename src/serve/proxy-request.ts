@@ -14,6 +14,7 @@ import { BackPressureError, DeploymentUnavailableError, RequestCancelledError } 
 import type { HttpHead, WireRequest } from "./http-result.js";
 import { DeploymentResponseGenerator, newRequestMeta, type StreamBatch } from "./response.js";
 import { routerFor } from "./router.js";
+import { sendHttp } from "./http-calls.js";
 
 export type Route = RouteTable["routes"][number];
 
@@ -52,7 +53,7 @@ export async function serveHttpRequest(req: IncomingMessage, res: ServerResponse
   const modelId = req.headers.serve_multiplexed_model_id;
   const meta = newRequestMeta(route.appName, typeof modelId === "string" ? modelId : "", route.prefix, requestId);
   const call = new DeploymentResponseGenerator<HttpHead | Uint8Array | string>(
-    routerFor(route.appName, route.ingress), meta, (actor, args) => actor.http.remote(meta, args[0] as WireRequest), [wire]);
+    routerFor(route.appName, route.ingress), meta, (replica, args) => sendHttp(replica, meta, args[0] as WireRequest), [wire]);
 
   let timedOut = false;
   const timer = ctx.requestTimeoutMs === undefined ? undefined : setTimeout(() => {

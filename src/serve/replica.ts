@@ -119,34 +119,33 @@ export class ServeReplica {
 
   /** An HTTP request: the ingress's fetch, its result as a head ({ status, headers }) then body chunks. */
   async http(meta: RequestMeta, wire: WireRequest): Promise<StreamBatch> {
-    this.#startStream(meta, async (instance, signal) => {
-      const request = fromWireRequest(wire, signal);
-      const fetch = this.#init.isClass ? instance.fetch : instance.__call__;
-      if (typeof fetch !== "function") return toHttpParts(new Response(`deployment '${this.#init.deployment}' has no fetch(request) method: it cannot serve HTTP`, { status: 501 }));
-      return toHttpParts(await fetch.call(instance, request));
-    });
+    this.#startHttp(meta, wire);
     return this.next(meta.requestId);
   }
 
+  /**
+   * Several HTTP requests of one proxy (see http-calls.ts): answers once one of them has
+   * something to send, with what each has by then; one with nothing yet (or whose only news is
+   * its error) comes back empty and not done, for its caller to ask next().
+   */
+  async httpMany(requests: [RequestMeta, WireRequest][]): Promise<StreamBatch[]> {
+    const streams = requests.map(([meta, wire]) => this.#startHttp(meta, wire));
+    if (!streams.some(hasNews)) await new Promise<void>((wake) => { for (const stream of streams) stream.wake = wake; });
+    // What is produced in the same turn comes in the same answer.
+    await new Promise((r) => setImmediate(r));
+    return requests.map(([meta]) => this.#take(meta.requestId, true));
+  }
+
+  /** The values of a stream produced since the last call, once there is at least one (or its end). */
   async next(requestId: string): Promise<StreamBatch> {
     const stream = this.#streams.get(requestId);
     if (stream === undefined) throw new RayServeError(`no stream ${requestId} on this replica (finished or cancelled)`);
-    if (stream.items.length === 0 && !stream.done) {
+    if (!hasNews(stream)) {
       await new Promise<void>((r) => { stream.wake = r; });
       // What is produced in the same turn comes in the same batch.
       await new Promise((r) => setImmediate(r));
     }
-    const items = stream.items.splice(0);
-    if (stream.done) {
-      this.#streams.delete(requestId);
-      if (stream.error !== undefined && items.length === 0) throw stream.error;
-      if (stream.error !== undefined) {
-        // Give the values first; the error comes with the next call.
-        this.#streams.set(requestId, { items: [], done: true, error: stream.error });
-        return { items, done: false };
-      }
-    }
-    return { items, done: stream.done };
+    return this.#take(requestId, false);
   }
 
   cancel(requestId: string): void {
@@ -177,6 +176,34 @@ export class ServeReplica {
     } finally {
       this.#stopped();
     }
+  }
+
+  /**
+   * What a stream has now; its end, or its error (thrown, unless `keepError`: then an empty
+   * batch, the error kept for the next call).
+   */
+  #take(requestId: string, keepError: boolean): StreamBatch {
+    const stream = this.#streams.get(requestId);
+    if (stream === undefined) return { items: [], done: true }; // cancelled meanwhile
+    const items = stream.items.splice(0);
+    if (!stream.done) return { items, done: false };
+    if (stream.error === undefined) {
+      this.#streams.delete(requestId);
+      return { items, done: true };
+    }
+    // Give the values first; the error comes with the next call.
+    if (items.length > 0 || keepError) return { items, done: false };
+    this.#streams.delete(requestId);
+    throw stream.error;
+  }
+
+  #startHttp(meta: RequestMeta, wire: WireRequest): Stream {
+    return this.#startStream(meta, async (instance, signal) => {
+      const request = fromWireRequest(wire, signal);
+      const fetch = this.#init.isClass ? instance.fetch : instance.__call__;
+      if (typeof fetch !== "function") return toHttpParts(new Response(`deployment '${this.#init.deployment}' has no fetch(request) method: it cannot serve HTTP`, { status: 501 }));
+      return toHttpParts(await fetch.call(instance, request));
+    });
   }
 
   #callMethod(instance: Instance, method: string, args: unknown[]): unknown {
@@ -213,7 +240,7 @@ export class ServeReplica {
     }
   }
 
-  #startStream(meta: RequestMeta, open: (instance: Instance, signal: AbortSignal) => Promise<AsyncIterable<unknown> | Iterable<unknown>>): void {
+  #startStream(meta: RequestMeta, open: (instance: Instance, signal: AbortSignal) => Promise<AsyncIterable<unknown> | Iterable<unknown>>): Stream {
     const stream: Stream = { items: [], done: false };
     this.#streams.set(meta.requestId, stream);
     const push = (item: unknown) => {
@@ -234,6 +261,7 @@ export class ServeReplica {
       stream.wake?.();
       stream.wake = undefined;
     });
+    return stream;
   }
 
   async #admit(signal: AbortSignal): Promise<void> {
@@ -266,6 +294,10 @@ async function construct(init: ReplicaInit): Promise<Instance> {
   const target = (await ray.util.loadFunction(init.shipped)) as unknown as (new (...args: unknown[]) => Instance) & ((...args: unknown[]) => unknown);
   if (!init.isClass) return { __call__: target };
   return new target(...init.args);
+}
+
+function hasNews(stream: Stream): boolean {
+  return stream.items.length > 0 || stream.done;
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {

@@ -11,7 +11,7 @@ import * as ray from "tsray";
 import { RequestCancelledError } from "./errors.js";
 import { currentRequest } from "./request-context.js";
 import { decodeHandleResult, encodeHandleArg } from "./http-result.js";
-import type { ReplicaHandle } from "./controller-client.js";
+import type { ReplicaAccess } from "./controller-client.js";
 import type { Router, Slot } from "./router.js";
 
 /** What a replica is told about the request it serves (its RequestContext, less the signal). */
@@ -180,7 +180,7 @@ export class DeploymentResponseGenerator<Y = unknown> implements AsyncIterable<Y
   readonly #call: CallSlot;
 
   /** @internal `start` makes the first call on the replica given. */
-  constructor(router: Router, meta: RequestMeta, start: (actor: ReplicaHandle, args: unknown[]) => ray.ObjectRef<StreamBatch>, args: readonly unknown[]) {
+  constructor(router: Router, meta: RequestMeta, start: (replica: ReplicaAccess, args: unknown[]) => Promise<StreamBatch>, args: readonly unknown[]) {
     this.requestId = meta.requestId;
     const call = (this.#call = new CallSlot(router, meta.requestId));
     let finished = false;
@@ -191,11 +191,14 @@ export class DeploymentResponseGenerator<Y = unknown> implements AsyncIterable<Y
         const slot = (call.slot = await race(call.acquired));
         let batch: StreamBatch;
         try {
-          batch = await race(ray.get(start(slot.replica.actor, resolved)));
+          batch = await race(start(slot.replica, resolved));
           for (;;) {
             if (call.isCancelled) await call.cancelled;
-            finished = batch.done;
-            yield batch;
+            // A batch may come empty (a replica answering several requests at once, see http-calls.ts).
+            if (batch.items.length > 0 || batch.done) {
+              finished = batch.done;
+              yield batch;
+            }
             if (batch.done) return;
             batch = await race(ray.get(slot.replica.actor.next.remote(meta.requestId)));
           }

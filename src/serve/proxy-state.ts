@@ -243,7 +243,7 @@ export class ProxyState {
   /** Learns of the proxy's death by its watch() call failing; reconcile() then starts another. */
   #watch(proxy: Proxy): void {
     void ray.get(proxy.actor!.watch.remote()).catch(() => {
-      if (this.#proxies.get(proxy.nodeId) !== proxy || proxy.status === "DRAINING") return;
+      if (this.#proxies.get(proxy.nodeId) !== proxy || proxy.status === "DRAINING" || proxy.status === "DRAINED") return;
       console.error(`Serve: the proxy on node ${proxy.nodeId} died; starting another`);
       this.#proxies.delete(proxy.nodeId);
       this.forget(proxy.nodeId);

@@ -5,8 +5,9 @@
 // first): the driver's modules reach the workers by URL, and must be the tsray their node runs.
 // Replicas spread over both nodes; a proxy on each node with a replica serves every
 // application; a killed proxy is started anew; a node left without replicas has its proxy
-// drained; HeadOnly has one proxy, Disabled none (handles only); two proxies of one machine
-// given one fixed port: the second is UNHEALTHY with the bind error.
+// drained; a restarted controller keeps the proxies; HeadOnly has one proxy, Disabled none
+// (handles only); two proxies of one machine given one fixed port: the second is UNHEALTHY with
+// the bind error; a worker node killed takes its proxy with it (last: the cluster has one node after).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
@@ -133,6 +134,17 @@ test("a killed proxy is noticed and started anew on its node, and serves again",
   assert.equal((await status()).proxies[worker.nodeId], "HEALTHY");
 });
 
+test("a restarted controller takes over every node's proxy as it is (same URLs)", async () => {
+  const before = await healthyProxies([head.nodeId, worker.nodeId]);
+  await driver.call("killController");
+  const after = await until("the restarted controller to list both proxies", async () => {
+    const details = await proxyDetails();
+    return details.length === 2 && details.every((p) => p.status === "HEALTHY") ? new Map(details.map((p) => [p.nodeId, p.url])) : undefined;
+  });
+  assert.deepEqual(after, before);
+  for (const url of after.values()) assert.equal((await getJson(`${url!}/b/still`)).path, "/still");
+});
+
 test("a node left without replicas has its proxy drained and no longer listed; the head keeps its own", async () => {
   await driver.call("deleteApp", "a");
   await driver.call("deleteApp", "b");
@@ -178,6 +190,22 @@ test("Disabled: start() resolves without httpUrl, no proxy runs, handles work", 
     assert.ok(nodeOfPid(w.nodePid));
     assert.deepEqual((await status()).proxies, {});
     assert.deepEqual(await proxyDetails(), []);
+  });
+});
+
+test("a worker node killed with SIGKILL: its proxy is no longer listed, its replica is replaced on the head", async () => {
+  await withServe({ http: { port: 0 } }, async () => {
+    await driver.call("run", "a", "A", "/a", { numReplicas: 2 });
+    await healthyProxies([head.nodeId, worker.nodeId]);
+    process.kill(worker.pid, "SIGKILL");
+    const st = await until("the worker node's proxy gone and both replicas running on the head", async () => {
+      const s = await status();
+      const replicas = s.applications.a!.deployments.A!.replicas;
+      const onHead = replicas.length === 2 && replicas.every((r) => r.nodeId === head.nodeId && r.pid > 0);
+      return s.proxies[worker.nodeId] === undefined && onHead ? s : undefined;
+    });
+    assert.deepEqual(st.proxies, { [head.nodeId]: "HEALTHY" });
+    assert.equal(st.applications.a!.status, "RUNNING");
   });
 });
 

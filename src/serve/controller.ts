@@ -1,7 +1,7 @@
 /**
  * The Serve controller: one detached named actor (SERVE_CONTROLLER_ACTOR, namespace "serve") that
- * owns the applications, their deployments' replicas, the route table and the proxy. Workers import
- * this module by its URL (util.remoteExport). Calls interleave (an async actor with many calls at
+ * owns the applications, their deployments' replicas, the route table and the proxies (one per
+ * node, proxy-state.ts). Workers import this module by its URL (util.remoteExport). Calls interleave (an async actor with many calls at
  * once: long polls wait here), so every decision is made synchronously between awaits; one
  * reconcile loop (deployment-state.ts) does all the starting and stopping.
  */
@@ -198,7 +198,7 @@ export class ServeController {
     while (this.#apps.get(name) === app) await this.#wait(`app:${name}`, LONG_POLL_MS);
   }
 
-  /** Deletes every application and stops the proxy (whose port is then free); the caller then kills this actor. */
+  /** Deletes every application and stops the proxies (whose ports are then free); the caller then kills this actor. */
   async shutdown(): Promise<void> {
     await Promise.all([...this.#apps.keys()].map((name) => this.deleteApp(name)));
     clearInterval(this.#timer);

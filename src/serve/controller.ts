@@ -1,9 +1,10 @@
 /**
  * The Serve controller: one detached named actor (SERVE_CONTROLLER_ACTOR, namespace "serve") that
  * owns the applications, their deployments' replicas, the route table and the proxies (one per
- * node, proxy-state.ts). Workers import this module by its URL (util.remoteExport). Calls interleave (an async actor with many calls at
- * once: long polls wait here), so every decision is made synchronously between awaits; one
- * reconcile loop (deployment-state.ts) does all the starting and stopping.
+ * node, proxy-state.ts). Workers import this module by its URL (util.remoteExport). Calls
+ * interleave (an async actor with many calls at once: long polls wait here), so every decision is
+ * made synchronously between awaits; one reconcile loop (deployment-state.ts) does all the
+ * starting and stopping.
  */
 import { randomUUID } from "node:crypto";
 import * as ray from "tsray";

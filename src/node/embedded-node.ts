@@ -8,6 +8,7 @@ import { startDashboardServer, type HttpServer } from "../dashboard/http-server.
 import { stateRoutes } from "../dashboard/state-routes.js";
 import { staticRoutes } from "../dashboard/static-routes.js";
 import { logRoutes } from "../dashboard/log-routes.js";
+import { serveRoutes } from "../dashboard/serve-routes.js";
 import { packageVersion } from "../common/version.js";
 import { renderMetrics } from "../metrics/prometheus.js";
 import { StateService } from "./state-service.js";
@@ -94,7 +95,8 @@ export class EmbeddedNode {
     const state = new StateService(this.gcs, this.raylet);
     const info = { address: this.address, head_node_id: this.nodeId, version: packageVersion(), started_at: Date.now() };
     // No state-changing route here yet; a token nobody has keeps other machines from reading.
-    const routes = [stateRoutes(state, () => renderMetrics(this.gcs, this.raylet), info), logRoutes(this.nodeId, undefined), staticRoutes()];
+    // serveRoutes: this process is the driver, connected already.
+    const routes = [stateRoutes(state, () => renderMetrics(this.gcs, this.raylet), info), logRoutes(this.nodeId, undefined), serveRoutes(), staticRoutes()];
     this.dashboard = await startDashboardServer({ host, port, token: randomBytes(24).toString("hex"), log: this.log, routes });
     return this.dashboard.url;
   }

@@ -18,6 +18,7 @@ import { stateRoutes } from "../dashboard/state-routes.js";
 import { logRoutes } from "../dashboard/log-routes.js";
 import { actionRoutes } from "../dashboard/action-routes.js";
 import { staticRoutes } from "../dashboard/static-routes.js";
+import { closeServeRoutes, serveRoutes } from "../dashboard/serve-routes.js";
 import { parseAddress } from "./remote-driver.js";
 import { WorkerNode } from "./worker-node.js";
 
@@ -82,6 +83,11 @@ async function runHead(config: NodeProcessConfig, log: (line: string) => void): 
       logRoutes(node.core.nodeId, nodeLog(config.nodeId) ?? path.join(sessionDir(config.nodeId), "logs", "node.log")),
       actionRoutes(node.gcs, node.core.raylet, log),
       jobRoutes(jobs),
+      // Serve's status is read as a driver reads it: this process connects to its own cluster when first asked.
+      serveRoutes(async () => {
+        const ray = await import("../index.js");
+        await ray.init({ address: node.address, token, logToDriver: false });
+      }),
       staticRoutes(),
     ];
     try {
@@ -101,6 +107,7 @@ async function runHead(config: NodeProcessConfig, log: (line: string) => void): 
     session, token,
     stop: stopping(config.nodeId, async () => {
       await api?.close();
+      await closeServeRoutes();
       await jobs?.close();
       await node.close();
     }),

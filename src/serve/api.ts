@@ -44,9 +44,8 @@ export function start(opts: StartOptions = {}): Promise<{ httpUrl?: string }> {
       name: CONTROLLER_NAME, namespace: SERVE_NAMESPACE, lifetime: "detached", getIfExists: true,
       numCpus: 0, maxConcurrency: 10_000, maxRestarts: -1,
     }).remote() as unknown as ControllerHandle;
-    if (opts.proxyLocation === "Disabled") return {};
-    const httpUrl = await ray.get(controller.startProxy.remote(opts.http ?? {}));
-    return { httpUrl };
+    const httpUrl = await ray.get(controller.startProxies.remote(opts.proxyLocation ?? "EveryNode", opts.http ?? {}));
+    return httpUrl === null ? {} : { httpUrl };
   })();
   started.catch(() => { started = undefined; });
   return started;

@@ -1,9 +1,10 @@
 /**
  * The Serve controller: one detached named actor (SERVE_CONTROLLER_ACTOR, namespace "serve") that
- * owns the applications, their deployments' replicas, the route table and the proxy. Workers import
- * this module by its URL (util.remoteExport). Calls interleave (an async actor with many calls at
- * once: long polls wait here), so every decision is made synchronously between awaits; one
- * reconcile loop (deployment-state.ts) does all the starting and stopping.
+ * owns the applications, their deployments' replicas, the route table and the proxies (one per
+ * node, proxy-state.ts). Workers import this module by its URL (util.remoteExport). Calls
+ * interleave (an async actor with many calls at once: long polls wait here), so every decision is
+ * made synchronously between awaits; one reconcile loop (deployment-state.ts) does all the
+ * starting and stopping.
  */
 import { randomUUID } from "node:crypto";
 import * as ray from "tsray";
@@ -12,7 +13,7 @@ import { SERVE_NAMESPACE, type RouteTable, type RoutingUpdate } from "./controll
 import { DeploymentState, type DeploymentStatusOverview } from "./deployment-state.js";
 import { RayServeError } from "./errors.js";
 import type { StartOptions } from "./proxy.js";
-import { ServeProxy, proxyModule } from "./proxy.js";
+import { ProxyState, type ProxyDetails, type ProxyLocation, type ProxyRecord, type ProxyStatus } from "./proxy-state.js";
 import { ServeStateStore, STATE_STORE_NAME, stateStoreModule } from "./state-store.js";
 
 export type ApplicationStatus = "NOT_STARTED" | "DEPLOYING" | "DEPLOY_FAILED" | "RUNNING" | "UNHEALTHY" | "DELETING";
@@ -22,7 +23,7 @@ export interface ApplicationStatusOverview {
   routePrefix: string | null;
   deployments: Record<string, DeploymentStatusOverview>;
 }
-export type ProxyStatus = "STARTING" | "HEALTHY" | "UNHEALTHY" | "DRAINING" | "DRAINED";
+export type { ProxyStatus } from "./proxy-state.js";
 export interface ServeStatus {
   proxies: Record<string, ProxyStatus>;
   applications: Record<string, ApplicationStatusOverview>;
@@ -44,7 +45,6 @@ interface AppState {
 /** This module, whose ServeController workers import (util.remoteExport). */
 export const controllerModule = import.meta.url;
 
-const ProxyActor = ray.util.remoteExport(proxyModule, ServeProxy);
 const StoreActor = ray.util.remoteExport(stateStoreModule, ServeStateStore);
 const RECONCILE_MS = 100;
 const LONG_POLL_MS = 10_000;
@@ -56,8 +56,11 @@ export class ServeController {
   readonly #deployments = new Map<string, DeploymentState>();
   readonly #waiters = new Map<string, Set<() => void>>();
   #routesVersion: string;
-  #proxy: { actor: ray.ActorHandle<ServeProxy>; url: string; nodeId: string; status: ProxyStatus } | undefined;
-  #proxyStarting: Promise<string> | undefined;
+  readonly #proxies = new ProxyState(
+    (record) => void ray.get(this.#store.put.remote(`proxy:${record.nodeId}`, record)).catch(() => {}),
+    (nodeId) => void ray.get(this.#store.delete.remote(`proxy:${nodeId}`)).catch(() => {}),
+  );
+  #proxiesConfigured = false;
   readonly #timer: NodeJS.Timeout;
   #reconciling = false;
 
@@ -74,7 +77,7 @@ export class ServeController {
     this.#timer = setInterval(() => void this.#reconcile(), RECONCILE_MS);
   }
 
-  /** A restarted controller: the apps, their running replicas (RECOVERING, not restarted) and the proxy, read back. */
+  /** A restarted controller: the apps, their running replicas (RECOVERING, not restarted) and the proxies, read back. */
   async #recover(): Promise<void> {
     try {
       // A restarted controller finds its predecessor's store by name.
@@ -83,14 +86,14 @@ export class ServeController {
       this.#store = StoreActor.options({ name: STATE_STORE_NAME, namespace: SERVE_NAMESPACE, lifetime: "detached", getIfExists: true, numCpus: 0 }).remote();
     }
     const entries = new Map(await ray.get(this.#store.entries.remote()));
-    const proxy = entries.get("proxy") as { nodeId: string; url: string; name: string } | undefined;
-    if (proxy !== undefined) {
-      try {
-        const actor = (await ray.getActor(proxy.name, { namespace: SERVE_NAMESPACE })) as ray.ActorHandle<ServeProxy>;
-        this.#proxy = { actor, url: proxy.url, nodeId: proxy.nodeId, status: "HEALTHY" };
-      } catch { /* gone: started again by the next start() */ }
+    const proxyConfig = entries.get("proxies") as { location: ProxyLocation; http: NonNullable<StartOptions["http"]> } | undefined;
+    if (proxyConfig !== undefined) {
+      this.#proxiesConfigured = true;
+      this.#proxies.configure(proxyConfig.location, proxyConfig.http);
     }
-    const adoptions: Promise<void>[] = [];
+    const adoptions: Promise<void>[] = [
+      this.#proxies.adopt([...entries].filter(([k]) => k.startsWith("proxy:")).map(([, v]) => v as ProxyRecord)),
+    ];
     for (const [k, value] of entries) {
       if (!k.startsWith("app:")) continue;
       const spec = value as AppSpec;
@@ -109,30 +112,33 @@ export class ServeController {
     this.#publishRoutes();
   }
 
-  /** Starts the HTTP proxy (once); resolves with its URL. */
-  async startProxy(http: NonNullable<StartOptions["http"]>): Promise<string> {
+  /**
+   * Starts the proxies where `location` says (proxy-state.ts), once: later calls get the first
+   * configuration's. Resolves with the head's proxy URL, or null with proxies disabled.
+   */
+  async startProxies(location: ProxyLocation, http: NonNullable<StartOptions["http"]>): Promise<string | null> {
     await this.#recovered;
-    if (this.#proxy !== undefined) return this.#proxy.url;
-    this.#proxyStarting ??= (async () => {
-      const nodeId = ray.getRuntimeContext().nodeId;
-      const actor = ProxyActor.options({
-        // One call at a time (its methods are short; requests arrive on its server, not as calls):
-        // an actor whose calls cannot interleave needs no async context tracking, whose promise
-        // hooks would cost every request a few microseconds.
-        name: `SERVE_PROXY_ACTOR-${nodeId}`, namespace: SERVE_NAMESPACE, lifetime: "detached", numCpus: 0, maxConcurrency: 1,
-      }).remote(http);
-      try {
-        const url = await ray.get(actor.ready.remote());
-        this.#proxy = { actor, url, nodeId, status: "HEALTHY" };
-        void ray.get(this.#store.put.remote("proxy", { nodeId, url, name: `SERVE_PROXY_ACTOR-${nodeId}` }));
-        return url;
-      } catch (err) {
-        this.#proxyStarting = undefined;
-        await ray.kill(actor).catch(() => {});
-        throw err;
-      }
-    })();
-    return this.#proxyStarting;
+    if (!this.#proxiesConfigured) {
+      this.#proxiesConfigured = true;
+      this.#proxies.configure(location, http);
+      void ray.get(this.#store.put.remote("proxies", { location, http })).catch(() => {});
+    }
+    if (!this.#proxies.configured) return null;
+    try {
+      return await this.#proxies.headUrl();
+    } catch (err) {
+      // The head's proxy cannot listen: start() fails with why, and may be called again.
+      this.#proxiesConfigured = false;
+      await this.#proxies.stopAll();
+      void ray.get(this.#store.delete.remote("proxies")).catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Each proxy's node, status, URL and message (status() has the statuses only). */
+  async proxyDetails(): Promise<ProxyDetails[]> {
+    await this.#recovered;
+    return this.#proxies.details();
   }
 
   /** Deploys or updates an application; run() then waits with waitApp(). */
@@ -221,17 +227,11 @@ export class ServeController {
     return (await ray.get(this.#store.get.remote("config"))) ?? null;
   }
 
-  /** Deletes every application and stops the proxy (whose port is then free); the caller then kills this actor. */
+  /** Deletes every application and stops the proxies (whose ports are then free); the caller then kills this actor. */
   async shutdown(): Promise<void> {
     await Promise.all([...this.#apps.keys()].map((name) => this.deleteApp(name)));
-    if (this.#proxy !== undefined) {
-      const proxy = this.#proxy;
-      this.#proxy = undefined;
-      this.#proxyStarting = undefined;
-      await ray.get(proxy.actor.stop.remote()).catch(() => {});
-      await ray.kill(proxy.actor).catch(() => {});
-    }
     clearInterval(this.#timer);
+    await this.#proxies.stopAll();
     await ray.kill(this.#store).catch(() => {});
   }
 
@@ -248,8 +248,7 @@ export class ServeController {
       const outcome = this.#outcome(name);
       applications[name] = { status: outcome.status as ApplicationStatus, message: outcome.message, routePrefix: app.spec.routePrefix, deployments };
     }
-    const proxies: Record<string, ProxyStatus> = this.#proxy !== undefined ? { [this.#proxy.nodeId]: this.#proxy.status } : {};
-    return { proxies, applications };
+    return { proxies: this.#proxies.status(), applications };
   }
 
   /** The ingress deployment of an application, for getAppHandle(). */
@@ -377,9 +376,19 @@ export class ServeController {
           this.#wake(`app:${name}`);
         }
       }
+      this.#proxies.reconcile(this.#replicaNodes());
     } finally {
       this.#reconciling = false;
     }
+  }
+
+  /** The nodes where some replica runs (or starts, once it said where). */
+  #replicaNodes(): Set<string> {
+    const nodes = new Set<string>();
+    for (const state of this.#deployments.values()) {
+      for (const r of state.overview().replicas) if (r.nodeId !== "") nodes.add(r.nodeId);
+    }
+    return nodes;
   }
 }
 

@@ -266,6 +266,8 @@ export class DeploymentState {
     const o = spec.options;
     const actor = ReplicaActor.options({
       name: actorName, namespace: SERVE_NAMESPACE, lifetime: "detached", isolation: "process",
+      // Over the cluster's nodes, as Ray Serve spreads a deployment's replicas (one node's loss then takes few of them).
+      schedulingStrategy: "SPREAD",
       maxConcurrency: 2 * o.maxOngoingRequests + CONTROL_SLOTS, ...o.rayActorOptions,
     }).remote({
       appName: this.appName, deployment: this.name, replicaId, shipped: spec.shipped, isClass: spec.isClass, args: spec.args,

@@ -38,6 +38,7 @@ export class ServeProxy {
   #server: Server | undefined;
   #table: RouteTable = { version: "", routes: [] };
   #stopped = false;
+  #unwatch: (() => void) | undefined;
 
   constructor(http: HttpOptions) {
     this.#http = http;
@@ -59,9 +60,35 @@ export class ServeProxy {
     return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   }
 
+  /** Never answers while the proxy lives: the controller learns of its death by this call failing. */
+  async watch(): Promise<void> {
+    await new Promise<void>((resolve) => { this.#unwatch = resolve; });
+  }
+
+  /**
+   * No new connections; resolves once the open ones finished their requests (idle keep-alive
+   * ones are closed at once), or after timeoutMs, when the rest are cut. The controller then
+   * stops this proxy: its node has no replica left.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const server = this.#server;
+    if (server === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+      new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); }),
+    ]);
+    clearTimeout(timer);
+    await this.stop();
+  }
+
   /** Closes the server and every connection: the port is free once this resolves. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#unwatch?.();
     closeRouters("Serve is shutting down");
     const server = this.#server;
     if (server === undefined) return;

@@ -1,6 +1,6 @@
 /**
  * Where the controller keeps what it must not lose when it dies (Ray keeps it in the GCS's KV
- * store): the applications' specs, each deployment's replicas and the proxy. A detached named
+ * store): the applications' specs, each deployment's replicas and the proxies. A detached named
  * actor of its own, so a restarted controller reads it back and takes over the running replicas
  * (RECOVERING) instead of starting new ones. Workers import this module by its URL.
  */

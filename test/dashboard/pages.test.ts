@@ -122,7 +122,7 @@ async function command(line: string): Promise<void> {
 test("every page is a real link of the navigation, and the title says tsray", { skip }, async () => {
   assert.match(await page.title(), /tsray/);
   const links = await page.locator("nav a").evaluateAll((as) => as.map((a) => [a.textContent, a.getAttribute("href")]));
-  assert.deepEqual(links.map(([text]) => text), ["Overview", "Nodes", "Jobs", "Actors", "Tasks", "Objects", "Logs"]);
+  assert.deepEqual(links.map(([text]) => text), ["Overview", "Nodes", "Jobs", "Actors", "Tasks", "Objects", "Logs", "Serve"]);
   assert.ok(links.every(([, href]) => href?.startsWith("#/")), JSON.stringify(links));
   await page.locator(".cluster code", { hasText: head.address }).waitFor();
 });

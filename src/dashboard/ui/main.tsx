@@ -10,6 +10,7 @@ import { LogsPage } from "./pages/logs";
 import { NodesPage } from "./pages/nodes";
 import { ObjectsPage } from "./pages/objects";
 import { OverviewPage } from "./pages/overview";
+import { ServePage } from "./pages/serve";
 import { TasksPage } from "./pages/tasks";
 import type { ClusterInfo } from "./types";
 import "./style.css";
@@ -22,6 +23,7 @@ const PAGES: { path: string; title: string; view: FunctionComponent<{ params: UR
   { path: "tasks", title: "Tasks", view: TasksPage },
   { path: "objects", title: "Objects", view: ObjectsPage },
   { path: "logs", title: "Logs", view: LogsPage },
+  { path: "serve", title: "Serve", view: ServePage },
 ];
 
 function currentRoute() {

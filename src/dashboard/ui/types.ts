@@ -110,3 +110,30 @@ export interface ClusterInfo {
   version: string;
   started_at: number;
 }
+
+/** `/api/serve/applications`: tsray Serve's status (serve.status()), and whether Serve runs at all. */
+export interface ServeReplica {
+  replicaId: string;
+  state: string;
+  nodeId: string;
+  actorName: string;
+  pid: number;
+  version: string;
+}
+export interface ServeDeployment {
+  status: string;
+  message: string;
+  targetNumReplicas: number;
+  replicas: ServeReplica[];
+}
+export interface ServeApplication {
+  status: string;
+  message: string;
+  routePrefix: string | null;
+  deployments: Record<string, ServeDeployment>;
+}
+export interface ServeStatus {
+  running: boolean;
+  proxies: Record<string, string>;
+  applications: Record<string, ServeApplication>;
+}

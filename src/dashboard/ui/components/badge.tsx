@@ -7,10 +7,14 @@ const TONES: Record<string, string> = {
   FAILED: "bad", DEAD: "bad",
   STOPPED: "idle", REMOVED: "idle",
   SPILLED: "note", ON_NODE: "info",
+  // tsray Serve's states (applications, deployments, replicas, proxies).
+  HEALTHY: "good", DEPLOYING: "wait", UPDATING: "wait", STARTING: "wait", RECOVERING: "wait", UPSCALING: "wait",
+  DOWNSCALING: "wait", DRAINING: "wait", DEPLOY_FAILED: "bad", UNHEALTHY: "bad", STOPPING: "idle", DELETING: "idle",
+  DRAINED: "idle", NOT_STARTED: "idle",
 };
 
 /** Ray's long pending states, said shortly (the full name on hover). */
-const SHORT: Record<string, string> = { PENDING_ARGS_AVAIL: "PENDING ARGS", PENDING_NODE_ASSIGNMENT: "PENDING NODE", ON_NODE: "ON NODE", IN_MEMORY: "IN MEMORY" };
+const SHORT: Record<string, string> = { PENDING_ARGS_AVAIL: "PENDING ARGS", PENDING_NODE_ASSIGNMENT: "PENDING NODE", ON_NODE: "ON NODE", IN_MEMORY: "IN MEMORY", DEPLOY_FAILED: "DEPLOY FAILED", NOT_STARTED: "NOT STARTED" };
 
 export function Badge(props: { state: string }) {
   const tone = TONES[props.state] ?? "idle";

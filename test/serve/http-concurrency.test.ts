@@ -1,11 +1,12 @@
 // Many HTTP requests at once through one proxy and one replica (the proxy sends those of one turn
 // in one call, see src/serve/http-calls.ts): each gets its own response, a slow request never
 // holds back the fast ones sent with it, and a failing or streamed one among them is answered as
-// it would be alone.
+// it would be alone. And a Hono app as an ingress.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ray from "tsray";
 import * as serve from "tsray/serve";
+import { Hono } from "hono";
 import { Latch } from "../helpers/latch.js";
 import { serveCluster } from "../helpers/serve-tests.js";
 
@@ -50,4 +51,26 @@ test("concurrent requests: each its own answer, the fast ones not held back by s
   for (const i of ids.filter((i) => kindOf(i) === "slow")) {
     assert.deepEqual(await (await responses.get(i)!).json(), { id: String(i), kind: "slow" });
   }
+});
+
+// The issue's promise for Web-standard ingress: a Hono app's fetch is a deployment's fetch.
+class HonoApi {
+  readonly app = new Hono()
+    .get("/hello/:name", (c) => c.json({ hello: c.req.param("name"), q: c.req.query("q") ?? null }))
+    .post("/echo", async (c) => c.text(`got ${await c.req.text()}`, 201, { "x-echo": "1" }));
+  fetch(request: Request) {
+    return this.app.fetch(request);
+  }
+}
+
+test("a Hono app as the ingress: its routes under the app's prefix, params, query, body, status and headers", async () => {
+  await serve.run(serve.deployment(HonoApi).bind(), { name: "hono", routePrefix: "/hono" });
+  const hello = await fetch(`${cluster.url()}/hono/hello/ada?q=1`);
+  assert.equal(hello.status, 200);
+  assert.deepEqual(await hello.json(), { hello: "ada", q: "1" });
+  const echo = await fetch(`${cluster.url()}/hono/echo`, { method: "POST", body: "data" });
+  assert.equal(echo.status, 201);
+  assert.equal(echo.headers.get("x-echo"), "1");
+  assert.equal(await echo.text(), "got data");
+  assert.equal((await fetch(`${cluster.url()}/hono/nothing`)).status, 404);
 });

@@ -9,6 +9,7 @@ import * as ray from "tsray";
 import { currentRequest } from "./request-context.js";
 import { checkNoNestedResponses, DeploymentResponse, DeploymentResponseGenerator, newRequestMeta } from "./response.js";
 import { routerFor } from "./router.js";
+import { getOnce } from "./get-once.js";
 
 export interface HandleOptions {
   multiplexedModelId?: string;
@@ -43,7 +44,7 @@ export class DeploymentHandleImpl {
     const parent = currentRequest();
     const meta = newRequestMeta(this.appName, this.handleOptions.multiplexedModelId ?? parent?.multiplexedModelId ?? "");
     if (this.handleOptions.stream) {
-      return new DeploymentResponseGenerator(router, meta, (replica, resolved) => ray.get(replica.actor.stream.remote(meta, method, ...resolved)), args);
+      return new DeploymentResponseGenerator(router, meta, (replica, resolved) => getOnce(replica.actor.stream.remote(meta, method, ...resolved)), args);
     }
     return new DeploymentResponse(router, meta, method, args);
   }

@@ -6,8 +6,8 @@
  * others that have by then), so a slow request never holds back a fast one: those not ready come
  * back empty, and their callers go on with next() as for any streamed response.
  */
-import * as ray from "tsray";
 import type { ReplicaAccess } from "./controller-client.js";
+import { getOnce } from "./get-once.js";
 import type { WireRequest } from "./http-result.js";
 import type { RequestMeta, StreamBatch } from "./response.js";
 
@@ -39,9 +39,9 @@ function flush(): void {
   for (const [replica, outbox] of outboxes) {
     if (outbox.length === 1) {
       const [one] = outbox as [Waiting];
-      ray.get(replica.actor.http.remote(one.meta, one.wire)).then(one.resolve, one.reject);
+      getOnce(replica.actor.http.remote(one.meta, one.wire)).then(one.resolve, one.reject);
     } else {
-      ray.get(replica.actor.httpMany.remote(outbox.map((w): [RequestMeta, WireRequest] => [w.meta, w.wire]))).then(
+      getOnce(replica.actor.httpMany.remote(outbox.map((w): [RequestMeta, WireRequest] => [w.meta, w.wire]))).then(
         (batches) => outbox.forEach((w, i) => w.resolve(batches[i]!)),
         (err) => outbox.forEach((w) => w.reject(err)),
       );

@@ -11,6 +11,7 @@ import * as ray from "tsray";
 import { RequestCancelledError } from "./errors.js";
 import { currentRequest } from "./request-context.js";
 import { decodeHandleResult, encodeHandleArg } from "./http-result.js";
+import { getOnce } from "./get-once.js";
 import type { ReplicaAccess } from "./controller-client.js";
 import type { Router, Slot } from "./router.js";
 
@@ -200,7 +201,7 @@ export class DeploymentResponseGenerator<Y = unknown> implements AsyncIterable<Y
               yield batch;
             }
             if (batch.done) return;
-            batch = await race(ray.get(slot.replica.actor.next.remote(meta.requestId)));
+            batch = await race(getOnce(slot.replica.actor.next.remote(meta.requestId)));
           }
         } catch (err) {
           finished = true;

@@ -4,11 +4,15 @@
  * (a DeploymentResponse at the top level becomes its result's ObjectRef, which the core resolves
  * before the replica's method runs), the router gives it a replica, and the replica runs it inside
  * the request's context (replica.ts). Cancelling drops a queued call or aborts the running one on
- * its replica; a call made while serving a request is cancelled with that request.
+ * its replica; a call made while serving a request is cancelled with that request. A call that
+ * never ran on its replica (refused by a stopping replica, or its actor gone first: retry-rule.ts)
+ * goes back to the router, first in line, for another replica; a streaming call only until its
+ * first values came.
  */
 import { randomUUID } from "node:crypto";
 import * as ray from "tsray";
 import { RequestCancelledError } from "./errors.js";
+import { callerError, MAX_ATTEMPTS, mayRetryElsewhere } from "./retry-rule.js";
 import { currentRequest } from "./request-context.js";
 import { decodeHandleResult, encodeHandleArg } from "./http-result.js";
 import type { ReplicaHandle } from "./controller-client.js";
@@ -62,8 +66,17 @@ function linkToParent(cancel: () => void): () => void {
 }
 
 function failedOn(router: Router, slot: Slot, err: unknown): never {
-  if (err instanceof ray.RayActorError) router.markDead(slot.replica.replicaId);
-  throw err;
+  if (err instanceof ray.RayActorError) router.markGone(slot.replica.replicaId);
+  throw callerError(err);
+}
+
+/** After a failed attempt on `slot` (released by then): whether the call goes to another replica. */
+async function retries(router: Router, call: CallSlot, slot: Slot, attempt: number, err: unknown): Promise<boolean> {
+  if (call.isCancelled || attempt >= MAX_ATTEMPTS) {
+    if (err instanceof ray.RayActorError) router.markGone(slot.replica.replicaId);
+    return false;
+  }
+  return (await mayRetryElsewhere(router, slot.replica.replicaId, err)) && !call.isCancelled;
 }
 
 /**
@@ -74,20 +87,33 @@ function failedOn(router: Router, slot: Slot, err: unknown): never {
 class CallSlot {
   isCancelled = false;
   slot: Slot | undefined;
-  readonly acquired: Promise<Slot>;
+  acquired!: Promise<Slot>;
+  readonly requestId: string;
   readonly cancelled: Promise<never>;
   readonly unlink: () => void;
-  readonly #withdraw: () => boolean;
+  #withdraw!: () => boolean;
   #rejectCancelled!: (err: unknown) => void;
 
-  constructor(router: Router, readonly requestId: string) {
+  constructor(readonly router: Router, readonly meta: RequestMeta) {
+    this.requestId = meta.requestId;
     this.cancelled = new Promise<never>((_, reject) => { this.#rejectCancelled = reject; });
     this.cancelled.catch(() => {});
-    const { slot, withdraw } = router.acquire();
+    this.#acquire(false);
+    this.unlink = linkToParent(this.cancel);
+  }
+
+  /** A slot on another replica for a call that never ran on its last one (first in the router's queue). */
+  reacquire(): Promise<Slot> {
+    this.slot = undefined;
+    this.#acquire(true);
+    return this.acquired;
+  }
+
+  #acquire(retry: boolean): void {
+    const { slot, withdraw } = this.router.acquire(this.meta.multiplexedModelId, retry);
     this.acquired = slot;
     this.acquired.catch(() => {});
     this.#withdraw = withdraw;
-    this.unlink = linkToParent(this.cancel);
   }
 
   readonly cancel = (): void => {
@@ -112,29 +138,37 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
   /** @internal */
   constructor(router: Router, meta: RequestMeta, method: string, args: readonly unknown[]) {
     this.requestId = meta.requestId;
-    const call = new CallSlot(router, meta.requestId);
+    const call = new CallSlot(router, meta);
     this.#cancel = call.cancel;
-    this.#ref = (async () => {
-      const resolved = await resolveArgs(args);
-      const slot = (call.slot = await call.acquired);
+    const resolvedArgs = resolveArgs(args);
+    resolvedArgs.catch(() => {});
+    const send = async (acquired: Promise<Slot>) => {
+      const resolved = await resolvedArgs;
+      const slot = (call.slot = await acquired);
       if (call.isCancelled) {
         slot.release();
         throw new RequestCancelledError(`request ${meta.requestId} was cancelled`);
       }
       return slot.replica.actor.handleRequest.remote(meta, method, ...resolved) as unknown as ray.ObjectRef<T>;
-    })();
-    const refPromise = this.#ref;
+    };
+    // The first attempt's: a call retried elsewhere has another (see toObjectRef()).
+    const firstRef = (this.#ref = send(call.acquired));
     const running = (async () => {
-      const ref = await refPromise;
-      try {
-        return decodeHandleResult(await ray.get(ref)) as T;
-      } catch (err) {
-        return failedOn(router, call.slot!, err);
-      } finally {
-        call.slot!.release();
-        call.unlink();
+      let ref = await firstRef;
+      for (let attempt = 1; ; attempt++) {
+        const slot = call.slot!;
+        try {
+          const value = await ray.get(ref);
+          slot.release();
+          return decodeHandleResult(value) as T;
+        } catch (err) {
+          slot.release();
+          if (!(await retries(router, call, slot, attempt, err))) throw callerError(err);
+        }
+        ref = await send(call.reacquire());
       }
     })();
+    running.finally(() => call.unlink()).catch(() => {});
     this.#result = Promise.race([running, call.cancelled]);
     this.#ref.catch(() => {});
     this.#result.catch(() => {});
@@ -182,17 +216,33 @@ export class DeploymentResponseGenerator<Y = unknown> implements AsyncIterable<Y
   /** @internal `start` makes the first call on the replica given. */
   constructor(router: Router, meta: RequestMeta, start: (actor: ReplicaHandle, args: unknown[]) => ray.ObjectRef<StreamBatch>, args: readonly unknown[]) {
     this.requestId = meta.requestId;
-    const call = new CallSlot(router, meta.requestId);
+    const call = new CallSlot(router, meta);
     this.#cancel = call.cancel;
     let finished = false;
     const race = <V>(p: Promise<V>) => Promise.race([p, call.cancelled]);
     this.#batches = (async function* batches() {
       try {
         const resolved = await race(resolveArgs(args));
-        const slot = (call.slot = await race(call.acquired));
+        let slot = (call.slot = await race(call.acquired));
         let batch: StreamBatch;
+        // Until the first values came, the call may not have run: then it goes to another replica.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            batch = await race(ray.get(start(slot.replica.actor, resolved)));
+            break;
+          } catch (err) {
+            if (err instanceof RequestCancelledError && call.isCancelled) throw err;
+            const failed = slot;
+            failed.release();
+            call.slot = undefined;
+            if (!(await retries(router, call, failed, attempt, err))) {
+              finished = true;
+              throw callerError(err);
+            }
+            slot = (call.slot = await race(call.reacquire()));
+          }
+        }
         try {
-          batch = await race(ray.get(start(slot.replica.actor, resolved)));
           for (;;) {
             for (const item of batch.items) {
               if (call.isCancelled) await call.cancelled;

@@ -223,7 +223,7 @@ export class ServeReplica {
   }
 
   #refusal(): ReplicaStoppingRefusal {
-    return new ReplicaStoppingRefusal(`replica ${this.#init.replicaId} of deployment '${this.#init.deployment}' is stopping`);
+    return new ReplicaStoppingRefusal(this.#init.replicaId, this.#init.deployment);
   }
 
   #callMethod(instance: Instance, method: string, args: unknown[]): unknown {

@@ -12,7 +12,7 @@
 import { randomUUID } from "node:crypto";
 import * as ray from "tsray";
 import { RequestCancelledError } from "./errors.js";
-import { callerError, MAX_ATTEMPTS, mayRetryElsewhere } from "./retry-rule.js";
+import { afterFailure, callerError, MAX_ATTEMPTS } from "./retry-rule.js";
 import { currentRequest } from "./request-context.js";
 import { decodeHandleResult, encodeHandleArg } from "./http-result.js";
 import type { ReplicaHandle } from "./controller-client.js";
@@ -36,9 +36,12 @@ export function newRequestMeta(appName: string, multiplexedModelId = "", route =
   return { requestId, route, appName, multiplexedModelId };
 }
 
-/** Top-level DeploymentResponses become ObjectRefs; nested ones are refused (as Ray: top level only). */
-async function resolveArgs(args: readonly unknown[]): Promise<unknown[]> {
-  return Promise.all(args.map((arg) => (arg instanceof DeploymentResponse ? arg.toObjectRef() : encodeHandleArg(arg))));
+/**
+ * Top-level DeploymentResponses become ObjectRefs (with `final`, of their last attempt, once they
+ * settled); nested ones are refused (as Ray: top level only).
+ */
+async function resolveArgs(args: readonly unknown[], final = false): Promise<unknown[]> {
+  return Promise.all(args.map((arg) => (arg instanceof DeploymentResponse ? (final ? arg.finalRef() : arg.toObjectRef()) : encodeHandleArg(arg))));
 }
 
 export function checkNoNestedResponses(args: readonly unknown[], method: string): void {
@@ -70,13 +73,18 @@ function failedOn(router: Router, slot: Slot, err: unknown): never {
   throw callerError(err);
 }
 
-/** After a failed attempt on `slot` (released by then): whether the call goes to another replica. */
-async function retries(router: Router, call: CallSlot, slot: Slot, attempt: number, err: unknown): Promise<boolean> {
-  if (call.isCancelled || attempt >= MAX_ATTEMPTS) {
-    if (err instanceof ray.RayActorError) router.markGone(slot.replica.replicaId);
-    return false;
-  }
-  return (await mayRetryElsewhere(router, slot.replica.replicaId, err)) && !call.isCancelled;
+/**
+ * After a failed attempt on `slot` (released by then), see retry-rule.ts: "elsewhere" (another
+ * replica), "resend" (a DeploymentResponse argument failed and was retried meanwhile: again with
+ * its new result) or "fail".
+ */
+async function nextStep(router: Router, call: CallSlot, slot: Slot, attempt: number, err: unknown, args: readonly unknown[]): Promise<"elsewhere" | "resend" | "fail"> {
+  if (call.isCancelled || attempt >= MAX_ATTEMPTS) return "fail";
+  const step = await afterFailure(router, slot.replica.replicaId, err, () => ray.get(slot.replica.actor.info.remote()));
+  if (call.isCancelled) return "fail";
+  if (step !== "arguments") return step;
+  const retried = await Promise.all(args.map((arg) => arg instanceof DeploymentResponse && arg.retried()));
+  return retried.includes(true) ? "resend" : "fail";
 }
 
 /**
@@ -133,6 +141,8 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
   readonly requestId: string;
   readonly #result: Promise<T>;
   readonly #ref: Promise<ray.ObjectRef<T>>;
+  #lastRef: Promise<ray.ObjectRef<T>>;
+  readonly #settled: Promise<void>;
   readonly #cancel: () => void;
 
   /** @internal */
@@ -140,7 +150,7 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
     this.requestId = meta.requestId;
     const call = new CallSlot(router, meta);
     this.#cancel = call.cancel;
-    const resolvedArgs = resolveArgs(args);
+    let resolvedArgs = resolveArgs(args);
     resolvedArgs.catch(() => {});
     const send = async (acquired: Promise<Slot>) => {
       const resolved = await resolvedArgs;
@@ -151,8 +161,8 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
       }
       return slot.replica.actor.handleRequest.remote(meta, method, ...resolved) as unknown as ray.ObjectRef<T>;
     };
-    // The first attempt's: a call retried elsewhere has another (see toObjectRef()).
-    const firstRef = (this.#ref = send(call.acquired));
+    // The first attempt's: a call retried elsewhere has another (see finalRef()).
+    const firstRef = (this.#ref = this.#lastRef = send(call.acquired));
     const running = (async () => {
       let ref = await firstRef;
       for (let attempt = 1; ; attempt++) {
@@ -163,11 +173,15 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
           return decodeHandleResult(value) as T;
         } catch (err) {
           slot.release();
-          if (!(await retries(router, call, slot, attempt, err))) throw callerError(err);
+          const step = await nextStep(router, call, slot, attempt, err, args);
+          if (step === "fail") throw callerError(err);
+          if (step === "resend") resolvedArgs = resolveArgs(args, true);
         }
-        ref = await send(call.reacquire());
+        const next = (this.#lastRef = send(call.reacquire()));
+        ref = await next;
       }
     })();
+    this.#settled = running.then(() => {}, () => {});
     running.finally(() => call.unlink()).catch(() => {});
     this.#result = Promise.race([running, call.cancelled]);
     this.#ref.catch(() => {});
@@ -202,6 +216,18 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
   async toObjectRef(): Promise<ray.ObjectRef<T>> {
     return this.#ref;
   }
+
+  /** @internal Settled, and sent more than once (a replica refused it or was gone first). */
+  async retried(): Promise<boolean> {
+    await this.#settled;
+    return this.#lastRef !== this.#ref;
+  }
+
+  /** @internal The reference of its last attempt, once it settled (for calls that took it as an argument). */
+  async finalRef(): Promise<ray.ObjectRef<T>> {
+    await this.#settled;
+    return this.#lastRef;
+  }
 }
 
 /**
@@ -222,7 +248,7 @@ export class DeploymentResponseGenerator<Y = unknown> implements AsyncIterable<Y
     const race = <V>(p: Promise<V>) => Promise.race([p, call.cancelled]);
     this.#batches = (async function* batches() {
       try {
-        const resolved = await race(resolveArgs(args));
+        let resolved = await race(resolveArgs(args));
         let slot = (call.slot = await race(call.acquired));
         let batch: StreamBatch;
         // Until the first values came, the call may not have run: then it goes to another replica.
@@ -235,10 +261,12 @@ export class DeploymentResponseGenerator<Y = unknown> implements AsyncIterable<Y
             const failed = slot;
             failed.release();
             call.slot = undefined;
-            if (!(await retries(router, call, failed, attempt, err))) {
+            const step = await nextStep(router, call, failed, attempt, err, args);
+            if (step === "fail") {
               finished = true;
               throw callerError(err);
             }
+            if (step === "resend") resolved = await race(resolveArgs(args, true));
             slot = (call.slot = await race(call.reacquire()));
           }
         }

@@ -10,7 +10,7 @@ import * as ray from "tsray";
 import * as serve from "tsray/serve";
 import { Gate } from "../helpers/gate.js";
 import { serveCluster } from "../helpers/serve-tests.js";
-import { mayRetryElsewhere, ReplicaStoppingRefusal } from "../../src/serve/retry-rule.js";
+import { afterFailure, ReplicaStoppingRefusal } from "../../src/serve/retry-rule.js";
 
 const cluster = serveCluster();
 
@@ -22,6 +22,9 @@ class Worker {
   }
   fetch(): Promise<{ replica: string; version: string }> {
     return this.work();
+  }
+  echo<T>(value: T): T {
+    return value;
   }
 }
 
@@ -39,8 +42,10 @@ class Load {
 
   constructor(private readonly handle: serve.DeploymentHandle<Worker>, private readonly url: string) {}
 
-  start(handleLoops: number, httpLoops: number): void {
-    for (let i = 0; i < handleLoops; i++) this.#loops.push(this.#handleLoop());
+  /** `composed` loops pass one call's response into another call. */
+  start(handleLoops: number, httpLoops: number, composedLoops: number): void {
+    for (let i = 0; i < handleLoops; i++) this.#loops.push(this.#handleLoop(false));
+    for (let i = 0; i < composedLoops; i++) this.#loops.push(this.#handleLoop(true));
     for (let i = 0; i < httpLoops; i++) this.#loops.push(this.#httpLoop());
   }
 
@@ -68,10 +73,10 @@ class Load {
     await new Promise((r) => setTimeout(r, 20)); // no busy loop while the app is gone
   }
 
-  async #handleLoop(): Promise<void> {
+  async #handleLoop(composed: boolean): Promise<void> {
     while (!this.#stopped) {
       try {
-        this.#succeeded(await this.handle.work.remote());
+        this.#succeeded(await (composed ? this.handle.echo.remote(this.handle.work.remote()) as PromiseLike<{ version: string }> : this.handle.work.remote()));
       } catch (err) {
         if (this.gap && err instanceof serve.DeploymentUnavailableError) await this.#refused();
         else this.failures.push(`handle: ${(err as Error).name}: ${(err as Error).message}`);
@@ -106,11 +111,11 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, limit
 
 const replicasOf = async (app: string) => (await serve.status()).applications[app]?.deployments.Worker?.replicas ?? [];
 
-test("a steady stream of calls over handles and HTTP: scale 3 -> 1, a rolling update, delete and run again: no call fails", async () => {
+test("a steady stream of calls over handles (also composed) and HTTP: scale 3 -> 1, a rolling update, delete and run again: no call fails", async () => {
   const worker = serve.deployment(Worker, { numReplicas: 3, maxOngoingRequests: 4 });
   const handle = await serve.run(worker.bind("v1"), { name: "drain", routePrefix: "/drain" });
   const load = new Load(handle, cluster.url());
-  load.start(6, 3);
+  load.start(5, 3, 2);
   try {
     await load.successes(50);
 
@@ -186,11 +191,15 @@ test("a replica SIGKILLed while calls wait for it at the router: those calls suc
 test("the retry rule: a call goes to another replica only when it never ran on its own", async () => {
   const gone: string[] = [];
   const router = (fate: "drained" | "died") => ({ markGone: (id: string) => void gone.push(id), fateOf: async () => fate });
-  const refused = new ray.RayTaskError("ServeReplica.handleRequest", new ReplicaStoppingRefusal("replica r1 is stopping"));
-  assert.equal(await mayRetryElsewhere(router("died"), "r1", refused), true, "refused by a stopping replica");
-  assert.equal(await mayRetryElsewhere(router("died"), "r2", new ray.ActorDiedError("actor was killed")), true, "never reached the actor");
-  assert.equal(await mayRetryElsewhere(router("drained"), "r3", new ray.RayActorError("killed while running")), true, "killed after drain() answered every started call");
-  assert.equal(await mayRetryElsewhere(router("died"), "r4", new ray.RayActorError("crashed while running")), false, "may have run: not retried");
-  assert.equal(await mayRetryElsewhere(router("drained"), "r5", new ray.RayTaskError("m", new Error("user error"))), false, "the method threw");
+  const dead = async () => { throw new ray.ActorDiedError("actor ServeReplica was killed"); };
+  const alive = async () => ({ pid: 1 });
+  const refusedBy = (id: string) => new ray.RayTaskError("ServeReplica.handleRequest", new ReplicaStoppingRefusal(id, "Worker"));
+  assert.equal(await afterFailure(router("died"), "r1", refusedBy("r1"), alive), "elsewhere", "refused by its stopping replica");
+  assert.equal(await afterFailure(router("died"), "r1", refusedBy("other"), alive), "arguments", "an argument's call was refused by another replica");
+  assert.equal(await afterFailure(router("died"), "r2", new ray.ActorDiedError("actor was killed"), dead), "elsewhere", "never reached the actor");
+  assert.equal(await afterFailure(router("drained"), "r3", new ray.RayActorError("killed while running"), dead), "elsewhere", "killed after drain() answered every started call");
+  assert.equal(await afterFailure(router("died"), "r4", new ray.RayActorError("crashed while running"), dead), "fail", "may have run: not retried");
+  assert.equal(await afterFailure(router("died"), "r5", new ray.ActorDiedError("an argument's actor died"), alive), "arguments", "the replica lives: the error is an argument's");
+  assert.equal(await afterFailure(router("drained"), "r6", new ray.RayTaskError("m", new Error("user error")), dead), "fail", "the method threw");
   assert.deepEqual(gone, ["r1", "r2", "r3", "r4"]);
 });

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import * as ray from "tsray";
 import * as serve from "tsray/serve";
 import { getController } from "../../src/serve/controller-client.js";
+import { chooseReplica } from "../../src/serve/model-choice.js";
 import type { RoutingUpdate } from "../../src/serve/controller-client.js";
 import { serveCluster } from "../helpers/serve-tests.js";
 
@@ -89,4 +90,19 @@ test("HTTP: the header serve_multiplexed_model_id routes to the replica that loa
   for (let i = 0; i < 5; i++) assert.equal((await get("fresh-http")).replica, first);
   assert.deepEqual(await landing(() => get("fresh-http"), "fresh-http", 4), new Set([first]));
   await serve.delete("mux-http");
+});
+
+test("the choice: holders with room first, else the replicas with room holding the fewest models; an expected model counts as held", () => {
+  const replica = (replicaId: string, inFlight: number, models: string[]) => ({ replicaId, inFlight, modelIds: new Set(models) });
+  const none = new Map<string, string>();
+  const replicas = [replica("a", 0, ["x", "y"]), replica("b", 1, ["z"]), replica("c", 0, [])];
+  for (let i = 0; i < 20; i++) {
+    assert.equal(chooseReplica(replicas, 2, "x", none)?.replicaId, "a", "the holder");
+    assert.equal(chooseReplica(replicas, 2, "new", none)?.replicaId, "c", "none holds it: the one with the fewest models");
+    assert.equal(chooseReplica(replicas, 2, "new", new Map([["w", "c"], ["v", "c"]]))?.replicaId, "b", "c expects two models: b holds fewer");
+    assert.equal(chooseReplica(replicas, 2, "w", new Map([["w", "b"]]))?.replicaId, "b", "expected where it was sent");
+    assert.equal(chooseReplica(replicas, 1, "z", none)?.replicaId !== "b", true, "the holder is full: another replica");
+    assert.ok(["a", "b", "c"].includes(chooseReplica(replicas, 2, "", none)!.replicaId));
+  }
+  assert.equal(chooseReplica([replica("a", 1, ["x"])], 1, "x", none), undefined, "no room: the call waits");
 });

@@ -138,21 +138,20 @@ export class Router implements FailureRouter {
     return new Promise((resolve) => {
       const waiters = this.#fateWaiters.get(replicaId) ?? new Set<() => void>();
       this.#fateWaiters.set(replicaId, waiters);
-      const settle = () => {
-        const known = this.#drained.has(replicaId) ? "drained" : this.#listed.has(replicaId) ? undefined : "died";
-        if (known === undefined && !timedOut) return false;
+      const settle = (fate: "drained" | "died") => {
         clearTimeout(timer);
         waiters.delete(check);
         if (waiters.size === 0) this.#fateWaiters.delete(replicaId);
-        resolve(known ?? "died");
-        return true;
+        resolve(fate);
       };
-      let timedOut = false;
-      const check = () => void settle();
-      const timer = setTimeout(() => { timedOut = true; settle(); }, FATE_WAIT_MS);
+      // Called at every routing update: decided once the replica is listed neither running nor stopping.
+      const check = () => {
+        if (this.#drained.has(replicaId)) settle("drained");
+        else if (!this.#listed.has(replicaId)) settle("died");
+      };
+      const timer = setTimeout(() => settle("died"), FATE_WAIT_MS);
       waiters.add(check);
-      if (!this.#known) return;
-      settle();
+      if (this.#known) check();
     });
   }
 

@@ -164,6 +164,11 @@ class Blocker {
   quick(): string {
     return serve.getReplicaContext().replicaId;
   }
+  /** ?hold=KEY holds like hold(); else quick(). */
+  fetch(request: Request): Promise<string> | string {
+    const key = new URL(request.url).searchParams.get("hold");
+    return key === null ? this.quick() : this.hold(key);
+  }
 }
 
 test("a replica SIGKILLed while calls wait for it at the router: those calls succeed on the other replicas", async () => {
@@ -186,6 +191,26 @@ test("a replica SIGKILLed while calls wait for it at the router: those calls suc
   assert.equal(served.length, 6);
   assert.ok(!served.includes(victim.replicaId), "no queued call ran on the victim");
   await serve.delete("sigkill");
+});
+
+test("over HTTP too: requests waiting at the proxy for a SIGKILLed replica are served by the others", async () => {
+  const gate = GateActor.options({ maxConcurrency: 100 }).remote();
+  await serve.run(serve.deployment(Blocker, { numReplicas: 2, maxOngoingRequests: 1 }).bind(gate), { name: "sigkill-http", routePrefix: "/sigkill" });
+  const replicas = (await serve.status()).applications["sigkill-http"]!.deployments.Blocker!.replicas;
+  const get = (query: string) => fetch(`${cluster.url()}/sigkill${query}`).then(async (res) => ({ status: res.status, body: await res.text() }));
+  const held = ["ha", "hb"].map((key) => get(`?hold=${key}`));
+  await ray.get([gate.wait.remote("started:ha"), gate.wait.remote("started:hb")]);
+  const queued = Array.from({ length: 6 }, () => get(""));
+  const victim = replicas[0]!;
+  process.kill(victim.pid, "SIGKILL");
+  await ray.get([gate.open.remote("ha"), gate.open.remote("hb")]);
+  const outcomes = await Promise.all(held);
+  assert.deepEqual(outcomes.map((o) => o.status).sort(), [200, 500], JSON.stringify(outcomes));
+  assert.match(outcomes.find((o) => o.status === 500)!.body, /RayActorError/);
+  const served = await Promise.all(queued);
+  assert.ok(served.every((r) => r.status === 200), JSON.stringify(served));
+  assert.ok(!served.some((r) => r.body === victim.replicaId), "no queued request ran on the victim");
+  await serve.delete("sigkill-http");
 });
 
 test("the retry rule: a call goes to another replica only when it never ran on its own", async () => {

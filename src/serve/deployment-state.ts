@@ -203,17 +203,17 @@ export class DeploymentState {
     };
   }
 
-  /** The replicas a restarted controller should take over (state-store.ts). */
-  record(): { replicaId: string; actorName: string; version: string }[] {
-    return [...this.#replicas.values()].filter((r) => r.state === "RUNNING" || r.state === "RECOVERING")
-      .map((r) => ({ replicaId: r.replicaId, actorName: r.actorName, version: r.version }));
+  /** The replicas a restarted controller should take over (state-store.ts); stopping ones to stop again. */
+  record(): { replicaId: string; actorName: string; version: string; stopping?: boolean }[] {
+    return [...this.#replicas.values()].filter((r) => r.state === "RUNNING" || r.state === "RECOVERING" || (r.state === "STOPPING" && r.pid !== 0))
+      .map((r) => ({ replicaId: r.replicaId, actorName: r.actorName, version: r.version, ...(r.state === "STOPPING" ? { stopping: true } : {}) }));
   }
 
   /**
    * Takes over a replica a previous controller started: RECOVERING (and routed to) until it says
    * where it runs, then RUNNING; gone if its actor is.
    */
-  async adopt(record: { replicaId: string; actorName: string; version: string }): Promise<void> {
+  async adopt(record: { replicaId: string; actorName: string; version: string; stopping?: boolean }): Promise<void> {
     let actor: ReplicaHandle;
     try {
       actor = (await ray.getActor(record.actorName, { namespace: SERVE_NAMESPACE })) as ReplicaHandle;
@@ -233,6 +233,8 @@ export class DeploymentState {
       replica.modelIds = modelIds ?? [];
       if (replica.state === "RECOVERING") replica.state = "RUNNING";
       this.#watch(replica);
+      // Its previous controller was stopping it: drained again (calls there answered or refused), then killed.
+      if (record.stopping && replica.state === "RUNNING") this.#stop(replica);
     } catch {
       this.#replicas.delete(replica.replicaId);
     }

@@ -70,6 +70,7 @@ export class ServeReplica {
   /** Rejects a running request's call at once (drain()'s cut-off), by request id. */
   readonly #cutters = new Map<string, (err: Error) => void>();
   #stopping = false;
+  #draining: Promise<void> | undefined;
   readonly #streams = new Map<string, Stream>();
   readonly #earlyCancels = new Set<string>();
   #drained: (() => void) | undefined;
@@ -184,9 +185,15 @@ export class ServeReplica {
   /**
    * Stops taking work (new calls and those waiting for a slot are refused), waits for the running
    * requests and their streams (at most timeoutMs), cuts off what still runs, then calls the
-   * user's shutdown(). Every call that started has its answer before this resolves.
+   * user's shutdown(). Every call that started has its answer before this resolves. Asked again
+   * (by a restarted controller), it is the same drain.
    */
-  async drain(timeoutMs: number): Promise<void> {
+  drain(timeoutMs: number): Promise<void> {
+    this.#draining ??= this.#drain(timeoutMs);
+    return this.#draining;
+  }
+
+  async #drain(timeoutMs: number): Promise<void> {
     this.#stopping = true;
     for (const waiting of this.#waiting.splice(0)) waiting.refuse(this.#refusal());
     await this.#untilIdle(timeoutMs);

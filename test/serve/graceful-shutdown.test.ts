@@ -97,3 +97,34 @@ test("past gracefulShutdownTimeoutMs a request still running is cut off: its cal
   assert.match(res.body, /cut off/);
   assert.equal((await serve.status()).applications.cut, undefined);
 });
+
+test("a controller killed while a replica drains: its replacement drains and stops that replica too (the held request still gets its result)", async () => {
+  const release = latch();
+  const deployment = serve.deployment(Held, { numReplicas: 2, maxOngoingRequests: 1, gracefulShutdownTimeoutMs: 120_000 });
+  const handle = await serve.run(deployment.bind(release), { name: "restart", routePrefix: null });
+  const started = [latch(), latch()];
+  const calls = started.map((s) => handle.hold.remote(s));
+  await ray.get(started.map((s) => s.wait.remote()));
+  await serve.run(deployment.options({ numReplicas: 1 }).bind(release), { name: "restart", routePrefix: null });
+  const stopping = await until("a replica stopping", async () =>
+    (await serve.status()).applications.restart?.deployments.Held?.replicas.find((r) => r.state === "STOPPING"));
+  await ray.kill(await ray.getActor("SERVE_CONTROLLER_ACTOR", { namespace: "serve" }), { noRestart: false });
+  // The new controller took the stopping replica over, still stopping.
+  await until("the stopping replica taken over", async () => {
+    const st = await serve.status().catch(() => undefined);
+    return st?.applications.restart?.deployments.Held?.replicas.some((r) => r.replicaId === stopping.replicaId && r.state === "STOPPING") ? true : undefined;
+  });
+  await ray.get(release.open.remote());
+  assert.equal(new Set(await Promise.all(calls)).size, 2, "both held calls answered");
+  await until("the stopped replica gone and its process exited", async () => {
+    const replicas = (await serve.status()).applications.restart?.deployments.Held?.replicas ?? [];
+    if (replicas.some((r) => r.replicaId === stopping.replicaId)) return undefined;
+    try {
+      process.kill(stopping.pid, 0);
+      return undefined;
+    } catch {
+      return true;
+    }
+  });
+  await serve.delete("restart");
+});

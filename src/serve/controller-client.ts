@@ -24,7 +24,11 @@ export interface RoutingUpdate {
   readonly version: string;
   /** Set when calls cannot be served: the deployment was deleted or failed to deploy. */
   readonly unavailable: string | null;
-  readonly replicas: ReplicaAccess[];
+  readonly replicas: (ReplicaAccess & { readonly modelIds?: readonly string[] })[];
+  /** Replicas being stopped gracefully (draining): gone for routing, their end not known yet. */
+  readonly stopping?: readonly string[];
+  /** Replicas recently stopped gracefully, after drain() answered every call that had started (retry-rule.ts). */
+  readonly drained?: readonly string[];
   readonly maxOngoingRequests: number;
   readonly maxQueuedRequests: number;
   /** With autoscaling: how often routers report their ongoing requests (controller recordOngoing()); null without. */

@@ -277,6 +277,11 @@ export class ServeController {
     this.#deployments.get(key(appName, deploymentName))?.recordOngoing(routerId, ongoing);
   }
 
+  /** A replica's multiplexed model ids, at every change (model-reports.ts): published to the routers. */
+  recordModelIds(appName: string, deploymentName: string, replicaId: string, modelIds: string[]): void {
+    this.#deployments.get(key(appName, deploymentName))?.recordModelIds(replicaId, modelIds);
+  }
+
   /** Long poll of a proxy for the route table. */
   async listenRoutes(version: string): Promise<RouteTable> {
     await this.#recovered;

@@ -15,8 +15,11 @@
  *   checkHealth threw or hung past healthCheckTimeoutMs 3 times in a row is stopped and replaced.
  * - With autoscaling (autoscaler.ts) the target follows the routers' reports of ongoing requests;
  *   status() says UPSCALING / DOWNSCALING until the replicas match it again.
- * - Stopping is graceful: unrouted first, then drain() (running requests finish, up to
- *   gracefulShutdownTimeoutMs, then the user's shutdown()), then the actor is killed.
+ * - Stopping is graceful: unrouted first (routers are told it is stopping), then drain() (new
+ *   calls refused, running requests finish, up to gracefulShutdownTimeoutMs, then the user's
+ *   shutdown()), then the actor is killed. A replica whose drain() answered is listed as drained
+ *   for a while: a call that failed with its kill had not started (retry-rule.ts).
+ * - The multiplexed model ids each replica reports (recordModelIds) go to the routers with it.
  */
 import { randomUUID } from "node:crypto";
 import * as ray from "tsray";
@@ -54,6 +57,8 @@ interface Replica {
   healthCheckAt: number;
   checking: boolean;
   readonly startedAt: number;
+  /** The multiplexed model ids it reported loaded (model-reports.ts). */
+  modelIds: string[];
 }
 
 const ReplicaActor = ray.util.remoteExport(replicaModule, ServeReplica);
@@ -63,10 +68,14 @@ const HEALTH_FAILURES = 3;
 const CONTROL_SLOTS = 32;
 /** How long a replica may start before status() says it seems stuck. */
 const PENDING_START_MS = 30_000;
+/** How long a drained replica stays listed as such for routers (RoutingUpdate.drained). */
+const DRAINED_LISTED_MS = 60_000;
 
 export class DeploymentState {
   #spec: DeploymentSpec;
   readonly #replicas = new Map<string, Replica>();
+  /** Replicas stopped gracefully: id → when. */
+  readonly #drained = new Map<string, number>();
   #failedStarts = 0;
   #failed = false;
   #wasHealthy = false;
@@ -152,6 +161,14 @@ export class DeploymentState {
     this.#autoscaler?.record(routerId, ongoing);
   }
 
+  /** A replica's report of its loaded multiplexed model ids; published when they changed. */
+  recordModelIds(replicaId: string, modelIds: string[]): void {
+    const replica = this.#replicas.get(replicaId);
+    if (replica === undefined || JSON.stringify(replica.modelIds) === JSON.stringify(modelIds)) return;
+    replica.modelIds = modelIds;
+    if (replica.state === "RUNNING" || replica.state === "RECOVERING") this.publish();
+  }
+
   setRoutingVersion(version: string): void {
     this.#routingVersion = version;
   }
@@ -159,12 +176,16 @@ export class DeploymentState {
   routing(): RoutingUpdate {
     const unavailable = this.deleting ? `deployment '${this.name}' of application '${this.appName}' was deleted`
       : this.#failed ? `deployment '${this.name}' of application '${this.appName}' failed to deploy: ${this.message}` : null;
+    const now = Date.now();
+    for (const [id, at] of this.#drained) if (now - at > DRAINED_LISTED_MS) this.#drained.delete(id);
     return {
       version: this.#routingVersion,
       unavailable,
       replicas: unavailable !== null ? [] : [...this.#replicas.values()]
         .filter((r) => r.state === "RUNNING" || r.state === "RECOVERING")
-        .map((r) => ({ replicaId: r.replicaId, actor: r.actor })),
+        .map((r) => ({ replicaId: r.replicaId, actor: r.actor, modelIds: r.modelIds })),
+      stopping: [...this.#replicas.values()].filter((r) => r.state === "STOPPING").map((r) => r.replicaId),
+      drained: [...this.#drained.keys()],
       maxOngoingRequests: this.#spec.options.maxOngoingRequests,
       maxQueuedRequests: this.#spec.options.maxQueuedRequests,
       metricsIntervalMs: this.#spec.options.autoscaling?.metricsIntervalMs ?? null,
@@ -182,17 +203,17 @@ export class DeploymentState {
     };
   }
 
-  /** The replicas a restarted controller should take over (state-store.ts). */
-  record(): { replicaId: string; actorName: string; version: string }[] {
-    return [...this.#replicas.values()].filter((r) => r.state === "RUNNING" || r.state === "RECOVERING")
-      .map((r) => ({ replicaId: r.replicaId, actorName: r.actorName, version: r.version }));
+  /** The replicas a restarted controller should take over (state-store.ts); stopping ones to stop again. */
+  record(): { replicaId: string; actorName: string; version: string; stopping?: boolean }[] {
+    return [...this.#replicas.values()].filter((r) => r.state === "RUNNING" || r.state === "RECOVERING" || (r.state === "STOPPING" && r.pid !== 0))
+      .map((r) => ({ replicaId: r.replicaId, actorName: r.actorName, version: r.version, ...(r.state === "STOPPING" ? { stopping: true } : {}) }));
   }
 
   /**
    * Takes over a replica a previous controller started: RECOVERING (and routed to) until it says
    * where it runs, then RUNNING; gone if its actor is.
    */
-  async adopt(record: { replicaId: string; actorName: string; version: string }): Promise<void> {
+  async adopt(record: { replicaId: string; actorName: string; version: string; stopping?: boolean }): Promise<void> {
     let actor: ReplicaHandle;
     try {
       actor = (await ray.getActor(record.actorName, { namespace: SERVE_NAMESPACE })) as ReplicaHandle;
@@ -202,15 +223,18 @@ export class DeploymentState {
     const replica: Replica = {
       replicaId: record.replicaId, actorName: record.actorName, actor, version: record.version, state: "RECOVERING",
       pid: 0, nodeId: "", healthFailures: 0, healthCheckAt: Date.now() + this.#spec.options.healthCheckPeriodMs, checking: false,
-      startedAt: Date.now(),
+      startedAt: Date.now(), modelIds: [],
     };
     this.#replicas.set(replica.replicaId, replica);
     try {
-      const { pid, nodeId } = await ray.get(actor.info.remote());
+      const { pid, nodeId, modelIds } = await ray.get(actor.info.remote());
       replica.pid = pid;
       replica.nodeId = nodeId;
+      replica.modelIds = modelIds ?? [];
       if (replica.state === "RECOVERING") replica.state = "RUNNING";
       this.#watch(replica);
+      // Its previous controller was stopping it: drained again (calls there answered or refused), then killed.
+      if (record.stopping && replica.state === "RUNNING") this.#stop(replica);
     } catch {
       this.#replicas.delete(replica.replicaId);
     }
@@ -275,7 +299,7 @@ export class DeploymentState {
     });
     const replica: Replica = {
       replicaId, actorName, actor, version: spec.version, state: "STARTING", pid: 0, nodeId: "",
-      healthFailures: 0, healthCheckAt: Date.now() + o.healthCheckPeriodMs, checking: false, startedAt: Date.now(),
+      healthFailures: 0, healthCheckAt: Date.now() + o.healthCheckPeriodMs, checking: false, startedAt: Date.now(), modelIds: [],
     };
     this.#replicas.set(replicaId, replica);
     void ray.get(actor.ready.remote()).then(
@@ -348,16 +372,19 @@ export class DeploymentState {
     this.publish();
     const graceMs = this.#spec.options.gracefulShutdownTimeoutMs;
     void (async () => {
+      // A starting replica got no calls.
+      let drained = wasStarting;
       if (!wasStarting) {
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          ray.get(replica.actor.drain.remote(graceMs)).catch(() => {}),
+        drained = await Promise.race([
+          ray.get(replica.actor.drain.remote(graceMs)).then(() => true, () => false),
           // drain() itself hangs no longer than graceMs plus the user's shutdown(); this bounds the latter.
-          new Promise<void>((r) => { timer = setTimeout(r, graceMs + 10_000); }),
+          new Promise<boolean>((r) => { timer = setTimeout(() => r(false), graceMs + 10_000); }),
         ]);
         clearTimeout(timer);
       }
       await ray.kill(replica.actor, { noRestart: true }).catch(() => {});
+      if (drained) this.#drained.set(replica.replicaId, Date.now());
       this.#replicas.delete(replica.replicaId);
       this.publish();
     })();

@@ -86,8 +86,9 @@ export async function encodeHandleArg(arg: unknown): Promise<unknown> {
   return arg instanceof Request ? { [REQUEST_KEY]: await toWireRequest(arg, arg.url) } : arg;
 }
 
+// `in` first: reading an unknown property of some values throws (an ActorHandle passed as an argument).
 export function decodeHandleArg(arg: unknown, signal: AbortSignal): unknown {
-  const wire = typeof arg === "object" && arg !== null ? (arg as Record<string, unknown>)[REQUEST_KEY] : undefined;
+  const wire = typeof arg === "object" && arg !== null && REQUEST_KEY in arg ? (arg as Record<string, unknown>)[REQUEST_KEY] : undefined;
   return wire === undefined ? arg : fromWireRequest(wire as WireRequest, signal);
 }
 
@@ -98,7 +99,7 @@ export async function encodeHandleResult(result: unknown): Promise<unknown> {
 }
 
 export function decodeHandleResult(result: unknown): unknown {
-  const wire = typeof result === "object" && result !== null ? (result as Record<string, unknown>)[RESPONSE_KEY] : undefined;
+  const wire = typeof result === "object" && result !== null && RESPONSE_KEY in result ? (result as Record<string, unknown>)[RESPONSE_KEY] : undefined;
   if (wire === undefined) return result;
   const w = wire as { status: number; statusText: string; headers: [string, string][]; body: Uint8Array | null };
   return new Response(w.body, { status: w.status, statusText: w.statusText, headers: w.headers });

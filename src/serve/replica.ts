@@ -11,13 +11,20 @@
  *   head and body chunks: see http-result.ts). Each runs inside its RequestContext, whose signal
  *   cancel(requestId) aborts. At most maxOngoingRequests run at once; more (from several callers,
  *   each of which keeps its own count) wait here in order.
- * - Stop: drain() waits for the running requests (up to gracefulShutdownTimeoutMs), then calls
- *   the user's shutdown(); the controller then kills the actor, and the process exits.
+ * - Stop: drain() refuses new calls and those still waiting for a slot (ReplicaStoppingRefusal:
+ *   their callers send them to another replica, retry-rule.ts), waits for the running requests
+ *   and for their streams to be read to the end, up to gracefulShutdownTimeoutMs; requests still
+ *   running then are cut off (their callers get RequestCutOff, their signals abort); then it calls
+ *   the user's shutdown(). The controller then kills the actor, and the process exits.
+ * - Multiplexed models: the ids loaded here are reported to the controller (model-reports.ts).
  */
 import * as ray from "tsray";
 import { RayServeError, RequestCancelledError } from "./errors.js";
 import { decodeHandleArg, encodeHandleResult, fromWireRequest, toHttpParts, type WireRequest } from "./http-result.js";
+import { reportLoadedModels } from "./model-reports.js";
+import { loadedModelIds } from "./multiplexed.js";
 import { setReplicaContext, withRequestContext } from "./request-context.js";
+import { ReplicaStoppingRefusal, RequestCutOff } from "./retry-rule.js";
 import type { RequestMeta, StreamBatch } from "./response.js";
 import type { JsonValue } from "./options.js";
 import "./handle.js"; // registers the handle's serializer before bound arguments are read
@@ -45,14 +52,25 @@ interface Stream {
 }
 
 const LIFECYCLE = new Set(["init", "reconfigure", "checkHealth", "shutdown", "constructor"]);
+/** After a cut-off, how long drain() still waits for the cut streams' callers to fetch their error. */
+const CUT_STREAMS_WAIT_MS = 1000;
+
+interface WaitingCall {
+  admit(): void;
+  refuse(err: Error): void;
+}
 
 export class ServeReplica {
   readonly #init: ReplicaInit;
   readonly #instance: Promise<Instance>;
   #maxOngoing: number;
   #ongoing = 0;
-  readonly #waiting: (() => void)[] = [];
+  readonly #waiting: WaitingCall[] = [];
   readonly #aborts = new Map<string, AbortController>();
+  /** Rejects a running request's call at once (drain()'s cut-off), by request id. */
+  readonly #cutters = new Map<string, (err: Error) => void>();
+  #stopping = false;
+  #draining: Promise<void> | undefined;
   readonly #streams = new Map<string, Stream>();
   readonly #earlyCancels = new Set<string>();
   #drained: (() => void) | undefined;
@@ -63,6 +81,7 @@ export class ServeReplica {
     this.#init = init;
     this.#maxOngoing = init.maxOngoingRequests;
     setReplicaContext({ appName: init.appName, deployment: init.deployment, replicaId: init.replicaId });
+    reportLoadedModels(init);
     this.#instance = construct(init);
     this.#instance.catch(() => {});
   }
@@ -76,10 +95,10 @@ export class ServeReplica {
     return { pid: process.pid, nodeId: ray.getRuntimeContext().nodeId };
   }
 
-  /** Where it runs, for a controller taking it over after a restart (it is running already). */
-  async info(): Promise<{ pid: number; nodeId: string }> {
+  /** Where it runs and the models it holds, for a controller taking it over after a restart (it is running already). */
+  async info(): Promise<{ pid: number; nodeId: string; modelIds: string[] }> {
     await this.#instance;
-    return { pid: process.pid, nodeId: ray.getRuntimeContext().nodeId };
+    return { pid: process.pid, nodeId: ray.getRuntimeContext().nodeId, modelIds: loadedModelIds() };
   }
 
   async reconfigure(userConfig: JsonValue): Promise<void> {
@@ -157,18 +176,32 @@ export class ServeReplica {
       stream.done = true;
       this.#streams.delete(requestId);
       stream.wake?.();
+      this.#checkDrained();
     }
   }
 
-  /** Stops taking work, waits for the running requests (at most timeoutMs), then calls the user's shutdown(). */
-  async drain(timeoutMs: number): Promise<void> {
-    if (this.#ongoing > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((r) => { this.#drained = r; }),
-        new Promise<void>((r) => { timer = setTimeout(r, timeoutMs); }),
-      ]);
-      clearTimeout(timer);
+  /**
+   * Stops taking work (new calls and those waiting for a slot are refused), waits for the running
+   * requests and their streams (at most timeoutMs), cuts off what still runs, then calls the
+   * user's shutdown(). Every call that started has its answer before this resolves. Asked again
+   * (by a restarted controller), it is the same drain.
+   */
+  drain(timeoutMs: number): Promise<void> {
+    this.#draining ??= this.#drain(timeoutMs);
+    return this.#draining;
+  }
+
+  async #drain(timeoutMs: number): Promise<void> {
+    this.#stopping = true;
+    for (const waiting of this.#waiting.splice(0)) waiting.refuse(this.#refusal());
+    await this.#untilIdle(timeoutMs);
+    if (this.#ongoing > 0 || this.#streams.size > 0) {
+      for (const [requestId, cut] of [...this.#cutters]) {
+        const err = new RequestCutOff(`request ${requestId} was cut off: it still ran on replica ${this.#init.replicaId} of deployment '${this.#init.deployment}' (application '${this.#init.appName}') when the replica stopped, after gracefulShutdownTimeoutMs (${timeoutMs} ms)`);
+        this.#aborts.get(requestId)?.abort(err);
+        cut(err);
+      }
+      await this.#untilIdle(CUT_STREAMS_WAIT_MS);
     }
     try {
       const instance = await this.#instance;
@@ -188,12 +221,12 @@ export class ServeReplica {
     const items = stream.items.splice(0);
     if (!stream.done) return { items, done: false };
     if (stream.error === undefined) {
-      this.#streams.delete(requestId);
+      this.#ended(requestId);
       return { items, done: true };
     }
     // Give the values first; the error comes with the next call.
     if (items.length > 0 || keepError) return { items, done: false };
-    this.#streams.delete(requestId);
+    this.#ended(requestId);
     throw stream.error;
   }
 
@@ -204,6 +237,32 @@ export class ServeReplica {
       if (typeof fetch !== "function") return toHttpParts(new Response(`deployment '${this.#init.deployment}' has no fetch(request) method: it cannot serve HTTP`, { status: 501 }));
       return toHttpParts(await fetch.call(instance, request));
     });
+  }
+
+  /** Resolves once no request runs and every stream was read to its end, or after ms. */
+  async #untilIdle(ms: number): Promise<void> {
+    if (this.#ongoing === 0 && this.#streams.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((r) => { this.#drained = r; }),
+      new Promise<void>((r) => { timer = setTimeout(r, ms); }),
+    ]);
+    clearTimeout(timer);
+    this.#drained = undefined;
+  }
+
+  /** A stream read to its end: gone, and perhaps the last thing a drain waited for. */
+  #ended(requestId: string): void {
+    this.#streams.delete(requestId);
+    this.#checkDrained();
+  }
+
+  #checkDrained(): void {
+    if (this.#ongoing === 0 && this.#streams.size === 0) this.#drained?.();
+  }
+
+  #refusal(): ReplicaStoppingRefusal {
+    return new ReplicaStoppingRefusal(this.#init.replicaId, this.#init.deployment);
   }
 
   #callMethod(instance: Instance, method: string, args: unknown[]): unknown {
@@ -221,6 +280,8 @@ export class ServeReplica {
   }
 
   async #serve<T>(meta: RequestMeta, run: (instance: Instance, signal: AbortSignal) => Promise<T>): Promise<T> {
+    // Stopping: the caller sends it to another replica (nothing of it ran here).
+    if (this.#stopping) throw this.#refusal();
     const abort = new AbortController();
     // Cancelled before it started: it never runs.
     if (this.#earlyCancels.delete(meta.requestId)) throw new RequestCancelledError(`request ${meta.requestId} was cancelled before it started`);
@@ -229,11 +290,16 @@ export class ServeReplica {
       await this.#admit(abort.signal);
       try {
         const instance = await this.#instance;
-        return await withRequestContext({ ...meta, signal: abort.signal }, () => run(instance, abort.signal));
+        // Settles with the request, or at once when drain() cuts it off.
+        return await new Promise<T>((resolve, reject) => {
+          this.#cutters.set(meta.requestId, reject);
+          withRequestContext({ ...meta, signal: abort.signal }, () => run(instance, abort.signal)).then(resolve, reject);
+        });
       } finally {
+        this.#cutters.delete(meta.requestId);
         this.#ongoing--;
         this.#admitWaiting();
-        if (this.#ongoing === 0) this.#drained?.();
+        this.#checkDrained();
       }
     } finally {
       this.#aborts.delete(meta.requestId);
@@ -270,23 +336,29 @@ export class ServeReplica {
       return;
     }
     await new Promise<void>((resolve, reject) => {
-      const admit = () => {
-        signal.removeEventListener("abort", onAbort);
-        this.#ongoing++;
-        resolve();
+      const waiting: WaitingCall = {
+        admit: () => {
+          signal.removeEventListener("abort", onAbort);
+          this.#ongoing++;
+          resolve();
+        },
+        refuse: (err) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(err);
+        },
       };
       const onAbort = () => {
-        const i = this.#waiting.indexOf(admit);
+        const i = this.#waiting.indexOf(waiting);
         if (i >= 0) this.#waiting.splice(i, 1);
         reject(signal.reason);
       };
       signal.addEventListener("abort", onAbort, { once: true });
-      this.#waiting.push(admit);
+      this.#waiting.push(waiting);
     });
   }
 
   #admitWaiting(): void {
-    while (this.#waiting.length > 0 && this.#ongoing < this.#maxOngoing) this.#waiting.shift()!();
+    while (this.#waiting.length > 0 && this.#ongoing < this.#maxOngoing) this.#waiting.shift()!.admit();
   }
 }
 

@@ -4,11 +4,15 @@
  * (a DeploymentResponse at the top level becomes its result's ObjectRef, which the core resolves
  * before the replica's method runs), the router gives it a replica, and the replica runs it inside
  * the request's context (replica.ts). Cancelling drops a queued call or aborts the running one on
- * its replica; a call made while serving a request is cancelled with that request.
+ * its replica; a call made while serving a request is cancelled with that request. A call that
+ * never ran on its replica (refused by a stopping replica, or its actor gone first: retry-rule.ts)
+ * goes back to the router, first in line, for another replica; a streaming call only until its
+ * first values came.
  */
 import { randomUUID } from "node:crypto";
 import * as ray from "tsray";
 import { RequestCancelledError } from "./errors.js";
+import { afterFailure, callerError, MAX_ATTEMPTS } from "./retry-rule.js";
 import { currentRequest } from "./request-context.js";
 import { decodeHandleResult, encodeHandleArg } from "./http-result.js";
 import { getOnce } from "./get-once.js";
@@ -33,9 +37,12 @@ export function newRequestMeta(appName: string, multiplexedModelId = "", route =
   return { requestId, route, appName, multiplexedModelId };
 }
 
-/** Top-level DeploymentResponses become ObjectRefs; nested ones are refused (as Ray: top level only). */
-async function resolveArgs(args: readonly unknown[]): Promise<unknown[]> {
-  return Promise.all(args.map((arg) => (arg instanceof DeploymentResponse ? arg.toObjectRef() : encodeHandleArg(arg))));
+/**
+ * Top-level DeploymentResponses become ObjectRefs (with `final`, of their last attempt, once they
+ * settled); nested ones are refused (as Ray: top level only).
+ */
+async function resolveArgs(args: readonly unknown[], final = false): Promise<unknown[]> {
+  return Promise.all(args.map((arg) => (arg instanceof DeploymentResponse ? (final ? arg.finalRef() : arg.toObjectRef()) : encodeHandleArg(arg))));
 }
 
 export function checkNoNestedResponses(args: readonly unknown[], method: string): void {
@@ -63,8 +70,22 @@ function linkToParent(cancel: () => void): () => void {
 }
 
 function failedOn(router: Router, slot: Slot, err: unknown): never {
-  if (err instanceof ray.RayActorError) router.markDead(slot.replica.replicaId);
-  throw err;
+  if (err instanceof ray.RayActorError) router.markGone(slot.replica.replicaId);
+  throw callerError(err);
+}
+
+/**
+ * After a failed attempt on `slot` (released by then), see retry-rule.ts: "elsewhere" (another
+ * replica), "resend" (a DeploymentResponse argument failed and was retried meanwhile: again with
+ * its new result) or "fail".
+ */
+async function nextStep(router: Router, call: CallSlot, slot: Slot, attempt: number, err: unknown, args: readonly unknown[]): Promise<"elsewhere" | "resend" | "fail"> {
+  if (call.isCancelled || attempt >= MAX_ATTEMPTS) return "fail";
+  const step = await afterFailure(router, slot.replica.replicaId, err, () => ray.get(slot.replica.actor.info.remote()));
+  if (call.isCancelled) return "fail";
+  if (step !== "arguments") return step;
+  const retried = await Promise.all(args.map((arg) => arg instanceof DeploymentResponse && arg.retried()));
+  return retried.includes(true) ? "resend" : "fail";
 }
 
 /**
@@ -75,20 +96,33 @@ function failedOn(router: Router, slot: Slot, err: unknown): never {
 class CallSlot {
   isCancelled = false;
   slot: Slot | undefined;
-  readonly acquired: Promise<Slot>;
+  acquired!: Promise<Slot>;
+  readonly requestId: string;
   readonly cancelled: Promise<never>;
   readonly unlink: () => void;
-  readonly #withdraw: () => boolean;
+  #withdraw!: () => boolean;
   #rejectCancelled!: (err: unknown) => void;
 
-  constructor(router: Router, readonly requestId: string) {
+  constructor(readonly router: Router, readonly meta: RequestMeta) {
+    this.requestId = meta.requestId;
     this.cancelled = new Promise<never>((_, reject) => { this.#rejectCancelled = reject; });
     this.cancelled.catch(() => {});
-    const { slot, withdraw } = router.acquire();
+    this.#acquire(false);
+    this.unlink = linkToParent(this.cancel);
+  }
+
+  /** A slot on another replica for a call that never ran on its last one (first in the router's queue). */
+  reacquire(): Promise<Slot> {
+    this.slot = undefined;
+    this.#acquire(true);
+    return this.acquired;
+  }
+
+  #acquire(retry: boolean): void {
+    const { slot, withdraw } = this.router.acquire(this.meta.multiplexedModelId, retry);
     this.acquired = slot;
     this.acquired.catch(() => {});
     this.#withdraw = withdraw;
-    this.unlink = linkToParent(this.cancel);
   }
 
   readonly cancel = (): void => {
@@ -108,34 +142,48 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
   readonly requestId: string;
   readonly #result: Promise<T>;
   readonly #ref: Promise<ray.ObjectRef<T>>;
+  #lastRef: Promise<ray.ObjectRef<T>>;
+  readonly #settled: Promise<void>;
   readonly #cancel: () => void;
 
   /** @internal */
   constructor(router: Router, meta: RequestMeta, method: string, args: readonly unknown[]) {
     this.requestId = meta.requestId;
-    const call = new CallSlot(router, meta.requestId);
+    const call = new CallSlot(router, meta);
     this.#cancel = call.cancel;
-    this.#ref = (async () => {
-      const resolved = await resolveArgs(args);
-      const slot = (call.slot = await call.acquired);
+    let resolvedArgs = resolveArgs(args);
+    resolvedArgs.catch(() => {});
+    const send = async (acquired: Promise<Slot>) => {
+      const resolved = await resolvedArgs;
+      const slot = (call.slot = await acquired);
       if (call.isCancelled) {
         slot.release();
         throw new RequestCancelledError(`request ${meta.requestId} was cancelled`);
       }
       return slot.replica.actor.handleRequest.remote(meta, method, ...resolved) as unknown as ray.ObjectRef<T>;
-    })();
-    const refPromise = this.#ref;
+    };
+    // The first attempt's: a call retried elsewhere has another (see finalRef()).
+    const firstRef = (this.#ref = this.#lastRef = send(call.acquired));
     const running = (async () => {
-      const ref = await refPromise;
-      try {
-        return decodeHandleResult(await ray.get(ref)) as T;
-      } catch (err) {
-        return failedOn(router, call.slot!, err);
-      } finally {
-        call.slot!.release();
-        call.unlink();
+      let ref = await firstRef;
+      for (let attempt = 1; ; attempt++) {
+        const slot = call.slot!;
+        try {
+          const value = await ray.get(ref);
+          slot.release();
+          return decodeHandleResult(value) as T;
+        } catch (err) {
+          slot.release();
+          const step = await nextStep(router, call, slot, attempt, err, args);
+          if (step === "fail") throw callerError(err);
+          if (step === "resend") resolvedArgs = resolveArgs(args, true);
+        }
+        const next = (this.#lastRef = send(call.reacquire()));
+        ref = await next;
       }
     })();
+    this.#settled = running.then(() => {}, () => {});
+    running.finally(() => call.unlink()).catch(() => {});
     this.#result = Promise.race([running, call.cancelled]);
     this.#ref.catch(() => {});
     this.#result.catch(() => {});
@@ -169,6 +217,18 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
   async toObjectRef(): Promise<ray.ObjectRef<T>> {
     return this.#ref;
   }
+
+  /** @internal Settled, and sent more than once (a replica refused it or was gone first). */
+  async retried(): Promise<boolean> {
+    await this.#settled;
+    return this.#lastRef !== this.#ref;
+  }
+
+  /** @internal The reference of its last attempt, once it settled (for calls that took it as an argument). */
+  async finalRef(): Promise<ray.ObjectRef<T>> {
+    await this.#settled;
+    return this.#lastRef;
+  }
 }
 
 /**
@@ -183,23 +243,41 @@ export class DeploymentResponseGenerator<Y = unknown> implements AsyncIterable<Y
   /** @internal `start` makes the first call on the replica given. */
   constructor(router: Router, meta: RequestMeta, start: (replica: ReplicaAccess, args: unknown[]) => Promise<StreamBatch>, args: readonly unknown[]) {
     this.requestId = meta.requestId;
-    const call = (this.#call = new CallSlot(router, meta.requestId));
+    const call = (this.#call = new CallSlot(router, meta));
     let finished = false;
     const race = <V>(p: Promise<V>) => Promise.race([p, call.cancelled]);
     this.#batches = (async function* batches() {
       try {
-        const resolved = await race(resolveArgs(args));
-        const slot = (call.slot = await race(call.acquired));
+        let resolved = await race(resolveArgs(args));
+        let slot = (call.slot = await race(call.acquired));
         let batch: StreamBatch;
+        // Until the first values came, the call may not have run: then it goes to another replica.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            batch = await race(start(slot.replica, resolved));
+            // An empty first batch (one of several requests a replica answered at once, see
+            // http-calls.ts): its first values, or its error (a refusal, say), come with next().
+            while (batch.items.length === 0 && !batch.done) batch = await race(getOnce(slot.replica.actor.next.remote(meta.requestId)));
+            break;
+          } catch (err) {
+            if (err instanceof RequestCancelledError && call.isCancelled) throw err;
+            const failed = slot;
+            failed.release();
+            call.slot = undefined;
+            const step = await nextStep(router, call, failed, attempt, err, args);
+            if (step === "fail") {
+              finished = true;
+              throw callerError(err);
+            }
+            if (step === "resend") resolved = await race(resolveArgs(args, true));
+            slot = (call.slot = await race(call.reacquire()));
+          }
+        }
         try {
-          batch = await race(start(slot.replica, resolved));
           for (;;) {
             if (call.isCancelled) await call.cancelled;
-            // A batch may come empty (a replica answering several requests at once, see http-calls.ts).
-            if (batch.items.length > 0 || batch.done) {
-              finished = batch.done;
-              yield batch;
-            }
+            finished = batch.done;
+            yield batch;
             if (batch.done) return;
             batch = await race(getOnce(slot.replica.actor.next.remote(meta.requestId)));
           }

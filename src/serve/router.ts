@@ -5,11 +5,14 @@
  *
  * - power of two choices on queue length: two random replicas with room, the one with fewer of
  *   this router's calls in flight (the replica itself also holds at most maxOngoingRequests at
- *   once, for calls from several routers: see replica.ts);
+ *   once, for calls from several routers: see replica.ts); a call with a multiplexed model id
+ *   prefers the replicas that hold its model (model-choice.ts);
  * - at most maxOngoingRequests of this router's calls on one replica; more wait here, in order,
  *   and past maxQueuedRequests waiting a call fails with BackPressureError;
- * - a replica whose actor died (a call failed with RayActorError) gets no more calls, before the
- *   controller's next list even says so; waiting calls go to the live ones.
+ * - a replica whose actor died (a call failed with RayActorError) or that refused a call because
+ *   it is stopping gets no more calls, before the controller's next list even says so; waiting
+ *   calls go to the live ones, and a call that never ran there goes back to the front of the
+ *   queue (retry-rule.ts, response.ts);
  * - with autoscaling, every metricsIntervalMs it reports its ongoing requests (queued here + sent
  *   and not settled) to the controller (autoscaler.ts); an idle router stops reporting.
  */
@@ -17,6 +20,8 @@ import { randomUUID } from "node:crypto";
 import * as ray from "tsray";
 import { BackPressureError, DeploymentUnavailableError, RequestCancelledError } from "./errors.js";
 import { getController, type ReplicaAccess, type RoutingUpdate } from "./controller-client.js";
+import { chooseReplica } from "./model-choice.js";
+import type { FailureRouter } from "./retry-rule.js";
 
 export interface Slot {
   readonly replica: ReplicaAccess;
@@ -25,9 +30,11 @@ export interface Slot {
 
 interface Entry extends ReplicaAccess {
   inFlight: number;
+  modelIds: ReadonlySet<string>;
 }
 
 interface Waiter {
+  modelId: string;
   resolve(slot: Slot): void;
   reject(err: unknown): void;
 }
@@ -35,6 +42,10 @@ interface Waiter {
 const routers = new Map<string, Router>();
 /** The controller answers a long poll within 10 s; past this one, it is asked again. */
 const LISTEN_LIMIT_MS = 15_000;
+/** A model sent to a replica that had not reported it is expected there this long, or until reported. */
+const EXPECTED_MODEL_MS = 30_000;
+/** How long a call whose replica is gone waits for the controller to say how it ended. */
+const FATE_WAIT_MS = 10_000;
 
 export function routerFor(appName: string, deploymentName: string): Router {
   const key = `${appName}#${deploymentName}`;
@@ -49,10 +60,18 @@ export function closeRouters(reason: string): void {
   routers.clear();
 }
 
-export class Router {
+const NO_MODELS: ReadonlyMap<string, string> = new Map();
+
+export class Router implements FailureRouter {
   closed = false;
   #replicas: Entry[] = [];
   readonly #dead = new Set<string>();
+  /** Replicas the controller stopped gracefully (RoutingUpdate.drained). */
+  #drained = new Set<string>();
+  /** Calls waiting for the controller to say how a replica that is gone ended (fateOf). */
+  readonly #fateWaiters = new Map<string, Set<() => void>>();
+  /** Model id → the replica a call for it went to before any replica reported it (model-choice.ts). */
+  readonly #expected = new Map<string, { replicaId: string; until: number }>();
   #maxOngoing = 5;
   #maxQueued = -1;
   #unavailable: string | undefined;
@@ -66,22 +85,29 @@ export class Router {
   #lastReported = 0;
   /** Calls sent to a replica and not settled, also on replicas no longer listed (draining). */
   #sent = 0;
+  /** The replicas of the controller's latest list, running or stopping (also those this router stopped using). */
+  #listed = new Set<string>();
 
   constructor(readonly appName: string, readonly deploymentName: string) {}
 
-  /** Resolves with a replica slot once one has room; release() the slot when the call settled. */
-  acquire(): { slot: Promise<Slot>; withdraw(): boolean } {
+  /**
+   * Resolves with a replica slot once one has room; release() the slot when the call settled.
+   * `modelId`: the call's multiplexed model id ("" for none). `retry`: a call that never ran on the
+   * replica it had: it goes first and is not counted against maxQueuedRequests.
+   */
+  acquire(modelId = "", retry = false): { slot: Promise<Slot>; withdraw(): boolean } {
     this.#listen();
     let waiter: Waiter | undefined;
     const slot = new Promise<Slot>((resolve, reject) => {
       if (this.#unavailable !== undefined) return reject(new DeploymentUnavailableError(this.#unavailable));
-      const now = this.#known ? this.#pick() : undefined;
+      const now = this.#known && (retry || this.#queue.length === 0) ? this.#pick(modelId) : undefined;
       if (now !== undefined) return resolve(this.#slotOf(now));
-      if (this.#known && this.#maxQueued >= 0 && this.#queue.length >= this.#maxQueued) {
+      if (!retry && this.#known && this.#maxQueued >= 0 && this.#queue.length >= this.#maxQueued) {
         return reject(new BackPressureError(`deployment '${this.deploymentName}' of application '${this.appName}' has ${this.#queue.length} requests queued at this caller (maxQueuedRequests ${this.#maxQueued})`));
       }
-      waiter = { resolve, reject };
-      this.#queue.push(waiter);
+      waiter = { modelId, resolve, reject };
+      if (retry) this.#queue.unshift(waiter);
+      else this.#queue.push(waiter);
     });
     return {
       slot,
@@ -96,10 +122,37 @@ export class Router {
     };
   }
 
-  /** The replica's actor died: no more calls to it. */
-  markDead(replicaId: string): void {
+  /** The replica's actor died, or it refused a call because it is stopping: no more calls to it. */
+  markGone(replicaId: string): void {
     this.#dead.add(replicaId);
     this.#replicas = this.#replicas.filter((r) => r.replicaId !== replicaId);
+  }
+
+  /**
+   * How a replica that failed a call with RayActorError ended: "drained" if the controller
+   * stopped it gracefully, "died" otherwise; known once the controller's list no longer has it
+   * (or FATE_WAIT_MS passed: "died").
+   */
+  fateOf(replicaId: string): Promise<"drained" | "died"> {
+    this.#listen();
+    return new Promise((resolve) => {
+      const waiters = this.#fateWaiters.get(replicaId) ?? new Set<() => void>();
+      this.#fateWaiters.set(replicaId, waiters);
+      const settle = (fate: "drained" | "died") => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        if (waiters.size === 0) this.#fateWaiters.delete(replicaId);
+        resolve(fate);
+      };
+      // Called at every routing update: decided once the replica is listed neither running nor stopping.
+      const check = () => {
+        if (this.#drained.has(replicaId)) settle("drained");
+        else if (!this.#listed.has(replicaId)) settle("died");
+      };
+      const timer = setTimeout(() => settle("died"), FATE_WAIT_MS);
+      waiters.add(check);
+      if (this.#known) check();
+    });
   }
 
   close(reason: string): void {
@@ -125,13 +178,17 @@ export class Router {
     };
   }
 
-  #pick(): Entry | undefined {
-    const open = this.#replicas.filter((r) => r.inFlight < this.#maxOngoing);
-    if (open.length <= 1) return open[0];
-    const a = Math.floor(Math.random() * open.length);
-    let b = Math.floor(Math.random() * (open.length - 1));
-    if (b >= a) b++;
-    return open[a]!.inFlight <= open[b]!.inFlight ? open[a] : open[b];
+  #pick(modelId: string): Entry | undefined {
+    if (modelId === "") return chooseReplica(this.#replicas, this.#maxOngoing, "", NO_MODELS);
+    const now = Date.now();
+    const expected = new Map<string, string>();
+    for (const [model, e] of this.#expected) {
+      if (e.until < now) this.#expected.delete(model);
+      else expected.set(model, e.replicaId);
+    }
+    const entry = chooseReplica(this.#replicas, this.#maxOngoing, modelId, expected);
+    if (entry !== undefined && !entry.modelIds.has(modelId)) this.#expected.set(modelId, { replicaId: entry.replicaId, until: now + EXPECTED_MODEL_MS });
+    return entry;
   }
 
   #drain(): void {
@@ -140,7 +197,7 @@ export class Router {
         for (const waiter of this.#queue.splice(0)) waiter.reject(new DeploymentUnavailableError(this.#unavailable));
         return;
       }
-      const entry = this.#pick();
+      const entry = this.#pick(this.#queue[0]!.modelId);
       if (entry === undefined) break;
       this.#queue.shift()!.resolve(this.#slotOf(entry));
     }
@@ -162,7 +219,18 @@ export class Router {
     const old = new Map(this.#replicas.map((r) => [r.replicaId, r]));
     this.#replicas = update.replicas
       .filter((r) => !this.#dead.has(r.replicaId))
-      .map((r) => old.get(r.replicaId) ?? { ...r, inFlight: 0 });
+      .map((r) => {
+        const entry = old.get(r.replicaId) ?? { replicaId: r.replicaId, actor: r.actor, inFlight: 0, modelIds: new Set<string>() };
+        entry.modelIds = new Set(r.modelIds ?? []);
+        return entry;
+      });
+    // A model now reported where it was expected needs the expectation no more.
+    for (const [model, e] of this.#expected) {
+      if (this.#replicas.some((r) => r.replicaId === e.replicaId && r.modelIds.has(model))) this.#expected.delete(model);
+    }
+    this.#listed = new Set([...update.replicas.map((r) => r.replicaId), ...(update.stopping ?? [])]);
+    this.#drained = new Set(update.drained ?? []);
+    for (const waiters of [...this.#fateWaiters.values()]) for (const check of [...waiters]) check();
     this.#drain();
   }
 

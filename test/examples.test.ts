@@ -128,6 +128,21 @@ const checks: Record<string, (lines: string[]) => void> = {
     assertInOrder(lines, ['HTTP: {"count":1}', 'handle: {"count":2}']);
   },
 
+  "serve-tour.ts": (lines) => {
+    lineMatching(lines, /^sentiment at http:\/\/127\.0\.0\.1:\d+\/sentiment$/);
+    assertInOrder(lines, [
+      'score: {"text":"A great day, good food","score":3}',
+      'words: "not\\nbad\\nat\\nall\\n"',
+      "scores: 1 -1 2 -2 2 -2 0 4",
+      'meh after the update: {"text":"meh","score":-1} same replica: true',
+      'through the handle: {"text":"good","score":1}',
+      "status: RUNNING Tokenizer=HEALTHY Scorer=HEALTHY Api=HEALTHY",
+    ]);
+    // How the eight calls fell into batches depends on timing: between 1 and 8 each.
+    const largest = Number(lineMatching(lines, /^largest batch: (\d+)$/)[1]);
+    assert.ok(largest >= 1 && largest <= 8, `largest batch ${largest}`);
+  },
+
   "seed-004-multiprocessing-ko.ts": (lines) => {
     lineMatching(lines, /^list comprehension: 1000000 results in \d+ ms$/);
     lineMatching(lines, /^Pool\(processes=16\)\.map: 1000000 results in \d+ ms$/);

@@ -64,7 +64,13 @@ interface Replica {
 const ReplicaActor = ray.util.remoteExport(replicaModule, ServeReplica);
 /** Health checks failed in a row after which a replica is replaced (Ray's threshold). */
 const HEALTH_FAILURES = 3;
-/** Actor call slots beyond maxOngoingRequests, for the calls that are not requests (health, cancel, next, watch). */
+/**
+ * Actor call slots of a replica: it admits requests itself (maxOngoingRequests, which may change
+ * in place; those waiting can be refused when it stops), so the actor's own limit only has to
+ * stay out of the way, with room beyond for the calls that are not requests (health, cancel,
+ * next, watch).
+ */
+const CALL_SLOTS = 1000;
 const CONTROL_SLOTS = 32;
 /** How long a replica may start before status() says it seems stuck. */
 const PENDING_START_MS = 30_000;
@@ -292,7 +298,7 @@ export class DeploymentState {
       name: actorName, namespace: SERVE_NAMESPACE, lifetime: "detached", isolation: "process",
       // Over the cluster's nodes, as Ray Serve spreads a deployment's replicas (one node's loss then takes few of them).
       schedulingStrategy: "SPREAD",
-      maxConcurrency: 2 * o.maxOngoingRequests + CONTROL_SLOTS, ...o.rayActorOptions,
+      maxConcurrency: Math.max(CALL_SLOTS, 2 * o.maxOngoingRequests + CONTROL_SLOTS), ...o.rayActorOptions,
     }).remote({
       appName: this.appName, deployment: this.name, replicaId, shipped: spec.shipped, isClass: spec.isClass, args: spec.args,
       maxOngoingRequests: o.maxOngoingRequests, ...(o.userConfig !== undefined ? { userConfig: o.userConfig } : {}),

@@ -202,3 +202,30 @@ test("two replicas share the load", async () => {
   const st = await serve.status();
   assert.equal(st.applications.who!.deployments.Who!.replicas.length, 2);
 });
+
+// Every call waits here until `n` have arrived: they can only all return if `n` run at once.
+class Rendezvous {
+  #arrived = 0;
+  #all!: () => void;
+  readonly #allArrived = new Promise<void>((r) => { this.#all = r; });
+  async arrive(n: number) {
+    if (++this.#arrived >= n) this.#all();
+    await this.#allArrived;
+  }
+}
+class Meet {
+  constructor(private readonly rendezvous: ray.ActorHandle<Rendezvous>) {}
+  async meet(n: number) {
+    await ray.get(this.rendezvous.arrive.remote(n));
+    return process.pid;
+  }
+}
+
+test("maxOngoingRequests raised in place: the same replica runs that many calls at once", { timeout: 120_000 }, async () => {
+  const rendezvous = ray.remote(Rendezvous).options({ maxConcurrency: 100 }).remote();
+  const handle = await serve.run(serve.deployment(Meet, { maxOngoingRequests: 1 }).bind(rendezvous), { name: "meet", routePrefix: null });
+  const pid = (await serve.status()).applications.meet!.deployments.Meet!.replicas[0]!.pid;
+  await serve.run(serve.deployment(Meet, { maxOngoingRequests: 60 }).bind(rendezvous), { name: "meet", routePrefix: null });
+  const pids = await Promise.all(Array.from({ length: 60 }, () => handle.meet.remote(60)));
+  assert.deepEqual(new Set(pids), new Set([pid]));
+});

@@ -38,13 +38,19 @@ export class CurrentTask {
     return this.interleaved?.getStore() ?? this.sole;
   }
 
-  /** Lets a cancel of the current task interrupt a wait (at once if it is cancelled already). */
-  readonly onInterrupt = (reject: (err: Error) => void, isDone: () => boolean): void => {
+  /**
+   * Lets a cancel of the current task interrupt a wait (at once if it is cancelled already).
+   * Returns what forgets the wait once it ended: a long task, or code that runs in a task's
+   * context after it returned (a server an actor method started), may wait without end.
+   */
+  readonly onInterrupt = (reject: (err: Error) => void): (() => void) | undefined => {
     const ctx = this.get();
-    if (!ctx) return;
-    if (ctx.cancelled) return reject(new TaskCancelledError(`task ${ctx.name} was cancelled`));
-    ctx.interrupts.add((err: Error) => {
-      if (!isDone()) reject(err);
-    });
+    if (!ctx) return undefined;
+    if (ctx.cancelled) {
+      reject(new TaskCancelledError(`task ${ctx.name} was cancelled`));
+      return undefined;
+    }
+    ctx.interrupts.add(reject);
+    return () => ctx.interrupts.delete(reject);
   };
 }

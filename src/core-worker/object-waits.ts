@@ -21,8 +21,8 @@ type Waiter = (value: ObjectValue, id: string) => void;
  */
 const AT_STORE: ObjectValue = { ok: true, value: { prim: null } };
 
-/** How a wait can be interrupted (a cancel of the task that waits). */
-export type OnInterrupt = (reject: (err: Error) => void, isDone: () => boolean) => void;
+/** How a wait can be interrupted (a cancel of the task that waits); returns what forgets it. */
+export type OnInterrupt = (reject: (err: Error) => void) => (() => void) | undefined;
 
 export class ObjectWaits {
   /** Values this thread holds (while it has refs to them, or a wait wants them). */
@@ -201,6 +201,7 @@ class Wait {
   private left = 0;
   private settled = false;
   private timer?: NodeJS.Timeout;
+  private forgetInterrupt?: () => void;
   // Functions handed out (to the waiters' lists, to the interrupt hook) only call methods: the
   // methods hold the loops, and their code is shared by every wait.
   private readonly onValue: Waiter = (value, id) => (value === AT_STORE ? this.atStore(id) : this.arrived(value));
@@ -234,7 +235,7 @@ class Wait {
     }
     if (timeoutMs !== undefined) this.timer = setTimeout(() => this.timedOut(timeoutMs), timeoutMs);
     waits.track(this, true);
-    onInterrupt(this.interrupt, () => this.settled);
+    this.forgetInterrupt = onInterrupt(this.interrupt);
   }
 
   /** Ends the wait: resolved, or rejected with `err`. */
@@ -242,6 +243,7 @@ class Wait {
     if (this.settled) return;
     this.settled = true;
     this.waits.track(this, false);
+    this.forgetInterrupt?.();
     if (this.timer) clearTimeout(this.timer);
     this.waits.stopWaiting(this.ids, this.onValue);
     if (err) this.reject(err);

@@ -17,3 +17,17 @@ export function serveCluster(start: serve.StartOptions = { http: { port: 0 } }, 
   });
   return { url: () => base };
 }
+
+/**
+ * What `probe` gives once it gives something (polled every 50 ms: a state the tests cannot be
+ * told of, such as a controller's decision); fails naming `what` after `limitMs`.
+ */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 90_000): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -8,7 +8,7 @@ import * as serve from "tsray/serve";
 import { Autoscaler } from "../../src/serve/autoscaler.js";
 import { resolveOptions } from "../../src/serve/options.js";
 import { Latch } from "../helpers/latch.js";
-import { serveCluster } from "../helpers/serve-tests.js";
+import { serveCluster, until } from "../helpers/serve-tests.js";
 
 const cluster = serveCluster();
 
@@ -112,15 +112,6 @@ class Held {
   }
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 60_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test("held calls scale a deployment up to maxReplicas; once they finish it goes back to minReplicas, no call lost", async () => {
   const latch = LatchActor.options({ maxConcurrency: 20 }).remote();

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import * as ray from "tsray";
 import * as serve from "tsray/serve";
 import { Gate } from "../helpers/gate.js";
-import { serveCluster } from "../helpers/serve-tests.js";
+import { serveCluster, until } from "../helpers/serve-tests.js";
 import { afterFailure, ReplicaStoppingRefusal } from "../../src/serve/retry-rule.js";
 
 const cluster = serveCluster();
@@ -99,15 +99,6 @@ class Load {
   }
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 90_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const replicasOf = async (app: string) => (await serve.status()).applications[app]?.deployments.Worker?.replicas ?? [];
 

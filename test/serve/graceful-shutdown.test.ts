@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as ray from "tsray";
 import * as serve from "tsray/serve";
 import { Latch } from "../helpers/latch.js";
-import { serveCluster } from "../helpers/serve-tests.js";
+import { serveCluster, until } from "../helpers/serve-tests.js";
 
 const cluster = serveCluster();
 const LatchActor = ray.remote(Latch);
@@ -28,15 +28,6 @@ class Held {
   }
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 60_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A held HTTP request: its `started` latch is a named actor the ingress finds. */
 function heldHttp(prefix: string, name: string): { started: LatchHandle; response: Promise<{ status: number; body: string }> } {
@@ -63,15 +54,20 @@ test("delete() waits for the requests in flight: their results reach the callers
   assert.equal((await serve.status()).applications.graceful, undefined);
 });
 
-test("a scale-down waits for the requests in flight on the replicas it stops", async () => {
+/** Two replicas, one held call on each (so the one that stops has one), then scaled down to one. */
+async function scaleDownWhileHeld(name: string) {
   const release = latch();
   const deployment = serve.deployment(Held, { numReplicas: 2, maxOngoingRequests: 1, gracefulShutdownTimeoutMs: 120_000 });
-  const handle = await serve.run(deployment.bind(release), { name: "scaledown", routePrefix: null });
-  // One held call on each replica, so the one that stops has one.
+  const handle = await serve.run(deployment.bind(release), { name, routePrefix: null });
   const started = [latch(), latch()];
   const calls = started.map((s) => handle.hold.remote(s));
   await ray.get(started.map((s) => s.wait.remote()));
-  await serve.run(deployment.options({ numReplicas: 1 }).bind(release), { name: "scaledown", routePrefix: null });
+  await serve.run(deployment.options({ numReplicas: 1 }).bind(release), { name, routePrefix: null });
+  return { release, calls };
+}
+
+test("a scale-down waits for the requests in flight on the replicas it stops", async () => {
+  const { release, calls } = await scaleDownWhileHeld("scaledown");
   await until("a replica stopping", async () => ((await replicaStates("scaledown")).includes("STOPPING") ? true : undefined));
   await ray.get(release.open.remote());
   const results = await Promise.all(calls);
@@ -99,13 +95,7 @@ test("past gracefulShutdownTimeoutMs a request still running is cut off: its cal
 });
 
 test("a controller killed while a replica drains: its replacement drains and stops that replica too (the held request still gets its result)", async () => {
-  const release = latch();
-  const deployment = serve.deployment(Held, { numReplicas: 2, maxOngoingRequests: 1, gracefulShutdownTimeoutMs: 120_000 });
-  const handle = await serve.run(deployment.bind(release), { name: "restart", routePrefix: null });
-  const started = [latch(), latch()];
-  const calls = started.map((s) => handle.hold.remote(s));
-  await ray.get(started.map((s) => s.wait.remote()));
-  await serve.run(deployment.options({ numReplicas: 1 }).bind(release), { name: "restart", routePrefix: null });
+  const { release, calls } = await scaleDownWhileHeld("restart");
   const stopping = await until("a replica stopping", async () =>
     (await serve.status()).applications.restart?.deployments.Held?.replicas.find((r) => r.state === "STOPPING"));
   await ray.kill(await ray.getActor("SERVE_CONTROLLER_ACTOR", { namespace: "serve" }), { noRestart: false });

@@ -21,13 +21,24 @@ export class CurrentTask {
   private interleaved?: AsyncLocalStorage<TaskContext>;
   /** The task running alone in this thread, when tasks run one at a time. */
   private sole?: TaskContext;
+  /** Tasks running in `interleaved` contexts now. */
+  private interleavedRunning = 0;
 
   /**
-   * Runs `fn` as task `ctx`. Tasks that run one at a time need no async context tracking (and
-   * its promise hooks, a few µs per call): the thread's sole task is the current one.
+   * Runs `fn` as task `ctx`. A task that starts while no other runs here needs no async context
+   * tracking (whose promise hooks cost a few µs per call, and stay on in the thread once on): it
+   * is the thread's sole task, also for its continuations, which run outside any tracked context.
+   * Only a task that starts while another runs (an actor's calls that may interleave) is tracked.
+   * An actor whose calls rarely overlap (Serve's proxy: a call that waits for its death, and an
+   * HTTP server) then never turns the hooks on.
    */
   run<T>(ctx: TaskContext, fn: () => Promise<T>, mayInterleave: boolean): Promise<T> {
-    if (mayInterleave) return (this.interleaved ??= new AsyncLocalStorage<TaskContext>()).run(ctx, fn);
+    if (mayInterleave && (this.sole !== undefined || this.interleavedRunning > 0)) {
+      this.interleavedRunning++;
+      return (this.interleaved ??= new AsyncLocalStorage<TaskContext>()).run(ctx, fn).finally(() => {
+        this.interleavedRunning--;
+      });
+    }
     this.sole = ctx;
     return fn().finally(() => {
       if (this.sole === ctx) this.sole = undefined;

@@ -1,7 +1,8 @@
 /**
  * HTTP between the proxy and the ingress replica. A Request cannot cross an actor call, so it goes
- * as plain data (WireRequest, body buffered) and is rebuilt on the replica with the request's
- * signal. The ingress's result goes back as a stream of parts: first the head
+ * as plain data (WireRequest) and is rebuilt on the replica with the request's signal; its body
+ * comes along whole when it is short and of known length, else it is streamed after it
+ * (`bodyStreamed`, see request-bodies.ts). The ingress's result goes back as a stream of parts: first the head
  * ({ status, headers }), then body chunks as they are produced, converted as serve.d.ts says:
  * a Response as is (its body streamed), a string as text/plain, a Uint8Array as
  * application/octet-stream, an AsyncIterable of those chunk by chunk, anything else as JSON.
@@ -12,6 +13,8 @@ export interface WireRequest {
   method: string;
   headers: [string, string][];
   body: Uint8Array | null;
+  /** The body follows in chunks (replica.bodyChunk); `body` is then null. */
+  bodyStreamed?: true;
 }
 
 export interface HttpHead {
@@ -24,8 +27,11 @@ export async function toWireRequest(request: Request, url: string): Promise<Wire
   return { url, method: request.method, headers: [...request.headers], body: body !== null && body.byteLength > 0 ? body : null };
 }
 
-export function fromWireRequest(wire: WireRequest, signal: AbortSignal): Request {
-  const request = new Request(wire.url, { method: wire.method, headers: wire.headers, body: wire.body });
+/** The ingress's Request; `body`: the streamed body's chunks, for a request whose body follows. */
+export function fromWireRequest(wire: WireRequest, signal: AbortSignal, body?: ReadableStream<Uint8Array>): Request {
+  const request = body === undefined
+    ? new Request(wire.url, { method: wire.method, headers: wire.headers, body: wire.body })
+    : new Request(wire.url, { method: wire.method, headers: wire.headers, body, duplex: "half" } as RequestInit);
   // The request's signal is the call's own: given as the `signal` option instead, it would be
   // followed by a second one, which costs about as much as the rest of the Request.
   Object.defineProperty(request, "signal", { value: signal, enumerable: true });

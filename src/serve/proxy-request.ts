@@ -2,15 +2,17 @@
  * One HTTP request through the proxy, on Node's own request and response: the proxy never needs a
  * Web Request (the replica builds the ingress's from the wire form, see http-result.ts), so none is
  * made here, nor a Response, stream or AbortSignal per request. The request goes, prefix stripped,
- * to the app's ingress as a streaming call of the replica's http(); a response that arrives whole
- * in the first batch (most do) is written with its length in one go, a longer one chunk by chunk
- * as the replica produces it, with the socket's backpressure.
+ * to the app's ingress as a streaming call of the replica's http(), its body whole when it is short
+ * and of known length, else streamed after it at the replica's pace (request-bodies.ts); a
+ * response that arrives whole in the first batch (most do) is written with its length in one go, a
+ * longer one chunk by chunk as the replica produces it, with the socket's backpressure.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as ray from "tsray";
-import type { RouteTable } from "./controller-client.js";
-import { BackPressureError, DeploymentUnavailableError, RequestCancelledError } from "./errors.js";
+import type { ReplicaAccess, RouteTable } from "./controller-client.js";
+import { BackPressureError, DeploymentUnavailableError, RayServeError, RequestCancelledError } from "./errors.js";
+import { getOnce } from "./get-once.js";
 import type { HttpHead, WireRequest } from "./http-result.js";
 import { DeploymentResponseGenerator, newRequestMeta, type StreamBatch } from "./response.js";
 import { routerFor } from "./router.js";
@@ -24,6 +26,8 @@ export interface ProxyRequestContext {
   requestTimeoutMs: number | undefined;
 }
 
+/** Bodies of known length up to this size travel whole with their request; others are streamed. */
+const WHOLE_BODY_LIMIT = 2 ** 20;
 /** Statuses whose responses have no body. */
 const NO_BODY = new Set([101, 204, 205, 304]);
 /** Set by Node's server itself, whatever the ingress said. */
@@ -43,17 +47,27 @@ export async function serveHttpRequest(req: IncomingMessage, res: ServerResponse
   if (route === undefined) return writeText(res, 404, `Not Found: no application serves ${url.pathname}`, requestId);
   if (route.prefix !== "/") url.pathname = url.pathname.slice(route.prefix.length) || "/";
 
-  let body: Uint8Array | null;
+  const streamed = streamsBody(req);
+  let body: Uint8Array | null = null;
   try {
-    body = await readBody(req);
+    if (!streamed) body = await readBody(req);
   } catch {
     return; // the client went away while sending its body
   }
-  const wire: WireRequest = { url: url.toString(), method: req.method ?? "GET", headers: headerPairs(req.rawHeaders), body };
+  const wire: WireRequest = { url: url.toString(), method: req.method ?? "GET", headers: headerPairs(req.rawHeaders), body, ...(streamed ? { bodyStreamed: true as const } : {}) };
   const modelId = req.headers.serve_multiplexed_model_id;
   const meta = newRequestMeta(route.appName, typeof modelId === "string" ? modelId : "", route.prefix, requestId);
-  const call = new DeploymentResponseGenerator<HttpHead | Uint8Array | string>(
-    routerFor(route.appName, route.ingress), meta, (replica, args) => sendHttp(replica, meta, args[0] as WireRequest), [wire]);
+  let bodySentTo: string | undefined;
+  const start = (replica: ReplicaAccess, args: unknown[]): Promise<StreamBatch> => {
+    if (streamed) {
+      // A body read once can go to one replica only: a call refused by a stopping one fails.
+      if (bodySentTo !== undefined) return Promise.reject(new RayServeError(`request ${requestId}: its body was streamed to replica ${bodySentTo}, which stopped before running it; a streamed body cannot be sent again`));
+      bodySentTo = replica.replicaId;
+      pumpBody(req, (chunk) => getOnce(replica.actor.bodyChunk.remote(requestId, chunk)));
+    }
+    return sendHttp(replica, meta, args[0] as WireRequest);
+  };
+  const call = new DeploymentResponseGenerator<HttpHead | Uint8Array | string>(routerFor(route.appName, route.ingress), meta, start, [wire]);
 
   let timedOut = false;
   const timer = ctx.requestTimeoutMs === undefined ? undefined : setTimeout(() => {
@@ -132,6 +146,37 @@ function errorStatus(err: unknown, timedOut: boolean, timeoutMs: number | undefi
   console.error(`Serve: deployment '${route.ingress}' (application '${route.appName}') failed on request ${requestId}: ${describe(err)}`);
   const cause = err instanceof ray.RayTaskError && err.cause instanceof Error ? err.cause : err as Error;
   return [500, `Internal Server Error: ${cause?.name ?? "Error"}: ${cause?.message ?? String(err)}`];
+}
+
+/**
+ * Whether a request's body is streamed to the replica rather than sent whole with the request:
+ * one without a length (chunked), or longer than WHOLE_BODY_LIMIT.
+ */
+function streamsBody(req: IncomingMessage): boolean {
+  if (req.method === "GET" || req.method === "HEAD") return false;
+  const length = req.headers["content-length"];
+  return length === undefined ? req.headers["transfer-encoding"] !== undefined : Number(length) > WHOLE_BODY_LIMIT;
+}
+
+/**
+ * Sends a request's body chunk by chunk, each once the replica took the one before (its answer
+ * comes when the body has room: the client is slowed down, not buffered), then its end. When the
+ * replica wants no more (the request finished or was cancelled), the rest is read and dropped.
+ */
+function pumpBody(req: IncomingMessage, send: (chunk: Uint8Array | null) => Promise<boolean>): void {
+  let wanted = true;
+  const stop = () => {
+    wanted = false;
+    req.resume();
+  };
+  req.on("data", (chunk: Buffer) => {
+    if (!wanted) return;
+    req.pause();
+    send(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)).then((more) => (more ? req.resume() : stop()), stop);
+  });
+  req.once("end", () => {
+    if (wanted) void send(null).catch(() => {});
+  });
 }
 
 async function readBody(req: IncomingMessage): Promise<Uint8Array | null> {

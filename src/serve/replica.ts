@@ -22,6 +22,7 @@ import * as ray from "tsray";
 import { RayServeError, RequestCancelledError } from "./errors.js";
 import { decodeHandleArg, encodeHandleResult, fromWireRequest, toHttpParts, type WireRequest } from "./http-result.js";
 import { reportLoadedModels } from "./model-reports.js";
+import { RequestBodies } from "./request-bodies.js";
 import { loadedModelIds } from "./multiplexed.js";
 import { setReplicaContext, withRequestContext } from "./request-context.js";
 import { ReplicaStoppingRefusal, RequestCutOff } from "./retry-rule.js";
@@ -72,6 +73,7 @@ export class ServeReplica {
   #stopping = false;
   #draining: Promise<void> | undefined;
   readonly #streams = new Map<string, Stream>();
+  readonly #bodies = new RequestBodies();
   readonly #earlyCancels = new Set<string>();
   #drained: (() => void) | undefined;
   #stopped!: () => void;
@@ -155,6 +157,14 @@ export class ServeReplica {
     return requests.map(([meta]) => this.#take(meta.requestId, true));
   }
 
+  /**
+   * The next chunk of a streamed request body (null: its end); answers once the body has room for
+   * more, false when it is not wanted any more (see request-bodies.ts).
+   */
+  bodyChunk(requestId: string, chunk: Uint8Array | null): Promise<boolean> {
+    return this.#bodies.push(requestId, chunk);
+  }
+
   /** The values of a stream produced since the last call, once there is at least one (or its end). */
   async next(requestId: string): Promise<StreamBatch> {
     const stream = this.#streams.get(requestId);
@@ -168,6 +178,7 @@ export class ServeReplica {
   }
 
   cancel(requestId: string): void {
+    if (this.#bodies.has(requestId)) this.#bodies.finish(requestId);
     const abort = this.#aborts.get(requestId);
     if (abort !== undefined) abort.abort(new RayServeError(`request ${requestId} was cancelled`));
     else this.#cancelledEarly(requestId);
@@ -232,11 +243,11 @@ export class ServeReplica {
 
   #startHttp(meta: RequestMeta, wire: WireRequest): Stream {
     return this.#startStream(meta, async (instance, signal) => {
-      const request = fromWireRequest(wire, signal);
+      const request = fromWireRequest(wire, signal, wire.bodyStreamed ? this.#bodies.stream(meta.requestId) : undefined);
       const fetch = this.#init.isClass ? instance.fetch : instance.__call__;
       if (typeof fetch !== "function") return toHttpParts(new Response(`deployment '${this.#init.deployment}' has no fetch(request) method: it cannot serve HTTP`, { status: 501 }));
       return toHttpParts(await fetch.call(instance, request));
-    });
+    }, wire.bodyStreamed ? () => this.#bodies.finish(meta.requestId) : undefined);
   }
 
   /** Resolves once no request runs and every stream was read to its end, or after ms. */
@@ -306,7 +317,7 @@ export class ServeReplica {
     }
   }
 
-  #startStream(meta: RequestMeta, open: (instance: Instance, signal: AbortSignal) => Promise<AsyncIterable<unknown> | Iterable<unknown>>): Stream {
+  #startStream(meta: RequestMeta, open: (instance: Instance, signal: AbortSignal) => Promise<AsyncIterable<unknown> | Iterable<unknown>>, ended?: () => void): Stream {
     const stream: Stream = { items: [], done: false };
     this.#streams.set(meta.requestId, stream);
     const push = (item: unknown) => {
@@ -324,6 +335,7 @@ export class ServeReplica {
       () => { stream.done = true; },
       (err) => { stream.done = true; stream.error = err; },
     ).finally(() => {
+      ended?.();
       stream.wake?.();
       stream.wake = undefined;
     });

@@ -63,7 +63,7 @@ export async function serveHttpRequest(req: IncomingMessage, res: ServerResponse
       // A body read once can go to one replica only: a call refused by a stopping one fails.
       if (bodySentTo !== undefined) return Promise.reject(new RayServeError(`request ${requestId}: its body was streamed to replica ${bodySentTo}, which stopped before running it; a streamed body cannot be sent again`));
       bodySentTo = replica.replicaId;
-      pumpBody(req, (chunk) => getOnce(replica.actor.bodyChunk.remote(requestId, chunk)));
+      pumpBody(req, (chunk) => getOnce(replica.actor.bodyChunk.remote(meta.callId, chunk)));
     }
     return sendHttp(replica, meta, args[0] as WireRequest);
   };

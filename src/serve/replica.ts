@@ -9,7 +9,7 @@
  * - Requests: handleRequest (a method's result), stream (a generator's values, in batches: see
  *   response.ts) and http (an HTTP request through the ingress's fetch, answered as a stream of a
  *   head and body chunks: see http-result.ts). Each runs inside its RequestContext, whose signal
- *   cancel(requestId) aborts. At most maxOngoingRequests run at once; more (from several callers,
+ *   cancel(callId) aborts. At most maxOngoingRequests run at once; more (from several callers,
  *   each of which keeps its own count) wait here in order.
  * - Stop: drain() refuses new calls and those still waiting for a slot (ReplicaStoppingRefusal:
  *   their callers send them to another replica, retry-rule.ts), waits for the running requests
@@ -68,8 +68,8 @@ export class ServeReplica {
   #ongoing = 0;
   readonly #waiting: WaitingCall[] = [];
   readonly #aborts = new Map<string, AbortController>();
-  /** Rejects a running request's call at once (drain()'s cut-off), by request id. */
-  readonly #cutters = new Map<string, (err: Error) => void>();
+  /** Rejects a running request's call at once (drain()'s cut-off), by call id. */
+  readonly #cutters = new Map<string, { requestId: string; cut: (err: Error) => void }>();
   #stopping = false;
   #draining: Promise<void> | undefined;
   readonly #streams = new Map<string, Stream>();
@@ -135,13 +135,13 @@ export class ServeReplica {
       if (!isAsyncIterable(out) && !isIterable(out)) throw new TypeError(`${this.#init.deployment}.${method} is called with stream: true but returned ${out === null ? "null" : typeof out}, not a generator`);
       return out as AsyncIterable<unknown> | Iterable<unknown>;
     });
-    return this.next(meta.requestId);
+    return this.next(meta.callId);
   }
 
   /** An HTTP request: the ingress's fetch, its result as a head ({ status, headers }) then body chunks. */
   async http(meta: RequestMeta, wire: WireRequest): Promise<StreamBatch> {
     this.#startHttp(meta, wire);
-    return this.next(meta.requestId);
+    return this.next(meta.callId);
   }
 
   /**
@@ -154,38 +154,38 @@ export class ServeReplica {
     if (!streams.some(hasNews)) await new Promise<void>((wake) => { for (const stream of streams) stream.wake = wake; });
     // What is produced in the same turn comes in the same answer.
     await new Promise((r) => setImmediate(r));
-    return requests.map(([meta]) => this.#take(meta.requestId, true));
+    return requests.map(([meta]) => this.#take(meta.callId, true));
   }
 
   /**
    * The next chunk of a streamed request body (null: its end); answers once the body has room for
    * more, false when it is not wanted any more (see request-bodies.ts).
    */
-  bodyChunk(requestId: string, chunk: Uint8Array | null): Promise<boolean> {
-    return this.#bodies.push(requestId, chunk);
+  bodyChunk(callId: string, chunk: Uint8Array | null): Promise<boolean> {
+    return this.#bodies.push(callId, chunk);
   }
 
   /** The values of a stream produced since the last call, once there is at least one (or its end). */
-  async next(requestId: string): Promise<StreamBatch> {
-    const stream = this.#streams.get(requestId);
-    if (stream === undefined) throw new RayServeError(`no stream ${requestId} on this replica (finished or cancelled)`);
+  async next(callId: string): Promise<StreamBatch> {
+    const stream = this.#streams.get(callId);
+    if (stream === undefined) throw new RayServeError(`no stream ${callId} on this replica (finished or cancelled)`);
     if (!hasNews(stream)) {
       await new Promise<void>((r) => { stream.wake = r; });
       // What is produced in the same turn comes in the same batch.
       await new Promise((r) => setImmediate(r));
     }
-    return this.#take(requestId, false);
+    return this.#take(callId, false);
   }
 
-  cancel(requestId: string): void {
-    if (this.#bodies.has(requestId)) this.#bodies.finish(requestId);
-    const abort = this.#aborts.get(requestId);
-    if (abort !== undefined) abort.abort(new RayServeError(`request ${requestId} was cancelled`));
-    else this.#cancelledEarly(requestId);
-    const stream = this.#streams.get(requestId);
+  cancel(callId: string): void {
+    if (this.#bodies.has(callId)) this.#bodies.finish(callId);
+    const abort = this.#aborts.get(callId);
+    if (abort !== undefined) abort.abort(new RayServeError(`request ${callId} was cancelled`));
+    else this.#cancelledEarly(callId);
+    const stream = this.#streams.get(callId);
     if (stream !== undefined) {
       stream.done = true;
-      this.#streams.delete(requestId);
+      this.#streams.delete(callId);
       stream.wake?.();
       this.#checkDrained();
     }
@@ -207,9 +207,9 @@ export class ServeReplica {
     for (const waiting of this.#waiting.splice(0)) waiting.refuse(this.#refusal());
     await this.#untilIdle(timeoutMs);
     if (this.#ongoing > 0 || this.#streams.size > 0) {
-      for (const [requestId, cut] of [...this.#cutters]) {
+      for (const [callId, { requestId, cut }] of [...this.#cutters]) {
         const err = new RequestCutOff(`request ${requestId} was cut off: it still ran on replica ${this.#init.replicaId} of deployment '${this.#init.deployment}' (application '${this.#init.appName}') when the replica stopped, after gracefulShutdownTimeoutMs (${timeoutMs} ms)`);
-        this.#aborts.get(requestId)?.abort(err);
+        this.#aborts.get(callId)?.abort(err);
         cut(err);
       }
       await this.#untilIdle(CUT_STREAMS_WAIT_MS);
@@ -226,28 +226,28 @@ export class ServeReplica {
    * What a stream has now; its end, or its error (thrown, unless `keepError`: then an empty
    * batch, the error kept for the next call).
    */
-  #take(requestId: string, keepError: boolean): StreamBatch {
-    const stream = this.#streams.get(requestId);
+  #take(callId: string, keepError: boolean): StreamBatch {
+    const stream = this.#streams.get(callId);
     if (stream === undefined) return { items: [], done: true }; // cancelled meanwhile
     const items = stream.items.splice(0);
     if (!stream.done) return { items, done: false };
     if (stream.error === undefined) {
-      this.#ended(requestId);
+      this.#ended(callId);
       return { items, done: true };
     }
     // Give the values first; the error comes with the next call.
     if (items.length > 0 || keepError) return { items, done: false };
-    this.#ended(requestId);
+    this.#ended(callId);
     throw stream.error;
   }
 
   #startHttp(meta: RequestMeta, wire: WireRequest): Stream {
     return this.#startStream(meta, async (instance, signal) => {
-      const request = fromWireRequest(wire, signal, wire.bodyStreamed ? this.#bodies.stream(meta.requestId) : undefined);
+      const request = fromWireRequest(wire, signal, wire.bodyStreamed ? this.#bodies.stream(meta.callId) : undefined);
       const fetch = this.#init.isClass ? instance.fetch : instance.__call__;
       if (typeof fetch !== "function") return toHttpParts(new Response(`deployment '${this.#init.deployment}' has no fetch(request) method: it cannot serve HTTP`, { status: 501 }));
       return toHttpParts(await fetch.call(instance, request));
-    }, wire.bodyStreamed ? () => this.#bodies.finish(meta.requestId) : undefined);
+    }, wire.bodyStreamed ? () => this.#bodies.finish(meta.callId) : undefined);
   }
 
   /** Resolves once no request runs and every stream was read to its end, or after ms. */
@@ -263,8 +263,8 @@ export class ServeReplica {
   }
 
   /** A stream read to its end: gone, and perhaps the last thing a drain waited for. */
-  #ended(requestId: string): void {
-    this.#streams.delete(requestId);
+  #ended(callId: string): void {
+    this.#streams.delete(callId);
     this.#checkDrained();
   }
 
@@ -285,9 +285,9 @@ export class ServeReplica {
   }
 
   /** A cancel that overtook its request (calls from one caller may run in any order here): remembered a while. */
-  #cancelledEarly(requestId: string): void {
-    this.#earlyCancels.add(requestId);
-    setTimeout(() => this.#earlyCancels.delete(requestId), 60_000).unref();
+  #cancelledEarly(callId: string): void {
+    this.#earlyCancels.add(callId);
+    setTimeout(() => this.#earlyCancels.delete(callId), 60_000).unref();
   }
 
   async #serve<T>(meta: RequestMeta, run: (instance: Instance, signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -295,31 +295,32 @@ export class ServeReplica {
     if (this.#stopping) throw this.#refusal();
     const abort = new AbortController();
     // Cancelled before it started: it never runs.
-    if (this.#earlyCancels.delete(meta.requestId)) throw new RequestCancelledError(`request ${meta.requestId} was cancelled before it started`);
-    this.#aborts.set(meta.requestId, abort);
+    if (this.#earlyCancels.delete(meta.callId)) throw new RequestCancelledError(`request ${meta.requestId} was cancelled before it started`);
+    this.#aborts.set(meta.callId, abort);
     try {
       await this.#admit(abort.signal);
       try {
         const instance = await this.#instance;
         // Settles with the request, or at once when drain() cuts it off.
         return await new Promise<T>((resolve, reject) => {
-          this.#cutters.set(meta.requestId, reject);
-          withRequestContext({ ...meta, signal: abort.signal }, () => run(instance, abort.signal)).then(resolve, reject);
+          this.#cutters.set(meta.callId, { requestId: meta.requestId, cut: reject });
+          const context = { requestId: meta.requestId, route: meta.route, appName: meta.appName, multiplexedModelId: meta.multiplexedModelId, signal: abort.signal };
+          withRequestContext(context, () => run(instance, abort.signal)).then(resolve, reject);
         });
       } finally {
-        this.#cutters.delete(meta.requestId);
+        this.#cutters.delete(meta.callId);
         this.#ongoing--;
         this.#admitWaiting();
         this.#checkDrained();
       }
     } finally {
-      this.#aborts.delete(meta.requestId);
+      this.#aborts.delete(meta.callId);
     }
   }
 
   #startStream(meta: RequestMeta, open: (instance: Instance, signal: AbortSignal) => Promise<AsyncIterable<unknown> | Iterable<unknown>>, ended?: () => void): Stream {
     const stream: Stream = { items: [], done: false };
-    this.#streams.set(meta.requestId, stream);
+    this.#streams.set(meta.callId, stream);
     const push = (item: unknown) => {
       stream.items.push(item);
       stream.wake?.();

@@ -22,6 +22,11 @@ import type { Router, Slot } from "./router.js";
 /** What a replica is told about the request it serves (its RequestContext, less the signal). */
 export interface RequestMeta {
   requestId: string;
+  /**
+   * Unique per call: what the replica knows the call by (its cancel, its stream, its body).
+   * requestId may repeat: a client's x-request-id is taken as it is.
+   */
+  callId: string;
   route: string;
   appName: string;
   multiplexedModelId: string;
@@ -33,8 +38,9 @@ export interface StreamBatch {
   done: boolean;
 }
 
-export function newRequestMeta(appName: string, multiplexedModelId = "", route = "", requestId: string = randomUUID()): RequestMeta {
-  return { requestId, route, appName, multiplexedModelId };
+export function newRequestMeta(appName: string, multiplexedModelId = "", route = "", requestId?: string): RequestMeta {
+  const callId = randomUUID();
+  return { requestId: requestId ?? callId, callId, route, appName, multiplexedModelId };
 }
 
 /**
@@ -133,7 +139,7 @@ class CallSlot {
   };
 
   cancelOnReplica(): void {
-    void ray.get(this.slot!.replica.actor.cancel.remote(this.requestId)).catch(() => {});
+    void ray.get(this.slot!.replica.actor.cancel.remote(this.meta.callId)).catch(() => {});
   }
 }
 
@@ -257,7 +263,7 @@ export class DeploymentResponseGenerator<Y = unknown> implements AsyncIterable<Y
             batch = await race(start(slot.replica, resolved));
             // An empty first batch (one of several requests a replica answered at once, see
             // http-calls.ts): its first values, or its error (a refusal, say), come with next().
-            while (batch.items.length === 0 && !batch.done) batch = await race(getOnce(slot.replica.actor.next.remote(meta.requestId)));
+            while (batch.items.length === 0 && !batch.done) batch = await race(getOnce(slot.replica.actor.next.remote(meta.callId)));
             break;
           } catch (err) {
             if (err instanceof RequestCancelledError && call.isCancelled) throw err;
@@ -279,7 +285,7 @@ export class DeploymentResponseGenerator<Y = unknown> implements AsyncIterable<Y
             finished = batch.done;
             yield batch;
             if (batch.done) return;
-            batch = await race(getOnce(slot.replica.actor.next.remote(meta.requestId)));
+            batch = await race(getOnce(slot.replica.actor.next.remote(meta.callId)));
           }
         } catch (err) {
           finished = true;

@@ -74,3 +74,19 @@ test("a Hono app as the ingress: its routes under the app's prefix, params, quer
   assert.equal(await echo.text(), "got data");
   assert.equal((await fetch(`${cluster.url()}/hono/nothing`)).status, 404);
 });
+
+class Tagged {
+  async fetch(request: Request) {
+    const tag = new URL(request.url).searchParams.get("tag");
+    await new Promise((r) => setTimeout(r, 5));
+    return { tag, requestId: serve.getRequestContext().requestId };
+  }
+}
+
+test("requests that share a client's x-request-id each get their own answer, the id as the client gave it", async () => {
+  await serve.run(serve.deployment(Tagged).bind(), { name: "tagged", routePrefix: "/tagged" });
+  const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => fetch(`${cluster.url()}/tagged?tag=${i}`, { headers: { "x-request-id": "same-id" } })));
+  const bodies = await Promise.all(responses.map((r) => r.json()));
+  bodies.forEach((body, i) => assert.deepEqual(body, { tag: String(i), requestId: "same-id" }));
+  for (const r of responses) assert.equal(r.headers.get("x-request-id"), "same-id");
+});

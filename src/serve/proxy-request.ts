@@ -9,9 +9,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import * as ray from "tsray";
 import type { ReplicaAccess, RouteTable } from "./controller-client.js";
-import { BackPressureError, DeploymentUnavailableError, RayServeError, RequestCancelledError } from "./errors.js";
+import { BackPressureError, causeOf, DeploymentUnavailableError, RayServeError, RequestCancelledError } from "./errors.js";
 import { getOnce } from "./get-once.js";
 import type { HttpHead, WireRequest } from "./http-result.js";
 import { DeploymentResponseGenerator, newRequestMeta, type StreamBatch } from "./response.js";
@@ -144,7 +143,7 @@ function errorStatus(err: unknown, timedOut: boolean, timeoutMs: number | undefi
   if (err instanceof RequestCancelledError) return [499, "Client Closed Request"];
   if (err instanceof BackPressureError || err instanceof DeploymentUnavailableError) return [503, `Service Unavailable: ${err.message}`];
   console.error(`Serve: deployment '${route.ingress}' (application '${route.appName}') failed on request ${requestId}: ${describe(err)}`);
-  const cause = err instanceof ray.RayTaskError && err.cause instanceof Error ? err.cause : err as Error;
+  const cause = causeOf(err) as Error;
   return [500, `Internal Server Error: ${cause?.name ?? "Error"}: ${cause?.message ?? String(err)}`];
 }
 
@@ -202,7 +201,7 @@ function toBuffer(chunk: Uint8Array | string): Buffer {
   return typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
-export function describe(err: unknown): string {
-  const cause = err instanceof ray.RayTaskError && err.cause instanceof Error ? err.cause : err as Error;
+function describe(err: unknown): string {
+  const cause = causeOf(err);
   return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(err);
 }

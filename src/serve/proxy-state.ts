@@ -18,6 +18,7 @@
  */
 import * as ray from "tsray";
 import { SERVE_NAMESPACE } from "./controller-client.js";
+import { causeOf } from "./errors.js";
 import { ServeProxy, proxyModule, type StartOptions } from "./proxy.js";
 
 export type ProxyStatus = "STARTING" | "HEALTHY" | "UNHEALTHY" | "DRAINING" | "DRAINED";
@@ -225,7 +226,7 @@ export class ProxyState {
       },
       (err) => {
         if (this.#proxies.get(nodeId) !== proxy || proxy.status !== "STARTING") return;
-        const cause = err instanceof ray.RayTaskError && err.cause instanceof Error ? err.cause : err as Error;
+        const cause = causeOf(err) as Error;
         proxy.status = "UNHEALTHY";
         proxy.message = `the proxy on node ${nodeId} cannot listen on ${this.#where()}: ${cause?.message ?? String(err)}`;
         proxy.retryAt = Date.now() + RETRY_MS;

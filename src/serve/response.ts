@@ -103,14 +103,12 @@ class CallSlot {
   isCancelled = false;
   slot: Slot | undefined;
   acquired!: Promise<Slot>;
-  readonly requestId: string;
   readonly cancelled: Promise<never>;
   readonly unlink: () => void;
   #withdraw!: () => boolean;
   #rejectCancelled!: (err: unknown) => void;
 
   constructor(readonly router: Router, readonly meta: RequestMeta) {
-    this.requestId = meta.requestId;
     this.cancelled = new Promise<never>((_, reject) => { this.#rejectCancelled = reject; });
     this.cancelled.catch(() => {});
     this.#acquire(false);
@@ -134,7 +132,7 @@ class CallSlot {
   readonly cancel = (): void => {
     if (this.isCancelled) return;
     this.isCancelled = true;
-    this.#rejectCancelled(new RequestCancelledError(`request ${this.requestId} was cancelled`));
+    this.#rejectCancelled(new RequestCancelledError(`request ${this.meta.requestId} was cancelled`));
     if (!this.#withdraw() && this.slot !== undefined) this.cancelOnReplica();
   };
 

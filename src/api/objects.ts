@@ -48,5 +48,5 @@ export async function cancel(ref: ObjectRef, opts?: CancelOptions): Promise<void
   checkKnownOptions("cancel() options", opts, ["force", "recursive"]);
   checkBoolean("cancel() option force", opts?.force);
   checkBoolean("cancel() option recursive", opts?.recursive);
-  coreWorker().send({ t: "cancel", objectId: ref.hex(), force: opts?.force ?? false, recursive: opts?.recursive ?? true });
+  coreWorker().cancel(ref.hex(), opts?.force ?? false, opts?.recursive ?? true);
 }

@@ -19,6 +19,7 @@ import { ObjectRef, setRefCounter } from "./object-ref.js";
 import { CurrentTask, type TaskContext } from "./current-task.js";
 import { ObjectWaits } from "./object-waits.js";
 import { ReferenceTracker } from "./reference-tracker.js";
+import { DirectCalls } from "./direct-calls.js";
 import { afterFinalizers, canSweep, forceGc } from "../common/gc-assist.js";
 import { keepingProcessAlive } from "../common/keep-alive.js";
 
@@ -56,6 +57,8 @@ export class CoreWorker {
   private readonly sentFunctions = new Set<string>();
   private readonly pendingRequests = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private nextRequestId = 1;
+  /** Direct calls to actors in worker processes: for threads of the node's own process (see direct-calls.ts). */
+  private readonly direct?: DirectCalls;
   closed = false;
 
   constructor(
@@ -70,7 +73,19 @@ export class CoreWorker {
     private readonly local?: LocalNode,
   ) {
     this.waits = new ObjectWaits((ids, ready) => this.channel.send(ready ? { t: "subscribe", ids, ready } : { t: "subscribe", ids }), (id) => this.tracker.holds(id));
-    this.tracker = new ReferenceTracker(channel, (id) => this.waits.drop(id), (id) => this.unview(id));
+    this.tracker = new ReferenceTracker(channel, (id) => {
+      this.waits.drop(id);
+      this.direct?.dropped(id);
+    }, (id) => this.unview(id));
+    if (arena) {
+      this.direct = new DirectCalls({
+        workerId: info.workerId,
+        send: (msg) => this.channel.send(msg),
+        request: (method, ...args) => this.request(method, ...args),
+        arrived: (id, value) => this.waits.arrived(id, value),
+      });
+      this.tracker.isLocal = this.direct.isLocal;
+    }
     this.serializeContext = {
       arena,
       bodies: !arena,
@@ -128,6 +143,32 @@ export class CoreWorker {
     for (let i = 0; i < transfers.length; i++) sendId(this.channel, "remove-ref", transfers[i]);
   }
 
+  /**
+   * Submits an actor call directly to its actor's process when it can (see direct-calls.ts);
+   * false when it must go through the node.
+   */
+  submitDirect(spec: TaskSpec, returnIds: string[]): boolean {
+    if (!this.direct?.trySend(spec, returnIds)) return false;
+    this.waits.expect(returnIds);
+    return true;
+  }
+
+  /** Whether this thread's calls to the actor go to its process directly now (see direct-calls.ts). */
+  callsDirectly(actorId: string): boolean {
+    return this.direct?.isOpen(actorId) ?? false;
+  }
+
+  /** An ObjectRef leaves this thread (in an argument or a value): the node must know its object. */
+  passOn(id: string): void {
+    this.direct?.passOn(id);
+  }
+
+  /** Cancels the task whose return is `objectId` (see ray.cancel). */
+  cancel(objectId: string, force: boolean, recursive: boolean): void {
+    if (this.direct?.cancel(objectId)) return;
+    this.channel.send({ t: "cancel", objectId, force, recursive });
+  }
+
   /** Runs `fn` as task `ctx` (see CurrentTask.run). */
   runTask<T>(ctx: TaskContext, fn: () => Promise<T>, mayInterleave: boolean): Promise<T> {
     return this.current.run(ctx, fn, mayInterleave);
@@ -143,6 +184,7 @@ export class CoreWorker {
 
   serializeValue(value: unknown, path: string): SerializedValue {
     const v = serialize(value, this.serializeContext, path);
+    if (v.refs && this.direct) for (let i = 0; i < v.refs.length; i++) this.direct.passOn(v.refs[i]);
     if (v.segments && !this.arena) {
       throw new TypeError(
         `${path} contains a SharedArrayBuffer, which cannot be shared with a cluster in another process: ` +
@@ -320,9 +362,13 @@ export class CoreWorker {
   private handle(msg: FromRaylet): void {
     switch (msg.t) {
       case "objects":
-        for (const [id, value] of msg.entries) this.waits.arrived(id, value);
+        for (const [id, value] of msg.entries) {
+          this.direct?.viaNode(id);
+          this.waits.arrived(id, value);
+        }
         return;
       case "sealed":
+        if (this.direct) for (const id of msg.ids) this.direct.viaNode(id);
         return this.waits.sealed(msg.ids);
       case "reply": {
         const p = this.pendingRequests.get(msg.reqId);
@@ -386,6 +432,7 @@ export class CoreWorker {
     if (this.closed) return;
     this.closed = true;
     this.tracker.close();
+    this.direct?.close();
     setRefCounter(undefined);
     const err = () => new RayError(why);
     this.waits.close(err);

@@ -25,6 +25,8 @@ export class ReferenceTracker {
   private readonly views = sweepableRegistry<string>((id) => this.releaseView(id));
   private readonly viewCounts = new Map<string, number>();
   private closed = false;
+  /** Objects the node has never heard of (see direct-calls.ts): their last release is not sent. */
+  isLocal?: (id: string) => boolean;
 
   constructor(
     private readonly channel: Pick<Channel<ToRaylet, unknown>, "send" | "unsent">,
@@ -103,7 +105,7 @@ export class ReferenceTracker {
       return;
     }
     this.counts.delete(id);
-    sendId(this.channel, "remove-ref", id);
+    if (!this.isLocal?.(id)) sendId(this.channel, "remove-ref", id);
     this.onLastRef(id);
   }
 }

@@ -53,7 +53,9 @@ function serializeArgs(cw: CoreWorker, args: readonly unknown[]): { args: TaskAr
     const a = args[i];
     if (isObjectRef(a)) {
       checkNotDisposed(a as ObjectRef, `args[${i}]`);
-      out[i] = { ref: (a as ObjectRef).hex() };
+      const id = (a as ObjectRef).hex();
+      cw.passOn(id);
+      out[i] = { ref: id };
       continue;
     }
     const v = cw.serializeValue(a, `args[${i}]`);
@@ -83,6 +85,11 @@ function baseSpec(cw: CoreWorker, name: string, args: readonly unknown[], numRet
   if (nestedRefs.length) spec.nestedRefs = nestedRefs;
   if (parent) spec.parentTaskId = parent.taskId;
   return { spec, transfers };
+}
+
+function allInline(args: TaskArg[]): boolean {
+  for (let i = 0; i < args.length; i++) if (!("v" in args[i])) return false;
+  return true;
 }
 
 /** The ids of a task's returns: n, or for streaming the end-of-stream object. */
@@ -146,5 +153,9 @@ export function submitActorTask(
   spec.actorId = actor.actorId;
   spec.method = method;
   spec.maxRetries = actor.maxTaskRetries;
+  if (!transfers.length && !spec.nestedRefs && allInline(spec.args)) {
+    const ids = returnIds(spec.taskId, numReturns);
+    if (cw.submitDirect(spec, ids)) return ids.map((id) => new ObjectRef(id, true));
+  }
   return submitAndRefer(cw, spec, transfers);
 }

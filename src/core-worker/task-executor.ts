@@ -5,7 +5,8 @@
  */
 import { TaskCancelledError, taskErrorInfo, type ErrorInfo } from "../common/errors.js";
 import type { ObjectValue } from "../object-store/object-table.js";
-import type { FromRaylet, TaskSpec } from "../rpc/protocol.js";
+import type { Channel } from "../rpc/channel.js";
+import type { FromActor, FromRaylet, TaskSpec, ToActor } from "../rpc/protocol.js";
 import { releaseSlices } from "../serialization/serializer.js";
 import { decodingWith } from "../serialization/custom-serializers.js";
 import type { CoreWorker, TaskContext } from "./core-worker.js";
@@ -43,6 +44,8 @@ export class TaskExecutor {
   idleName = "worker";
   /** Told each time the executor has nothing left to run. */
   onIdle: () => void = () => {};
+  /** Direct calls running or queued here, by task id: the connection their caller sent them on. */
+  private readonly direct = new Map<string, Channel<FromActor, ToActor>>();
 
   constructor(private readonly cw: CoreWorker) {
     cw.onBlocked = (blocked) => this.setBlocked(blocked);
@@ -55,8 +58,10 @@ export class TaskExecutor {
     ));
   }
 
-  onMessage(msg: FromRaylet): void {
+  /** `caller`: the connection a direct call came on (see direct-calls.ts), which its results go back on. */
+  onMessage(msg: FromRaylet, caller?: Channel<FromActor, ToActor>): void {
     if (msg.t === "execute") {
+      if (caller) this.direct.set(msg.spec.taskId, caller);
       if (msg.functions) for (const d of msg.functions) this.descriptors.set(d.id, d);
       const { spec } = msg;
       const args = msg.args ?? NO_VALUES;
@@ -208,7 +213,13 @@ export class TaskExecutor {
   }
 
   private sendResults(spec: TaskSpec, results: ObjectValue[], ms = 0): void {
-    this.cw.send({ t: "task-done", taskId: spec.taskId, results, ms });
+    const caller = this.direct.get(spec.taskId);
+    if (!caller) return this.cw.send({ t: "task-done", taskId: spec.taskId, results, ms });
+    this.direct.delete(spec.taskId);
+    // Results that hold refs or large bodies go through the node, which keeps what they refer to
+    // alive and stores their bodies; it sends them on to the caller.
+    if (results.every(isPlain)) caller.send({ t: "task-done", taskId: spec.taskId, results, ms });
+    else this.cw.send({ t: "direct-done", taskId: spec.taskId, ownerId: spec.ownerId, numReturns: spec.numReturns as number, results });
   }
 
   private cancel(taskId: string): void {
@@ -257,6 +268,13 @@ function untilConsumed(flow: Flow, ctx: TaskContext, index: number): Promise<voi
       resolve();
     };
   });
+}
+
+/** A result that is all bytes of its own: no refs, no bodies, no shared memory. */
+function isPlain(r: ObjectValue): boolean {
+  if (!r.ok) return true;
+  const v = r.value;
+  return !v.refs?.length && !v.slices && !v.bodies && !v.segments && !v.away;
 }
 
 function cancelled(spec: TaskSpec): ErrorInfo {

@@ -4,6 +4,7 @@
  * or queued again after a restart when maxTaskRetries allows.
  */
 import type { ErrorInfo } from "../common/errors.js";
+import { objectIdOf } from "../common/ids.js";
 import type { Fifo } from "../common/fifo.js";
 import type { ObjectTable, ObjectValue, Waiter } from "../object-store/object-table.js";
 import type { TaskSpec } from "../rpc/protocol.js";
@@ -100,6 +101,34 @@ export class ActorCalls {
       else this.fail(c.spec, error(c.spec));
     }
     actor.queue.unshiftAll(retry);
+  }
+
+  /**
+   * Direct calls (see core-worker/direct-calls.ts) whose connection to the actor's process
+   * closed before they answered, handed over by their caller: they count as calls that were in
+   * flight on the thread that is gone (see lost), and their returns are the node's to deliver
+   * from now on. A call the node already has results of (sent through it, see "direct-done")
+   * is left alone.
+   */
+  handOver(actor: CallTarget, specs: TaskSpec[], error: (spec: TaskSpec) => ErrorInfo): void {
+    const retry: Call[] = [];
+    for (const spec of specs) {
+      if (this.table.isReady(objectIdOf(spec.taskId, 1))) continue;
+      const deliver = this.ownerOf(spec);
+      for (let i = 1; i <= (spec.numReturns as number); i++) {
+        const id = objectIdOf(spec.taskId, i);
+        // The caller may have passed a return on already, and the node took it then (see "own").
+        if (!this.table.has(id)) this.table.expect(id, spec.ownerId);
+        if (deliver) this.table.whenReady(id, deliver);
+      }
+      this.table.hold(heldRefs(spec), spec.taskId);
+      const c: Call = { spec, actor, depsReady: true, attempts: 1 };
+      const max = spec.maxRetries;
+      if (actor.state !== "dead" && !actor.noRestart && (max === -1 || c.attempts <= max)) retry.push(c);
+      else this.fail(spec, actor.state === "dead" && actor.death ? actor.death : error(spec));
+    }
+    actor.queue.unshiftAll(retry);
+    this.pump(actor);
   }
 
   /** The actor is dead: its queued calls fail with its death. */

@@ -30,6 +30,12 @@ interface ActorRecord extends CallTarget {
   restarts: number;
   /** Resources held while alive (those asked for explicitly). */
   held?: Record<string, number>;
+  /** How its last thread or process ended ("was killed", "crashed: ..."), for the calls lost with it. */
+  lastLoss?: string;
+  /** Direct calls handed over while the node still counted their process as alive: taken when it ends. */
+  lostDirect?: TaskSpec[];
+  /** Told once the actor is next alive or dead (see directEndpoint). */
+  onSettled?: (() => void)[];
 }
 
 export interface ActorManagerDeps {
@@ -134,6 +140,7 @@ export class ActorManager {
       rec.state = "alive";
       this.d.directory.setState(rec.id, "ALIVE");
       this.calls.pump(rec);
+      this.settled(rec);
     }
     return true;
   }
@@ -190,9 +197,12 @@ export class ActorManager {
     rec.worker = undefined;
     this.constructing.delete(rec.creation.taskId);
     const how = exit.oom ? "ran out of memory" : exit.intended ? "was killed" : exit.error ? `crashed: ${exit.error.message}` : `exited with code ${exit.code}`;
-    const className = rec.creation.actor!.className;
+    rec.lastLoss = how;
     // Calls in flight fail, unless they may be retried on the restarted actor.
-    this.calls.lost(rec, (spec) => ({ code: "ACTOR_ERROR", name: "RayActorError", message: `actor ${className} ${how} while running ${spec.name}` }));
+    this.calls.lost(rec, (spec) => this.lostCall(rec, spec));
+    const direct = rec.lostDirect;
+    rec.lostDirect = undefined;
+    if (direct) this.calls.handOver(rec, direct, (spec) => this.lostCall(rec, spec));
     if (rec.held) {
       rec.pool.release(rec.held);
       rec.held = undefined;
@@ -205,7 +215,51 @@ export class ActorManager {
       this.place(rec);
       return;
     }
+    const className = rec.creation.actor!.className;
     this.die(rec, rec.death ?? { code: "ACTOR_DIED", name: "ActorDiedError", message: `actor ${className} ${how}${rec.restarts ? ` after ${rec.restarts} restart(s)` : ""}` });
+  }
+
+  /** How a call in flight on an actor's lost thread or process fails. */
+  private lostCall(rec: ActorRecord, spec: TaskSpec): ErrorInfo {
+    return { code: "ACTOR_ERROR", name: "RayActorError", message: `actor ${rec.creation.actor!.className} ${rec.lastLoss ?? "died"} while running ${spec.name}` };
+  }
+
+  /**
+   * Where a caller in this process may call the actor directly (see core-worker/direct-calls.ts):
+   * an actor alive in a worker process of this node that takes calls concurrently (its calls
+   * keep no order, so some may go through the node while others go direct). Undefined otherwise.
+   */
+  async directEndpoint(actorId: string): Promise<{ actorId: string; workerId: string; path: string; token: string } | undefined> {
+    const id = this.resolve(actorId);
+    const rec = this.actors.get(id);
+    if (!rec || rec.creation.actor!.maxConcurrency <= 1) return undefined;
+    // Asked by an actor's first calls, usually before its constructor is done.
+    if (rec.state === "pending" || rec.state === "restarting") await new Promise<void>((resolve) => (rec.onSettled ??= []).push(resolve));
+    const w = rec.worker;
+    if (rec.state !== "alive" || !w?.direct || rec.shared) return undefined;
+    return { actorId: id, workerId: w.id, ...w.direct };
+  }
+
+  /** The actor is alive or dead now: whoever waited for either hears of it. */
+  private settled(rec: ActorRecord): void {
+    const waiting = rec.onSettled;
+    rec.onSettled = undefined;
+    if (waiting) for (const resolve of waiting) resolve();
+  }
+
+  /**
+   * Direct calls whose connection to the actor's process `workerId` closed before they
+   * answered: if the node has not yet seen that process end, they wait for it (its last results
+   * may still be on their way through the node); else they are taken now (see ActorCalls.handOver).
+   */
+  directLost(actorId: string, workerId: string, specs: TaskSpec[]): void {
+    const rec = this.actors.get(this.resolve(actorId));
+    if (!rec) {
+      const error: ErrorInfo = { code: "ACTOR_DIED", name: "ActorDiedError", message: `the actor of ${specs[0]?.name} is dead or unknown` };
+      return this.calls.handOver({ state: "dead", death: error, queue: new Fifo(), noRestart: true }, specs, () => error);
+    }
+    if (rec.worker?.id === workerId) (rec.lostDirect ??= []).push(...specs);
+    else this.calls.handOver(rec, specs, (spec) => this.lostCall(rec, spec));
   }
 
   kill(actorId: string, noRestart: boolean): void {
@@ -321,11 +375,13 @@ export class ActorManager {
     rec.state = "alive";
     this.d.directory.setState(rec.id, "ALIVE");
     this.calls.pump(rec);
+    this.settled(rec);
   }
 
   private die(rec: ActorRecord, error: ErrorInfo): void {
     rec.state = "dead";
     rec.death = error;
+    this.settled(rec);
     this.d.directory.setState(rec.id, "DEAD", `${error.name}: ${error.message}`);
     this.d.directory.unregisterName(rec.id);
     this.sealCreation(rec.creation, { ok: false, error });

@@ -7,7 +7,7 @@
  */
 import os from "node:os";
 import { ObjectStoreFullError, toErrorInfo, type ErrorInfo } from "../common/errors.js";
-import { taskIdOfObject } from "../common/ids.js";
+import { objectIdOf, taskIdOfObject } from "../common/ids.js";
 import type { Gcs, PlacementGroupEntry } from "../gcs/gcs.js";
 import { Recovery, restartOf } from "./recovery.js";
 import { refArgs } from "./dependencies.js";
@@ -233,6 +233,7 @@ export class Raylet {
       kvPut: (key: string, value: unknown) => o.gcs.kvPut(key, value),
       memoryStats: () => this.memoryStats(),
       streamProduced: (taskId: string) => this.tasks.streams.produced(taskId),
+      directEndpoint: (actorId: string) => this.actors.directEndpoint(actorId) ?? null,
     };
   }
 
@@ -485,6 +486,27 @@ export class Raylet {
         return;
       case "kill-actor":
         return this.actors.kill(msg.actorId, msg.noRestart);
+      case "own":
+        for (const [id, value] of msg.entries) {
+          if (!table.has(id)) table.expect(id, client.id);
+          if (value) table.seal(id, value);
+        }
+        return;
+      case "direct-lost":
+        return this.actors.directLost(msg.actorId, msg.workerId, msg.specs);
+      case "direct-done": {
+        if (!client.worker) return discardAll(table, msg.results);
+        const owner = this.clientsById.get(msg.ownerId);
+        const failure = msg.results.length === 1 && !msg.results[0].ok ? msg.results[0] : undefined;
+        for (let i = 0; i < msg.numReturns; i++) {
+          const id = objectIdOf(msg.taskId, i + 1);
+          // The caller may have passed the return on already, and the node took it then (see "own").
+          if (!table.has(id)) table.expect(id, msg.ownerId);
+          if (owner) table.whenReady(id, owner.notify);
+          table.seal(id, failure ?? msg.results[i]);
+        }
+        return;
+      }
       case "request":
         return void this.answer(client, msg.reqId, msg.method, msg.args);
       case "goodbye":

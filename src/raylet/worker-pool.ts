@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { randomHex } from "../common/ids.js";
 import { PortChannel, type Channel } from "../rpc/channel.js";
 import { Doorbell } from "../rpc/doorbell.js";
-import type { FromRaylet, TaskSpec, ToRaylet } from "../rpc/protocol.js";
+import type { DirectEndpoint, FromRaylet, TaskSpec, ToRaylet } from "../rpc/protocol.js";
 import type { ArenaHandle, SharedArena } from "../object-store/shared-arena.js";
 import { WorkerProcesses } from "./worker-processes.js";
 import type { Landing } from "../object-store/landing.js";
@@ -137,6 +137,8 @@ export interface PooledWorker {
   exit?: { code: number; oom: boolean; error?: Error; intended: boolean };
   /** A worker process's pid (isolation "process"); undefined for a thread, or before it spawned. */
   pid(): number | undefined;
+  /** Where a worker process of this node takes direct calls, once it said (see core-worker/direct-calls.ts). */
+  direct?: DirectEndpoint;
 }
 
 /** A worker thread of the node's process: its port can be drained, its bell watched. */
@@ -394,7 +396,11 @@ export class WorkerPool {
       kill: launched.kill,
     };
     this.all.add(w);
-    w.channel.onMessage((msg) => (msg.t === "ready" ? this.isReady(w) : this.opts.onMessage(w, msg)));
+    w.channel.onMessage((msg) => {
+      if (msg.t !== "ready") return this.opts.onMessage(w, msg);
+      if (env.nodeId === undefined) w.direct = msg.direct;
+      this.isReady(w);
+    });
     launched.onExit((code, why) => {
       this.all.delete(w);
       this.removeIdle(w);

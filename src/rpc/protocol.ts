@@ -94,6 +94,16 @@ export type ToRaylet =
   | { t: "cancel"; objectId: string; force: boolean; recursive: boolean }
   | { t: "kill-actor"; actorId: string; noRestart: boolean }
   | { t: "request"; reqId: number; method: string; args: unknown[] }
+  /**
+   * Returns of direct calls (see core-worker/direct-calls.ts) that the sender passed on: the
+   * node holds them for the sender from now on, sealed with their value once it has arrived.
+   */
+  | { t: "own"; entries: [id: string, value: ObjectValue | undefined][] }
+  /**
+   * Direct calls whose connection to their actor closed before they answered: the node takes
+   * them as calls in flight on `workerId` when it died (retried on a restart, or failed).
+   */
+  | { t: "direct-lost"; actorId: string; workerId: string; specs: TaskSpec[] }
   /** A driver of another process is done (shutdown, or its process exits): its job succeeded. */
   | { t: "goodbye" }
   /** The sender's arena allocation failed: ask every thread to release what it no longer uses. */
@@ -103,13 +113,32 @@ export type ToRaylet =
   // From workers only:
   /** The worker thread has started and waits for work. */
   /** `tid`: a worker thread's id in the OS (Linux), whose CPU time the node reads (see metrics/usage.ts). */
-  | { t: "ready"; tid?: number }
+  | { t: "ready"; tid?: number; direct?: DirectEndpoint }
   | { t: "task-done"; taskId: string; results: ObjectValue[]; ms: number }
+  /**
+   * A direct call's results that cannot go back over its connection (they hold refs or large
+   * bodies): the node stores them for `ownerId`, the caller, and sends them to it.
+   */
+  | { t: "direct-done"; taskId: string; ownerId: string; numReturns: number; results: ObjectValue[] }
   /** Tasks a worker was sent but will not start (its running task blocked): schedule them elsewhere. */
   | { t: "requeue"; taskIds: string[] }
   | { t: "stream-item"; taskId: string; index: number; value: ObjectValue }
   | { t: "blocked"; taskId: string }
   | { t: "unblocked"; taskId: string };
+
+/**
+ * Where a worker process takes direct calls (see core-worker/direct-calls.ts): a Unix socket in
+ * its node's private folder, and the token a caller proves there.
+ */
+export interface DirectEndpoint {
+  path: string;
+  token: string;
+}
+
+/** What a caller sends an actor's process over a direct connection: the same messages as the node's. */
+export type ToActor = Extract<FromRaylet, { t: "execute" | "cancel-task" }>;
+/** What comes back: a call's results, as the node would be sent them. */
+export type FromActor = Extract<ToRaylet, { t: "task-done" }>;
 
 /**
  * Sends an id-list message about `id` (add-ref, sealed, unused...), folded into the channel's

@@ -95,6 +95,7 @@ export function mapValues<M extends ToRaylet | FromRaylet>(msg: M, f: Convert): 
     case "submit":
       return { ...m, spec: spec(m.spec, f) } as M;
     case "task-done":
+    case "direct-done":
       return { ...m, results: m.results.map((r) => objectValue(r, f)) } as M;
     case "stream-item":
       return { ...m, value: objectValue(m.value, f) } as M;

@@ -13,6 +13,7 @@ import { connect } from "../rpc/socket-channel.js";
 import type { ProcessBootData } from "../raylet/worker-processes.js";
 import { prefixLines } from "./log-prefix.js";
 import { relocateWorkingDir } from "../core-worker/function-manager/load.js";
+import { takeDirectCalls } from "./direct-listener.js";
 // Registers the classes that are revived with their prototype (util.Queue) in this process.
 import "../util/index.js";
 
@@ -51,5 +52,5 @@ executor.onIdle = () => {
   cw.collect();
 };
 setCoreWorker(cw);
-channel.send({ t: "ready" });
+channel.send({ t: "ready", direct: await takeDirectCalls(boot, executor) });
 prefixLines(() => `(${executor.current()?.name ?? executor.idleName} pid=${process.pid}, worker=${boot.workerId})`, boot.logToDriver);

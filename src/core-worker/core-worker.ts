@@ -398,7 +398,8 @@ export class CoreWorker {
    * process alive (the runtime's own threads and ports do not).
    */
   async blockWhile(wait: () => Promise<void>): Promise<void> {
-    const ctx = this.currentTask();
+    // Only a task's CPU goes back: an actor holds none while it runs (the node ignores its waits).
+    const ctx = this.currentTask()?.actorId === undefined ? this.currentTask() : undefined;
     if (ctx) {
       this.channel.send({ t: "blocked", taskId: ctx.taskId });
       this.onBlocked?.(true);

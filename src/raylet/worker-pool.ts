@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { randomHex } from "../common/ids.js";
 import { PortChannel, type Channel } from "../rpc/channel.js";
 import { Doorbell } from "../rpc/doorbell.js";
+import { youngGenerationMb } from "./young-generation.js";
 import type { DirectEndpoint, FromRaylet, TaskSpec, ToRaylet } from "../rpc/protocol.js";
 import type { ArenaHandle, SharedArena } from "../object-store/shared-arena.js";
 import { WorkerProcesses } from "./worker-processes.js";
@@ -438,7 +439,10 @@ export class WorkerPool {
       workerData,
       transferList: [port2],
       env: { ...process.env, ...job.env, ...env.env },
-      resourceLimits: env.memoryBytes ? { maxOldGenerationSizeMb: Math.max(16, Math.floor(env.memoryBytes / 2 ** 20)) } : undefined,
+      resourceLimits: {
+        maxYoungGenerationSizeMb: youngGenerationMb(),
+        ...(env.memoryBytes ? { maxOldGenerationSizeMb: Math.max(16, Math.floor(env.memoryBytes / 2 ** 20)) } : {}),
+      },
       // Output goes straight to this process's stdout and stderr, prefixed by the worker itself:
       // reading it here instead would keep the worker's port referenced, and the process alive.
       // Except for a driver elsewhere, which is sent what its job's workers print.

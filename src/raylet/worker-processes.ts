@@ -17,6 +17,7 @@ import { LateChannel } from "../rpc/late-channel.js";
 import type { FromRaylet, ToRaylet } from "../rpc/protocol.js";
 import { listen, type SocketChannel, type SocketServer } from "../rpc/socket-channel.js";
 import type { Landing } from "../object-store/landing.js";
+import { youngGenerationFlags } from "./young-generation.js";
 import type { JobConfig, LaunchedWorker } from "./worker-pool.js";
 
 const here = import.meta.url;
@@ -84,7 +85,8 @@ export class WorkerProcesses {
             namespace: job.namespace, tsx: job.tsx, mainUrl: PROCESS_MAIN, logToDriver: job.logToDriver, workingDirFrom: uploadedFrom(job, cwd),
           };
           const heap = heapBytes ? [`--max-old-space-size=${Math.max(16, Math.floor(heapBytes / 2 ** 20))}`] : [];
-          child = spawn(process.execPath, [...(this.execArgv() ?? process.execArgv), ...heap, BOOTSTRAP], {
+          const execArgv = this.execArgv() ?? process.execArgv;
+          child = spawn(process.execPath, [...youngGenerationFlags(execArgv), ...execArgv, ...heap, BOOTSTRAP], {
             cwd,
             env: { ...process.env, ...env, TSRAY_WORKER_BOOT: JSON.stringify(boot) },
             // What it prints goes where the node's own output goes, prefixed by the worker itself,

@@ -51,6 +51,9 @@ async function resolveArgs(args: readonly unknown[], final = false): Promise<unk
   return Promise.all(args.map((arg) => (arg instanceof DeploymentResponse ? (final ? arg.finalRef() : arg.toObjectRef()) : encodeHandleArg(arg))));
 }
 
+/** An argument that is not sent as it is (see resolveArgs, encodeHandleArg). */
+const needsResolving = (arg: unknown): boolean => arg instanceof DeploymentResponse || arg instanceof Request;
+
 export function checkNoNestedResponses(args: readonly unknown[], method: string): void {
   const walk = (value: unknown, where: string, seen: Set<unknown>): void => {
     if (value instanceof DeploymentResponse) throw new TypeError(`${method}.remote(): a DeploymentResponse nested in ${where} cannot be passed; pass it at the top level of the arguments (or await it first)`);
@@ -103,6 +106,8 @@ class CallSlot {
   isCancelled = false;
   slot: Slot | undefined;
   acquired!: Promise<Slot>;
+  /** The slot, when the router had one at once. */
+  now: Slot | undefined;
   readonly cancelled: Promise<never>;
   readonly unlink: () => void;
   #withdraw!: () => boolean;
@@ -123,8 +128,9 @@ class CallSlot {
   }
 
   #acquire(retry: boolean): void {
-    const { slot, withdraw } = this.router.acquire(this.meta.multiplexedModelId, retry);
+    const { slot, now, withdraw } = this.router.acquire(this.meta.multiplexedModelId, retry);
     this.acquired = slot;
+    this.now = now;
     this.acquired.catch(() => {});
     this.#withdraw = withdraw;
   }
@@ -252,8 +258,9 @@ export class DeploymentResponseGenerator<Y = unknown> implements AsyncIterable<Y
     const race = <V>(p: Promise<V>) => Promise.race([p, call.cancelled]);
     this.#batches = (async function* batches() {
       try {
-        let resolved = await race(resolveArgs(args));
-        let slot = (call.slot = await race(call.acquired));
+        // Without DeploymentResponse arguments and with a replica free (an HTTP request, mostly), nothing to wait for.
+        let resolved = args.some(needsResolving) ? await race(resolveArgs(args)) : (args as unknown[]);
+        let slot = (call.slot = call.now ?? (await race(call.acquired)));
         let batch: StreamBatch;
         // Until the first values came, the call may not have run: then it goes to another replica.
         for (let attempt = 1; ; attempt++) {

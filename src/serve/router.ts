@@ -95,13 +95,17 @@ export class Router implements FailureRouter {
    * `modelId`: the call's multiplexed model id ("" for none). `retry`: a call that never ran on the
    * replica it had: it goes first and is not counted against maxQueuedRequests.
    */
-  acquire(modelId = "", retry = false): { slot: Promise<Slot>; withdraw(): boolean } {
+  acquire(modelId = "", retry = false): { slot: Promise<Slot>; now?: Slot; withdraw(): boolean } {
     this.#listen();
     let waiter: Waiter | undefined;
+    // A replica with room now: the slot is given at once, without a promise to wait on (the common case).
+    const free = this.#unavailable === undefined && this.#known && (retry || this.#queue.length === 0) ? this.#pick(modelId) : undefined;
+    if (free !== undefined) {
+      const now = this.#slotOf(free);
+      return { slot: Promise.resolve(now), now, withdraw: () => false };
+    }
     const slot = new Promise<Slot>((resolve, reject) => {
       if (this.#unavailable !== undefined) return reject(new DeploymentUnavailableError(this.#unavailable));
-      const now = this.#known && (retry || this.#queue.length === 0) ? this.#pick(modelId) : undefined;
-      if (now !== undefined) return resolve(this.#slotOf(now));
       if (!retry && this.#known && this.#maxQueued >= 0 && this.#queue.length >= this.#maxQueued) {
         return reject(new BackPressureError(`deployment '${this.deploymentName}' of application '${this.appName}' has ${this.#queue.length} requests queued at this caller (maxQueuedRequests ${this.#maxQueued})`));
       }

@@ -6,7 +6,7 @@
 import { TaskCancelledError, taskErrorInfo, type ErrorInfo } from "../common/errors.js";
 import type { ObjectValue } from "../object-store/object-table.js";
 import type { Channel } from "../rpc/channel.js";
-import type { FromActor, FromRaylet, TaskSpec, ToActor } from "../rpc/protocol.js";
+import type { DirectRan, FromActor, FromRaylet, TaskSpec, ToActor } from "../rpc/protocol.js";
 import { releaseSlices } from "../serialization/serializer.js";
 import { decodingWith } from "../serialization/custom-serializers.js";
 import type { CoreWorker, TaskContext } from "./core-worker.js";
@@ -19,6 +19,8 @@ import { DEFAULT_GENERATOR_BACKPRESSURE } from "./task-options.js";
 type AnyFn = (...args: unknown[]) => unknown;
 
 const NO_VALUES: ObjectValue[] = [];
+/** How often a worker reports the direct calls that ended in it. */
+const DIRECT_REPORT_MS = 1000;
 
 /** A streaming task's progress against its consumer (see `stream`). */
 interface Flow {
@@ -44,8 +46,10 @@ export class TaskExecutor {
   idleName = "worker";
   /** Told each time the executor has nothing left to run. */
   onIdle: () => void = () => {};
-  /** Direct calls running or queued here, by task id: the connection their caller sent them on. */
-  private readonly direct = new Map<string, Channel<FromActor, ToActor>>();
+  /** Direct calls running or queued here, by task id: the connection their caller sent them on, and when they came. */
+  private readonly direct = new Map<string, { caller: Channel<FromActor, ToActor>; at: number }>();
+  /** Direct calls that ended since the last report to the node (see reportDirect). */
+  private ranDirect: DirectRan[] = [];
 
   constructor(private readonly cw: CoreWorker) {
     cw.onBlocked = (blocked) => this.setBlocked(blocked);
@@ -61,7 +65,7 @@ export class TaskExecutor {
   /** `caller`: the connection a direct call came on (see direct-calls.ts), which its results go back on. */
   onMessage(msg: FromRaylet, caller?: Channel<FromActor, ToActor>): void {
     if (msg.t === "execute") {
-      if (caller) this.direct.set(msg.spec.taskId, caller);
+      if (caller) this.direct.set(msg.spec.taskId, { caller, at: Date.now() });
       if (msg.functions) for (const d of msg.functions) this.descriptors.set(d.id, d);
       const { spec } = msg;
       const args = msg.args ?? NO_VALUES;
@@ -213,13 +217,31 @@ export class TaskExecutor {
   }
 
   private sendResults(spec: TaskSpec, results: ObjectValue[], ms = 0): void {
-    const caller = this.direct.get(spec.taskId);
-    if (!caller) return this.cw.send({ t: "task-done", taskId: spec.taskId, results, ms });
+    const direct = this.direct.get(spec.taskId);
+    if (!direct) return this.cw.send({ t: "task-done", taskId: spec.taskId, results, ms });
     this.direct.delete(spec.taskId);
+    this.reportDirect(spec, direct.at, results);
+    const { caller } = direct;
     // Results that hold refs or large bodies go through the node, which keeps what they refer to
     // alive and stores their bodies; it sends them on to the caller.
     if (results.every(isPlain)) caller.send({ t: "task-done", taskId: spec.taskId, results, ms });
     else this.cw.send({ t: "direct-done", taskId: spec.taskId, ownerId: spec.ownerId, numReturns: spec.numReturns as number, results });
+  }
+
+  /**
+   * The node never saw a direct call: it hears of those that ended here a second at a time (as
+   * Ray's workers report task events), for the state API and the dashboard.
+   */
+  private reportDirect(spec: TaskSpec, startedAt: number, results: ObjectValue[]): void {
+    const failure = results.find((r) => !r.ok);
+    const call: DirectRan = { taskId: spec.taskId, name: spec.name, actorId: spec.actorId!, startedAt, endedAt: Date.now() };
+    if (failure && !failure.ok) call.error = failure.error;
+    if (this.ranDirect.push(call) > 1) return;
+    setTimeout(() => {
+      const calls = this.ranDirect;
+      this.ranDirect = [];
+      this.cw.send({ t: "direct-ran", calls });
+    }, DIRECT_REPORT_MS).unref();
   }
 
   private cancel(taskId: string): void {

@@ -492,17 +492,21 @@ export class Raylet {
           if (value) table.seal(id, value);
         }
         return;
+      case "direct-ran":
+        if (client.worker) for (const call of msg.calls) this.events.ranDirect(call, { nodeId: this.o.nodeId, workerId: client.worker.id, jobId: client.jobId });
+        return;
       case "direct-lost":
         return this.actors.directLost(msg.actorId, msg.workerId, msg.specs);
       case "direct-done": {
-        if (!client.worker) return discardAll(table, msg.results);
         const owner = this.clientsById.get(msg.ownerId);
+        // Its caller is gone (a thread that exited): nobody will ever hold these returns.
+        if (!client.worker || !owner) return discardAll(table, msg.results);
         const failure = msg.results.length === 1 && !msg.results[0].ok ? msg.results[0] : undefined;
         for (let i = 0; i < msg.numReturns; i++) {
           const id = objectIdOf(msg.taskId, i + 1);
           // The caller may have passed the return on already, and the node took it then (see "own").
           if (!table.has(id)) table.expect(id, msg.ownerId);
-          if (owner) table.whenReady(id, owner.notify);
+          table.whenReady(id, owner.notify);
           table.seal(id, failure ?? msg.results[i]);
         }
         return;

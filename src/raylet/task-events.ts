@@ -7,7 +7,7 @@
  */
 import type { ErrorInfo } from "../common/errors.js";
 import type { ObjectValue } from "../object-store/object-table.js";
-import type { TaskSpec } from "../rpc/protocol.js";
+import type { DirectRan, TaskSpec } from "../rpc/protocol.js";
 
 export type TaskState = "PENDING_ARGS_AVAIL" | "PENDING_NODE_ASSIGNMENT" | "RUNNING" | "FINISHED" | "FAILED";
 export type TaskType = "NORMAL_TASK" | "ACTOR_TASK" | "ACTOR_CREATION_TASK";
@@ -84,16 +84,23 @@ export class TaskEvents {
     const row = this.live.get(taskId);
     if (!row) return;
     this.live.delete(taskId);
-    row.ended_at = Date.now();
-    const failure = results.find((r): r is { ok: false; error: ErrorInfo } => !r.ok);
-    row.state = failure ? "FAILED" : "FINISHED";
-    this.totals[row.state]++;
-    if (failure) {
-      const e = failure.error.cause ?? failure.error;
-      row.error_type = e.name;
-      row.error_message = failure.error.message;
-      if (e.stack) row.error_stack = e.stack;
-    }
+    endRow(row, results);
+    this.record(row);
+  }
+
+  /** A direct actor call that ended in worker `workerId` (see core-worker/direct-calls.ts), as its process reported it. */
+  ranDirect(call: DirectRan, where: { nodeId: string; workerId: string; jobId?: string }): void {
+    const row: TaskRow = {
+      task_id: call.taskId, name: call.name, state: "FINISHED", type: "ACTOR_TASK", actor_id: call.actorId,
+      node_id: where.nodeId, worker_id: where.workerId, attempt: 1, submitted_at: call.startedAt, started_at: call.startedAt, ended_at: call.endedAt,
+    };
+    if (where.jobId !== undefined) row.job_id = where.jobId;
+    if (call.error) failRow(row, call.error);
+    this.record(row);
+  }
+
+  private record(row: TaskRow): void {
+    this.totals[row.state as "FINISHED" | "FAILED"]++;
     if (this.finished.length < this.limit) this.finished.push(row);
     else {
       this.finished[this.next] = row;
@@ -118,4 +125,20 @@ export class TaskEvents {
     for (const row of this.live.values()) out[row.state as keyof typeof out]++;
     return out;
   }
+}
+
+/** Marks `row` ended now with `results`: finished, or failed with the first failure. */
+function endRow(row: TaskRow, results: readonly ObjectValue[]): void {
+  row.ended_at = Date.now();
+  const failure = results.find((r): r is { ok: false; error: ErrorInfo } => !r.ok);
+  row.state = "FINISHED";
+  if (failure) failRow(row, failure.error);
+}
+
+function failRow(row: TaskRow, error: ErrorInfo): void {
+  const e = error.cause ?? error;
+  row.state = "FAILED";
+  row.error_type = e.name;
+  row.error_message = error.message;
+  if (e.stack) row.error_stack = e.stack;
 }

@@ -120,6 +120,8 @@ export type ToRaylet =
    * bodies): the node stores them for `ownerId`, the caller, and sends them to it.
    */
   | { t: "direct-done"; taskId: string; ownerId: string; numReturns: number; results: ObjectValue[] }
+  /** Direct calls this worker ran, reported a second at a time for the state API (as Ray's task events). */
+  | { t: "direct-ran"; calls: DirectRan[] }
   /** Tasks a worker was sent but will not start (its running task blocked): schedule them elsewhere. */
   | { t: "requeue"; taskIds: string[] }
   | { t: "stream-item"; taskId: string; index: number; value: ObjectValue }
@@ -133,6 +135,17 @@ export type ToRaylet =
 export interface DirectEndpoint {
   path: string;
   token: string;
+}
+
+/** A direct call that ended, as its actor's process reports it (times in ms since the epoch). */
+export interface DirectRan {
+  taskId: string;
+  name: string;
+  actorId: string;
+  startedAt: number;
+  endedAt: number;
+  /** Absent: it finished. */
+  error?: ErrorInfo;
 }
 
 /** What a caller sends an actor's process over a direct connection: the same messages as the node's. */

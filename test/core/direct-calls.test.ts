@@ -11,7 +11,10 @@ import path from "node:path";
 import * as ray from "tsray";
 import { coreWorker } from "../../src/core-worker/runtime.js";
 import { ACTOR_HANDLE_BRAND, type ActorHandleData } from "../../src/serialization/markers.js";
-import { settledStore } from "../helpers/store.js";
+import { settledStore, storeUse, type StoreUse } from "../helpers/store.js";
+import { until } from "../helpers/serve-tests.js";
+import { embeddedNode } from "../../src/api/lifecycle.js";
+import { taskIdOfObject } from "../../src/common/ids.js";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "tsray-direct-"));
 before(() => ray.init({ numCpus: 4 }));
@@ -43,6 +46,9 @@ class Echo {
   big(n: number): Float64Array {
     return new Float64Array(n).fill(1.5);
   }
+  fails(): never {
+    throw new RangeError("no such thing");
+  }
   holding(x: number): ray.ObjectRef<number>[] {
     return [ray.put(x)];
   }
@@ -64,6 +70,17 @@ async function direct(h: EchoHandle): Promise<void> {
   const { actorId } = (h as unknown as Record<symbol, ActorHandleData>)[ACTOR_HANDLE_BRAND]!;
   for (let i = 0; i < 200 && !coreWorker().callsDirectly(actorId); i++) await ray.get(h.pid.remote());
   assert.ok(coreWorker().callsDirectly(actorId), "calls to the actor go to its process directly");
+}
+
+/** The store once collections free nothing more: a round may free refs only the next releases (a value's nested refs). */
+async function settled(): Promise<StoreUse> {
+  let use = await settledStore();
+  for (let i = 0; i < 8; i++) {
+    const next = await storeUse();
+    if (next.objects === use.objects && next.usedBytes === use.usedBytes) return next;
+    use = next;
+  }
+  return use;
 }
 
 const processActor = (opts: ray.ActorOptions = {}) => ray.remote(Echo).options({ isolation: "process", maxConcurrency: 100, ...opts }).remote();
@@ -108,7 +125,7 @@ test("results holding refs or large bodies come back through the node", async ()
 test("returns of direct calls dropped before or after their results came leave nothing in the store", async () => {
   const h = processActor();
   await direct(h);
-  const before = await settledStore();
+  const before = await settled();
   // Dropped before their results came: plain ones, ones through the node, one passed on.
   for (let i = 0; i < 20; i++) h.afterOpen.remote(i)[Symbol.dispose]();
   h.holding.remote(1)[Symbol.dispose]();
@@ -125,9 +142,31 @@ test("returns of direct calls dropped before or after their results came leave n
     r[Symbol.dispose]();
   }
   await ray.get(h.pid.remote());
-  const use = await settledStore(before.usedBytes);
+  const use = await settled();
   assert.equal(use.objects, before.objects, "no object of these calls is left");
   assert.equal(use.usedBytes, before.usedBytes);
+  ray.kill(h);
+});
+
+test("direct calls are listed among the node's tasks, finished or failed (reported within a second)", async () => {
+  const h = processActor();
+  await direct(h);
+  const ok = h.num.remote(1);
+  const bad = h.fails.remote();
+  assert.equal(await ray.get(ok), 1);
+  await assert.rejects(ray.get(bad), /no such thing/);
+  const ids = [ok, bad].map((r) => taskIdOfObject(r.hex()));
+  const rows = await until("the direct calls' task events", async () => {
+    const found = embeddedNode()!.raylet.events.rows().filter((r) => ids.includes(r.task_id));
+    return found.length === 2 ? found : undefined;
+  }, 10_000);
+  const [okRow, badRow] = ids.map((id) => rows.find((r) => r.task_id === id)!);
+  assert.equal(okRow.state, "FINISHED");
+  assert.equal(okRow.type, "ACTOR_TASK");
+  assert.equal(okRow.name, "Echo.num");
+  assert.ok(okRow.worker_id && okRow.actor_id);
+  assert.equal(badRow.state, "FAILED");
+  assert.equal(badRow.error_type, "RangeError");
   ray.kill(h);
 });
 

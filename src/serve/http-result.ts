@@ -28,13 +28,14 @@ export async function toWireRequest(request: Request, url: string): Promise<Wire
 }
 
 /** The ingress's Request; `body`: the streamed body's chunks, for a request whose body follows. */
-export function fromWireRequest(wire: WireRequest, signal: AbortSignal, body?: ReadableStream<Uint8Array>): Request {
+export function fromWireRequest(wire: WireRequest, abort: { readonly signal: AbortSignal }, body?: ReadableStream<Uint8Array>): Request {
   const request = body === undefined
     ? new Request(wire.url, { method: wire.method, headers: wire.headers, body: wire.body })
     : new Request(wire.url, { method: wire.method, headers: wire.headers, body, duplex: "half" } as RequestInit);
   // The request's signal is the call's own: given as the `signal` option instead, it would be
   // followed by a second one, which costs about as much as the rest of the Request.
-  Object.defineProperty(request, "signal", { value: signal, enumerable: true });
+  // (made when first read: see LazyAbort).
+  Object.defineProperty(request, "signal", { get: () => abort.signal, enumerable: true });
   return request;
 }
 
@@ -93,9 +94,9 @@ export async function encodeHandleArg(arg: unknown): Promise<unknown> {
 }
 
 // `in` first: reading an unknown property of some values throws (an ActorHandle passed as an argument).
-export function decodeHandleArg(arg: unknown, signal: AbortSignal): unknown {
+export function decodeHandleArg(arg: unknown, abort: { readonly signal: AbortSignal }): unknown {
   const wire = typeof arg === "object" && arg !== null && REQUEST_KEY in arg ? (arg as Record<string, unknown>)[REQUEST_KEY] : undefined;
-  return wire === undefined ? arg : fromWireRequest(wire as WireRequest, signal);
+  return wire === undefined ? arg : fromWireRequest(wire as WireRequest, abort);
 }
 
 export async function encodeHandleResult(result: unknown): Promise<unknown> {

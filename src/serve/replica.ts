@@ -24,7 +24,8 @@ import { decodeHandleArg, encodeHandleResult, fromWireRequest, toHttpParts, type
 import { reportLoadedModels } from "./model-reports.js";
 import { RequestBodies } from "./request-bodies.js";
 import { loadedModelIds } from "./multiplexed.js";
-import { setReplicaContext, withRequestContext } from "./request-context.js";
+import { setReplicaContext, withRequestContext, type RequestContext } from "./request-context.js";
+import { LazyAbort } from "./lazy-abort.js";
 import { ReplicaStoppingRefusal, RequestCutOff } from "./retry-rule.js";
 import type { RequestMeta, StreamBatch } from "./response.js";
 import type { JsonValue } from "./options.js";
@@ -67,7 +68,7 @@ export class ServeReplica {
   #maxOngoing: number;
   #ongoing = 0;
   readonly #waiting: WaitingCall[] = [];
-  readonly #aborts = new Map<string, AbortController>();
+  readonly #aborts = new Map<string, LazyAbort>();
   /** Rejects a running request's call at once (drain()'s cut-off), by call id. */
   readonly #cutters = new Map<string, { requestId: string; cut: (err: Error) => void }>();
   #stopping = false;
@@ -124,8 +125,8 @@ export class ServeReplica {
   }
 
   async handleRequest(meta: RequestMeta, method: string, ...args: unknown[]): Promise<unknown> {
-    return this.#serve(meta, async (instance, signal) =>
-      encodeHandleResult(await this.#callMethod(instance, method, args.map((arg) => decodeHandleArg(arg, signal)))));
+    return this.#serve(meta, async (instance, abort) =>
+      encodeHandleResult(await this.#callMethod(instance, method, args.map((arg) => decodeHandleArg(arg, abort)))));
   }
 
   /** A generator method's values: the first batch now, the rest by next(). */
@@ -242,8 +243,8 @@ export class ServeReplica {
   }
 
   #startHttp(meta: RequestMeta, wire: WireRequest): Stream {
-    return this.#startStream(meta, async (instance, signal) => {
-      const request = fromWireRequest(wire, signal, wire.bodyStreamed ? this.#bodies.stream(meta.callId) : undefined);
+    return this.#startStream(meta, async (instance, abort) => {
+      const request = fromWireRequest(wire, abort, wire.bodyStreamed ? this.#bodies.stream(meta.callId) : undefined);
       const fetch = this.#init.isClass ? instance.fetch : instance.__call__;
       if (typeof fetch !== "function") return toHttpParts(new Response(`deployment '${this.#init.deployment}' has no fetch(request) method: it cannot serve HTTP`, { status: 501 }));
       return toHttpParts(await fetch.call(instance, request));
@@ -290,22 +291,25 @@ export class ServeReplica {
     setTimeout(() => this.#earlyCancels.delete(callId), 60_000).unref();
   }
 
-  async #serve<T>(meta: RequestMeta, run: (instance: Instance, signal: AbortSignal) => Promise<T>): Promise<T> {
+  async #serve<T>(meta: RequestMeta, run: (instance: Instance, abort: LazyAbort) => Promise<T>): Promise<T> {
     // Stopping: the caller sends it to another replica (nothing of it ran here).
     if (this.#stopping) throw this.#refusal();
-    const abort = new AbortController();
+    const abort = new LazyAbort();
     // Cancelled before it started: it never runs.
     if (this.#earlyCancels.delete(meta.callId)) throw new RequestCancelledError(`request ${meta.requestId} was cancelled before it started`);
     this.#aborts.set(meta.callId, abort);
     try {
-      await this.#admit(abort.signal);
+      await this.#admit(abort);
       try {
         const instance = await this.#instance;
         // Settles with the request, or at once when drain() cuts it off.
         return await new Promise<T>((resolve, reject) => {
           this.#cutters.set(meta.callId, { requestId: meta.requestId, cut: reject });
-          const context = { requestId: meta.requestId, route: meta.route, appName: meta.appName, multiplexedModelId: meta.multiplexedModelId, signal: abort.signal };
-          withRequestContext(context, () => run(instance, abort.signal)).then(resolve, reject);
+          const context: RequestContext = {
+            requestId: meta.requestId, route: meta.route, appName: meta.appName, multiplexedModelId: meta.multiplexedModelId,
+            get signal() { return abort.signal; },
+          };
+          withRequestContext(context, () => run(instance, abort)).then(resolve, reject);
         });
       } finally {
         this.#cutters.delete(meta.callId);
@@ -318,7 +322,7 @@ export class ServeReplica {
     }
   }
 
-  #startStream(meta: RequestMeta, open: (instance: Instance, signal: AbortSignal) => Promise<AsyncIterable<unknown> | Iterable<unknown>>, ended?: () => void): Stream {
+  #startStream(meta: RequestMeta, open: (instance: Instance, abort: LazyAbort) => Promise<AsyncIterable<unknown> | Iterable<unknown>>, ended?: () => void): Stream {
     const stream: Stream = { items: [], done: false };
     this.#streams.set(meta.callId, stream);
     const push = (item: unknown) => {
@@ -326,8 +330,8 @@ export class ServeReplica {
       stream.wake?.();
       stream.wake = undefined;
     };
-    void this.#serve(meta, async (instance, signal) => {
-      const source = await open(instance, signal);
+    void this.#serve(meta, async (instance, abort) => {
+      const source = await open(instance, abort);
       for await (const item of source as AsyncIterable<unknown>) {
         if (stream.done) break; // cancelled
         push(item);
@@ -343,11 +347,12 @@ export class ServeReplica {
     return stream;
   }
 
-  async #admit(signal: AbortSignal): Promise<void> {
+  async #admit(abort: LazyAbort): Promise<void> {
     if (this.#ongoing < this.#maxOngoing && this.#waiting.length === 0) {
       this.#ongoing++;
       return;
     }
+    const signal = abort.signal;
     await new Promise<void>((resolve, reject) => {
       const waiting: WaitingCall = {
         admit: () => {

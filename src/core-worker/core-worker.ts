@@ -399,7 +399,8 @@ export class CoreWorker {
    */
   async blockWhile(wait: () => Promise<void>): Promise<void> {
     // Only a task's CPU goes back: an actor holds none while it runs (the node ignores its waits).
-    const ctx = this.currentTask()?.actorId === undefined ? this.currentTask() : undefined;
+    const task = this.currentTask();
+    const ctx = task?.actorId === undefined ? task : undefined;
     if (ctx) {
       this.channel.send({ t: "blocked", taskId: ctx.taskId });
       this.onBlocked?.(true);

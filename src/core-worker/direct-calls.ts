@@ -168,7 +168,7 @@ export class DirectCalls {
       const l = this.local.get(id)!;
       if (l.passedOn) {
         this.local.delete(id);
-        this.caller.send({ t: "own", entries: [[id, value]] });
+        this.caller.send({ t: "own", entries: [[id, value]], late: true });
       } else if (l.dropped) this.local.delete(id);
       else {
         l.call = undefined;

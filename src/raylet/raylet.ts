@@ -233,7 +233,7 @@ export class Raylet {
       kvPut: (key: string, value: unknown) => o.gcs.kvPut(key, value),
       memoryStats: () => this.memoryStats(),
       streamProduced: (taskId: string) => this.tasks.streams.produced(taskId),
-      directEndpoint: (actorId: string) => this.actors.directEndpoint(actorId) ?? null,
+      directEndpoint: async (actorId: string) => (await this.actors.directEndpoint(actorId)) ?? null,
     };
   }
 
@@ -488,8 +488,10 @@ export class Raylet {
         return this.actors.kill(msg.actorId, msg.noRestart);
       case "own":
         for (const [id, value] of msg.entries) {
-          if (!table.has(id)) table.expect(id, client.id);
-          if (value) table.seal(id, value);
+          // A late value nobody holds any more (the work it was passed to let it go) is dropped.
+          if (msg.late && !table.has(id)) table.discard(value!);
+          else if (!msg.late && !table.has(id)) table.expect(id, client.id);
+          if (value && table.has(id)) table.seal(id, value);
         }
         return;
       case "direct-ran":

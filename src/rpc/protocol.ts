@@ -97,8 +97,9 @@ export type ToRaylet =
   /**
    * Returns of direct calls (see core-worker/direct-calls.ts) that the sender passed on: the
    * node holds them for the sender from now on, sealed with their value once it has arrived.
+   * `late`: the values of returns passed on before they came, for whoever still holds them.
    */
-  | { t: "own"; entries: [id: string, value: ObjectValue | undefined][] }
+  | { t: "own"; entries: [id: string, value: ObjectValue | undefined][]; late?: true }
   /**
    * Direct calls whose connection to their actor closed before they answered: the node takes
    * them as calls in flight on `workerId` when it died (retried on a restart, or failed).

@@ -165,7 +165,7 @@ export class CoreWorker {
 
   /** Cancels the task whose return is `objectId` (see ray.cancel). */
   cancel(objectId: string, force: boolean, recursive: boolean): void {
-    if (this.direct?.cancel(objectId)) return;
+    if (this.direct?.cancel(objectId, force)) return;
     this.channel.send({ t: "cancel", objectId, force, recursive });
   }
 

@@ -114,10 +114,12 @@ export class DirectCalls {
   }
 
   /** Cancels a direct call whose return is `id`; false if `id` is none (the node cancels it). */
-  cancel(id: string): boolean {
-    const l = this.local.get(id);
-    if (!l) return false;
-    if (l.call) l.call.route.channel.send({ t: "cancel-task", taskId: l.call.spec.taskId });
+  cancel(id: string, force: boolean): boolean {
+    const call = this.local.get(id)?.call;
+    if (!call) return this.local.has(id);
+    // As the node answers for calls it runs: an actor's thread or process is never stopped for one call.
+    if (force) process.stderr.write(`cancel(force) is not supported for actor tasks; ${call.spec.taskId} was left running\n`);
+    else call.route.channel.send({ t: "cancel-task", taskId: call.spec.taskId });
     return true;
   }
 

@@ -8,10 +8,16 @@
  * application/octet-stream, an AsyncIterable of those chunk by chunk, anything else as JSON.
  */
 
+/**
+ * Headers on the wire: name, value, name, value... (as Node's rawHeaders): one array to
+ * serialize per request rather than one per header.
+ */
+export type FlatHeaders = string[];
+
 export interface WireRequest {
   url: string;
   method: string;
-  headers: [string, string][];
+  headers: FlatHeaders;
   body: Uint8Array | null;
   /** The body follows in chunks (replica.bodyChunk); `body` is then null. */
   bodyStreamed?: true;
@@ -19,19 +25,32 @@ export interface WireRequest {
 
 export interface HttpHead {
   status: number;
-  headers: [string, string][];
+  headers: FlatHeaders;
+}
+
+/** `headers` as a flat list (see FlatHeaders). */
+export function flatten(headers: Headers): FlatHeaders {
+  const flat: FlatHeaders = [];
+  for (const [name, value] of headers) flat.push(name, value);
+  return flat;
+}
+
+function unflatten(flat: FlatHeaders): Headers {
+  const headers = new Headers();
+  for (let i = 0; i < flat.length; i += 2) headers.append(flat[i]!, flat[i + 1]!);
+  return headers;
 }
 
 export async function toWireRequest(request: Request, url: string): Promise<WireRequest> {
   const body = request.method === "GET" || request.method === "HEAD" ? null : new Uint8Array(await request.arrayBuffer());
-  return { url, method: request.method, headers: [...request.headers], body: body !== null && body.byteLength > 0 ? body : null };
+  return { url, method: request.method, headers: flatten(request.headers), body: body !== null && body.byteLength > 0 ? body : null };
 }
 
 /** The ingress's Request; `body`: the streamed body's chunks, for a request whose body follows. */
 export function fromWireRequest(wire: WireRequest, abort: { readonly signal: AbortSignal }, body?: ReadableStream<Uint8Array>): Request {
   const request = body === undefined
-    ? new Request(wire.url, { method: wire.method, headers: wire.headers, body: wire.body })
-    : new Request(wire.url, { method: wire.method, headers: wire.headers, body, duplex: "half" } as RequestInit);
+    ? new Request(wire.url, { method: wire.method, headers: unflatten(wire.headers), body: wire.body })
+    : new Request(wire.url, { method: wire.method, headers: unflatten(wire.headers), body, duplex: "half" } as RequestInit);
   // The request's signal is the call's own: given as the `signal` option instead, it would be
   // followed by a second one, which costs about as much as the rest of the Request.
   // (made when first read: see LazyAbort).
@@ -42,7 +61,7 @@ export function fromWireRequest(wire: WireRequest, abort: { readonly signal: Abo
 /** The ingress's result as a head and then body chunks (Uint8Array or string). */
 export async function* toHttpParts(result: unknown): AsyncGenerator<HttpHead | Uint8Array | string> {
   if (result instanceof Response) {
-    yield { status: result.status, headers: [...result.headers] };
+    yield { status: result.status, headers: flatten(result.headers) };
     if (result.body === null) return;
     const reader = result.body.getReader();
     try {
@@ -56,12 +75,12 @@ export async function* toHttpParts(result: unknown): AsyncGenerator<HttpHead | U
     }
   }
   if (typeof result === "string") {
-    yield { status: 200, headers: [["content-type", "text/plain; charset=utf-8"]] };
+    yield { status: 200, headers: ["content-type", "text/plain; charset=utf-8"] };
     yield result;
     return;
   }
   if (result instanceof Uint8Array) {
-    yield { status: 200, headers: [["content-type", "application/octet-stream"]] };
+    yield { status: 200, headers: ["content-type", "application/octet-stream"] };
     yield result;
     return;
   }
@@ -71,16 +90,16 @@ export async function* toHttpParts(result: unknown): AsyncGenerator<HttpHead | U
       if (!headSent) {
         headSent = true;
         const type = typeof chunk === "string" ? "text/plain; charset=utf-8" : "application/octet-stream";
-        yield { status: 200, headers: [["content-type", type]] };
+        yield { status: 200, headers: ["content-type", type] };
       }
       if (typeof chunk !== "string" && !(chunk instanceof Uint8Array)) throw new TypeError(`an ingress's streamed chunks must be strings or Uint8Arrays, got ${chunk === null ? "null" : typeof chunk}`);
       yield chunk;
     }
-    if (!headSent) yield { status: 200, headers: [["content-type", "text/plain; charset=utf-8"]] };
+    if (!headSent) yield { status: 200, headers: ["content-type", "text/plain; charset=utf-8"] };
     return;
   }
   const json = JSON.stringify(result === undefined ? null : result);
-  yield { status: 200, headers: [["content-type", "application/json"]] };
+  yield { status: 200, headers: ["content-type", "application/json"] };
   yield json;
 }
 

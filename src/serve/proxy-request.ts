@@ -34,7 +34,9 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "co
 
 export async function serveHttpRequest(req: IncomingMessage, res: ServerResponse, ctx: ProxyRequestContext): Promise<void> {
   const header = req.headers["x-request-id"];
-  const requestId = (typeof header === "string" && header) || randomUUID();
+  // One id when the client gives none: the request's, and its call's.
+  const callId = randomUUID();
+  const requestId = (typeof header === "string" && header) || callId;
   const host = req.headers.host ?? "127.0.0.1";
   let url: URL;
   try {
@@ -53,9 +55,9 @@ export async function serveHttpRequest(req: IncomingMessage, res: ServerResponse
   } catch {
     return; // the client went away while sending its body
   }
-  const wire: WireRequest = { url: url.toString(), method: req.method ?? "GET", headers: headerPairs(req.rawHeaders), body, ...(streamed ? { bodyStreamed: true as const } : {}) };
+  const wire: WireRequest = { url: url.toString(), method: req.method ?? "GET", headers: withoutPseudoHeaders(req.rawHeaders), body, ...(streamed ? { bodyStreamed: true as const } : {}) };
   const modelId = req.headers.serve_multiplexed_model_id;
-  const meta = newRequestMeta(route.appName, typeof modelId === "string" ? modelId : "", route.prefix, requestId);
+  const meta = newRequestMeta(route.appName, typeof modelId === "string" ? modelId : "", route.prefix, requestId, callId);
   let bodySentTo: string | undefined;
   const start = (replica: ReplicaAccess, args: unknown[]): Promise<StreamBatch> => {
     if (streamed) {
@@ -126,7 +128,8 @@ async function writeStreamed(res: ServerResponse, head: HttpHead, requestId: str
 
 function writeHead(res: ServerResponse, head: HttpHead, requestId: string, length: number | undefined): void {
   const flat: string[] = [];
-  for (const [name, value] of head.headers) if (!HOP_BY_HOP.has(name.toLowerCase())) flat.push(name, value);
+  const h = head.headers;
+  for (let i = 0; i < h.length; i += 2) if (!HOP_BY_HOP.has(h[i]!.toLowerCase())) flat.push(h[i]!, h[i + 1]!);
   flat.push("x-request-id", requestId);
   if (length !== undefined) flat.push("content-length", String(length));
   res.writeHead(head.status, flat);
@@ -190,11 +193,12 @@ async function readBody(req: IncomingMessage): Promise<Uint8Array | null> {
   return whole.byteLength === 0 ? null : new Uint8Array(whole.buffer, whole.byteOffset, whole.byteLength);
 }
 
-/** Node's raw headers (name, value, name, value...) as pairs, HTTP/2 pseudo-headers left out. */
-function headerPairs(raw: string[]): [string, string][] {
-  const pairs: [string, string][] = [];
-  for (let i = 0; i < raw.length; i += 2) if (!raw[i]!.startsWith(":")) pairs.push([raw[i]!, raw[i + 1]!]);
-  return pairs;
+/** Node's raw headers (name, value, name, value...), HTTP/2 pseudo-headers left out. */
+function withoutPseudoHeaders(raw: string[]): string[] {
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.startsWith(":")) return raw.filter((_, j) => !raw[j - (j % 2)]!.startsWith(":"));
+  }
+  return raw;
 }
 
 function toBuffer(chunk: Uint8Array | string): Buffer {

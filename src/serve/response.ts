@@ -38,8 +38,8 @@ export interface StreamBatch {
   done: boolean;
 }
 
-export function newRequestMeta(appName: string, multiplexedModelId = "", route = "", requestId?: string): RequestMeta {
-  const callId = randomUUID();
+/** `callId`: a fresh id of the caller's (by default a new one), unique to this call whatever the request id. */
+export function newRequestMeta(appName: string, multiplexedModelId = "", route = "", requestId?: string, callId = randomUUID()): RequestMeta {
   return { requestId: requestId ?? callId, callId, route, appName, multiplexedModelId };
 }
 

@@ -9,10 +9,11 @@
  * - Requests: handleRequest (a method's result), stream (a generator's values, in batches: see
  *   response.ts) and http (an HTTP request through the ingress's fetch, answered as a stream of a
  *   head and body chunks: see http-result.ts). Each runs inside its RequestContext, whose signal
- *   cancel(callId) aborts. At most maxOngoingRequests run at once; more (from several callers,
- *   each of which keeps its own count) wait here in order.
- * - Stop: drain() refuses new calls and those still waiting for a slot (ReplicaStoppingRefusal:
- *   their callers send them to another replica, retry-rule.ts), waits for the running requests
+ *   cancel(callId) aborts. At most maxOngoingRequests run at once; a call past them (several
+ *   callers, each of which keeps its own count, filled the replica) is refused before it runs
+ *   (ReplicaFullRefusal): its caller sends it to another replica or waits (retry-rule.ts).
+ * - Stop: drain() refuses new calls (ReplicaStoppingRefusal: their callers send them to another
+ *   replica, retry-rule.ts), waits for the running requests
  *   and for their streams to be read to the end, up to gracefulShutdownTimeoutMs; requests still
  *   running then are cut off (their callers get RequestCutOff, their signals abort); then it calls
  *   the user's shutdown(). The controller then kills the actor, and the process exits.
@@ -26,7 +27,7 @@ import { RequestBodies } from "./request-bodies.js";
 import { loadedModelIds } from "./multiplexed.js";
 import { setReplicaContext, withRequestContext, type RequestContext } from "./request-context.js";
 import { LazyAbort } from "./lazy-abort.js";
-import { ReplicaStoppingRefusal, RequestCutOff } from "./retry-rule.js";
+import { ReplicaFullRefusal, ReplicaStoppingRefusal, RequestCutOff } from "./retry-rule.js";
 import type { RequestMeta, StreamBatch } from "./response.js";
 import type { JsonValue } from "./options.js";
 import "./handle.js"; // registers the handle's serializer before bound arguments are read
@@ -57,17 +58,11 @@ const LIFECYCLE = new Set(["init", "reconfigure", "checkHealth", "shutdown", "co
 /** After a cut-off, how long drain() still waits for the cut streams' callers to fetch their error. */
 const CUT_STREAMS_WAIT_MS = 1000;
 
-interface WaitingCall {
-  admit(): void;
-  refuse(err: Error): void;
-}
-
 export class ServeReplica {
   readonly #init: ReplicaInit;
   readonly #instance: Promise<Instance>;
   #maxOngoing: number;
   #ongoing = 0;
-  readonly #waiting: WaitingCall[] = [];
   readonly #aborts = new Map<string, LazyAbort>();
   /** Rejects a running request's call at once (drain()'s cut-off), by call id. */
   readonly #cutters = new Map<string, { requestId: string; cut: (err: Error) => void }>();
@@ -111,7 +106,6 @@ export class ServeReplica {
 
   setMaxOngoingRequests(n: number): void {
     this.#maxOngoing = n;
-    this.#admitWaiting();
   }
 
   async checkHealth(): Promise<void> {
@@ -193,7 +187,7 @@ export class ServeReplica {
   }
 
   /**
-   * Stops taking work (new calls and those waiting for a slot are refused), waits for the running
+   * Stops taking work (new calls are refused), waits for the running
    * requests and their streams (at most timeoutMs), cuts off what still runs, then calls the
    * user's shutdown(). Every call that started has its answer before this resolves. Asked again
    * (by a restarted controller), it is the same drain.
@@ -205,7 +199,6 @@ export class ServeReplica {
 
   async #drain(timeoutMs: number): Promise<void> {
     this.#stopping = true;
-    for (const waiting of this.#waiting.splice(0)) waiting.refuse(this.#refusal());
     await this.#untilIdle(timeoutMs);
     if (this.#ongoing > 0 || this.#streams.size > 0) {
       for (const [callId, { requestId, cut }] of [...this.#cutters]) {
@@ -273,10 +266,6 @@ export class ServeReplica {
     if (this.#ongoing === 0 && this.#streams.size === 0) this.#drained?.();
   }
 
-  #refusal(): ReplicaStoppingRefusal {
-    return new ReplicaStoppingRefusal(this.#init.replicaId, this.#init.deployment);
-  }
-
   #callMethod(instance: Instance, method: string, args: unknown[]): unknown {
     const fn = this.#init.isClass ? instance[method] : method === "__call__" ? instance.__call__ : undefined;
     if (typeof fn !== "function" || LIFECYCLE.has(method)) {
@@ -292,14 +281,17 @@ export class ServeReplica {
   }
 
   async #serve<T>(meta: RequestMeta, run: (instance: Instance, abort: LazyAbort) => Promise<T>): Promise<T> {
-    // Stopping: the caller sends it to another replica (nothing of it ran here).
-    if (this.#stopping) throw this.#refusal();
+    // Stopping, or full (other callers took its slots): the caller sends it to another replica,
+    // or waits (nothing of it ran here). No call waits in a replica's own queue, where its
+    // replica's death would fail it.
+    if (this.#stopping) throw new ReplicaStoppingRefusal(this.#init.replicaId, this.#init.deployment);
+    if (this.#ongoing >= this.#maxOngoing) throw new ReplicaFullRefusal(this.#init.replicaId, this.#init.deployment, this.#maxOngoing);
     const abort = new LazyAbort();
     // Cancelled before it started: it never runs.
     if (this.#earlyCancels.delete(meta.callId)) throw new RequestCancelledError(`request ${meta.requestId} was cancelled before it started`);
     this.#aborts.set(meta.callId, abort);
+    this.#ongoing++;
     try {
-      await this.#admit(abort);
       try {
         const instance = await this.#instance;
         // Settles with the request, or at once when drain() cuts it off.
@@ -314,7 +306,6 @@ export class ServeReplica {
       } finally {
         this.#cutters.delete(meta.callId);
         this.#ongoing--;
-        this.#admitWaiting();
         this.#checkDrained();
       }
     } finally {
@@ -345,38 +336,6 @@ export class ServeReplica {
       stream.wake = undefined;
     });
     return stream;
-  }
-
-  async #admit(abort: LazyAbort): Promise<void> {
-    if (this.#ongoing < this.#maxOngoing && this.#waiting.length === 0) {
-      this.#ongoing++;
-      return;
-    }
-    const signal = abort.signal;
-    await new Promise<void>((resolve, reject) => {
-      const waiting: WaitingCall = {
-        admit: () => {
-          signal.removeEventListener("abort", onAbort);
-          this.#ongoing++;
-          resolve();
-        },
-        refuse: (err) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(err);
-        },
-      };
-      const onAbort = () => {
-        const i = this.#waiting.indexOf(waiting);
-        if (i >= 0) this.#waiting.splice(i, 1);
-        reject(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#waiting.push(waiting);
-    });
-  }
-
-  #admitWaiting(): void {
-    while (this.#waiting.length > 0 && this.#ongoing < this.#maxOngoing) this.#waiting.shift()!.admit();
   }
 }
 

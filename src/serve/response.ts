@@ -12,7 +12,7 @@
 import { randomUUID } from "node:crypto";
 import * as ray from "tsray";
 import { RequestCancelledError } from "./errors.js";
-import { afterFailure, callerError, MAX_ATTEMPTS } from "./retry-rule.js";
+import { afterFailure, callerError, MAX_ATTEMPTS, refusedAsFull } from "./retry-rule.js";
 import { currentRequest } from "./request-context.js";
 import { decodeHandleResult, encodeHandleArg } from "./http-result.js";
 import { getOnce } from "./get-once.js";
@@ -85,11 +85,14 @@ function failedOn(router: Router, slot: Slot, err: unknown): never {
 
 /**
  * After a failed attempt on `slot` (released by then), see retry-rule.ts: "elsewhere" (another
- * replica), "resend" (a DeploymentResponse argument failed and was retried meanwhile: again with
- * its new result) or "fail".
+ * replica), "again" (refused by a full replica: to its router again, not counted as an attempt),
+ * "resend" (a DeploymentResponse argument failed and was retried meanwhile: again with its new
+ * result) or "fail".
  */
-async function nextStep(router: Router, call: CallSlot, slot: Slot, attempt: number, err: unknown, args: readonly unknown[]): Promise<"elsewhere" | "resend" | "fail"> {
-  if (call.isCancelled || attempt >= MAX_ATTEMPTS) return "fail";
+async function nextStep(router: Router, call: CallSlot, slot: Slot, attempt: number, err: unknown, args: readonly unknown[]): Promise<"elsewhere" | "again" | "resend" | "fail"> {
+  if (call.isCancelled) return "fail";
+  if (refusedAsFull(router, slot.replica.replicaId, err)) return "again";
+  if (attempt >= MAX_ATTEMPTS) return "fail";
   const step = await afterFailure(router, slot.replica.replicaId, err, () => ray.get(slot.replica.actor.info.remote()));
   if (call.isCancelled) return "fail";
   if (step !== "arguments") return step;
@@ -186,6 +189,7 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
           slot.release();
           const step = await nextStep(router, call, slot, attempt, err, args);
           if (step === "fail") throw callerError(err);
+          if (step === "again") attempt--;
           if (step === "resend") resolvedArgs = resolveArgs(args, true);
         }
         const next = (this.#lastRef = send(call.reacquire()));
@@ -280,6 +284,7 @@ export class DeploymentResponseGenerator<Y = unknown> implements AsyncIterable<Y
               finished = true;
               throw callerError(err);
             }
+            if (step === "again") attempt--;
             if (step === "resend") resolved = await race(resolveArgs(args, true));
             slot = (call.slot = await race(call.reacquire()));
           }

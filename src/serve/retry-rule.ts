@@ -2,10 +2,13 @@
  * What happens to a call that failed on a replica (Ray Serve retries requests that never reached a
  * replica; a request that started may not be idempotent, so it is never retried):
  *
+ * - "again" (see refusedAsFull): the replica refused it, naming itself, before any user code,
+ *   because it is full (ReplicaFullRefusal: other callers' calls take its maxOngoingRequests):
+ *   the router gives it no calls for a moment and the call goes back to it, first in line, for
+ *   another replica or for room, however long that takes (no attempt is counted);
  * - "elsewhere": it never ran there; it goes back to the router, first in line, for another one:
  *   - the replica refused it because it is stopping (replica.ts throws ReplicaStoppingRefusal,
- *     naming itself, before any user code, for calls that arrive or still wait for a slot once
- *     drain() began);
+ *     naming itself, before any user code, for calls that arrive once drain() began);
  *   - ActorDiedError from the replica's own death: the core fails a call with it only when the
  *     call never reached the actor's code (submitted after the death was known, or still queued
  *     at the raylet or the worker), while calls sent to the actor's worker fail with a plain
@@ -19,8 +22,8 @@
  *   fails a call with its failed dependency's error), e.g. refused by another stopping replica or
  *   with its actor's death, while this replica lives (it answers a probe). If that argument's call
  *   was retried meanwhile, the call is sent again with its new result (response.ts).
- * - "fail": anything else, e.g. the replica crashed while the call ran or waited in that replica's
- *   own queue for a slot: RayActorError, as serve.d.ts says.
+ * - "fail": anything else, e.g. the replica crashed while the call ran: RayActorError, as
+ *   serve.d.ts says.
  */
 import * as ray from "tsray";
 import { RayServeError } from "./errors.js";
@@ -31,6 +34,19 @@ export class ReplicaStoppingRefusal extends Error {
   override readonly name = ReplicaStoppingRefusal.NAME;
   constructor(replicaId: string, deployment: string) {
     super(`${refusalPrefix(replicaId)} of deployment '${deployment}' is stopping`);
+  }
+}
+
+/**
+ * Thrown by a replica whose maxOngoingRequests are all taken (by several callers, each counting
+ * only its own calls), instead of running a call; never reaches users: the caller marks it full
+ * for a moment and sends the call to another replica, or waits for room (Ray's rejection).
+ */
+export class ReplicaFullRefusal extends Error {
+  static readonly NAME = "ServeReplicaFullRefusal";
+  override readonly name = ReplicaFullRefusal.NAME;
+  constructor(replicaId: string, deployment: string, maxOngoing: number) {
+    super(`${refusalPrefix(replicaId)} of deployment '${deployment}' is full (maxOngoingRequests ${maxOngoing})`);
   }
 }
 
@@ -59,6 +75,18 @@ export type AfterFailure = "elsewhere" | "arguments" | "fail";
  * What to do with a call that failed with `err` on replica `replicaId`; `probe` calls the replica
  * (resolves if its actor lives).
  */
+/**
+ * Whether `err` is replica `replicaId`'s refusal of a call because it is full: it is then marked
+ * so, and the call goes back to its router (no attempt counted: a call may wait for room as long
+ * as it takes, as in Ray).
+ */
+export function refusedAsFull(router: { markFull(replicaId: string): void }, replicaId: string, err: unknown): boolean {
+  const refusal = causeNamed(err, ReplicaFullRefusal.NAME);
+  if (refusal === undefined || !refusal.message.startsWith(refusalPrefix(replicaId))) return false;
+  router.markFull(replicaId);
+  return true;
+}
+
 export async function afterFailure(router: FailureRouter, replicaId: string, err: unknown, probe: () => Promise<unknown>): Promise<AfterFailure> {
   const refusal = causeNamed(err, ReplicaStoppingRefusal.NAME);
   if (refusal !== undefined) {

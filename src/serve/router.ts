@@ -61,6 +61,9 @@ export function closeRouters(reason: string): void {
 }
 
 const NO_MODELS: ReadonlyMap<string, string> = new Map();
+/** How long a replica that refused a call as full gets no calls, at first; doubled at each refusal in a row, up to the max. */
+const FULL_BACKOFF_MS = 5;
+const FULL_BACKOFF_MAX_MS = 200;
 
 export class Router implements FailureRouter {
   closed = false;
@@ -87,6 +90,8 @@ export class Router implements FailureRouter {
   #sent = 0;
   /** The replicas of the controller's latest list, running or stopping (also those this router stopped using). */
   #listed = new Set<string>();
+  /** Replicas that refused a call because other callers filled them: not tried again until `until`. */
+  readonly #full = new Map<string, { until: number; refusals: number }>();
 
   constructor(readonly appName: string, readonly deploymentName: string) {}
 
@@ -124,6 +129,21 @@ export class Router implements FailureRouter {
         return true;
       },
     };
+  }
+
+  /**
+   * The replica refused a call because it is full (other callers' calls fill it): no call goes to
+   * it for a moment, doubled at each refusal in a row (FULL_BACKOFF_MS up to FULL_BACKOFF_MAX_MS);
+   * calls wait here meanwhile unless another replica has room.
+   */
+  markFull(replicaId: string): void {
+    const now = Date.now();
+    const last = this.#full.get(replicaId);
+    const refusals = last !== undefined && now - last.until < FULL_BACKOFF_MAX_MS ? last.refusals + 1 : 1;
+    const backoff = Math.min(FULL_BACKOFF_MAX_MS, FULL_BACKOFF_MS * 2 ** (refusals - 1));
+    this.#full.set(replicaId, { until: now + backoff, refusals });
+    // A timer, not a sleep: the calls waiting here are tried again when the mark ends (or sooner, as slots free).
+    setTimeout(() => this.#drain(), backoff);
   }
 
   /** The replica's actor died, or it refused a call because it is stopping: no more calls to it. */
@@ -182,15 +202,24 @@ export class Router implements FailureRouter {
     };
   }
 
+  /** The replicas a call may go to now: those not marked full. */
+  #candidates(): Entry[] {
+    if (this.#full.size === 0) return this.#replicas;
+    const now = Date.now();
+    for (const [id, mark] of this.#full) if (now - mark.until > FULL_BACKOFF_MAX_MS) this.#full.delete(id);
+    return this.#replicas.filter((r) => (this.#full.get(r.replicaId)?.until ?? 0) <= now);
+  }
+
   #pick(modelId: string): Entry | undefined {
-    if (modelId === "") return chooseReplica(this.#replicas, this.#maxOngoing, "", NO_MODELS);
+    const replicas = this.#candidates();
+    if (modelId === "") return chooseReplica(replicas, this.#maxOngoing, "", NO_MODELS);
     const now = Date.now();
     const expected = new Map<string, string>();
     for (const [model, e] of this.#expected) {
       if (e.until < now) this.#expected.delete(model);
       else expected.set(model, e.replicaId);
     }
-    const entry = chooseReplica(this.#replicas, this.#maxOngoing, modelId, expected);
+    const entry = chooseReplica(replicas, this.#maxOngoing, modelId, expected);
     if (entry !== undefined && !entry.modelIds.has(modelId)) this.#expected.set(modelId, { replicaId: entry.replicaId, until: now + EXPECTED_MODEL_MS });
     return entry;
   }

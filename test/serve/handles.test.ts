@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import * as ray from "tsray";
 import * as serve from "tsray/serve";
 import { Latch } from "../helpers/latch.js";
-import { serveCluster } from "../helpers/serve-tests.js";
+import { serveCluster, until } from "../helpers/serve-tests.js";
+import { embeddedNode } from "../../src/api/lifecycle.js";
 
 serveCluster({ proxyLocation: "Disabled" });
 
@@ -228,4 +229,48 @@ test("maxOngoingRequests raised in place: the same replica runs that many calls 
   await serve.run(serve.deployment(Meet, { maxOngoingRequests: 60 }).bind(rendezvous), { name: "meet", routePrefix: null });
   const pids = await Promise.all(Array.from({ length: 60 }, () => handle.meet.remote(60)));
   assert.deepEqual(new Set(pids), new Set([pid]));
+});
+
+// Counts passes; reached(n) returns once n passed.
+class Turnstile {
+  #passed = 0;
+  readonly #waiting: [number, () => void][] = [];
+  pass() {
+    this.#passed++;
+    for (const [n, resolve] of this.#waiting) if (this.#passed >= n) resolve();
+  }
+  async reached(n: number) {
+    if (this.#passed < n) await new Promise<void>((resolve) => this.#waiting.push([n, resolve]));
+  }
+}
+class Busy {
+  constructor(private readonly latch: ray.ActorHandle<Latch>, private readonly turnstile: ray.ActorHandle<Turnstile>) {}
+  async hold() {
+    await ray.get(this.turnstile.pass.remote());
+    await ray.get(this.latch.wait.remote());
+    return serve.getReplicaContext().replicaId;
+  }
+  who() {
+    return serve.getReplicaContext().replicaId;
+  }
+}
+
+test("a replica full of another caller's calls refuses more, before they run: they wait at their caller, then run there", { timeout: 120_000 }, async () => {
+  const latch = LatchActor.options({ maxConcurrency: 10 }).remote();
+  const turnstile = ray.remote(Turnstile).options({ maxConcurrency: 10 }).remote();
+  const handle = await serve.run(serve.deployment(Busy, { maxOngoingRequests: 1 }).bind(latch, turnstile), { name: "busy", routePrefix: null });
+  const held = handle.hold.remote(); // takes the replica's one slot
+  await ray.get(turnstile.reached.remote(1));
+  // Another caller (a task, with a router of its own that does not know of `held`) sends a call
+  // there: the replica refuses it (a failed attempt in the node's task list) rather than queue it,
+  // where the replica's death would fail it; the call waits at that caller.
+  const fromTask = ray.remote(async function callBusy(h: serve.DeploymentHandle<Busy>) {
+    return await h.who.remote();
+  });
+  const other = fromTask.remote(handle);
+  await until("a refusal of the full replica", async () =>
+    embeddedNode()!.raylet.events.rows().some((r) => r.error_type === "ServeReplicaFullRefusal") || undefined, 30_000);
+  await ray.get(latch.open.remote());
+  const replicaId = await held;
+  assert.equal(await ray.get(other), replicaId, "run by the replica once it had room");
 });

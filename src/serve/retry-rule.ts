@@ -19,8 +19,8 @@
  *     replica was drained or crashed is known once the controller published that it is gone
  *     (Router.fateOf).
  * - "arguments": the error is not this replica's: a DeploymentResponse argument failed (the core
- *   fails a call with its failed dependency's error), e.g. refused by another stopping replica or
- *   with its actor's death, while this replica lives (it answers a probe). If that argument's call
+ *   fails a call with its failed dependency's error), e.g. refused by another replica (stopping or
+ *   full) or with its actor's death, while this replica lives (it answers a probe). If that argument's call
  *   was retried meanwhile, the call is sent again with its new result (response.ts).
  * - "fail": anything else, e.g. the replica crashed while the call ran: RayActorError, as
  *   serve.d.ts says.
@@ -94,6 +94,8 @@ export async function afterFailure(router: FailureRouter, replicaId: string, err
     router.markGone(replicaId);
     return "elsewhere";
   }
+  // Another replica's refusal as full (this one's is taken by refusedAsFull): an argument's call.
+  if (causeNamed(err, ReplicaFullRefusal.NAME) !== undefined) return "arguments";
   if (!(err instanceof ray.RayActorError)) return "fail";
   if (await lives(probe)) return "arguments";
   router.markGone(replicaId);

@@ -108,19 +108,42 @@ async function nextStep(router: Router, call: CallSlot, slot: Slot, attempt: num
 class CallSlot {
   isCancelled = false;
   slot: Slot | undefined;
-  acquired!: Promise<Slot>;
-  /** The slot, when the router had one at once. */
+  /** The slot, when the router had one at once; else `acquired` resolves with it. */
   now: Slot | undefined;
-  readonly cancelled: Promise<never>;
+  #acquired: Promise<Slot> | undefined;
   readonly unlink: () => void;
   #withdraw!: () => boolean;
-  #rejectCancelled!: (err: unknown) => void;
+  #cancelError: RequestCancelledError | undefined;
+  #cancelled: Promise<never> | undefined;
+  #rejectCancelled: ((err: unknown) => void) | undefined;
+  /** Rejects what the call awaits now (see watch). */
+  #interrupt: ((err: unknown) => void) | undefined;
 
   constructor(readonly router: Router, readonly meta: RequestMeta) {
-    this.cancelled = new Promise<never>((_, reject) => { this.#rejectCancelled = reject; });
-    this.cancelled.catch(() => {});
     this.#acquire(false);
     this.unlink = linkToParent(this.cancel);
+  }
+
+  get acquired(): Promise<Slot> {
+    return this.#acquired ?? Promise.resolve(this.now!);
+  }
+
+  /** Rejects once the call is cancelled (made when first asked for: most calls never are). */
+  get cancelled(): Promise<never> {
+    if (this.#cancelled === undefined) {
+      this.#cancelled = this.#cancelError !== undefined ? Promise.reject(this.#cancelError) : new Promise<never>((_, reject) => { this.#rejectCancelled = reject; });
+      this.#cancelled.catch(() => {});
+    }
+    return this.#cancelled;
+  }
+
+  /** `p`, unless the call is cancelled first: then the cancellation's error. One at a time. */
+  watch<V>(p: Promise<V>): Promise<V> {
+    if (this.#cancelError !== undefined) return Promise.reject(this.#cancelError);
+    return new Promise<V>((resolve, reject) => {
+      this.#interrupt = reject;
+      p.then(resolve, reject);
+    });
   }
 
   /** A slot on another replica for a call that never ran on its last one (first in the router's queue). */
@@ -131,17 +154,19 @@ class CallSlot {
   }
 
   #acquire(retry: boolean): void {
-    const { slot, now, withdraw } = this.router.acquire(this.meta.multiplexedModelId, retry);
-    this.acquired = slot;
-    this.now = now;
-    this.acquired.catch(() => {});
-    this.#withdraw = withdraw;
+    const a = this.router.acquire(this.meta.multiplexedModelId, retry);
+    this.now = a.now;
+    this.#acquired = a.slot;
+    this.#acquired?.catch(() => {});
+    this.#withdraw = a.withdraw;
   }
 
   readonly cancel = (): void => {
     if (this.isCancelled) return;
     this.isCancelled = true;
-    this.#rejectCancelled(new RequestCancelledError(`request ${this.meta.requestId} was cancelled`));
+    const err = (this.#cancelError = new RequestCancelledError(`request ${this.meta.requestId} was cancelled`));
+    this.#rejectCancelled?.(err);
+    this.#interrupt?.(err);
     if (!this.#withdraw() && this.slot !== undefined) this.cancelOnReplica();
   };
 
@@ -259,7 +284,7 @@ export class DeploymentResponseGenerator<Y = unknown> implements AsyncIterable<Y
     this.requestId = meta.requestId;
     const call = (this.#call = new CallSlot(router, meta));
     let finished = false;
-    const race = <V>(p: Promise<V>) => Promise.race([p, call.cancelled]);
+    const race = <V>(p: Promise<V>) => call.watch(p);
     this.#batches = (async function* batches() {
       try {
         // Without DeploymentResponse arguments and with a replica free (an HTTP request, mostly), nothing to wait for.

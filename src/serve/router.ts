@@ -61,6 +61,8 @@ export function closeRouters(reason: string): void {
 }
 
 const NO_MODELS: ReadonlyMap<string, string> = new Map();
+/** The withdraw() of a call that had its replica at once: never in the queue. */
+const HAD_A_REPLICA = (): boolean => false;
 /** How long a replica that refused a call as full gets no calls, at first; doubled at each refusal in a row, up to the max. */
 const FULL_BACKOFF_MS = 5;
 const FULL_BACKOFF_MAX_MS = 200;
@@ -96,19 +98,17 @@ export class Router implements FailureRouter {
   constructor(readonly appName: string, readonly deploymentName: string) {}
 
   /**
-   * Resolves with a replica slot once one has room; release() the slot when the call settled.
+   * A replica slot: `now` when one has room at once, else `slot` resolves with one once one has;
+   * release() the slot when the call settled.
    * `modelId`: the call's multiplexed model id ("" for none). `retry`: a call that never ran on the
    * replica it had: it goes first and is not counted against maxQueuedRequests.
    */
-  acquire(modelId = "", retry = false): { slot: Promise<Slot>; now?: Slot; withdraw(): boolean } {
+  acquire(modelId = "", retry = false): { now: Slot; slot?: undefined; withdraw(): boolean } | { now?: undefined; slot: Promise<Slot>; withdraw(): boolean } {
     this.#listen();
     let waiter: Waiter | undefined;
     // A replica with room now: the slot is given at once, without a promise to wait on (the common case).
     const free = this.#unavailable === undefined && this.#known && (retry || this.#queue.length === 0) ? this.#pick(modelId) : undefined;
-    if (free !== undefined) {
-      const now = this.#slotOf(free);
-      return { slot: Promise.resolve(now), now, withdraw: () => false };
-    }
+    if (free !== undefined) return { now: this.#slotOf(free), withdraw: HAD_A_REPLICA };
     const slot = new Promise<Slot>((resolve, reject) => {
       if (this.#unavailable !== undefined) return reject(new DeploymentUnavailableError(this.#unavailable));
       if (!retry && this.#known && this.#maxQueued >= 0 && this.#queue.length >= this.#maxQueued) {

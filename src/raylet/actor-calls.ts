@@ -9,7 +9,7 @@ import type { Fifo } from "../common/fifo.js";
 import type { ObjectTable, ObjectValue, Waiter } from "../object-store/object-table.js";
 import type { TaskSpec } from "../rpc/protocol.js";
 import { heldRefs, whenDependenciesReady } from "./dependencies.js";
-import { cancelledValue, expectReturns, sealReturns } from "./task-manager.js";
+import { adoptReturns, cancelledValue, expectReturns, sealReturns } from "./task-manager.js";
 import type { PooledWorker } from "./worker-pool.js";
 
 export interface Call {
@@ -114,13 +114,7 @@ export class ActorCalls {
     const retry: Call[] = [];
     for (const spec of specs) {
       if (this.table.isReady(objectIdOf(spec.taskId, 1))) continue;
-      const deliver = this.ownerOf(spec);
-      for (let i = 1; i <= (spec.numReturns as number); i++) {
-        const id = objectIdOf(spec.taskId, i);
-        // The caller may have passed a return on already, and the node took it then (see "own").
-        if (!this.table.has(id)) this.table.expect(id, spec.ownerId);
-        if (deliver) this.table.whenReady(id, deliver);
-      }
+      adoptReturns(this.table, spec as TaskSpec & { numReturns: number }, this.ownerOf(spec));
       this.table.hold(heldRefs(spec), spec.taskId);
       const c: Call = { spec, actor, depsReady: true, attempts: 1 };
       const max = spec.maxRetries;

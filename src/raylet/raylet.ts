@@ -7,7 +7,7 @@
  */
 import os from "node:os";
 import { ObjectStoreFullError, toErrorInfo, type ErrorInfo } from "../common/errors.js";
-import { objectIdOf, taskIdOfObject } from "../common/ids.js";
+import { taskIdOfObject } from "../common/ids.js";
 import type { Gcs, PlacementGroupEntry } from "../gcs/gcs.js";
 import { Recovery, restartOf } from "./recovery.js";
 import { refArgs } from "./dependencies.js";
@@ -24,7 +24,7 @@ import { MemoryMonitor } from "./memory-monitor.js";
 import { PlacementGroups, type PlacementStrategy } from "./placement-groups.js";
 import { ResourceScheduler } from "./resource-scheduler.js";
 import { add, ResourcePool } from "./resources.js";
-import { discardAll, TaskManager } from "./task-manager.js";
+import { adoptReturns, discardAll, sealReturns, TaskManager } from "./task-manager.js";
 import { WorkerPool, type JobConfig, type PooledWorker, type RemoteNodeLink, type WorkerPoolOptions } from "./worker-pool.js";
 import type { Landing } from "../object-store/landing.js";
 import { NodeChoice } from "./node-choice.js";
@@ -488,10 +488,15 @@ export class Raylet {
         return this.actors.kill(msg.actorId, msg.noRestart);
       case "own":
         for (const [id, value] of msg.entries) {
-          // A late value nobody holds any more (the work it was passed to let it go) is dropped.
-          if (msg.late && !table.has(id)) table.discard(value!);
-          else if (!msg.late && !table.has(id)) table.expect(id, client.id);
-          if (value && table.has(id)) table.seal(id, value);
+          if (!table.has(id)) {
+            // A late value nobody holds any more (the work it was passed to let it go) is dropped.
+            if (msg.late) {
+              table.discard(value!);
+              continue;
+            }
+            table.expect(id, client.id);
+          }
+          if (value) table.seal(id, value);
         }
         return;
       case "direct-ran":
@@ -503,15 +508,8 @@ export class Raylet {
         const owner = this.clientsById.get(msg.ownerId);
         // Its caller is gone (a thread that exited): nobody will ever hold these returns.
         if (!client.worker || !owner) return discardAll(table, msg.results);
-        const failure = msg.results.length === 1 && !msg.results[0].ok ? msg.results[0] : undefined;
-        for (let i = 0; i < msg.numReturns; i++) {
-          const id = objectIdOf(msg.taskId, i + 1);
-          // The caller may have passed the return on already, and the node took it then (see "own").
-          if (!table.has(id)) table.expect(id, msg.ownerId);
-          table.whenReady(id, owner.notify);
-          table.seal(id, failure ?? msg.results[i]);
-        }
-        return;
+        adoptReturns(table, msg, owner.notify);
+        return sealReturns(table, msg, msg.results);
       }
       case "request":
         return void this.answer(client, msg.reqId, msg.method, msg.args);

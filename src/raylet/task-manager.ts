@@ -335,8 +335,20 @@ export function discardAll(table: ObjectTable, results: ObjectValue[]): void {
   for (const r of results) table.discard(r);
 }
 
+/**
+ * Registers a direct call's returns (see core-worker/direct-calls.ts) as expectReturns does,
+ * but for those its caller handed to the node already (passed on: see "own"), held since then.
+ */
+export function adoptReturns(table: ObjectTable, call: Pick<TaskSpec, "taskId" | "ownerId"> & { numReturns: number }, deliver: Waiter | undefined): void {
+  for (let i = 1; i <= call.numReturns; i++) {
+    const id = objectIdOf(call.taskId, i);
+    if (!table.has(id)) table.expect(id, call.ownerId);
+    if (deliver) table.whenReady(id, deliver);
+  }
+}
+
 /** Seals a spec's returns: each with its result, or all with one failure (tasks and actor calls). */
-export function sealReturns(table: ObjectTable, spec: TaskSpec, results: ObjectValue[]): void {
+export function sealReturns(table: ObjectTable, spec: Pick<TaskSpec, "taskId" | "numReturns">, results: ObjectValue[]): void {
   const failure = results.length === 1 && !results[0].ok ? results[0] : undefined;
   if (spec.numReturns === "streaming") {
     table.seal(objectIdOf(spec.taskId, 0), results[0]);

@@ -51,9 +51,9 @@ export function fromWireRequest(wire: WireRequest, abort: { readonly signal: Abo
   const request = body === undefined
     ? new Request(wire.url, { method: wire.method, headers: unflatten(wire.headers), body: wire.body })
     : new Request(wire.url, { method: wire.method, headers: unflatten(wire.headers), body, duplex: "half" } as RequestInit);
-  // The request's signal is the call's own: given as the `signal` option instead, it would be
-  // followed by a second one, which costs about as much as the rest of the Request.
-  // (made when first read: see LazyAbort).
+  // The request's signal is the call's own (made when first read, see LazyAbort): given as the
+  // `signal` option instead, it would be followed by a second one, which costs about as much as
+  // the rest of the Request.
   Object.defineProperty(request, "signal", { get: () => abort.signal, enumerable: true });
   return request;
 }

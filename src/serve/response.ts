@@ -106,13 +106,13 @@ async function nextStep(router: Router, call: CallSlot, slot: Slot, attempt: num
  * `cancelled` rejects when it is; a parent request's cancellation reaches it).
  */
 class CallSlot {
-  isCancelled = false;
   slot: Slot | undefined;
   /** The slot, when the router had one at once; else `acquired` resolves with it. */
   now: Slot | undefined;
   #acquired: Promise<Slot> | undefined;
   readonly unlink: () => void;
   #withdraw!: () => boolean;
+  /** Set once the call is cancelled. */
   #cancelError: RequestCancelledError | undefined;
   #cancelled: Promise<never> | undefined;
   #rejectCancelled: ((err: unknown) => void) | undefined;
@@ -122,6 +122,10 @@ class CallSlot {
   constructor(readonly router: Router, readonly meta: RequestMeta) {
     this.#acquire(false);
     this.unlink = linkToParent(this.cancel);
+  }
+
+  get isCancelled(): boolean {
+    return this.#cancelError !== undefined;
   }
 
   get acquired(): Promise<Slot> {
@@ -163,7 +167,6 @@ class CallSlot {
 
   readonly cancel = (): void => {
     if (this.isCancelled) return;
-    this.isCancelled = true;
     const err = (this.#cancelError = new RequestCancelledError(`request ${this.meta.requestId} was cancelled`));
     this.#rejectCancelled?.(err);
     this.#interrupt?.(err);

@@ -72,30 +72,28 @@ const PROBE_MS = 5_000;
 export type AfterFailure = "elsewhere" | "arguments" | "fail";
 
 /**
- * What to do with a call that failed with `err` on replica `replicaId`; `probe` calls the replica
- * (resolves if its actor lives).
- */
-/**
  * Whether `err` is replica `replicaId`'s refusal of a call because it is full: it is then marked
  * so, and the call goes back to its router (no attempt counted: a call may wait for room as long
  * as it takes, as in Ray).
  */
 export function refusedAsFull(router: { markFull(replicaId: string): void }, replicaId: string, err: unknown): boolean {
-  const refusal = causeNamed(err, ReplicaFullRefusal.NAME);
-  if (refusal === undefined || !refusal.message.startsWith(refusalPrefix(replicaId))) return false;
+  if (refusedBy(err, ReplicaFullRefusal.NAME, replicaId) !== "this") return false;
   router.markFull(replicaId);
   return true;
 }
 
+/**
+ * What to do with a call that failed with `err` on replica `replicaId`; `probe` calls the replica
+ * (resolves if its actor lives).
+ */
 export async function afterFailure(router: FailureRouter, replicaId: string, err: unknown, probe: () => Promise<unknown>): Promise<AfterFailure> {
-  const refusal = causeNamed(err, ReplicaStoppingRefusal.NAME);
-  if (refusal !== undefined) {
-    if (!refusal.message.startsWith(refusalPrefix(replicaId))) return "arguments";
+  const stopping = refusedBy(err, ReplicaStoppingRefusal.NAME, replicaId);
+  if (stopping === "this") {
     router.markGone(replicaId);
     return "elsewhere";
   }
-  // Another replica's refusal as full (this one's is taken by refusedAsFull): an argument's call.
-  if (causeNamed(err, ReplicaFullRefusal.NAME) !== undefined) return "arguments";
+  // Another replica's refusal (this one's as full is taken by refusedAsFull): an argument's call.
+  if (stopping === "another" || refusedBy(err, ReplicaFullRefusal.NAME, replicaId) === "another") return "arguments";
   if (!(err instanceof ray.RayActorError)) return "fail";
   if (await lives(probe)) return "arguments";
   router.markGone(replicaId);
@@ -111,6 +109,13 @@ export function callerError(err: unknown): unknown {
 
 function refusalPrefix(replicaId: string): string {
   return `replica ${replicaId}`;
+}
+
+/** Whether `err` is a refusal of kind `name` (ReplicaStoppingRefusal, ReplicaFullRefusal) by `replicaId` or by another replica. */
+function refusedBy(err: unknown, name: string, replicaId: string): "this" | "another" | undefined {
+  const refusal = causeNamed(err, name);
+  if (refusal === undefined) return undefined;
+  return refusal.message.startsWith(refusalPrefix(replicaId)) ? "this" : "another";
 }
 
 function causeNamed(err: unknown, name: string): Error | undefined {

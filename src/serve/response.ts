@@ -274,6 +274,64 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
 }
 
 /**
+ * A streamed call's batches: its first call (sent again elsewhere while nothing came back, see
+ * nextStep), then next() until done. A function of the module, not a closure per call: V8 gives
+ * each generator function made at run time a hidden class of its own, kept in the old generation,
+ * which then keeps the call's whole graph (the HTTP request and response with it) alive through
+ * young-generation collections until the next full one.
+ */
+async function* streamBatches(router: Router, call: CallSlot, start: (replica: ReplicaAccess, args: unknown[]) => Promise<StreamBatch>, args: readonly unknown[]): AsyncGenerator<StreamBatch> {
+  const meta = call.meta;
+  let finished = false;
+  try {
+    // Without DeploymentResponse arguments and with a replica free (an HTTP request, mostly), nothing to wait for.
+    let resolved = args.some(needsResolving) ? await call.watch(resolveArgs(args)) : (args as unknown[]);
+    let slot = (call.slot = call.now ?? (await call.watch(call.acquired)));
+    let batch: StreamBatch;
+    // Until the first values came, the call may not have run: then it goes to another replica.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        batch = await call.watch(start(slot.replica, resolved));
+        // An empty first batch (one of several requests a replica answered at once, see
+        // http-calls.ts): its first values, or its error (a refusal, say), come with next().
+        while (batch.items.length === 0 && !batch.done) batch = await call.watch(getOnce(slot.replica.actor.next.remote(meta.callId)));
+        break;
+      } catch (err) {
+        if (err instanceof RequestCancelledError && call.isCancelled) throw err;
+        const failed = slot;
+        failed.release();
+        call.slot = undefined;
+        const step = await nextStep(router, call, failed, attempt, err, args);
+        if (step === "fail") {
+          finished = true;
+          throw callerError(err);
+        }
+        if (step === "again") attempt--;
+        if (step === "resend") resolved = await call.watch(resolveArgs(args, true));
+        slot = (call.slot = await call.watch(call.reacquire()));
+      }
+    }
+    try {
+      for (;;) {
+        if (call.isCancelled) await call.cancelled;
+        finished = batch.done;
+        yield batch;
+        if (batch.done) return;
+        batch = await call.watch(getOnce(slot.replica.actor.next.remote(meta.callId)));
+      }
+    } catch (err) {
+      finished = true;
+      return failedOn(router, slot, err);
+    }
+  } finally {
+    // Left early (break) or failed: the replica stops the generator.
+    if (call.slot !== undefined && !call.isCancelled && !finished) call.cancelOnReplica();
+    call.slot?.release();
+    call.unlink();
+  }
+}
+
+/**
  * A streaming call: the replica runs the generator, buffering what it yields; the first call
  * brings what is ready, and `next(requestId)` calls the rest (each answering once something is).
  */
@@ -285,57 +343,8 @@ export class DeploymentResponseGenerator<Y = unknown> implements AsyncIterable<Y
   /** @internal `start` makes the first call on the replica given. */
   constructor(router: Router, meta: RequestMeta, start: (replica: ReplicaAccess, args: unknown[]) => Promise<StreamBatch>, args: readonly unknown[]) {
     this.requestId = meta.requestId;
-    const call = (this.#call = new CallSlot(router, meta));
-    let finished = false;
-    const race = <V>(p: Promise<V>) => call.watch(p);
-    this.#batches = (async function* batches() {
-      try {
-        // Without DeploymentResponse arguments and with a replica free (an HTTP request, mostly), nothing to wait for.
-        let resolved = args.some(needsResolving) ? await race(resolveArgs(args)) : (args as unknown[]);
-        let slot = (call.slot = call.now ?? (await race(call.acquired)));
-        let batch: StreamBatch;
-        // Until the first values came, the call may not have run: then it goes to another replica.
-        for (let attempt = 1; ; attempt++) {
-          try {
-            batch = await race(start(slot.replica, resolved));
-            // An empty first batch (one of several requests a replica answered at once, see
-            // http-calls.ts): its first values, or its error (a refusal, say), come with next().
-            while (batch.items.length === 0 && !batch.done) batch = await race(getOnce(slot.replica.actor.next.remote(meta.callId)));
-            break;
-          } catch (err) {
-            if (err instanceof RequestCancelledError && call.isCancelled) throw err;
-            const failed = slot;
-            failed.release();
-            call.slot = undefined;
-            const step = await nextStep(router, call, failed, attempt, err, args);
-            if (step === "fail") {
-              finished = true;
-              throw callerError(err);
-            }
-            if (step === "again") attempt--;
-            if (step === "resend") resolved = await race(resolveArgs(args, true));
-            slot = (call.slot = await race(call.reacquire()));
-          }
-        }
-        try {
-          for (;;) {
-            if (call.isCancelled) await call.cancelled;
-            finished = batch.done;
-            yield batch;
-            if (batch.done) return;
-            batch = await race(getOnce(slot.replica.actor.next.remote(meta.callId)));
-          }
-        } catch (err) {
-          finished = true;
-          return failedOn(router, slot, err);
-        }
-      } finally {
-        // Left early (break) or failed: the replica stops the generator.
-        if (call.slot !== undefined && !call.isCancelled && !finished) call.cancelOnReplica();
-        call.slot?.release();
-        call.unlink();
-      }
-    })();
+    this.#call = new CallSlot(router, meta);
+    this.#batches = streamBatches(router, this.#call, start, args);
   }
 
   /**

@@ -8,6 +8,8 @@
  * application/octet-stream, an AsyncIterable of those chunk by chunk, anything else as JSON.
  */
 
+import { lazyRequest } from "./lazy-request.js";
+
 /**
  * Headers on the wire: name, value, name, value... (as Node's rawHeaders): one array to
  * serialize per request rather than one per header.
@@ -35,72 +37,60 @@ export function flatten(headers: Headers): FlatHeaders {
   return flat;
 }
 
-function unflatten(flat: FlatHeaders): Headers {
-  const headers = new Headers();
-  for (let i = 0; i < flat.length; i += 2) headers.append(flat[i]!, flat[i + 1]!);
-  return headers;
-}
-
 export async function toWireRequest(request: Request, url: string): Promise<WireRequest> {
   const body = request.method === "GET" || request.method === "HEAD" ? null : new Uint8Array(await request.arrayBuffer());
   return { url, method: request.method, headers: flatten(request.headers), body: body !== null && body.byteLength > 0 ? body : null };
 }
 
-/** The ingress's Request; `body`: the streamed body's chunks, for a request whose body follows. */
+/** The ingress's Request (see lazy-request.ts); `body`: the streamed body's chunks, for a request whose body follows. */
 export function fromWireRequest(wire: WireRequest, abort: { readonly signal: AbortSignal }, body?: ReadableStream<Uint8Array>): Request {
-  const request = body === undefined
-    ? new Request(wire.url, { method: wire.method, headers: unflatten(wire.headers), body: wire.body })
-    : new Request(wire.url, { method: wire.method, headers: unflatten(wire.headers), body, duplex: "half" } as RequestInit);
-  // The request's signal is the call's own (made when first read, see LazyAbort): given as the
-  // `signal` option instead, it would be followed by a second one, which costs about as much as
-  // the rest of the Request.
-  Object.defineProperty(request, "signal", { get: () => abort.signal, enumerable: true });
-  return request;
+  return lazyRequest(wire, abort, body);
 }
 
-/** The ingress's result as a head and then body chunks (Uint8Array or string). */
-export async function* toHttpParts(result: unknown): AsyncGenerator<HttpHead | Uint8Array | string> {
-  if (result instanceof Response) {
-    yield { status: result.status, headers: flatten(result.headers) };
-    if (result.body === null) return;
-    const reader = result.body.getReader();
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        yield value;
-      }
-    } finally {
-      reader.releaseLock();
-    }
-  }
-  if (typeof result === "string") {
-    yield { status: 200, headers: ["content-type", "text/plain; charset=utf-8"] };
-    yield result;
-    return;
-  }
-  if (result instanceof Uint8Array) {
-    yield { status: 200, headers: ["content-type", "application/octet-stream"] };
-    yield result;
-    return;
-  }
+type HttpPart = HttpHead | Uint8Array | string;
+
+/**
+ * The ingress's result as a head and then body chunks (Uint8Array or string): an array when the
+ * result is whole (a string, bytes, JSON), which the replica hands over at once, without a turn
+ * of an async generator per part.
+ */
+export function toHttpParts(result: unknown): HttpPart[] | AsyncGenerator<HttpPart> {
+  if (result instanceof Response) return responseParts(result);
+  if (typeof result === "string") return [{ status: 200, headers: ["content-type", "text/plain; charset=utf-8"] }, result];
+  if (result instanceof Uint8Array) return [{ status: 200, headers: ["content-type", "application/octet-stream"] }, result];
   if (typeof result === "object" && result !== null && typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
-    let headSent = false;
-    for await (const chunk of result as AsyncIterable<unknown>) {
-      if (!headSent) {
-        headSent = true;
-        const type = typeof chunk === "string" ? "text/plain; charset=utf-8" : "application/octet-stream";
-        yield { status: 200, headers: ["content-type", type] };
-      }
-      if (typeof chunk !== "string" && !(chunk instanceof Uint8Array)) throw new TypeError(`an ingress's streamed chunks must be strings or Uint8Arrays, got ${chunk === null ? "null" : typeof chunk}`);
-      yield chunk;
-    }
-    if (!headSent) yield { status: 200, headers: ["content-type", "text/plain; charset=utf-8"] };
-    return;
+    return chunkParts(result as AsyncIterable<unknown>);
   }
-  const json = JSON.stringify(result === undefined ? null : result);
-  yield { status: 200, headers: ["content-type", "application/json"] };
-  yield json;
+  return [{ status: 200, headers: ["content-type", "application/json"] }, JSON.stringify(result === undefined ? null : result)];
+}
+
+async function* responseParts(response: Response): AsyncGenerator<HttpPart> {
+  yield { status: response.status, headers: flatten(response.headers) };
+  if (response.body === null) return;
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+async function* chunkParts(chunks: AsyncIterable<unknown>): AsyncGenerator<HttpPart> {
+  let headSent = false;
+  for await (const chunk of chunks) {
+    if (!headSent) {
+      headSent = true;
+      const type = typeof chunk === "string" ? "text/plain; charset=utf-8" : "application/octet-stream";
+      yield { status: 200, headers: ["content-type", type] };
+    }
+    if (typeof chunk !== "string" && !(chunk instanceof Uint8Array)) throw new TypeError(`an ingress's streamed chunks must be strings or Uint8Arrays, got ${chunk === null ? "null" : typeof chunk}`);
+    yield chunk;
+  }
+  if (!headSent) yield { status: 200, headers: ["content-type", "text/plain; charset=utf-8"] };
 }
 
 // A Request argument and a Response result of a handle call cross whole, body buffered, as

@@ -323,6 +323,11 @@ export class ServeReplica {
     };
     void this.#serve(meta, async (instance, abort) => {
       const source = await open(instance, abort);
+      // A whole result (see toHttpParts): all of it at once.
+      if (Array.isArray(source)) {
+        if (!stream.done) source.forEach(push);
+        return;
+      }
       for await (const item of source as AsyncIterable<unknown>) {
         if (stream.done) break; // cancelled
         push(item);

@@ -133,23 +133,20 @@ export class ServeReplica {
     return this.next(meta.callId);
   }
 
-  /** An HTTP request: the ingress's fetch, its result as a head ({ status, headers }) then body chunks. */
-  async http(meta: RequestMeta, wire: WireRequest): Promise<StreamBatch> {
-    this.#startHttp(meta, wire);
-    return this.next(meta.callId);
-  }
-
   /**
-   * Several HTTP requests of one proxy (see http-calls.ts): answers once one of them has
-   * something to send, with what each has by then; one with nothing yet (or whose only news is
-   * its error) comes back empty and not done, for its caller to ask next().
+   * HTTP requests of one proxy (see http-calls.ts): answers once one of them has something to
+   * send, with what each has by then; one with nothing yet (or whose only news is its error)
+   * comes back empty and not done, for its caller to ask next(). Requests and answers without
+   * bytes travel as JSON strings (asJsonIfBodiless).
    */
-  async httpMany(requests: [RequestMeta, WireRequest][]): Promise<StreamBatch[]> {
-    const streams = requests.map(([meta, wire]) => this.#startHttp(meta, wire));
+  async httpMany(requests: string | [RequestMeta, WireRequest][]): Promise<string | StreamBatch[]> {
+    const list = typeof requests === "string" ? (JSON.parse(requests) as [RequestMeta, WireRequest][]) : requests;
+    const streams = list.map(([meta, wire]) => this.#startHttp(meta, wire));
     if (!streams.some(hasNews)) await new Promise<void>((wake) => { for (const stream of streams) stream.wake = wake; });
     // What is produced in the same turn comes in the same answer.
     await new Promise((r) => setImmediate(r));
-    return requests.map(([meta]) => this.#take(meta.callId, true));
+    const batches = list.map(([meta]) => this.#take(meta.callId, true));
+    return batches.every((batch) => batch.items.every((item) => !(item instanceof Uint8Array))) ? JSON.stringify(batches) : batches;
   }
 
   /**

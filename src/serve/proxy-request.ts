@@ -14,6 +14,7 @@ import { BackPressureError, causeOf, DeploymentUnavailableError, RayServeError, 
 import { getOnce } from "./get-once.js";
 import type { HttpHead, WireRequest } from "./http-result.js";
 import { DeploymentResponseGenerator, newRequestMeta, type StreamBatch } from "./response.js";
+import { requestTarget, type RequestTarget } from "./request-target.js";
 import { routerFor } from "./router.js";
 import { sendHttp } from "./http-calls.js";
 
@@ -38,15 +39,15 @@ export async function serveHttpRequest(req: IncomingMessage, res: ServerResponse
   const callId = randomUUID();
   const requestId = (typeof header === "string" && header) || callId;
   const host = req.headers.host ?? "127.0.0.1";
-  let url: URL;
+  let target: RequestTarget;
   try {
-    url = new URL(req.url ?? "/", `http://${host}`);
+    target = requestTarget(req.url ?? "/", host);
   } catch {
     return writeText(res, 400, `Bad Request: cannot parse the URL ${JSON.stringify(req.url)}`, requestId);
   }
-  const route = await ctx.route(url.pathname);
-  if (route === undefined) return writeText(res, 404, `Not Found: no application serves ${url.pathname}`, requestId);
-  if (route.prefix !== "/") url.pathname = url.pathname.slice(route.prefix.length) || "/";
+  const route = await ctx.route(target.pathname);
+  if (route === undefined) return writeText(res, 404, `Not Found: no application serves ${target.pathname}`, requestId);
+  const url = target.withPathname(route.prefix === "/" ? target.pathname : target.pathname.slice(route.prefix.length) || "/");
 
   const streamed = streamsBody(req);
   let body: Uint8Array | null = null;
@@ -55,7 +56,7 @@ export async function serveHttpRequest(req: IncomingMessage, res: ServerResponse
   } catch {
     return; // the client went away while sending its body
   }
-  const wire: WireRequest = { url: url.toString(), method: req.method ?? "GET", headers: withoutPseudoHeaders(req.rawHeaders), body, ...(streamed ? { bodyStreamed: true as const } : {}) };
+  const wire: WireRequest = { url, method: req.method ?? "GET", headers: withoutPseudoHeaders(req.rawHeaders), body, ...(streamed ? { bodyStreamed: true as const } : {}) };
   const modelId = req.headers.serve_multiplexed_model_id;
   const meta = newRequestMeta(route.appName, typeof modelId === "string" ? modelId : "", route.prefix, requestId, callId);
   let bodySentTo: string | undefined;

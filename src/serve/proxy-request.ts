@@ -2,15 +2,17 @@
  * One HTTP request through the proxy, on Node's own request and response: the proxy never needs a
  * Web Request (the replica builds the ingress's from the wire form, see http-result.ts), so none is
  * made here, nor a Response, stream or AbortSignal per request. The request goes, prefix stripped,
- * to the app's ingress as a streaming call of the replica's http(), its body whole when it is short
- * and of known length, else streamed after it at the replica's pace (request-bodies.ts); a
+ * to the app's ingress (the replica's httpMany, with the other requests of this turn, see
+ * http-calls.ts), its body whole when it is short and of known length, else streamed after it at
+ * the replica's pace, and to another replica if the first refused the request (body-pump.ts); a
  * response that arrives whole in the first batch (most do) is written with its length in one go, a
  * longer one chunk by chunk as the replica produces it, with the socket's backpressure.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ReplicaAccess, RouteTable } from "./controller-client.js";
-import { BackPressureError, causeOf, DeploymentUnavailableError, RayServeError, RequestCancelledError } from "./errors.js";
+import { BackPressureError, causeOf, DeploymentUnavailableError, RequestCancelledError } from "./errors.js";
+import { BodyPump } from "./body-pump.js";
 import { getOnce } from "./get-once.js";
 import type { HttpHead, WireRequest } from "./http-result.js";
 import { DeploymentResponseGenerator, newRequestMeta, type StreamBatch } from "./response.js";
@@ -59,13 +61,12 @@ export async function serveHttpRequest(req: IncomingMessage, res: ServerResponse
   const wire: WireRequest = { url, method: req.method ?? "GET", headers: withoutPseudoHeaders(req.rawHeaders), body, ...(streamed ? { bodyStreamed: true as const } : {}) };
   const modelId = req.headers.serve_multiplexed_model_id;
   const meta = newRequestMeta(route.appName, typeof modelId === "string" ? modelId : "", route.prefix, requestId, callId);
-  let bodySentTo: string | undefined;
+  const pump = streamed ? new BodyPump(req, requestId) : undefined;
   const start = (replica: ReplicaAccess, args: unknown[]): Promise<StreamBatch> => {
-    if (streamed) {
-      // A body read once can go to one replica only: a call refused by a stopping one fails.
-      if (bodySentTo !== undefined) return Promise.reject(new RayServeError(`request ${requestId}: its body was streamed to replica ${bodySentTo}, which stopped before running it; a streamed body cannot be sent again`));
-      bodySentTo = replica.replicaId;
-      pumpBody(req, (chunk) => getOnce(replica.actor.bodyChunk.remote(meta.callId, chunk)));
+    try {
+      pump?.sendTo(replica.replicaId, (chunk) => getOnce(replica.actor.bodyChunk.remote(meta.callId, chunk)));
+    } catch (err) {
+      return Promise.reject(err);
     }
     return sendHttp(replica, meta, args[0] as WireRequest);
   };
@@ -159,27 +160,6 @@ function streamsBody(req: IncomingMessage): boolean {
   if (req.method === "GET" || req.method === "HEAD") return false;
   const length = req.headers["content-length"];
   return length === undefined ? req.headers["transfer-encoding"] !== undefined : Number(length) > WHOLE_BODY_LIMIT;
-}
-
-/**
- * Sends a request's body chunk by chunk, each once the replica took the one before (its answer
- * comes when the body has room: the client is slowed down, not buffered), then its end. When the
- * replica wants no more (the request finished or was cancelled), the rest is read and dropped.
- */
-function pumpBody(req: IncomingMessage, send: (chunk: Uint8Array | null) => Promise<boolean>): void {
-  let wanted = true;
-  const stop = () => {
-    wanted = false;
-    req.resume();
-  };
-  req.on("data", (chunk: Buffer) => {
-    if (!wanted) return;
-    req.pause();
-    send(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)).then((more) => (more ? req.resume() : stop()), stop);
-  });
-  req.once("end", () => {
-    if (wanted) void send(null).catch(() => {});
-  });
 }
 
 async function readBody(req: IncomingMessage): Promise<Uint8Array | null> {

@@ -23,7 +23,7 @@ import * as ray from "tsray";
 import { RayServeError, RequestCancelledError } from "./errors.js";
 import { decodeHandleArg, encodeHandleResult, fromWireRequest, toHttpParts, type WireRequest } from "./http-result.js";
 import { reportLoadedModels } from "./model-reports.js";
-import { RequestBodies } from "./request-bodies.js";
+import { RequestBodies, type ChunkAnswer } from "./request-bodies.js";
 import { loadedModelIds } from "./multiplexed.js";
 import { setReplicaContext, withRequestContext, type RequestContext } from "./request-context.js";
 import { LazyAbort } from "./lazy-abort.js";
@@ -150,10 +150,11 @@ export class ServeReplica {
   }
 
   /**
-   * The next chunk of a streamed request body (null: its end); answers once the body has room for
-   * more, false when it is not wanted any more (see request-bodies.ts).
+   * The next chunk of a streamed request body (null: its end); answers once the request runs here
+   * and the body has room for more: false when it is not wanted any more, "refused" when the
+   * request was refused here (see request-bodies.ts).
    */
-  bodyChunk(callId: string, chunk: Uint8Array | null): Promise<boolean> {
+  bodyChunk(callId: string, chunk: Uint8Array | null): Promise<ChunkAnswer> {
     return this.#bodies.push(callId, chunk);
   }
 
@@ -238,7 +239,13 @@ export class ServeReplica {
       const fetch = this.#init.isClass ? instance.fetch : instance.__call__;
       if (typeof fetch !== "function") return toHttpParts(new Response(`deployment '${this.#init.deployment}' has no fetch(request) method: it cannot serve HTTP`, { status: 501 }));
       return toHttpParts(await fetch.call(instance, request));
-    }, wire.bodyStreamed ? () => this.#bodies.finish(meta.callId) : undefined);
+    }, wire.bodyStreamed ? (err) => this.#endBody(meta.callId, err) : undefined);
+  }
+
+  /** A streamed body's request ended: refused before it ran (its body goes elsewhere), or not. */
+  #endBody(callId: string, err: unknown): void {
+    if (err instanceof ReplicaStoppingRefusal || err instanceof ReplicaFullRefusal) this.#bodies.refuse(callId);
+    else this.#bodies.finish(callId);
   }
 
   /** Resolves once no request runs and every stream was read to its end, or after ms. */
@@ -310,7 +317,8 @@ export class ServeReplica {
     }
   }
 
-  #startStream(meta: RequestMeta, open: (instance: Instance, abort: LazyAbort) => Promise<AsyncIterable<unknown> | Iterable<unknown>>, ended?: () => void): Stream {
+  /** `ended`: told when the stream ended, with its error if it failed. */
+  #startStream(meta: RequestMeta, open: (instance: Instance, abort: LazyAbort) => Promise<AsyncIterable<unknown> | Iterable<unknown>>, ended?: (err: unknown) => void): Stream {
     const stream: Stream = { items: [], done: false };
     this.#streams.set(meta.callId, stream);
     const push = (item: unknown) => {
@@ -333,7 +341,7 @@ export class ServeReplica {
       () => { stream.done = true; },
       (err) => { stream.done = true; stream.error = err; },
     ).finally(() => {
-      ended?.();
+      ended?.(stream.error);
       stream.wake?.();
       stream.wake = undefined;
     });

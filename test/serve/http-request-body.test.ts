@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import * as ray from "tsray";
 import * as serve from "tsray/serve";
 import { Latch } from "../helpers/latch.js";
-import { serveCluster } from "../helpers/serve-tests.js";
+import { serveCluster, until } from "../helpers/serve-tests.js";
+import { embeddedNode } from "../../src/api/lifecycle.js";
 
 const cluster = serveCluster();
 
@@ -80,4 +81,40 @@ test("a short body of known length travels whole; a streamed body the ingress ne
   // The proxy and replica go on serving.
   const again = await fetch(`${cluster.url()}/count`, { method: "POST", body: new Uint8Array(3 * 2 ** 20).fill(1) });
   assert.equal(((await again.json()) as { bytes: number }).bytes, 3 * 2 ** 20);
+});
+
+/** One request at a time; hold() keeps the slot until `release` opens. */
+class Narrow {
+  constructor(private readonly started: ray.ActorHandle<Latch>, private readonly release: ray.ActorHandle<Latch>) {}
+  async hold() {
+    await ray.get(this.started.open.remote());
+    await ray.get(this.release.wait.remote());
+  }
+  async fetch(request: Request) {
+    const body = new Uint8Array(await request.arrayBuffer());
+    let sum = 0;
+    for (const b of body) sum = (sum + b) % 2 ** 32;
+    return { bytes: body.byteLength, sum };
+  }
+}
+
+test("a streamed body whose replica refuses the request (full with another caller's call) goes whole to it once it has room", { timeout: 120_000 }, async () => {
+  const started = ray.remote(Latch).options({ maxConcurrency: 10 }).remote();
+  const release = ray.remote(Latch).options({ maxConcurrency: 10 }).remote();
+  const handle = await serve.run(serve.deployment(Narrow, { maxOngoingRequests: 1 }).bind(started, release), { name: "narrow", routePrefix: "/narrow" });
+  const held = handle.hold.remote(); // the driver's call takes the one slot
+  await ray.get(started.wait.remote());
+  // The proxy (another caller) sends a request with a streamed body: the full replica refuses it,
+  // having read nothing of the body, which the proxy keeps and sends again with the request.
+  const body = new Uint8Array(3 * 2 ** 20).map((_, i) => (i * 13) % 251);
+  let sum = 0;
+  for (const b of body) sum = (sum + b) % 2 ** 32;
+  const response = fetch(`${cluster.url()}/narrow/upload`, { method: "POST", body });
+  await until("a refusal of the full replica", async () =>
+    embeddedNode()!.raylet.events.rows().some((r) => r.error_type === "ServeReplicaFullRefusal") || undefined, 30_000);
+  await ray.get(release.open.remote());
+  await held;
+  const res = await response;
+  assert.equal(res.status, 200, await res.clone().text());
+  assert.deepEqual(await res.json(), { bytes: body.byteLength, sum });
 });

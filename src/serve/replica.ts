@@ -170,6 +170,11 @@ export class ServeReplica {
     return this.#take(callId, false);
   }
 
+  /** Whether the call runs here now: taken, not refused (see DeploymentResponse.toObjectRef). */
+  runs(callId: string): boolean {
+    return this.#aborts.has(callId);
+  }
+
   cancel(callId: string): void {
     if (this.#bodies.has(callId)) this.#bodies.finish(callId);
     const abort = this.#aborts.get(callId);

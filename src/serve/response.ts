@@ -178,56 +178,82 @@ class CallSlot {
   }
 }
 
+/** One sending of a handle call: its result's reference, and the replica it went to. */
+interface Attempt<T> {
+  ref: ray.ObjectRef<T>;
+  replica: ReplicaAccess;
+}
+
 export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
   declare private readonly __value?: T;
   readonly requestId: string;
+  readonly #callId: string;
   readonly #result: Promise<T>;
   readonly #ref: Promise<ray.ObjectRef<T>>;
-  #lastRef: Promise<ray.ObjectRef<T>>;
+  /** The attempt sent last; replaced when the call is sent again (see nextStep). */
+  #attempt: Promise<Attempt<T>>;
+  /** The reference of the attempt a replica took (ran, or runs), once known (see toObjectRef). */
+  readonly #taken: Promise<ray.ObjectRef<T>>;
+  readonly #take: (ref: ray.ObjectRef<T>) => void;
+  #probing = false;
+  /** Told when the call is sent again. */
+  readonly #onSentAgain: (() => void)[] = [];
   readonly #settled: Promise<void>;
   readonly #cancel: () => void;
 
   /** @internal */
   constructor(router: Router, meta: RequestMeta, method: string, args: readonly unknown[]) {
     this.requestId = meta.requestId;
+    this.#callId = meta.callId;
     const call = new CallSlot(router, meta);
     this.#cancel = call.cancel;
+    let take!: (ref: ray.ObjectRef<T>) => void;
+    let cannotTake!: (err: unknown) => void;
+    this.#taken = new Promise((resolve, reject) => { take = resolve; cannotTake = reject; });
+    this.#take = take;
     let resolvedArgs = resolveArgs(args);
     resolvedArgs.catch(() => {});
-    const send = async (acquired: Promise<Slot>) => {
+    const send = async (acquired: Promise<Slot>): Promise<Attempt<T>> => {
       const resolved = await resolvedArgs;
       const slot = (call.slot = await acquired);
       if (call.isCancelled) {
         slot.release();
         throw new RequestCancelledError(`request ${meta.requestId} was cancelled`);
       }
-      return slot.replica.actor.handleRequest.remote(meta, method, ...resolved) as unknown as ray.ObjectRef<T>;
+      return { ref: slot.replica.actor.handleRequest.remote(meta, method, ...resolved) as unknown as ray.ObjectRef<T>, replica: slot.replica };
     };
-    // The first attempt's: a call retried elsewhere has another (see finalRef()).
-    const firstRef = (this.#ref = this.#lastRef = send(call.acquired));
+    const first = (this.#attempt = send(call.acquired));
+    this.#ref = first.then((a) => a.ref);
     const running = (async () => {
-      let ref = await firstRef;
+      let { ref } = await first;
       for (let attempt = 1; ; attempt++) {
         const slot = call.slot!;
         try {
           const value = await ray.get(ref);
           slot.release();
+          take(ref);
           return decodeHandleResult(value) as T;
         } catch (err) {
           slot.release();
           const step = await nextStep(router, call, slot, attempt, err, args);
-          if (step === "fail") throw callerError(err);
+          if (step === "fail") {
+            take(ref); // it ran and failed, or failed for good: its ref says so
+            throw callerError(err);
+          }
           if (step === "again") attempt--;
           if (step === "resend") resolvedArgs = resolveArgs(args, true);
         }
-        const next = (this.#lastRef = send(call.reacquire()));
-        ref = await next;
+        const next = (this.#attempt = send(call.reacquire()));
+        for (const told of this.#onSentAgain.splice(0)) told();
+        ({ ref } = await next);
       }
     })();
+    running.catch((err) => cannotTake(err));
     this.#settled = running.then(() => {}, () => {});
     running.finally(() => call.unlink()).catch(() => {});
     this.#result = Promise.race([running, call.cancelled]);
     this.#ref.catch(() => {});
+    this.#taken.catch(() => {});
     this.#result.catch(() => {});
     running.catch(() => {});
   }
@@ -256,20 +282,51 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
     this.#cancel();
   }
 
+  /**
+   * The reference of the attempt a replica took: once one runs the call (which it asks that
+   * replica), or once an attempt settled otherwise than refused. A replica that refuses a call
+   * (stopping, or full with other callers' calls) does so before running it, and the call is sent
+   * again: the first attempt's reference would only hold the refusal.
+   */
   async toObjectRef(): Promise<ray.ObjectRef<T>> {
-    return this.#ref;
+    if (!this.#probing) {
+      this.#probing = true;
+      void this.#probe();
+    }
+    return this.#taken;
+  }
+
+  /** Asks each attempt's replica whether it runs the call, until one does or the call settled. */
+  async #probe(): Promise<void> {
+    for (let settled = false; !settled; ) {
+      const sent = this.#attempt;
+      // The call settles (taken then by the running loop, or failed), or is sent again.
+      const moved = Promise.race([this.#settled.then(() => true), new Promise<false>((r) => this.#onSentAgain.push(() => r(false)))]);
+      let attempt: Attempt<T>;
+      try {
+        attempt = await sent;
+      } catch {
+        return; // never sent: #taken rejects with why
+      }
+      if (await ray.get(attempt.replica.actor.runs.remote(this.#callId)).catch(() => false)) {
+        if (this.#attempt === sent) this.#take(attempt.ref);
+        return;
+      }
+      // Not running there: refused (sent again), finished (settled), or not there yet.
+      settled = await moved;
+    }
   }
 
   /** @internal Settled, and sent more than once (a replica refused it or was gone first). */
   async retried(): Promise<boolean> {
     await this.#settled;
-    return this.#lastRef !== this.#ref;
+    return (await this.#attempt).ref !== (await this.#ref);
   }
 
   /** @internal The reference of its last attempt, once it settled (for calls that took it as an argument). */
   async finalRef(): Promise<ray.ObjectRef<T>> {
     await this.#settled;
-    return this.#lastRef;
+    return (await this.#attempt).ref;
   }
 }
 

@@ -265,12 +265,15 @@ test("a replica full of another caller's calls refuses more, before they run: th
   // there: the replica refuses it (a failed attempt in the node's task list) rather than queue it,
   // where the replica's death would fail it; the call waits at that caller.
   const fromTask = ray.remote(async function callBusy(h: serve.DeploymentHandle<Busy>) {
-    return await h.who.remote();
+    const response = h.who.remote();
+    // The reference toObjectRef() gives follows the call past its refused first attempt.
+    const ref = await response.toObjectRef();
+    return [await response, await ray.get(ref)];
   });
   const other = fromTask.remote(handle);
   await until("a refusal of the full replica", async () =>
     embeddedNode()!.raylet.events.rows().some((r) => r.error_type === "ServeReplicaFullRefusal") || undefined, 30_000);
   await ray.get(latch.open.remote());
   const replicaId = await held;
-  assert.equal(await ray.get(other), replicaId, "run by the replica once it had room");
+  assert.deepEqual(await ray.get(other), [replicaId, replicaId], "run by the replica once it had room; its reference is that run's");
 });

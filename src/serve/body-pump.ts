@@ -45,7 +45,7 @@ export class BodyPump {
   /** Sends the body to `replicaId` (after the replica it went to before refused the request). */
   sendTo(replicaId: string, send: SendChunk): void {
     if (this.#takenBy !== undefined) {
-      throw new RayServeError(`request ${this.requestId}: its body was streamed to replica ${this.#takenBy}, which stopped before running it; a streamed body cannot be sent again`);
+      throw new RayServeError(`request ${this.requestId}: its body was streamed to replica ${this.#takenBy}, which took the request and then failed it; a streamed body cannot be sent again`);
     }
     // The previous replica's answer comes first (a refusal, or its failure).
     this.#pumping = this.#pumping.then(() => this.#pump(replicaId, send));

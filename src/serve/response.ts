@@ -44,11 +44,12 @@ export function newRequestMeta(appName: string, multiplexedModelId = "", route =
 }
 
 /**
- * Top-level DeploymentResponses become ObjectRefs (with `final`, of their last attempt, once they
- * settled); nested ones are refused (as Ray: top level only).
+ * Top-level DeploymentResponses become ObjectRefs: of their first attempt, once sent (a call
+ * whose argument was sent again is itself sent again, see nextStep), or with `final`, of their
+ * last, once they settled; nested ones are refused (as Ray: top level only).
  */
 async function resolveArgs(args: readonly unknown[], final = false): Promise<unknown[]> {
-  return Promise.all(args.map((arg) => (arg instanceof DeploymentResponse ? (final ? arg.finalRef() : arg.toObjectRef()) : encodeHandleArg(arg))));
+  return Promise.all(args.map((arg) => (arg instanceof DeploymentResponse ? (final ? arg.finalRef() : arg.firstRef()) : encodeHandleArg(arg))));
 }
 
 /** An argument that is not sent as it is (see resolveArgs, encodeHandleArg). */
@@ -189,7 +190,7 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
   readonly requestId: string;
   readonly #callId: string;
   readonly #result: Promise<T>;
-  readonly #ref: Promise<ray.ObjectRef<T>>;
+  readonly #first: Promise<Attempt<T>>;
   /** The attempt sent last; replaced when the call is sent again (see nextStep). */
   #attempt: Promise<Attempt<T>>;
   /** The reference of the attempt a replica took (ran, or runs), once known (see toObjectRef). */
@@ -222,8 +223,7 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
       }
       return { ref: slot.replica.actor.handleRequest.remote(meta, method, ...resolved) as unknown as ray.ObjectRef<T>, replica: slot.replica };
     };
-    const first = (this.#attempt = send(call.acquired));
-    this.#ref = first.then((a) => a.ref);
+    const first = (this.#first = this.#attempt = send(call.acquired));
     const running = (async () => {
       let { ref } = await first;
       for (let attempt = 1; ; attempt++) {
@@ -252,7 +252,7 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
     this.#settled = running.then(() => {}, () => {});
     running.finally(() => call.unlink()).catch(() => {});
     this.#result = Promise.race([running, call.cancelled]);
-    this.#ref.catch(() => {});
+    first.catch(() => {});
     this.#taken.catch(() => {});
     this.#result.catch(() => {});
     running.catch(() => {});
@@ -317,10 +317,15 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
     }
   }
 
+  /** @internal The reference of its first attempt, once sent (for calls that take it as an argument). */
+  async firstRef(): Promise<ray.ObjectRef<T>> {
+    return (await this.#first).ref;
+  }
+
   /** @internal Settled, and sent more than once (a replica refused it or was gone first). */
   async retried(): Promise<boolean> {
     await this.#settled;
-    return (await this.#attempt).ref !== (await this.#ref);
+    return (await this.#attempt) !== (await this.#first);
   }
 
   /** @internal The reference of its last attempt, once it settled (for calls that took it as an argument). */

@@ -53,10 +53,13 @@ export async function serveHttpRequest(req: IncomingMessage, res: ServerResponse
 
   const streamed = streamsBody(req);
   let body: Uint8Array | null = null;
-  try {
-    if (!streamed) body = await readBody(req);
-  } catch {
-    return; // the client went away while sending its body
+  if (req.method === "GET" || req.method === "HEAD") req.resume(); // no body: nothing to wait for
+  else if (!streamed) {
+    try {
+      body = await readBody(req);
+    } catch {
+      return; // the client went away while sending its body
+    }
   }
   const wire: WireRequest = { url, method: req.method ?? "GET", headers: withoutPseudoHeaders(req.rawHeaders), body, ...(streamed ? { bodyStreamed: true as const } : {}) };
   const modelId = req.headers.serve_multiplexed_model_id;
@@ -79,7 +82,7 @@ export async function serveHttpRequest(req: IncomingMessage, res: ServerResponse
   }, ctx.requestTimeoutMs);
   // The client disconnected before the whole response was written: the call is cancelled.
   const onClose = () => { if (!res.writableFinished) call.cancel(); };
-  res.once("close", onClose);
+  res.on("close", onClose); // removed below (not once(): its wrapper is garbage per request)
 
   const batches = call.batches();
   try {
@@ -131,7 +134,8 @@ async function writeStreamed(res: ServerResponse, head: HttpHead, requestId: str
 function writeHead(res: ServerResponse, head: HttpHead, requestId: string, length: number | undefined): void {
   const flat: string[] = [];
   const h = head.headers;
-  for (let i = 0; i < h.length; i += 2) if (!HOP_BY_HOP.has(h[i]!.toLowerCase())) flat.push(h[i]!, h[i + 1]!);
+  // Names come lowercase from the replica (Headers' own, or its literals).
+  for (let i = 0; i < h.length; i += 2) if (!HOP_BY_HOP.has(h[i]!)) flat.push(h[i]!, h[i + 1]!);
   flat.push("x-request-id", requestId);
   if (length !== undefined) flat.push("content-length", String(length));
   res.writeHead(head.status, flat);
@@ -163,10 +167,6 @@ function streamsBody(req: IncomingMessage): boolean {
 }
 
 async function readBody(req: IncomingMessage): Promise<Uint8Array | null> {
-  if (req.method === "GET" || req.method === "HEAD") {
-    req.resume();
-    return null;
-  }
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   if (chunks.length === 0) return null;

@@ -51,9 +51,10 @@ export async function serveHttpRequest(req: IncomingMessage, res: ServerResponse
   if (route === undefined) return writeText(res, 404, `Not Found: no application serves ${target.pathname}`, requestId);
   const url = target.withPathname(route.prefix === "/" ? target.pathname : target.pathname.slice(route.prefix.length) || "/");
 
-  const streamed = streamsBody(req);
+  const bodiless = req.method === "GET" || req.method === "HEAD";
+  const streamed = !bodiless && streamsBody(req);
   let body: Uint8Array | null = null;
-  if (req.method === "GET" || req.method === "HEAD") req.resume(); // no body: nothing to wait for
+  if (bodiless) req.resume(); // nothing to wait for
   else if (!streamed) {
     try {
       body = await readBody(req);
@@ -157,11 +158,11 @@ function errorStatus(err: unknown, timedOut: boolean, timeoutMs: number | undefi
 }
 
 /**
- * Whether a request's body is streamed to the replica rather than sent whole with the request:
- * one without a length (chunked), or longer than WHOLE_BODY_LIMIT.
+ * Whether the body of a request that may have one (not a GET or HEAD) is streamed to the replica
+ * rather than sent whole with the request: one without a length (chunked), or longer than
+ * WHOLE_BODY_LIMIT.
  */
 function streamsBody(req: IncomingMessage): boolean {
-  if (req.method === "GET" || req.method === "HEAD") return false;
   const length = req.headers["content-length"];
   return length === undefined ? req.headers["transfer-encoding"] !== undefined : Number(length) > WHOLE_BODY_LIMIT;
 }

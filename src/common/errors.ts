@@ -165,3 +165,8 @@ export function taskErrorInfo(taskName: string, err: unknown): ErrorInfo {
   const cause = toErrorInfo(err);
   return { code: "TASK_ERROR", name: "RayTaskError", message: `Task ${taskName} failed: ${cause.name}: ${cause.message}`, taskName, cause };
 }
+
+/** What a cancel(force) of an actor call says, wherever the call runs: an actor's thread or process is never stopped for one call. */
+export function forceCancelRefused(taskId: string): string {
+  return `cancel(force) is not supported for actor tasks; ${taskId} was left running`;
+}

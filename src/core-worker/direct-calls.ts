@@ -14,9 +14,10 @@
  * unanswered (the process died), they are handed to the node ("direct-lost"), which retries or
  * fails them exactly as calls it had in flight on that process.
  */
+import { forceCancelRefused } from "../common/errors.js";
 import { packageVersion } from "../common/version.js";
 import type { ObjectValue } from "../object-store/object-table.js";
-import type { DirectEndpoint, FromActor, TaskSpec, ToActor, ToRaylet } from "../rpc/protocol.js";
+import type { DirectRoute, FromActor, TaskSpec, ToActor, ToRaylet } from "../rpc/protocol.js";
 import { connect, type SocketChannel } from "../rpc/socket-channel.js";
 
 /** After the node said an actor cannot be called directly, how long before asking again. */
@@ -117,8 +118,8 @@ export class DirectCalls {
   cancel(id: string, force: boolean): boolean {
     const call = this.local.get(id)?.call;
     if (!call) return this.local.has(id);
-    // As the node answers for calls it runs: an actor's thread or process is never stopped for one call.
-    if (force) process.stderr.write(`cancel(force) is not supported for actor tasks; ${call.spec.taskId} was left running\n`);
+    // As the node answers for calls it runs.
+    if (force) process.stderr.write(`${forceCancelRefused(call.spec.taskId)}\n`);
     else call.route.channel.send({ t: "cancel-task", taskId: call.spec.taskId });
     return true;
   }
@@ -146,7 +147,7 @@ export class DirectCalls {
     const askAgain = () => {
       if (!this.closed) this.routes.set(actorId, Date.now() + ASK_AGAIN_MS);
     };
-    this.caller.request<(DirectEndpoint & { actorId: string; workerId: string }) | null>("directEndpoint", actorId).then(async (at) => {
+    this.caller.request<DirectRoute | null>("directEndpoint", actorId).then(async (at) => {
       if (!at || this.closed) return askAgain();
       const { channel } = await connect<ToActor, FromActor>({ path: at.path, token: at.token, version: packageVersion(), role: "caller", info: { workerId: this.caller.workerId } });
       if (this.closed) return channel.close();

@@ -96,8 +96,7 @@ export class ActorCalls {
     for (const c of this.inflight.values()) {
       if (c.actor !== actor) continue;
       this.inflight.delete(c.spec.taskId);
-      const max = c.spec.maxRetries;
-      if (!actor.noRestart && (max === -1 || c.attempts <= max)) retry.push(c);
+      if (mayRetry(actor, c)) retry.push(c);
       else this.fail(c.spec, error(c.spec));
     }
     actor.queue.unshiftAll(retry);
@@ -117,8 +116,7 @@ export class ActorCalls {
       adoptReturns(this.table, spec as TaskSpec & { numReturns: number }, this.ownerOf(spec));
       this.table.hold(heldRefs(spec), spec.taskId);
       const c: Call = { spec, actor, depsReady: true, attempts: 1 };
-      const max = spec.maxRetries;
-      if (actor.state !== "dead" && !actor.noRestart && (max === -1 || c.attempts <= max)) retry.push(c);
+      if (actor.state !== "dead" && mayRetry(actor, c)) retry.push(c);
       else this.fail(spec, actor.state === "dead" && actor.death ? actor.death : error(spec));
     }
     actor.queue.unshiftAll(retry);
@@ -168,4 +166,10 @@ export class ActorCalls {
     sealReturns(this.table, spec, results);
     this.table.release(heldRefs(spec), spec.taskId);
   }
+}
+
+/** Whether a call lost with its actor's thread or process runs again on the restarted actor (maxTaskRetries). */
+function mayRetry(actor: CallTarget, c: Call): boolean {
+  const max = c.spec.maxRetries;
+  return !actor.noRestart && (max === -1 || c.attempts <= max);
 }

@@ -6,7 +6,7 @@
 import type { ErrorInfo } from "../common/errors.js";
 import { objectIdOf } from "../common/ids.js";
 import type { ObjectTable, ObjectValue, Waiter } from "../object-store/object-table.js";
-import type { TaskSpec } from "../rpc/protocol.js";
+import type { DirectRoute, TaskSpec } from "../rpc/protocol.js";
 import type { ActorHandleData } from "../serialization/markers.js";
 import { heldRefs, whenDependenciesReady } from "./dependencies.js";
 import type { FunctionDescriptor } from "../core-worker/function-manager/descriptor.js";
@@ -229,7 +229,7 @@ export class ActorManager {
    * an actor alive in a worker process of this node that takes calls concurrently (its calls
    * keep no order, so some may go through the node while others go direct). Undefined otherwise.
    */
-  async directEndpoint(actorId: string): Promise<{ actorId: string; workerId: string; path: string; token: string } | undefined> {
+  async directEndpoint(actorId: string): Promise<DirectRoute | undefined> {
     const id = this.resolve(actorId);
     const rec = this.actors.get(id);
     if (!rec || rec.creation.actor!.maxConcurrency <= 1) return undefined;

@@ -6,7 +6,7 @@
  * nodes that joined, whose workers it sees as its own (see node/node-link.ts).
  */
 import os from "node:os";
-import { ObjectStoreFullError, toErrorInfo, type ErrorInfo } from "../common/errors.js";
+import { forceCancelRefused, ObjectStoreFullError, toErrorInfo, type ErrorInfo } from "../common/errors.js";
 import { taskIdOfObject } from "../common/ids.js";
 import type { Gcs, PlacementGroupEntry } from "../gcs/gcs.js";
 import { Recovery, restartOf } from "./recovery.js";
@@ -470,7 +470,7 @@ export class Raylet {
       case "cancel": {
         const taskId = taskIdOfObject(msg.objectId);
         if (this.tasks.has(taskId)) this.tasks.cancel(taskId, msg.force, msg.recursive);
-        else if (msg.force && this.actors.isActorTask(taskId)) this.o.log(`cancel(force) is not supported for actor tasks; ${taskId} was left running`);
+        else if (msg.force && this.actors.isActorTask(taskId)) this.o.log(forceCancelRefused(taskId));
         else this.actors.cancel(taskId);
         return;
       }

@@ -138,6 +138,12 @@ export interface DirectEndpoint {
   token: string;
 }
 
+/** The node's answer to a caller that asks where to call an actor directly: its endpoint, the actor's own id and its process. */
+export interface DirectRoute extends DirectEndpoint {
+  actorId: string;
+  workerId: string;
+}
+
 /** A direct call that ended, as its actor's process reports it (times in ms since the epoch). */
 export interface DirectRan {
   taskId: string;

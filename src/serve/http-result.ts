@@ -1,14 +1,14 @@
 /**
  * HTTP between the proxy and the ingress replica. A Request cannot cross an actor call, so it goes
- * as plain data (WireRequest) and is rebuilt on the replica with the request's signal; its body
- * comes along whole when it is short and of known length, else it is streamed after it
- * (`bodyStreamed`, see request-bodies.ts). The ingress's result goes back as a stream of parts: first the head
- * ({ status, headers }), then body chunks as they are produced, converted as serve.d.ts says:
- * a Response as is (its body streamed), a string as text/plain, a Uint8Array as
- * application/octet-stream, an AsyncIterable of those chunk by chunk, anything else as JSON.
+ * as plain data (WireRequest) and is rebuilt on the replica with the request's signal
+ * (lazy-request.ts); its body comes along whole when it is short and of known length, else it is
+ * streamed after it (`bodyStreamed`, see request-bodies.ts). The ingress's result goes back as a
+ * stream of parts: first the head ({ status, headers }), then body chunks as they are produced,
+ * converted as serve.d.ts says: a Response as is (its body streamed), a string as text/plain, a
+ * Uint8Array as application/octet-stream, an AsyncIterable of those chunk by chunk, anything
+ * else as JSON.
  */
-
-import { lazyRequest } from "./lazy-request.js";
+import { fromWireRequest } from "./lazy-request.js";
 
 /**
  * Headers on the wire: name, value, name, value... (as Node's rawHeaders): one array to
@@ -40,11 +40,6 @@ export function flatten(headers: Headers): FlatHeaders {
 export async function toWireRequest(request: Request, url: string): Promise<WireRequest> {
   const body = request.method === "GET" || request.method === "HEAD" ? null : new Uint8Array(await request.arrayBuffer());
   return { url, method: request.method, headers: flatten(request.headers), body: body !== null && body.byteLength > 0 ? body : null };
-}
-
-/** The ingress's Request (see lazy-request.ts); `body`: the streamed body's chunks, for a request whose body follows. */
-export function fromWireRequest(wire: WireRequest, abort: { readonly signal: AbortSignal }, body?: ReadableStream<Uint8Array>): Request {
-  return lazyRequest(wire, abort, body);
 }
 
 type HttpPart = HttpHead | Uint8Array | string;

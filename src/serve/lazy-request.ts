@@ -25,7 +25,8 @@ interface Parts {
 const PARTS = Symbol("tsray.serve.requestParts");
 type Lazy = { [PARTS]: Parts };
 
-export function lazyRequest(wire: WireRequest, abort: { readonly signal: AbortSignal }, streamedBody?: ReadableStream<Uint8Array>): Request {
+/** The ingress's Request for a request on the wire; `streamedBody`: its chunks, for a request whose body follows. */
+export function fromWireRequest(wire: WireRequest, abort: { readonly signal: AbortSignal }, streamedBody?: ReadableStream<Uint8Array>): Request {
   const request = Object.create(prototype) as Request & Lazy;
   request[PARTS] = { wire, abort, streamedBody };
   return request;

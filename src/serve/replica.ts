@@ -21,7 +21,8 @@
  */
 import * as ray from "tsray";
 import { RayServeError, RequestCancelledError } from "./errors.js";
-import { decodeHandleArg, encodeHandleResult, fromWireRequest, toHttpParts, type WireRequest } from "./http-result.js";
+import { decodeHandleArg, encodeHandleResult, toHttpParts, type WireRequest } from "./http-result.js";
+import { fromWireRequest } from "./lazy-request.js";
 import { reportLoadedModels } from "./model-reports.js";
 import { RequestBodies, type ChunkAnswer } from "./request-bodies.js";
 import { loadedModelIds } from "./multiplexed.js";

@@ -255,7 +255,6 @@ export class DeploymentResponse<T = unknown> implements PromiseLike<T> {
     first.catch(() => {});
     this.#taken.catch(() => {});
     this.#result.catch(() => {});
-    running.catch(() => {});
   }
 
   then<R1 = T, R2 = never>(onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,

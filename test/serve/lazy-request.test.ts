@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
-import { fromWireRequest, type WireRequest } from "../../src/serve/http-result.js";
+import type { WireRequest } from "../../src/serve/http-result.js";
+import { fromWireRequest } from "../../src/serve/lazy-request.js";
 import { LazyAbort } from "../../src/serve/lazy-abort.js";
 
 const encode = (s: string) => new TextEncoder().encode(s);
